@@ -1,0 +1,151 @@
+package io.mforce.runtime;
+
+import static org.bytedeco.cuda.global.cublas.CUBLASLT_MATMUL_DESC_TRANSA;
+import static org.bytedeco.cuda.global.cublas.CUBLASLT_MATMUL_DESC_TRANSB;
+import static org.bytedeco.cuda.global.cublas.CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES;
+import static org.bytedeco.cuda.global.cublas.CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT;
+import static org.bytedeco.cuda.global.cublas.CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_COMPUTE_32F_FAST_TF32;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_N;
+import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_T;
+import static org.bytedeco.cuda.global.cublas.cublasLtCreate;
+import static org.bytedeco.cuda.global.cublas.cublasLtGetStatusString;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatmul;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatmulAlgoGetHeuristic;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatmulDescCreate;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatmulDescSetAttribute;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatmulPreferenceCreate;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatmulPreferenceSetAttribute;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatrixLayoutCreate;
+import static org.bytedeco.cuda.global.cublas.cublasLtMatrixLayoutSetAttribute;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_16BF;
+import static org.bytedeco.cuda.global.cudart.CUDA_R_32F;
+import static org.bytedeco.cuda.global.cudart.cudaMalloc;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.cuda.cublas.cublasLtContext;
+import org.bytedeco.cuda.cublas.cublasLtMatmulAlgo_t;
+import org.bytedeco.cuda.cublas.cublasLtMatmulDescOpaque_t;
+import org.bytedeco.cuda.cublas.cublasLtMatmulHeuristicResult_t;
+import org.bytedeco.cuda.cublas.cublasLtMatmulPreferenceOpaque_t;
+import org.bytedeco.cuda.cublas.cublasLtMatrixLayoutOpaque_t;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * GEMM on CUDA through cuBLASLt. Row-major C = op(A)·op(B) is computed as the column-major
+ * product Cᵀ = op(B)ᵀ·op(A)ᵀ, which is the same memory: cuBLASLt's "A" is our B and its "B"
+ * is our A. Each distinct problem (shapes, dtypes, transposes, batch) gets a plan, built once
+ * and cached: descriptors, layouts and the heuristic's best algorithm.
+ */
+final class CudaGemm {
+  private static final long WORKSPACE_BYTES = 32L << 20;
+
+  private record Key(int device, DType ab, DType c, boolean transA, boolean transB, long m, long n, long k,
+                     long batch, boolean sharedB, Gemm.Precision precision) {}
+
+  private record Plan(cublasLtMatmulDescOpaque_t desc, cublasLtMatrixLayoutOpaque_t layoutA,
+                      cublasLtMatrixLayoutOpaque_t layoutB, cublasLtMatrixLayoutOpaque_t layoutC,
+                      cublasLtMatmulAlgo_t algo) {}
+
+  private record DeviceState(cublasLtContext handle, Pointer workspace) {}
+
+  private static final Map<Integer, DeviceState> DEVICES = new ConcurrentHashMap<>();
+  private static final Map<Key, Plan> PLANS = new ConcurrentHashMap<>();
+
+  private CudaGemm() {}
+
+  static void run(Gemm.Problem p) {
+    int device = p.c().device().index();
+    CudaContext.activate(device);
+    DeviceState state = DEVICES.computeIfAbsent(device, CudaGemm::createDevice);
+    Key key = new Key(device, p.a().dtype(), p.c().dtype(), p.transA(), p.transB(), p.m(), p.n(), p.k(), p.batch(),
+        p.sharedB(), p.precision());
+    Plan plan = PLANS.computeIfAbsent(key, k -> createPlan(state, k));
+    try (FloatPointer alpha = new FloatPointer(p.alpha()); FloatPointer beta = new FloatPointer(p.beta())) {
+      Pointer a = new RawPointer(p.a().address(), p.a().bytes());
+      Pointer b = new RawPointer(p.b().address(), p.b().bytes());
+      Pointer c = new RawPointer(p.c().address(), p.c().bytes());
+      check(cublasLtMatmul(state.handle(), plan.desc(), alpha, b, plan.layoutA(), a, plan.layoutB(), beta, c,
+          plan.layoutC(), c, plan.layoutC(), plan.algo(), state.workspace(), WORKSPACE_BYTES,
+          Stream.current(p.c().device()).cudaStream()), "cublasLtMatmul");
+    }
+  }
+
+  private static DeviceState createDevice(int device) {
+    cublasLtContext handle = new cublasLtContext();
+    check(cublasLtCreate(handle), "cublasLtCreate");
+    Pointer workspace = new Pointer();
+    Cuda.check(cudaMalloc(workspace, WORKSPACE_BYTES), "cudaMalloc(cuBLASLt workspace)");
+    return new DeviceState(handle, workspace);
+  }
+
+  private static Plan createPlan(DeviceState state, Key k) {
+    int abType = k.ab() == DType.BF16 ? CUDA_R_16BF : CUDA_R_32F;
+    int cType = k.c() == DType.BF16 ? CUDA_R_16BF : CUDA_R_32F;
+    int compute = k.ab() == DType.F32 && k.precision() == Gemm.Precision.TF32
+        ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+    PointerPointer<Pointer> out = new PointerPointer<>(1);
+    check(cublasLtMatmulDescCreate(out, compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    cublasLtMatmulDescOpaque_t desc = new cublasLtMatmulDescOpaque_t(out.get(0));
+    // cuBLASLt's A is our B, its B is our A (see the class comment)
+    setInt(desc, CUBLASLT_MATMUL_DESC_TRANSA, k.transB() ? CUBLAS_OP_T : CUBLAS_OP_N);
+    setInt(desc, CUBLASLT_MATMUL_DESC_TRANSB, k.transA() ? CUBLAS_OP_T : CUBLAS_OP_N);
+    // a row-major [rows, cols] matrix is a column-major [cols, rows] one with ld = cols
+    long bRows = k.transB() ? k.n() : k.k();
+    long bCols = k.transB() ? k.k() : k.n();
+    long aRows = k.transA() ? k.k() : k.m();
+    long aCols = k.transA() ? k.m() : k.k();
+    cublasLtMatrixLayoutOpaque_t layoutA = layout(abType, bCols, bRows, k.batch(), k.sharedB() ? 0 : bRows * bCols);
+    cublasLtMatrixLayoutOpaque_t layoutB = layout(abType, aCols, aRows, k.batch(), aRows * aCols);
+    cublasLtMatrixLayoutOpaque_t layoutC = layout(cType, k.n(), k.m(), k.batch(), k.m() * k.n());
+
+    PointerPointer<Pointer> prefOut = new PointerPointer<>(1);
+    check(cublasLtMatmulPreferenceCreate(prefOut), "cublasLtMatmulPreferenceCreate");
+    cublasLtMatmulPreferenceOpaque_t pref = new cublasLtMatmulPreferenceOpaque_t(prefOut.get(0));
+    try (LongPointer ws = new LongPointer(1).put(WORKSPACE_BYTES)) {
+      check(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws, 8),
+          "cublasLtMatmulPreferenceSetAttribute");
+    }
+    cublasLtMatmulHeuristicResult_t result = new cublasLtMatmulHeuristicResult_t(1);
+    int[] found = new int[1];
+    check(cublasLtMatmulAlgoGetHeuristic(state.handle(), desc, layoutA, layoutB, layoutC, layoutC, pref, 1, result,
+        found), "cublasLtMatmulAlgoGetHeuristic");
+    if (found[0] == 0) {
+      throw new MforceException(MforceException.Status.UNSUPPORTED, "gemm: cuBLASLt has no algorithm for " + k);
+    }
+    return new Plan(desc, layoutA, layoutB, layoutC, result.algo());
+  }
+
+  private static cublasLtMatrixLayoutOpaque_t layout(int type, long rows, long cols, long batch, long stride) {
+    PointerPointer<Pointer> out = new PointerPointer<>(1);
+    check(cublasLtMatrixLayoutCreate(out, type, rows, cols, rows), "cublasLtMatrixLayoutCreate");
+    cublasLtMatrixLayoutOpaque_t l = new cublasLtMatrixLayoutOpaque_t(out.get(0));
+    if (batch > 1) {
+      try (IntPointer count = new IntPointer(1).put((int) batch); LongPointer offset = new LongPointer(1).put(stride)) {
+        check(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, count, 4),
+            "cublasLtMatrixLayoutSetAttribute(batch)");
+        check(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, offset, 8),
+            "cublasLtMatrixLayoutSetAttribute(stride)");
+      }
+    }
+    return l;
+  }
+
+  private static void setInt(cublasLtMatmulDescOpaque_t desc, int attribute, int value) {
+    try (IntPointer v = new IntPointer(1).put(value)) {
+      check(cublasLtMatmulDescSetAttribute(desc, attribute, v, 4), "cublasLtMatmulDescSetAttribute");
+    }
+  }
+
+  private static void check(int status, String operation) {
+    if (status != 0) {
+      throw new CudaException(operation, cublasLtGetStatusString(status).getString() + " (status " + status + ")");
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.mforce.runtime;
+
+import static org.bytedeco.cuda.global.cudart.cudaEventCreateWithFlags;
+import static org.bytedeco.cuda.global.cudart.cudaEventDefault;
+import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
+import static org.bytedeco.cuda.global.cudart.cudaEventDisableTiming;
+import static org.bytedeco.cuda.global.cudart.cudaEventElapsedTime;
+import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
+import static org.bytedeco.cuda.global.cudart.cudaEventSynchronize;
+import static org.bytedeco.cuda.global.cudart.cudaStreamWaitEvent;
+
+import org.bytedeco.cuda.cudart.CUevent_st;
+
+/**
+ * A point in a stream's work: for ordering between streams and for timing (CUDA events; on the
+ * CPU, whose work is synchronous, the wall-clock time of the record).
+ */
+public final class Event implements AutoCloseable {
+  private final Device device;
+  private final CUevent_st handle;
+  private long cpuNanos;
+  private boolean closed;
+
+  private Event(Device device, CUevent_st handle) {
+    this.device = device;
+    this.handle = handle;
+  }
+
+  /** A new event; {@code timing} enables {@link #elapsedMillis}. */
+  public static Event create(Device device, boolean timing) {
+    if (!device.isCuda()) {
+      return new Event(device, null);
+    }
+    CudaContext.activate(device.index());
+    CUevent_st e = new CUevent_st();
+    Cuda.check(cudaEventCreateWithFlags(e, timing ? cudaEventDefault : cudaEventDisableTiming),
+        "cudaEventCreateWithFlags");
+    return new Event(device, e);
+  }
+
+  /** Marks the current end of {@code stream}'s queued work. */
+  public Event record(Stream stream) {
+    requireOpen();
+    if (handle == null) {
+      cpuNanos = System.nanoTime();
+    } else {
+      Cuda.check(cudaEventRecord(handle, stream.cudaStream()), "cudaEventRecord");
+    }
+    return this;
+  }
+
+  /** Makes {@code stream} wait (on the device, not the host) until this event has happened. */
+  public void blockStream(Stream stream) {
+    requireOpen();
+    if (handle != null) {
+      Cuda.check(cudaStreamWaitEvent(stream.cudaStream(), handle, 0), "cudaStreamWaitEvent");
+    }
+  }
+
+  public void synchronize() {
+    requireOpen();
+    if (handle != null) {
+      Cuda.check(cudaEventSynchronize(handle), "cudaEventSynchronize");
+    }
+  }
+
+  /** Milliseconds from this event to {@code end} (both recorded; waits for {@code end}). */
+  public float elapsedMillis(Event end) {
+    requireOpen();
+    if (handle == null) {
+      return (end.cpuNanos - cpuNanos) / 1e6f;
+    }
+    end.synchronize();
+    float[] ms = new float[1];
+    Cuda.check(cudaEventElapsedTime(ms, handle, end.handle), "cudaEventElapsedTime");
+    return ms[0];
+  }
+
+  public Device device() {
+    return device;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("event is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      if (handle != null) {
+        cudaEventDestroy(handle);
+      }
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.mforce.runtime;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A caching allocator per device: freed blocks are kept by size class and handed out again,
+ * so that steady-state training and streaming never call malloc/cudaMalloc.
+ *
+ * <p>Blocks are tied to the stream they were allocated on and only reused on that stream
+ * (stream order then makes reuse safe without events). A tensor used on a second stream must
+ * be kept alive until that stream is done with it. While a CUDA graph is being captured on a
+ * stream, that stream allocates from the graph's private pool ({@link PrivatePool}), whose
+ * blocks stay reserved for the graph's replays until the graph is closed.
+ */
+public final class MemoryPool {
+  /** Counters of one pool; compare two snapshots to find leaks. */
+  public record Stats(long inUseBytes, long cachedBytes, long inUseBlocks, long cachedBlocks, long allocations,
+                      long cacheHits, long peakInUseBytes, long leakedBlocks) {
+    @Override
+    public String toString() {
+      return String.format("in use %d B in %d blocks, cached %d B in %d blocks, %d allocations (%d from cache), "
+          + "peak %d B, %d leaked", inUseBytes, inUseBlocks, cachedBytes, cachedBlocks, allocations, cacheHits,
+          peakInUseBytes, leakedBlocks);
+    }
+  }
+
+  /** One allocation: {@code size} is the rounded size the block really has. */
+  static final class Block {
+    final long address;
+    final long size;
+    final long stream;
+    final PrivatePool owner;
+
+    Block(long address, long size, long stream, PrivatePool owner) {
+      this.address = address;
+      this.size = size;
+      this.stream = stream;
+      this.owner = owner;
+    }
+  }
+
+  /** Blocks reserved for one CUDA graph: allocated during its capture, reused only by it. */
+  static final class PrivatePool {
+    final Map<Long, ArrayDeque<Block>> free = new HashMap<>();
+    boolean closed;
+  }
+
+  private static final Map<Device, MemoryPool> POOLS = new ConcurrentHashMap<>();
+  private static final long SMALL = 1L << 20;
+  private static final long SMALL_ROUND = 512;
+  private static final long LARGE_ROUND = 2L << 20;
+
+  private final Device device;
+  private final Allocator allocator;
+  private final Map<Long, Map<Long, ArrayDeque<Block>>> freeByStream = new HashMap<>(); // stream -> size -> blocks
+  private final Map<Long, PrivatePool> capturing = new HashMap<>();                       // stream -> graph pool
+  private long inUseBytes;
+  private long cachedBytes;
+  private long inUseBlocks;
+  private long cachedBlocks;
+  private long allocations;
+  private long cacheHits;
+  private long peakInUseBytes;
+  private long leakedBlocks;
+
+  private MemoryPool(Device device, Allocator allocator) {
+    this.device = device;
+    this.allocator = allocator;
+  }
+
+  /** The pool of {@code device}. */
+  public static MemoryPool of(Device device) {
+    return POOLS.computeIfAbsent(device, d -> new MemoryPool(d,
+        d.isCuda() ? new CudaAllocator(d.index()) : new HostAllocator()));
+  }
+
+  static long roundSize(long bytes) {
+    long unit = bytes < SMALL ? SMALL_ROUND : LARGE_ROUND;
+    return (bytes + unit - 1) / unit * unit;
+  }
+
+  synchronized Block allocate(long bytes, long stream) {
+    long size = roundSize(Math.max(1, bytes));
+    allocations++;
+    PrivatePool owner = capturing.get(stream);
+    Map<Long, ArrayDeque<Block>> bins = owner != null ? owner.free : freeByStream.get(stream);
+    ArrayDeque<Block> bin = bins == null ? null : bins.get(size);
+    Block block;
+    if (bin != null && !bin.isEmpty()) {
+      block = bin.pop();
+      cacheHits++;
+      cachedBytes -= size;
+      cachedBlocks--;
+    } else {
+      long address = allocator.allocate(size);
+      if (address == 0) {
+        emptyCache();
+        address = allocator.allocate(size);
+      }
+      if (address == 0) {
+        throw new MforceException(MforceException.Status.OUT_OF_MEMORY,
+            device + ": out of memory allocating " + bytes + " bytes (" + this.statsUnlocked() + ")");
+      }
+      block = new Block(address, size, stream, owner);
+    }
+    inUseBytes += size;
+    inUseBlocks++;
+    peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
+    return block;
+  }
+
+  synchronized void release(Block block, boolean leaked) {
+    inUseBytes -= block.size;
+    inUseBlocks--;
+    if (leaked) {
+      leakedBlocks++;
+    }
+    Map<Long, ArrayDeque<Block>> bins = block.owner != null && !block.owner.closed
+        ? block.owner.free
+        : freeByStream.computeIfAbsent(block.stream, s -> new HashMap<>());
+    bins.computeIfAbsent(block.size, s -> new ArrayDeque<>()).push(block);
+    cachedBytes += block.size;
+    cachedBlocks++;
+  }
+
+  /** Starts routing allocations on {@code stream} to a new graph pool (capture begins). */
+  synchronized PrivatePool beginPrivate(long stream) {
+    PrivatePool pool = new PrivatePool();
+    capturing.put(stream, pool);
+    return pool;
+  }
+
+  /** Capture on {@code stream} ended: later allocations there use the shared cache again. */
+  synchronized void endPrivate(long stream) {
+    capturing.remove(stream);
+  }
+
+  /** The graph is gone: its cached blocks return to the shared cache of their streams. */
+  synchronized void closePrivate(PrivatePool pool) {
+    pool.closed = true;
+    for (ArrayDeque<Block> bin : pool.free.values()) {
+      for (Block b : bin) {
+        freeByStream.computeIfAbsent(b.stream, s -> new HashMap<>())
+            .computeIfAbsent(b.size, s -> new ArrayDeque<>()).push(b);
+      }
+    }
+    pool.free.clear();
+  }
+
+  /** Returns every cached block (not owned by a live graph) to the device. */
+  public synchronized void emptyCache() {
+    List<Block> drop = new ArrayList<>();
+    for (Map<Long, ArrayDeque<Block>> bins : freeByStream.values()) {
+      for (ArrayDeque<Block> bin : bins.values()) {
+        drop.addAll(bin);
+      }
+    }
+    freeByStream.clear();
+    for (Block b : drop) {
+      allocator.free(b.address);
+      cachedBytes -= b.size;
+      cachedBlocks--;
+    }
+  }
+
+  public synchronized Stats stats() {
+    return statsUnlocked();
+  }
+
+  private Stats statsUnlocked() {
+    return new Stats(inUseBytes, cachedBytes, inUseBlocks, cachedBlocks, allocations, cacheHits, peakInUseBytes,
+        leakedBlocks);
+  }
+
+  public Device device() {
+    return device;
+  }
+}

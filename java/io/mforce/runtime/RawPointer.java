@@ -1,0 +1,22 @@
+package io.mforce.runtime;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.bytedeco.javacpp.Pointer;
+
+/** A JavaCPP view of native memory at a known address and size; owns nothing. */
+final class RawPointer extends Pointer {
+  RawPointer(long address, long bytes) {
+    this.address = address;
+    this.capacity = bytes;
+    this.limit = bytes;
+  }
+
+  /** A native-order ByteBuffer over host memory (at most 2 GiB at a time). */
+  static ByteBuffer hostBuffer(long address, long bytes) {
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("host view of " + bytes + " bytes exceeds 2 GiB; copy in pieces");
+    }
+    return new RawPointer(address, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
+  }
+}

@@ -1,0 +1,52 @@
+// CPU implementation of mforce/rng.h; the numbers come from the shared mforce/detail/philox.h.
+#include "mforce/rng.h"
+
+#include "elementwise.h"
+#include "mforce/detail/check.h"
+#include "mforce/detail/philox.h"
+
+using namespace mforce;
+
+namespace {
+
+// One Philox block (four numbers) at a time; positions outside [offset, offset + n) are dropped.
+template <typename T, bool Normal>
+void fill_random(int64_t n, uint64_t seed, uint64_t offset, T* out) {
+  uint64_t first_block = offset >> 2;
+  int64_t blocks = static_cast<int64_t>(((offset + n - 1) >> 2) - first_block + 1);
+  cpu::parallel_for(blocks, cpu::kGrain / 4, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      uint64_t block = first_block + static_cast<uint64_t>(k);
+      float v[4];
+      if (Normal) philox_normal4(seed, block, v); else philox_uniform4(seed, block, v);
+      for (int lane = 0; lane < 4; ++lane) {
+        uint64_t p = block * 4 + lane;
+        if (p >= offset && p < offset + static_cast<uint64_t>(n)) out[p - offset] = from_float<T>(v[lane]);
+      }
+    }
+  });
+}
+
+template <bool Normal>
+mf_status random(const char* kernel, mf_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, void* out) {
+  if (n == 0) return MF_OK;
+  return with_float_dtype(dtype, kernel, [&](auto tag) {
+    using T = decltype(tag);
+    fill_random<T, Normal>(n, seed, offset, (T*)out);
+    return MF_OK;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+mf_status mfcpu_rng_normal(mf_device, void*, mf_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, void* out) {
+  return random<true>("rng_normal", dtype, n, seed, offset, out);
+}
+
+mf_status mfcpu_rng_uniform(mf_device, void*, mf_dtype dtype, int64_t n, uint64_t seed, uint64_t offset, void* out) {
+  return random<false>("rng_uniform", dtype, n, seed, offset, out);
+}
+
+}  // extern "C"
