@@ -1,0 +1,92 @@
+package io.mforce.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.flow.FlowKernels;
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Event;
+import io.mforce.runtime.Graph;
+import io.mforce.runtime.MemoryPool;
+import io.mforce.runtime.MforceException;
+import io.mforce.runtime.Stream;
+import io.mforce.runtime.Tensor;
+import io.mforce.testing.Gpu;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Copies, streams, events, the memory pool and graph capture on CUDA. */
+@Tag("gpu")
+class CudaRuntimeTest {
+  @Test
+  void copiesRoundTripThroughTheDevice() {
+    Device cuda = Gpu.require();
+    float[] data = {1.5f, -2f, 3.25f, 1e-20f, 7f};
+    try (Tensor h = Tensor.of(data, 5); Tensor d = h.to(cuda); Tensor d16 = d.to(DType.BF16); Tensor back = d16.to(
+        DType.F32, Device.CPU)) {
+      assertArrayEquals(data, d.toFloatArray());
+      assertEquals(1.5f, back.toFloatArray()[0]);
+    }
+  }
+
+  @Test
+  void graphReplayEqualsDirectLaunches() {
+    Device cuda = Gpu.require();
+    try (Stream s = Stream.create(cuda); Stream.Scope scope = Stream.use(s);
+         Tensor t1 = Tensor.of(new float[] {0f, 0f}, DType.F32, cuda, 2);
+         Tensor t2 = Tensor.of(new float[] {0.01f, 0.02f}, DType.F32, cuda, 2);
+         Tensor x = Tensor.full(DType.F32, cuda, 1, 2, 4096); Tensor v = Tensor.full(DType.F32, cuda, 2, 2, 4096);
+         Tensor expected = Tensor.full(DType.F32, cuda, 1, 2, 4096)) {
+      Runnable hundredSteps = () -> {
+        for (int i = 0; i < 100; i++) {
+          FlowKernels.euler(t1, t2, x, v, x);
+        }
+      };
+      try (Graph g = Graph.capture(s, hundredSteps)) {
+        // capture does not execute: x is still 1 everywhere
+        s.synchronize();
+        assertEquals(1f, x.toFloatArray()[0]);
+        g.replay();
+        g.replay();
+      }
+      for (int i = 0; i < 200; i++) {
+        FlowKernels.euler(t1, t2, expected, v, expected);
+      }
+      s.synchronize();
+      assertArrayEquals(expected.toFloatArray(), x.toFloatArray());
+    }
+  }
+
+  @Test
+  void eventsTimeDeviceWork() {
+    Device cuda = Gpu.require();
+    Stream s = Stream.current(cuda);
+    try (Event a = Event.create(cuda, true); Event b = Event.create(cuda, true);
+         Tensor x = Tensor.zeros(DType.F32, cuda, 1 << 24)) {
+      a.record(s);
+      x.fill(3);
+      b.record(s);
+      assertTrue(a.elapsedMillis(b) > 0);
+    }
+  }
+
+  @Test
+  void poolReusesDeviceMemoryAndReportsOutOfMemory() {
+    Device cuda = Gpu.require();
+    MemoryPool pool = MemoryPool.of(cuda);
+    Tensor.empty(DType.F32, cuda, 1 << 20).close();
+    MemoryPool.Stats before = pool.stats();
+    for (int i = 0; i < 1000; i++) {
+      Tensor.empty(DType.F32, cuda, 1 << 20).close();
+    }
+    MemoryPool.Stats after = pool.stats();
+    assertEquals(before.inUseBytes(), after.inUseBytes());
+    assertEquals(before.cacheHits() + 1000, after.cacheHits());
+    MforceException e = assertThrows(MforceException.class,
+        () -> Tensor.empty(DType.F32, cuda, 1L << 40)); // 4 TiB
+    assertEquals(MforceException.Status.OUT_OF_MEMORY, e.status());
+  }
+}

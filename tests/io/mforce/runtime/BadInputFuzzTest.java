@@ -1,0 +1,107 @@
+package io.mforce.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.mforce.flow.FlowKernels;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ten thousand calls of the public runtime and flow API with random invalid arguments: wrong
+ * shapes, dtypes, devices, ranks, nulls, closed and empty tensors, out-of-range times and
+ * offsets. Each must end in a clear exception (IllegalArgumentException, IllegalStateException
+ * or MforceException); anything else, or a JVM crash, fails the run.
+ */
+class BadInputFuzzTest {
+  private final SplittableRandom random = new SplittableRandom(20261124);
+  private final List<Tensor> pool = new ArrayList<>();
+
+  private Tensor randomTensor() {
+    int kind = random.nextInt(10);
+    if (kind == 0) {
+      return null;
+    }
+    if (kind == 1 && !pool.isEmpty()) {
+      return pool.get(random.nextInt(pool.size()));
+    }
+    DType dtype = DType.values()[random.nextInt(3)];
+    int rank = random.nextInt(4);
+    long[] shape = new long[rank];
+    for (int d = 0; d < rank; d++) {
+      shape[d] = random.nextInt(4); // includes 0: empty tensors
+    }
+    Tensor t = Tensor.full(dtype, Device.CPU, random.nextInt(3) == 0 ? Double.NaN : random.nextDouble(-2, 3), shape);
+    if (random.nextInt(6) == 0) {
+      t.close(); // closed tensors
+    }
+    if (random.nextInt(8) == 0 && rank >= 2 && shape[1] > 1) {
+      Tensor v = t.isClosed() ? t : t.narrow(1, 0, 1); // strided views
+      pool.add(v);
+      return v;
+    }
+    pool.add(t);
+    return t;
+  }
+
+  private long randomLong() {
+    return random.nextInt(4) == 0 ? -random.nextInt(1, 100) : random.nextInt(1000);
+  }
+
+  private void randomCall() {
+    Tensor a = randomTensor();
+    Tensor b = randomTensor();
+    Tensor c = randomTensor();
+    Tensor d = randomTensor();
+    Tensor e = randomTensor();
+    float w = random.nextInt(5) == 0 ? Float.NaN : (float) random.nextDouble(-5, 5);
+    switch (random.nextInt(20)) {
+      case 0 -> FlowKernels.noise(a, b, c, d, e);
+      case 1 -> FlowKernels.euler(a, b, c, d, e);
+      case 2 -> FlowKernels.x0(a, b, c, d);
+      case 3 -> FlowKernels.renoise(a, b, c, d);
+      case 4 -> FlowKernels.cfg(w, a, b, c);
+      case 5 -> FlowKernels.mse(a, b, c, w, d, e);
+      case 6 -> FlowKernels.dmdTarget(a, b, c, random.nextBoolean(), d);
+      case 7 -> FlowKernels.shortcutTarget(a, b, c, d, e, randomTensor());
+      case 8 -> FlowKernels.noisePhilox(a, b, random.nextLong(), randomLong(), c, d, e);
+      case 9 -> FlowKernels.cfgEuler(a, b, w, c, d, e, randomTensor());
+      case 10 -> FlowKernels.dmdRenoise(a, b, c, d, random.nextLong(), randomLong(), e, randomTensor());
+      case 11 -> Gemm.matmul(a, random.nextBoolean(), b, random.nextBoolean(), c, w, 0);
+      case 12 -> Rng.normal(a, random.nextLong(), randomLong());
+      case 13 -> Rng.uniform(a, random.nextLong(), randomLong());
+      case 14 -> Check.notNull(a, "a").copyFrom(b);
+      case 15 -> Check.notNull(a, "a").view(randomLong(), randomLong());
+      case 16 -> Check.notNull(a, "a").narrow(random.nextInt(-3, 3), randomLong(), randomLong());
+      case 17 -> Check.notNull(a, "a").toIntArray();
+      case 18 -> Tensor.empty(DType.F32, random.nextBoolean() ? Device.cuda(random.nextInt(3)) : Device.CPU,
+          randomLong(), randomLong());
+      default -> Check.notNull(a, "a").to(DType.values()[random.nextInt(3)], Device.CPU).close();
+    }
+  }
+
+  @Test
+  void tenThousandInvalidCallsEndInClearExceptions() {
+    int thrown = 0;
+    for (int i = 0; i < 10_000; i++) {
+      try {
+        randomCall();
+      } catch (IllegalArgumentException | IllegalStateException | MforceException expected) {
+        if (expected.getMessage() == null || expected.getMessage().isBlank()) {
+          fail("exception without a message at call " + i, expected);
+        }
+        thrown++;
+      } catch (RuntimeException unexpected) {
+        fail("call " + i + " threw " + unexpected, unexpected);
+      }
+      if (pool.size() > 200) {
+        pool.forEach(Tensor::close);
+        pool.clear();
+      }
+    }
+    pool.forEach(Tensor::close);
+    assertTrue(thrown > 9_000, "only " + thrown + " of 10000 calls were rejected");
+  }
+}

@@ -1,0 +1,87 @@
+package io.mforce.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.mforce.testing.Bf16;
+import io.mforce.testing.Errors;
+import io.mforce.testing.Random2;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** GEMM on the CPU against a float64 oracle in every transpose combination, batched and not. */
+class GemmTest {
+  @ParameterizedTest(name = "transA={0} transB={1} batch={2} sharedB={3} dtype={4}")
+  @CsvSource({
+      "false, false, 1, false, F32", "true, false, 1, false, F32", "false, true, 1, false, F32",
+      "true, true, 1, false, F32", "false, false, 3, false, F32", "true, true, 3, false, F32",
+      "false, true, 3, true, F32", "true, false, 2, true, F32",
+      "false, false, 1, false, BF16", "false, true, 2, false, BF16", "true, true, 2, true, BF16"})
+  void matchesOracle(boolean ta, boolean tb, int batch, boolean sharedB, DType dtype) {
+    int m = 37;
+    int n = 29;
+    int k = 53;
+    Random2 r = new Random2(ta ? 1 : 2);
+    float[] a = r.uniform(batch * m * k, -1, 1);
+    float[] b = r.uniform((sharedB ? 1 : batch) * k * n, -1, 1);
+    float[] c0 = r.uniform(batch * m * n, -1, 1);
+    if (dtype == DType.BF16) {
+      for (int i = 0; i < a.length; i++) {
+        a[i] = Bf16.round(a[i]);
+      }
+      for (int i = 0; i < b.length; i++) {
+        b[i] = Bf16.round(b[i]);
+      }
+    }
+    float alpha = 0.75f;
+    float beta = 0.5f;
+    long[] aShape = batch > 1 ? new long[] {batch, ta ? k : m, ta ? m : k} : new long[] {ta ? k : m, ta ? m : k};
+    long[] bShape = batch > 1 && !sharedB ? new long[] {batch, tb ? n : k, tb ? k : n}
+        : new long[] {tb ? n : k, tb ? k : n};
+    long[] cShape = batch > 1 ? new long[] {batch, m, n} : new long[] {m, n};
+    try (Tensor ta2 = Tensor.of(a, dtype, Device.CPU, aShape); Tensor tb2 = Tensor.of(b, dtype, Device.CPU, bShape);
+         Tensor c = Tensor.of(c0, cShape)) {
+      Gemm.matmul(ta2, ta, tb2, tb, c, alpha, beta);
+      Errors.assertWithinNaiveRule("gemm", GemmOracle.oracle(a, ta, b, tb, c0, batch, m, n, k, sharedB, alpha, beta),
+          GemmOracle.naive(a, ta, b, tb, c0, batch, m, n, k, sharedB, alpha, beta), c.toFloatArray(), 0x1p-24);
+    }
+  }
+
+  @Test
+  void bf16OutputIsTheRoundedProduct() {
+    Random2 r = new Random2(3);
+    int m = 8;
+    int n = 16;
+    int k = 32;
+    float[] a = r.uniform(m * k, -1, 1);
+    float[] b = r.uniform(k * n, -1, 1);
+    try (Tensor ta = Tensor.of(a, DType.BF16, Device.CPU, m, k); Tensor tb = Tensor.of(b, DType.BF16, Device.CPU, k, n);
+         Tensor c16 = Tensor.zeros(DType.BF16, Device.CPU, m, n); Tensor c32 = Tensor.zeros(DType.F32, Device.CPU, m, n)) {
+      Gemm.matmul(ta, false, tb, false, c16, 1, 0);
+      Gemm.matmul(ta, false, tb, false, c32, 1, 0);
+      float[] f32 = c32.toFloatArray();
+      float[] expected = new float[f32.length];
+      for (int i = 0; i < f32.length; i++) {
+        expected[i] = Bf16.round(f32[i]);
+      }
+      Errors.assertClose("bf16 output", expected, c16.toFloatArray(), 0);
+    }
+  }
+
+  @Test
+  void rejectsMismatchedShapes() {
+    try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 4, 5); Tensor b = Tensor.zeros(DType.F32, Device.CPU, 6, 7);
+         Tensor c = Tensor.zeros(DType.F32, Device.CPU, 4, 7); Tensor c16 = Tensor.zeros(DType.BF16, Device.CPU, 4, 7);
+         Tensor b3 = Tensor.zeros(DType.F32, Device.CPU, 2, 5, 7); Tensor i32 = Tensor.zeros(DType.I32, Device.CPU, 5, 7);
+         Tensor b16 = Tensor.zeros(DType.BF16, Device.CPU, 5, 7)) {
+      assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, false, b, false, c, 1, 0));
+      assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, false, b3, false, c, 1, 0));
+      assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, false, i32, false, c, 1, 0));
+      assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, false, b16, false, c, 1, 0));
+      try (Tensor b57 = Tensor.zeros(DType.F32, Device.CPU, 5, 7)) {
+        assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, false, b57, false, c16, 1, 0));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.matmul(a, false, b57, false, c, Float.NaN, 0));
+      }
+    }
+  }
+}

@@ -1,0 +1,127 @@
+package io.mforce.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.testing.Bf16;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Philox numbers: bit-exact against an independent implementation, consistent, well distributed. */
+class RngTest {
+  private static float[] draw(boolean normal, int n, long seed, long offset, DType dtype) {
+    try (Tensor t = Tensor.full(dtype, Device.CPU, Double.NaN, n)) {
+      if (normal) {
+        Rng.normal(t, seed, offset);
+      } else {
+        Rng.uniform(t, seed, offset);
+      }
+      return t.toFloatArray();
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"0, 0, 1000", "12345, 3, 999", "-7, 1001, 4097", "9223372036854775807, 4294967298, 33"})
+  void matchesIndependentImplementationBitForBit(long seed, long offset, int n) {
+    float[] normal = draw(true, n, seed, offset, DType.F32);
+    float[] uniform = draw(false, n, seed, offset, DType.F32);
+    for (int j = 0; j < n; j++) {
+      float expectedNormal = PhiloxReference.normal(seed, offset + j);
+      float expectedUniform = PhiloxReference.uniform(seed, offset + j);
+      final int index = j;
+      assertEquals(Float.floatToRawIntBits(expectedNormal), Float.floatToRawIntBits(normal[j]),
+          () -> "normal " + index + ": " + normal[index] + " vs " + expectedNormal);
+      assertEquals(Float.floatToRawIntBits(expectedUniform), Float.floatToRawIntBits(uniform[j]),
+          () -> "uniform " + index);
+    }
+  }
+
+  @Test
+  void offsetsContinueTheSameStream() {
+    float[] whole = draw(true, 1000, 5, 0, DType.F32);
+    float[] tail = draw(true, 1000 - 37, 5, 37, DType.F32);
+    assertTrue(Arrays.equals(Arrays.copyOfRange(whole, 37, 1000), tail));
+  }
+
+  @Test
+  void bf16IsTheRoundedF32Stream() {
+    float[] f32 = draw(true, 513, 11, 4, DType.F32);
+    float[] bf16 = draw(true, 513, 11, 4, DType.BF16);
+    for (int i = 0; i < f32.length; i++) {
+      assertEquals(Bf16.round(f32[i]), bf16[i], "element " + i);
+    }
+  }
+
+  @Test
+  void normalsAreStandardNormal() {
+    int n = 1 << 20;
+    float[] z = draw(true, n, 2026, 0, DType.F32);
+    double mean = 0;
+    double sq = 0;
+    for (float v : z) {
+      mean += v;
+      sq += (double) v * v;
+    }
+    mean /= n;
+    double var = sq / n - mean * mean;
+    assertEquals(0, mean, 5 / Math.sqrt(n), "mean");
+    assertEquals(1, var, 5 * Math.sqrt(2.0 / n), "variance");
+    // Kolmogorov–Smirnov distance to the normal CDF (critical value at 1e-3 is about 1.95/sqrt(n))
+    float[] sorted = z.clone();
+    Arrays.sort(sorted);
+    double ks = 0;
+    for (int i = 0; i < n; i += 97) {
+      double cdf = 0.5 * erfc(-sorted[i] / Math.sqrt(2));
+      ks = Math.max(ks, Math.abs(cdf - (i + 0.5) / n));
+    }
+    assertTrue(ks < 1.95 / Math.sqrt(n) + 1e-4, "KS distance " + ks);
+  }
+
+  @Test
+  void uniformsAreInsideTheOpenInterval() {
+    int n = 1 << 18;
+    float[] u = draw(false, n, 3, 0, DType.F32);
+    double mean = 0;
+    for (float v : u) {
+      assertTrue(v > 0 && v < 1, "uniform " + v);
+      mean += v;
+    }
+    assertEquals(0.5, mean / n, 5 * Math.sqrt(1.0 / 12 / n));
+  }
+
+  @Test
+  void generatorHandsOutDisjointAlignedOffsets() {
+    Rng.Generator g = new Rng.Generator(1);
+    assertEquals(0, g.reserve(5));
+    assertEquals(8, g.reserve(4));
+    assertEquals(12, g.reserve(0));
+    assertEquals(12, g.offset());
+    assertThrows(IllegalArgumentException.class, () -> g.reserve(-1));
+    assertThrows(IllegalArgumentException.class, () -> new Rng.Generator(1, 3));
+    Rng.Generator a = g.fork(1);
+    Rng.Generator b = g.fork(2);
+    assertTrue(a.seed() != b.seed() && a.seed() != g.seed());
+  }
+
+  @Test
+  void rejectsBadArguments() {
+    try (Tensor ints = Tensor.zeros(DType.I32, Device.CPU, 4); Tensor f = Tensor.zeros(DType.F32, Device.CPU, 4)) {
+      assertThrows(IllegalArgumentException.class, () -> Rng.normal(ints, 1, 0));
+      assertThrows(IllegalArgumentException.class, () -> Rng.normal(f, 1, -4));
+      assertThrows(IllegalArgumentException.class, () -> Rng.uniform(null, 1, 0));
+    }
+  }
+
+  /** Complementary error function (Numerical Recipes' Chebyshev fit, 1.2e-7 accuracy). */
+  private static double erfc(double x) {
+    double z = Math.abs(x);
+    double t = 1 / (1 + 0.5 * z);
+    double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+        + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+        + t * (-0.82215223 + t * 0.17087277)))))))));
+    return x >= 0 ? r : 2 - r;
+  }
+}

@@ -1,0 +1,116 @@
+package io.mforce.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.testing.Bf16;
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+  @Test
+  void roundTripsDataAndShape() {
+    float[] data = {1, 2, 3, 4, 5, 6};
+    try (Tensor t = Tensor.of(data, 2, 3)) {
+      assertArrayEquals(new long[] {2, 3}, t.shape());
+      assertArrayEquals(new long[] {3, 1}, t.strides());
+      assertEquals(6, t.numel());
+      assertEquals(24, t.bytes());
+      assertArrayEquals(data, t.toFloatArray());
+      assertTrue(t.isContiguous());
+    }
+  }
+
+  @Test
+  void convertsToBf16WithRoundToNearestEven() {
+    float[] data = {1.00390625f, 1.01171875f, -3.3f, 1e-30f, 65504f, Float.NaN};
+    try (Tensor t = Tensor.of(data, 6); Tensor b = t.to(DType.BF16)) {
+      float[] back = b.toFloatArray();
+      for (int i = 0; i < data.length - 1; i++) {
+        assertEquals(Bf16.round(data[i]), back[i], "element " + i);
+      }
+      assertTrue(Float.isNaN(back[5]), "NaN stays NaN");
+    }
+  }
+
+  @Test
+  void viewsShareMemoryAndOutliveTheirParent() {
+    Tensor parent = Tensor.of(new float[] {0, 1, 2, 3, 4, 5, 6, 7}, 2, 4);
+    Tensor row = parent.select(1);
+    Tensor cols = parent.narrow(1, 1, 2);
+    Tensor flat = parent.view(-1);
+    parent.close();
+    assertArrayEquals(new float[] {4, 5, 6, 7}, row.toFloatArray());
+    assertArrayEquals(new float[] {1, 2, 5, 6}, cols.toFloatArray());
+    assertFalse(cols.isContiguous());
+    row.fill(9);
+    assertArrayEquals(new float[] {0, 1, 2, 3, 9, 9, 9, 9}, flat.toFloatArray());
+    row.close();
+    cols.close();
+    flat.close();
+  }
+
+  @Test
+  void copyFromConvertsAndChecksShapes() {
+    try (Tensor a = Tensor.of(new float[] {1.5f, -2.25f}, 2); Tensor b = Tensor.zeros(DType.BF16, Device.CPU, 2);
+         Tensor c = Tensor.zeros(DType.F32, Device.CPU, 3)) {
+      b.copyFrom(a);
+      assertArrayEquals(new float[] {1.5f, -2.25f}, b.toFloatArray());
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.copyFrom(a));
+      assertTrue(e.getMessage().contains("[2]") && e.getMessage().contains("[3]"), e.getMessage());
+    }
+  }
+
+  @Test
+  void intTensors() {
+    try (Tensor t = Tensor.of(new int[] {3, -1, 7}, 3)) {
+      assertArrayEquals(new int[] {3, -1, 7}, t.toIntArray());
+      assertThrows(IllegalArgumentException.class, t::toFloatArray);
+      t.fill(5);
+      assertArrayEquals(new int[] {5, 5, 5}, t.toIntArray());
+    }
+  }
+
+  @Test
+  void closedTensorsAreRejectedByName() {
+    Tensor t = Tensor.zeros(DType.F32, Device.CPU, 4).named("weights");
+    t.close();
+    t.close(); // idempotent
+    IllegalStateException e = assertThrows(IllegalStateException.class, t::toFloatArray);
+    assertTrue(e.getMessage().contains("weights"), e.getMessage());
+  }
+
+  @Test
+  void rejectsBadShapesAndData() {
+    assertThrows(IllegalArgumentException.class, () -> Tensor.empty(DType.F32, Device.CPU, 2, -1));
+    assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[5], 2, 3));
+    assertThrows(IllegalArgumentException.class, () -> Tensor.empty(null, Device.CPU, 2));
+    assertThrows(ArithmeticException.class, () -> Tensor.empty(DType.F32, Device.CPU, Long.MAX_VALUE / 2, 4));
+    try (Tensor t = Tensor.zeros(DType.F32, Device.CPU, 2, 3)) {
+      assertThrows(IllegalArgumentException.class, () -> t.view(4, 2));
+      assertThrows(IllegalArgumentException.class, () -> t.narrow(1, 2, 2));
+      assertThrows(IllegalArgumentException.class, () -> t.select(2));
+      assertThrows(IllegalArgumentException.class, () -> t.size(2));
+    }
+  }
+
+  @Test
+  void emptyTensorsWork() {
+    try (Tensor e = Tensor.zeros(DType.F32, Device.CPU, 0, 5); Tensor f = e.copy()) {
+      assertEquals(0, f.numel());
+      assertEquals(0, f.toFloatArray().length);
+    }
+  }
+
+  @Test
+  void cudaTensorsWithoutCudaFailClearly() {
+    if (Cuda.available()) {
+      return; // covered by the GPU tests
+    }
+    MforceException e = assertThrows(MforceException.class, () -> Tensor.zeros(DType.F32, Device.cuda(0), 4));
+    assertEquals(MforceException.Status.NO_CUDA, e.status());
+    assertTrue(e.getMessage().contains("no CUDA device"), e.getMessage());
+  }
+}
