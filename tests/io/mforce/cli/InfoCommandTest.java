@@ -1,0 +1,41 @@
+package io.mforce.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.runtime.Cuda;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class InfoCommandTest {
+  private static String[] run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new String[] {String.valueOf(code), out.toString(), err.toString()};
+  }
+
+  @Test
+  void infoReportsLibrariesAndCudaWithExitCodeZero() {
+    String[] r = run("info");
+    assertEquals("0", r[0], r[2]);
+    assertTrue(r[1].contains("libmforce_cpu"), r[1]);
+    if (Cuda.available()) {
+      assertTrue(r[1].contains("cuda:0"), r[1]);
+    } else {
+      assertTrue(r[1].contains("no CUDA device: "), r[1]);
+    }
+  }
+
+  @Test
+  void unknownCommandsFailWithUsage() {
+    String[] r = run("frobnicate");
+    assertEquals("2", r[0]);
+    assertTrue(r[2].contains("Unmatched argument"), r[2]);
+  }
+}
