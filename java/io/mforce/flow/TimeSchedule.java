@@ -1,0 +1,74 @@
+package io.mforce.flow;
+
+import java.util.Arrays;
+
+/**
+ * The time grid of a sampler, in the paper's convention (t = 0 is noise, t = 1 is data):
+ * {@code steps + 1} increasing times from 0 to 1. A shift s > 1 spends more steps at high noise
+ * (small t), the usual choice for few-step samplers: with noise level σ = 1 − t on a uniform
+ * grid, the shifted level is σ' = s·σ / (1 + (s − 1)·σ) (s = 1 leaves the grid uniform).
+ */
+public final class TimeSchedule {
+  private final float[] times;
+  private final float shift;
+
+  private TimeSchedule(float[] times, float shift) {
+    this.times = times;
+    this.shift = shift;
+  }
+
+  /** {@code steps} intervals on a uniform grid, then shifted. */
+  public static TimeSchedule uniform(int steps, float shift) {
+    if (steps < 1) {
+      throw new IllegalArgumentException("a schedule needs at least 1 step, got " + steps);
+    }
+    if (!(shift > 0) || Float.isInfinite(shift)) {
+      throw new IllegalArgumentException("schedule shift " + shift + " must be a positive finite number");
+    }
+    float[] t = new float[steps + 1];
+    for (int i = 0; i <= steps; i++) {
+      double sigma = 1.0 - (double) i / steps;
+      double shifted = shift * sigma / (1 + (shift - 1) * sigma);
+      t[i] = (float) (1.0 - shifted);
+    }
+    t[0] = 0f;
+    t[steps] = 1f;
+    return new TimeSchedule(t, shift);
+  }
+
+  /** An explicit grid: increasing, from 0 to 1. */
+  public static TimeSchedule of(float... times) {
+    if (times == null || times.length < 2 || times[0] != 0f || times[times.length - 1] != 1f) {
+      throw new IllegalArgumentException("a schedule must start at 0 and end at 1, got " + Arrays.toString(times));
+    }
+    for (int i = 1; i < times.length; i++) {
+      if (!(times[i] > times[i - 1])) {
+        throw new IllegalArgumentException("schedule times must increase: " + Arrays.toString(times));
+      }
+    }
+    return new TimeSchedule(times.clone(), Float.NaN);
+  }
+
+  public int steps() {
+    return times.length - 1;
+  }
+
+  /** Time at grid point {@code i} (0 ≤ i ≤ steps). */
+  public float time(int i) {
+    return times[i];
+  }
+
+  public float[] times() {
+    return times.clone();
+  }
+
+  /** The shift the grid was made with (NaN for an explicit grid). */
+  public float shift() {
+    return shift;
+  }
+
+  @Override
+  public String toString() {
+    return "TimeSchedule" + Arrays.toString(times);
+  }
+}

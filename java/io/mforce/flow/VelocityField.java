@@ -1,0 +1,21 @@
+package io.mforce.flow;
+
+import io.mforce.runtime.Tensor;
+
+/**
+ * What a sampler integrates: the model's velocity at x_t. The pair (t, d) selects the mode
+ * (DESIGN §3): d = 0 is the Multi mode (instantaneous velocity at noise level t); d = t2 − t1 > 0
+ * is the Few mode (average velocity over [t1, t2] with t1 = t).
+ */
+@FunctionalInterface
+public interface VelocityField {
+  /**
+   * Writes the velocity into {@code v} (same shape as {@code x}).
+   *
+   * @param x the current state [batch, ...]
+   * @param t per-sample times, F32 [batch]
+   * @param d per-sample interval lengths, F32 [batch] (all 0 in Multi mode)
+   * @param conditional false for the null-condition pass of classifier-free guidance
+   */
+  void velocity(Tensor x, Tensor t, Tensor d, boolean conditional, Tensor v);
+}
