@@ -7,6 +7,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writing files so that a reader never sees half of one: write a temporary file beside the
@@ -37,9 +38,11 @@ public final class AtomicFiles {
     try {
       Files.createDirectories(dir);
       int dot = name.lastIndexOf('.');
-      // keep the extension: FFmpeg picks the container by it
-      tmp = Files.createTempFile(dir, "." + (dot > 0 ? name.substring(0, dot) : name) + "-",
-          dot > 0 ? name.substring(dot) : ".tmp");
+      // a hidden name beside the target that keeps its extension (FFmpeg picks the container by it);
+      // not pre-created, so the writer creates it with the usual permissions
+      String unique = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+      tmp = dir.resolve("." + (dot > 0 ? name.substring(0, dot) : name) + "-" + unique
+          + (dot > 0 ? name.substring(dot) : ".tmp"));
       writer.write(tmp);
       try {
         Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

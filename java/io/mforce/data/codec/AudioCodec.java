@@ -21,8 +21,13 @@ import io.mforce.runtime.Tensor;
  * exact reconstruction), the first token's window is 0 before the first sample and 1 for its
  * first 80 samples, and the last token's window is 1 on its last 80 samples inside the clip and 0
  * after (the start/stop windows of AAC): the halves that would need a missing neighbour alias
- * only zeros, so no neighbour is needed. Coefficients are orthonormally scaled
- * ({@code sqrt(2/160)}).
+ * only zeros, so no neighbour is needed. Coefficients are orthonormally scaled:
+ * {@code X[k] = sqrt(2/N) sum_n w[n] x[n] cos(pi/N (n + 1/2 + N/2)(k + 1/2))}, N = 160.
+ *
+ * <p>Computation: each windowed block of 2N samples, in quarters (a, b, c, d), folds into the
+ * N values {@code (-c_r - d, a - b_r)} (r = reversed) whose orthonormal DCT-IV is the MDCT;
+ * decoding applies the same DCT-IV (its own inverse) and unfolds to the aliased block
+ * {@code (a - b_r, b - a_r, c + d_r, d + c_r)}, which the windowed overlap-add cancels.
  *
  * <p>With {@link #normalized(NormalizationStats)} the codec also subtracts the per-coefficient
  * mean and divides by the standard deviation after encoding, and undoes that before decoding.
@@ -37,7 +42,7 @@ public final class AudioCodec {
   /** Tokens per video frame (chunk). */
   public static final int TOKENS_PER_FRAME = Clip.SAMPLES_PER_FRAME / HOP;
 
-  private static final double[] BASIS = basis();
+  private static final double[] DCT4 = dct4();
   private static final double[] SINE = sineWindow();
   private static final AudioCodec RAW = new AudioCodec(null);
 
@@ -60,16 +65,31 @@ public final class AudioCodec {
     return new AudioCodec(stats);
   }
 
-  /** {@code basis[k * WINDOW + n] = sqrt(2/N) cos(pi/N (n + 1/2 + N/2)(k + 1/2))}, N = HOP. */
-  private static double[] basis() {
-    double[] b = new double[FEATURES * WINDOW];
+  /**
+   * The orthonormal DCT-IV matrix {@code sqrt(2/N) cos(pi/N (m + 1/2)(k + 1/2))}, N = HOP,
+   * {@code [N, N]}; symmetric, and its own inverse.
+   */
+  private static double[] dct4() {
+    double[] c = new double[FEATURES * FEATURES];
     double scale = Math.sqrt(2.0 / HOP);
     for (int k = 0; k < FEATURES; k++) {
-      for (int n = 0; n < WINDOW; n++) {
-        b[k * WINDOW + n] = scale * Math.cos(Math.PI / HOP * (n + 0.5 + HOP / 2.0) * (k + 0.5));
+      for (int m = 0; m < FEATURES; m++) {
+        c[k * FEATURES + m] = scale * Math.cos(Math.PI / HOP * (m + 0.5) * (k + 0.5));
       }
     }
-    return b;
+    return c;
+  }
+
+  /** {@code out = DCT4 * in}, as a sum of scaled rows (the inner loop runs over contiguous memory). */
+  private static void dct4(double[] in, double[] out) {
+    java.util.Arrays.fill(out, 0);
+    for (int m = 0; m < FEATURES; m++) {
+      double v = in[m];
+      int row = m * FEATURES;
+      for (int k = 0; k < FEATURES; k++) {
+        out[k] += DCT4[row + k] * v;
+      }
+    }
   }
 
   private static double[] sineWindow() {
@@ -114,20 +134,24 @@ public final class AudioCodec {
     }
     int tokens = pcm.length / HOP;
     float[] out = new float[tokens * FEATURES];
-    double[] u = new double[WINDOW];
+    double[] z = new double[WINDOW];
+    double[] folded = new double[FEATURES];
+    double[] coeffs = new double[FEATURES];
+    int q = HOP / 2;
     for (int j = 0; j < tokens; j++) {
       int s = start(j);
       for (int n = 0; n < WINDOW; n++) {
         int i = s + n;
-        u[n] = i >= 0 && i < pcm.length ? window(j, tokens, n) * pcm[i] : 0;
+        z[n] = i >= 0 && i < pcm.length ? window(j, tokens, n) * pcm[i] : 0;
       }
+      // windowed block (a, b, c, d) in quarters of N/2 -> DCT-IV input (-c_r - d, a - b_r)
+      for (int m = 0; m < q; m++) {
+        folded[m] = -z[3 * q - 1 - m] - z[3 * q + m];
+        folded[q + m] = z[m] - z[2 * q - 1 - m];
+      }
+      dct4(folded, coeffs);
       for (int k = 0; k < FEATURES; k++) {
-        double sum = 0;
-        int row = k * WINDOW;
-        for (int n = 0; n < WINDOW; n++) {
-          sum += BASIS[row + n] * u[n];
-        }
-        out[j * FEATURES + k] = (float) sum;
+        out[j * FEATURES + k] = (float) coeffs[k];
       }
     }
     if (stats != null) {
@@ -158,21 +182,30 @@ public final class AudioCodec {
     int count = frames * TOKENS_PER_FRAME;
     int samples = frames * Clip.SAMPLES_PER_FRAME;
     double[] acc = new double[samples];
-    double[] y = new double[WINDOW];
+    double[] x = new double[FEATURES];
+    double[] u = new double[FEATURES];
+    int q = HOP / 2;
     for (int j = 0; j < count; j++) {
-      java.util.Arrays.fill(y, 0);
       for (int k = 0; k < FEATURES; k++) {
-        double c = coeffs[j * FEATURES + k];
-        int row = k * WINDOW;
-        for (int n = 0; n < WINDOW; n++) {
-          y[n] += c * BASIS[row + n];
-        }
+        x[k] = coeffs[j * FEATURES + k];
       }
+      dct4(x, u);
       int s = start(j);
       for (int n = 0; n < WINDOW; n++) {
+        // the aliased block (u2, -u2_r, -u1_r, -u1), u = (u1, u2) in halves of N/2
+        double y;
+        if (n < q) {
+          y = u[q + n];
+        } else if (n < 2 * q) {
+          y = -u[HOP - 1 - (n - q)];
+        } else if (n < 3 * q) {
+          y = -u[q - 1 - (n - 2 * q)];
+        } else {
+          y = -u[n - 3 * q];
+        }
         int i = s + n;
         if (i >= 0 && i < samples) {
-          acc[i] += window(j, count, n) * y[n];
+          acc[i] += window(j, count, n) * y;
         }
       }
     }
