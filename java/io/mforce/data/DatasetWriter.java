@@ -72,7 +72,7 @@ public final class DatasetWriter implements AutoCloseable {
       if (Files.exists(index)) {
         if (!replace) {
           throw new IllegalArgumentException("dataset writer: " + dir + " already holds a data set; pick another "
-              + "directory or replace it");
+              + "directory or replace it (--force on the command line)");
         }
         Files.delete(index);
       }

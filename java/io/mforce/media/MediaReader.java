@@ -74,8 +74,8 @@ public final class MediaReader {
       try {
         grabber.start();
       } catch (FrameGrabber.Exception e) {
-        throw new MediaException("cannot read " + path + ": FFmpeg cannot open it as media (corrupt or not a media "
-            + "file): " + e.getMessage(), e);
+        throw new MediaException("cannot read " + path + ": FFmpeg cannot open it as media (corrupt, empty, or not a "
+            + "media file): " + e.getMessage(), e);
       }
       if (!grabber.hasVideo()) {
         throw new MediaException("cannot use " + path + ": it has no video stream");
