@@ -107,6 +107,13 @@ public final class Evaluator {
     double[] mouth = MouthTracker.opening(clip);
     double[] envelope = LipSync.envelope(clip.audio(), clip.frames());
     List<TimedSyllable> decoded = condition.isEmpty() ? List.of() : SyllableDecoder.decode(clip.audio());
+    // per-frame features once per clip; the windows overlap (overall holds them all)
+    double[][] audioFeatures = new double[clip.frames()][];
+    double[][] videoFeatures = new double[clip.frames()][];
+    for (int f = 0; f < clip.frames(); f++) {
+      audioFeatures[f] = Features.audio(clip.audio(), f);
+      videoFeatures[f] = Features.video(clip.video(), f, clip.height(), clip.width());
+    }
     for (int w = 0; w < windows.size(); w++) {
       Window window = windows.get(w);
       Tally t = tallies[w];
@@ -126,8 +133,8 @@ public final class Evaluator {
       }
       t.drift.add(IdentityDrift.drift(clip, from, to));
       for (int f = from; f < to; f++) {
-        t.audio.add(Features.audio(clip.audio(), f));
-        t.video.add(Features.video(clip.video(), f, clip.height(), clip.width()));
+        t.audio.add(audioFeatures[f]);
+        t.video.add(videoFeatures[f]);
       }
     }
   }

@@ -77,26 +77,36 @@ public final class Features {
   /** Video feature of frame {@code f} of {@code video} ({@code [frames, height, width, 3]}). */
   public static double[] video(byte[] video, int f, int height, int width) {
     double[] out = new double[VIDEO_DIM];
+    pool(video, f, height, width, 4, out);
     int base = f * height * width * 3;
-    double[] cellCount = new double[16];
+    for (int i = 0; i < height * width * 3; i++) {
+      int v = video[base + i] & 0xFF;
+      out[48 + (i % 3) * 4 + v / 64] += 1.0 / (height * width);
+    }
+    return out;
+  }
+
+  /**
+   * Adds frame {@code f} average-pooled to a {@code grid x grid} of RGB colours in [0, 1] to
+   * {@code out} ({@code [grid, grid, 3]}, row-major); cell edges at {@code floor(i * side / grid)}.
+   */
+  static void pool(byte[] video, int f, int height, int width, int grid, double[] out) {
+    double[] cells = new double[grid * grid * 3];
+    int[] count = new int[grid * grid];
+    int base = f * height * width * 3;
     for (int y = 0; y < height; y++) {
-      int gy = y * 4 / height;
+      int gy = y * grid / height;
       for (int x = 0; x < width; x++) {
-        int cell = gy * 4 + x * 4 / width;
-        cellCount[cell]++;
+        int cell = gy * grid + x * grid / width;
+        count[cell]++;
         int p = base + 3 * (y * width + x);
         for (int c = 0; c < 3; c++) {
-          int v = video[p + c] & 0xFF;
-          out[cell * 3 + c] += v / 255.0;
-          out[48 + c * 4 + v / 64] += 1.0 / (height * width);
+          cells[cell * 3 + c] += (video[p + c] & 0xFF) / 255.0;
         }
       }
     }
-    for (int cell = 0; cell < 16; cell++) {
-      for (int c = 0; c < 3; c++) {
-        out[cell * 3 + c] /= Math.max(1, cellCount[cell]);
-      }
+    for (int i = 0; i < cells.length; i++) {
+      out[i] += cells[i] / Math.max(1, count[i / 3]);
     }
-    return out;
   }
 }

@@ -20,22 +20,11 @@ public final class IdentityDrift {
   /** The identity feature of frames {@code [from, to)}. */
   public static double[] feature(byte[] video, int height, int width, int from, int to) {
     double[] out = new double[GRID * GRID * 3];
-    double[] count = new double[GRID * GRID];
     for (int f = from; f < to; f++) {
-      int base = f * height * width * 3;
-      for (int y = 0; y < height; y++) {
-        for (int x = 0; x < width; x++) {
-          int cell = (y * GRID / height) * GRID + x * GRID / width;
-          count[cell]++;
-          int p = base + 3 * (y * width + x);
-          for (int c = 0; c < 3; c++) {
-            out[cell * 3 + c] += (video[p + c] & 0xFF) / 255.0;
-          }
-        }
-      }
+      Features.pool(video, f, height, width, GRID, out);
     }
     for (int i = 0; i < out.length; i++) {
-      out[i] /= Math.max(1, count[i / 3]);
+      out[i] /= Math.max(1, to - from);
     }
     return out;
   }

@@ -27,12 +27,10 @@ public final class MouthTracker {
   /** Opening per frame of {@code video} ({@code [frames, height, width, 3]} RGB). */
   public static double[] opening(byte[] video, int frames, int height, int width) {
     double[] skin = skin(video, frames, height, width);
-    double[] m = new double[3];
     double[] d = new double[3];
     double norm2 = 0;
     for (int c = 0; c < 3; c++) {
-      m[c] = Palette.channel(Palette.MOUTH_INTERIOR, c);
-      d[c] = skin[c] - m[c];
+      d[c] = skin[c] - Palette.channel(Palette.MOUTH_INTERIOR, c);
       norm2 += d[c] * d[c];
     }
     norm2 = Math.max(norm2, 1);
@@ -47,18 +45,15 @@ public final class MouthTracker {
       for (int y = y0; y < y1; y++) {
         for (int x = x0; x < x1; x++) {
           int p = f * frameBytes + 3 * (y * width + x);
-          double dot = 0;
-          double[] r = new double[3];
-          for (int c = 0; c < 3; c++) {
-            r[c] = skin[c] - (video[p + c] & 0xFF);
-            dot += r[c] * d[c];
-          }
-          double a = Math.max(0, Math.min(1, dot / norm2));
-          double off = 0;
-          for (int c = 0; c < 3; c++) {
-            double e = r[c] - a * d[c];
-            off += e * e;
-          }
+          // r = skin - pixel; a = its projection on d = skin - interior; off = the rest of r
+          double r0 = skin[0] - (video[p] & 0xFF);
+          double r1 = skin[1] - (video[p + 1] & 0xFF);
+          double r2 = skin[2] - (video[p + 2] & 0xFF);
+          double a = Math.max(0, Math.min(1, (r0 * d[0] + r1 * d[1] + r2 * d[2]) / norm2));
+          double e0 = r0 - a * d[0];
+          double e1 = r1 - a * d[1];
+          double e2 = r2 - a * d[2];
+          double off = e0 * e0 + e1 * e1 + e2 * e2;
           area += a * Math.max(0, 1 - Math.sqrt(off) / OFF_LINE);
         }
       }

@@ -116,7 +116,7 @@ public final class AudioCodec {
     return j * HOP - HOP / 2;
   }
 
-  /** Number of frames whose tokens {@code count} floats hold (throws unless a whole number). */
+  /** Number of frames whose tokens {@code tokenFloats} values hold (throws unless a positive whole number). */
   public static int frames(int tokenFloats) {
     int perFrame = TOKENS_PER_FRAME * FEATURES;
     if (tokenFloats <= 0 || tokenFloats % perFrame != 0) {

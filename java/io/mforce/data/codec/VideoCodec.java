@@ -19,6 +19,8 @@ public final class VideoCodec {
   private final int width;
   private final int patch;
   private final NormalizationStats stats;
+  /** For byte {@code i} of a frame ({@code (y * width + x) * 3 + c}), its place among the frame's token values. */
+  private final int[] tokenOrder;
 
   public VideoCodec(int height, int width, int patch) {
     this(height, width, patch, null);
@@ -33,6 +35,23 @@ public final class VideoCodec {
     this.width = width;
     this.patch = patch;
     this.stats = stats;
+    this.tokenOrder = tokenOrder(height, width, patch);
+  }
+
+  private static int[] tokenOrder(int height, int width, int patch) {
+    int[] order = new int[height * width * 3];
+    int cols = width / patch;
+    int features = patch * patch * 3;
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        int token = (y / patch) * cols + x / patch;
+        int feature = ((y % patch) * patch + x % patch) * 3;
+        for (int c = 0; c < 3; c++) {
+          order[(y * width + x) * 3 + c] = token * features + feature + c;
+        }
+      }
+    }
+    return order;
   }
 
   /** The default patch size for a frame side: 4 up to 32 pixels, 8 above. */
@@ -76,19 +95,10 @@ public final class VideoCodec {
   public float[] encode(byte[] rgb) {
     int frames = framesOf(rgb == null ? -1 : rgb.length, frameBytes(), "bytes");
     float[] out = new float[rgb.length];
-    int cols = width / patch;
-    int features = features();
+    int n = frameBytes();
     for (int f = 0; f < frames; f++) {
-      for (int y = 0; y < height; y++) {
-        for (int x = 0; x < width; x++) {
-          int token = (y / patch) * cols + x / patch;
-          int feature = ((y % patch) * patch + x % patch) * 3;
-          int dst = (f * tokensPerFrame() + token) * features + feature;
-          int src = f * frameBytes() + (y * width + x) * 3;
-          for (int c = 0; c < 3; c++) {
-            out[dst + c] = (rgb[src + c] & 0xFF) / 127.5f - 1f;
-          }
-        }
+      for (int i = 0; i < n; i++) {
+        out[f * n + tokenOrder[i]] = (rgb[f * n + i] & 0xFF) / 127.5f - 1f;
       }
     }
     if (stats != null) {
@@ -117,20 +127,12 @@ public final class VideoCodec {
       stats.denormalizeVideo(values);
     }
     byte[] out = new byte[tokens.length];
-    int cols = width / patch;
-    int features = features();
+    int n = frameBytes();
     for (int f = 0; f < frames; f++) {
-      for (int y = 0; y < height; y++) {
-        for (int x = 0; x < width; x++) {
-          int token = (y / patch) * cols + x / patch;
-          int src = (f * tokensPerFrame() + token) * features + ((y % patch) * patch + x % patch) * 3;
-          int dst = f * frameBytes() + (y * width + x) * 3;
-          for (int c = 0; c < 3; c++) {
-            float v = values[src + c];
-            long b = Float.isNaN(v) ? 0 : Math.round((v + 1f) * 127.5f);
-            out[dst + c] = (byte) Math.max(0, Math.min(255, b));
-          }
-        }
+      for (int i = 0; i < n; i++) {
+        float v = values[f * n + tokenOrder[i]];
+        long b = Float.isNaN(v) ? 0 : Math.round((v + 1f) * 127.5f);
+        out[f * n + i] = (byte) Math.max(0, Math.min(255, b));
       }
     }
     return out;
