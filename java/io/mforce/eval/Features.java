@@ -9,7 +9,8 @@ import io.mforce.data.Clip;
  *   <li>Audio ({@link #AUDIO_DIM} = 24): log10 energies of 24 triangular mel bands from 60 to
  *       7600 Hz of the mean power spectrum of three 512-sample Hann frames centred at samples
  *       160, 320 and 480 of the chunk (neighbouring chunks' samples are read where they exist);
- *       an energy floor of 1e-10 keeps silence finite.
+ *       a floor of 1e-4 is added to each band energy (about 60 dB below the loudest bands of the
+ *       synthetic voice) so that how quiet the pauses are does not dominate the distance.
  *   <li>Video ({@link #VIDEO_DIM} = 60): the frame average-pooled to a 4x4 grid of RGB colours
  *       (48 values in [0, 1]), then per channel the fraction of pixels in each of 4 equal
  *       intensity bins (12 values).
@@ -69,7 +70,7 @@ public final class Features {
       for (int k = 0; k < power.length; k++) {
         e += MEL[b][k] * power[k];
       }
-      out[b] = Math.log10(e + 1e-10);
+      out[b] = Math.log10(e + 1e-4);
     }
     return out;
   }

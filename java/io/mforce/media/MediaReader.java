@@ -1,9 +1,7 @@
 package io.mforce.media;
 
 import static org.bytedeco.ffmpeg.global.avutil.AVMEDIA_TYPE_AUDIO;
-import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
-import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
 
 import io.mforce.data.Clip;
 import java.nio.ByteBuffer;
@@ -37,7 +35,7 @@ public final class MediaReader {
   private MediaReader() {}
 
   static {
-    av_log_set_level(AV_LOG_ERROR);
+    FfmpegLog.errorsOnly();
   }
 
   /**

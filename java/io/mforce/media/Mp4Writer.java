@@ -4,10 +4,8 @@ import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MPEG4;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_encoder_by_name;
-import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
-import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
 
 import io.mforce.data.Clip;
 import java.nio.ByteBuffer;
@@ -31,7 +29,7 @@ public final class Mp4Writer {
   private Mp4Writer() {}
 
   static {
-    av_log_set_level(AV_LOG_ERROR);
+    FfmpegLog.errorsOnly();
   }
 
   /**
