@@ -1,0 +1,215 @@
+package io.mforce.data;
+
+import com.google.gson.GsonBuilder;
+import io.mforce.data.codec.AudioCodec;
+import io.mforce.data.codec.NormalizationStats;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a data set directory (format in {@link DatasetIndex} and {@link ClipRecord}).
+ *
+ * <p>Atomic: records go to hidden {@code .shard-NNNNN.bin.partial} files; {@link #commit()}
+ * renames them to {@code shard-NNNNN.bin} and writes {@code index.json} last (through a temporary
+ * file and a rename). A reader only trusts a directory with an index, so a crash or an exception
+ * before the commit never leaves something that looks like a data set; {@link #close()} without
+ * a commit deletes the partial files. Normalization statistics are accumulated clip by clip
+ * while writing and stored in the index.
+ *
+ * <pre>
+ * try (DatasetWriter w = DatasetWriter.create(dir, "synthetic seed=0", false)) {
+ *   for (Clip c : clips) w.add(c);
+ *   w.commit();
+ * }
+ * </pre>
+ */
+public final class DatasetWriter implements AutoCloseable {
+  /** Default shard size: a new shard starts once the current one passes 256 MiB. */
+  public static final long DEFAULT_SHARD_BYTES = 256L << 20;
+
+  private final Path dir;
+  private final String source;
+  private final long shardBytes;
+  private final NormalizationStats.Accumulator stats = new NormalizationStats.Accumulator();
+  private final List<DatasetIndex.Entry> records = new ArrayList<>();
+  private final List<Path> partials = new ArrayList<>();
+  private OutputStream shard;
+  private long shardOffset;
+  private long totalFrames;
+  private int height;
+  private int width;
+  private boolean committed;
+
+  private DatasetWriter(Path dir, String source, long shardBytes) {
+    this.dir = dir;
+    this.source = source;
+    this.shardBytes = shardBytes;
+  }
+
+  public static DatasetWriter create(Path dir, String source, boolean replace) {
+    return create(dir, source, replace, DEFAULT_SHARD_BYTES);
+  }
+
+  /**
+   * @param replace if {@code dir} already holds a data set, invalidate it (its index is deleted
+   *     first) and write over it; otherwise that is an error
+   * @param shardBytes start a new shard once the current one reaches this many bytes
+   */
+  public static DatasetWriter create(Path dir, String source, boolean replace, long shardBytes) {
+    if (shardBytes < 1) {
+      throw new IllegalArgumentException("dataset writer: shard size " + shardBytes + "; expected >= 1 byte");
+    }
+    Path index = dir.resolve(DatasetIndex.FILE);
+    try {
+      if (Files.exists(index)) {
+        if (!replace) {
+          throw new IllegalArgumentException("dataset writer: " + dir + " already holds a data set; pick another "
+              + "directory or replace it (--force on the command line)");
+        }
+        Files.delete(index);
+      }
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("dataset writer: cannot prepare " + dir + ": " + e.getMessage(), e);
+    }
+    return new DatasetWriter(dir, source, shardBytes);
+  }
+
+  /** Appends {@code clip}; every clip must have the first clip's frame size. */
+  public void add(Clip clip) {
+    if (committed) {
+      throw new IllegalStateException("dataset writer: already committed");
+    }
+    if (records.isEmpty()) {
+      height = clip.height();
+      width = clip.width();
+    } else if (clip.height() != height || clip.width() != width) {
+      throw new IllegalArgumentException("dataset writer: clip " + records.size() + " is " + clip.width() + "x"
+          + clip.height() + "; this data set's frames are " + width + "x" + height);
+    }
+    byte[] record = ClipRecord.encode(clip);
+    try {
+      if (shard == null || shardOffset >= shardBytes) {
+        startShard();
+      }
+      shard.write(record);
+    } catch (IOException e) {
+      throw new UncheckedIOException("dataset writer: cannot write " + partials.get(partials.size() - 1) + ": "
+          + e.getMessage(), e);
+    }
+    records.add(new DatasetIndex.Entry(partials.size() - 1, shardOffset, record.length, clip.frames()));
+    shardOffset += record.length;
+    totalFrames += clip.frames();
+    stats.add(clip.video(), AudioCodec.raw().encode(clip.audio()));
+  }
+
+  /** Clips added so far. */
+  public int size() {
+    return records.size();
+  }
+
+  private void startShard() throws IOException {
+    closeShard();
+    Path p = dir.resolve("." + DatasetIndex.shardName(partials.size()) + ".partial");
+    partials.add(p);
+    shard = new java.io.BufferedOutputStream(Files.newOutputStream(p), 1 << 20);
+    shardOffset = 0;
+  }
+
+  private void closeShard() throws IOException {
+    if (shard != null) {
+      shard.close();
+      shard = null;
+    }
+  }
+
+  /** Finishes the shards and writes the index; returns the data set directory. */
+  public Path commit() {
+    if (committed) {
+      throw new IllegalStateException("dataset writer: already committed");
+    }
+    if (records.isEmpty()) {
+      throw new IllegalStateException("dataset writer: no clips were added to " + dir);
+    }
+    DatasetIndex index = new DatasetIndex();
+    index.format = DatasetIndex.FORMAT;
+    index.version = DatasetIndex.VERSION;
+    index.source = source;
+    index.clips = records.size();
+    index.totalFrames = totalFrames;
+    index.fps = Clip.FPS;
+    index.sampleRate = Clip.SAMPLE_RATE;
+    index.samplesPerFrame = Clip.SAMPLES_PER_FRAME;
+    index.height = height;
+    index.width = width;
+    index.audioTokensPerFrame = AudioCodec.TOKENS_PER_FRAME;
+    index.audioFeatures = AudioCodec.FEATURES;
+    NormalizationStats s = stats.finish();
+    index.normalization = new DatasetIndex.Normalization();
+    index.normalization.audioMean = s.audioMean();
+    index.normalization.audioStd = s.audioStd();
+    index.normalization.videoMean = s.videoMean();
+    index.normalization.videoStd = s.videoStd();
+    index.shards = new ArrayList<>();
+    try {
+      closeShard();
+      for (int i = 0; i < partials.size(); i++) {
+        String name = DatasetIndex.shardName(i);
+        Files.move(partials.get(i), dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        index.shards.add(name);
+      }
+      partials.clear();
+      deleteStaleShards(index.shards.size());
+      index.records = records;
+      byte[] json = new GsonBuilder().setPrettyPrinting().create().toJson(index).getBytes(StandardCharsets.UTF_8);
+      Path tmp = dir.resolve("." + DatasetIndex.FILE + ".partial");
+      Files.write(tmp, json);
+      Files.move(tmp, dir.resolve(DatasetIndex.FILE), StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("dataset writer: cannot commit " + dir + ": " + e.getMessage(), e);
+    }
+    committed = true;
+    return dir;
+  }
+
+  /** Shards numbered {@code count} and up, left by a data set this one replaced. */
+  private void deleteStaleShards(int count) throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "shard-*.bin")) {
+      for (Path f : files) {
+        String digits = f.getFileName().toString().substring(6, f.getFileName().toString().length() - 4);
+        if (digits.matches("\\d+") && Integer.parseInt(digits) >= count) {
+          Files.delete(f);
+        }
+      }
+    }
+  }
+
+  /** Without a {@link #commit()}, deletes what was written. */
+  @Override
+  public void close() {
+    try {
+      closeShard();
+    } catch (IOException ignored) {
+      // the partial files are deleted below either way
+    }
+    if (!committed) {
+      for (Path p : partials) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+          // best effort: a hidden partial file left behind is never read as data
+        }
+      }
+      partials.clear();
+    }
+  }
+}

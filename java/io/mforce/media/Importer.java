@@ -1,0 +1,82 @@
+package io.mforce.media;
+
+import io.mforce.data.Clip;
+import io.mforce.data.DatasetWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Turns a folder of real video files ({@code .mp4}, {@code .m4v}, {@code .mov}; the folder's
+ * top level, in name order) into a data set: each file is read with {@link MediaReader} (25 fps,
+ * 16 kHz mono, centre-cropped and resized to {@code size x size}, at most {@code maxSeconds}) and
+ * written as one clip with unknown attributes and no transcript. A file that cannot be used
+ * (corrupt, no audio track, no frames, ...) is skipped and reported with its reason; the import
+ * goes on. If no file is usable, nothing is written and that is an error.
+ */
+public final class Importer {
+  private Importer() {}
+
+  /** A file that was skipped, and why. */
+  public record Skipped(Path file, String reason) {}
+
+  /** What an import did. */
+  public record Report(Path dataset, List<Path> imported, List<Skipped> skipped, long frames) {}
+
+  /** The video files of {@code dir} that an import would try, in name order. */
+  public static List<Path> candidates(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("import: " + dir + " is not a directory");
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(Files::isRegularFile).filter(p -> {
+        String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return name.endsWith(".mp4") || name.endsWith(".m4v") || name.endsWith(".mov");
+      }).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("import: cannot list " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * @param progress called after each file (imported or skipped) with that file
+   */
+  public static Report run(Path dir, Path out, int size, double maxSeconds, boolean replace, Consumer<Path> progress) {
+    if (size < 8 || size % 2 != 0) {
+      throw new IllegalArgumentException("import: size " + size + "; expected an even number >= 8");
+    }
+    if (!(maxSeconds > 0)) {
+      throw new IllegalArgumentException("import: max seconds " + maxSeconds + "; expected > 0");
+    }
+    List<Path> files = candidates(dir);
+    List<Path> imported = new ArrayList<>();
+    List<Skipped> skipped = new ArrayList<>();
+    long frames = 0;
+    try (DatasetWriter writer = DatasetWriter.create(out, "imported from " + dir.toAbsolutePath() + " at " + size + "x"
+        + size, replace)) {
+      for (Path f : files) {
+        try {
+          Clip clip = MediaReader.read(f, size, maxSeconds).toClip();
+          writer.add(clip);
+          imported.add(f);
+          frames += clip.frames();
+        } catch (MediaException | IllegalArgumentException e) {
+          skipped.add(new Skipped(f, e.getMessage()));
+        }
+        progress.accept(f);
+      }
+      if (imported.isEmpty()) {
+        throw new MediaException("import: no usable video file in " + dir + " (" + files.size() + " tried"
+            + (skipped.isEmpty() ? "" : "; " + skipped.get(0).reason()) + ")");
+      }
+      writer.commit();
+    }
+    return new Report(out, imported, skipped, frames);
+  }
+}

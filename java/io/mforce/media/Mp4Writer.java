@@ -1,0 +1,140 @@
+package io.mforce.media;
+
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MPEG4;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_encoder_by_name;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
+
+import io.mforce.data.Clip;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.bytedeco.javacv.FFmpegFrameRecorder;
+import org.bytedeco.javacv.Frame;
+
+/**
+ * Writes a {@link Clip} as an MP4 (through FFmpeg): H.264 video at 25 fps in yuv420p, AAC audio,
+ * mono. The H.264 encoder is {@code libx264} where the FFmpeg build has it; the
+ * {@code org.bytedeco:ffmpeg} preset this project uses ships {@code libopenh264} instead (LGPL
+ * build), which is used then; {@code mpeg4} is the last resort ({@link #videoEncoder()} says
+ * which). Frames and audio are written interleaved frame by frame (frame {@code f}, then its 640
+ * samples), so the streams stay in sync; the file lasts {@code frames / 25} seconds. Frames may
+ * be enlarged {@code scale} times (nearest neighbour) so a 32x32 clip is big enough to watch.
+ * The file is written to a temporary file and renamed into place; on failure nothing is left.
+ */
+public final class Mp4Writer {
+  private Mp4Writer() {}
+
+  static {
+    FfmpegLog.errorsOnly();
+  }
+
+  /**
+   * @param scale enlarge frames this many times (nearest neighbour), >= 1
+   * @param audioSampleRate sample rate of the AAC stream (the clip's 16 kHz audio is resampled)
+   * @param audioBitrate AAC bit rate, bits per second
+   */
+  public record Options(int scale, int audioSampleRate, int audioBitrate) {
+    public static final Options DEFAULT = new Options(1, Clip.SAMPLE_RATE, 96_000);
+
+    public Options withScale(int s) {
+      return new Options(s, audioSampleRate, audioBitrate);
+    }
+
+    public Options withAudioSampleRate(int rate) {
+      return new Options(scale, rate, audioBitrate);
+    }
+  }
+
+  /** The video encoder FFmpeg provides here: "libx264", "libopenh264" or "mpeg4". */
+  public static String videoEncoder() {
+    for (String name : new String[] {"libx264", "libopenh264"}) {
+      if (avcodec_find_encoder_by_name(name) != null) {
+        return name;
+      }
+    }
+    return "mpeg4";
+  }
+
+  public static void write(Path path, Clip clip) {
+    write(path, clip, Options.DEFAULT);
+  }
+
+  public static void write(Path path, Clip clip, Options options) {
+    int scale = options.scale();
+    if (scale < 1) {
+      throw new IllegalArgumentException("mp4: scale " + scale + "; expected >= 1");
+    }
+    int width = clip.width() * scale;
+    int height = clip.height() * scale;
+    if (width % 2 != 0 || height % 2 != 0) {
+      throw new IllegalArgumentException("mp4: frame size " + width + "x" + height
+          + " is odd; H.264 in yuv420p needs even sides (use an even size or scale 2)");
+    }
+    AtomicFiles.write(path, tmp -> encode(tmp, path, clip, options, width, height));
+  }
+
+  private static void encode(Path tmp, Path target, Clip clip, Options options, int width, int height) {
+    String encoder = videoEncoder();
+    FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(tmp.toFile(), width, height, 1);
+    try {
+      recorder.setFormat("mp4");
+      recorder.setVideoCodec(encoder.equals("mpeg4") ? AV_CODEC_ID_MPEG4 : AV_CODEC_ID_H264);
+      if (!encoder.equals("mpeg4")) {
+        recorder.setVideoCodecName(encoder);
+      }
+      recorder.setPixelFormat(AV_PIX_FMT_YUV420P);
+      recorder.setFrameRate(Clip.FPS);
+      recorder.setGopSize(Clip.FPS);
+      recorder.setVideoBitrate(Math.max(400_000, width * height * Clip.FPS / 2));
+      recorder.setVideoOption("allow_skip_frames", "0");
+      recorder.setAudioCodec(AV_CODEC_ID_AAC);
+      recorder.setAudioChannels(1);
+      recorder.setSampleRate(options.audioSampleRate());
+      recorder.setAudioBitrate(options.audioBitrate());
+      recorder.start();
+      Frame frame = new Frame(width, height, Frame.DEPTH_UBYTE, 3);
+      float[] audio = clip.audio();
+      for (int f = 0; f < clip.frames(); f++) {
+        fill(frame, clip, f, options.scale());
+        recorder.record(frame, AV_PIX_FMT_RGB24);
+        // a buffer of its own: JavaCPP reads heap buffers from their array's start, ignoring a slice's offset
+        FloatBuffer samples = FloatBuffer.wrap(
+            Arrays.copyOfRange(audio, f * Clip.SAMPLES_PER_FRAME, (f + 1) * Clip.SAMPLES_PER_FRAME));
+        recorder.recordSamples(Clip.SAMPLE_RATE, 1, samples);
+      }
+      recorder.stop();
+    } catch (FFmpegFrameRecorder.Exception e) {
+      throw new MediaException("mp4: cannot write " + target + " (" + encoder + " + aac, " + width + "x" + height
+          + ", audio " + options.audioSampleRate() + " Hz): " + e.getMessage(), e);
+    } finally {
+      try {
+        recorder.release();
+      } catch (FFmpegFrameRecorder.Exception ignored) {
+        // releasing after a failure; the failure is what gets reported
+      }
+    }
+  }
+
+  /** Copies frame {@code f} of the clip into {@code frame}, enlarged {@code scale} times. */
+  private static void fill(Frame frame, Clip clip, int f, int scale) {
+    ByteBuffer buf = (ByteBuffer) frame.image[0];
+    byte[] video = clip.video();
+    int base = f * clip.frameBytes();
+    int w = clip.width();
+    byte[] row = new byte[frame.imageWidth * 3];
+    for (int y = 0; y < frame.imageHeight; y++) {
+      int src = base + (y / scale) * w * 3;
+      for (int x = 0; x < frame.imageWidth; x++) {
+        int p = src + (x / scale) * 3;
+        row[3 * x] = video[p];
+        row[3 * x + 1] = video[p + 1];
+        row[3 * x + 2] = video[p + 2];
+      }
+      buf.put(y * frame.imageStride, row);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package io.mforce.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.data.codec.AudioCodec;
+import io.mforce.data.codec.NormalizationStats;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatasetTest {
+  @TempDir
+  Path tmp;
+
+  private static List<Clip> clips() {
+    List<Clip> out = new ArrayList<>(TestClips.clips(32, 1, 100, 4));
+    out.add(TestClips.clip(32, 2, 104)); // clips may differ in length
+    return out;
+  }
+
+  private Path write(Path dir, List<Clip> clips, long shardBytes) {
+    try (DatasetWriter w = DatasetWriter.create(dir, "test", false, shardBytes)) {
+      clips.forEach(w::add);
+      return w.commit();
+    }
+  }
+
+  @Test
+  void roundTripAcrossShards() throws IOException {
+    List<Clip> clips = clips();
+    // each record is ~200 KB: a 300 KB shard limit puts two records in most shards
+    Path dir = write(tmp.resolve("ds"), clips, 300_000);
+    Dataset d = Dataset.open(dir);
+    assertEquals(clips.size(), d.size());
+    assertTrue(d.shards().size() >= 2, "expected several shards, got " + d.shards());
+    assertEquals(32, d.height());
+    assertEquals(32, d.width());
+    assertEquals(4 * 25 + 50, d.totalFrames());
+    for (int i = 0; i < clips.size(); i++) {
+      assertEquals(clips.get(i), d.clip(i), "clip " + i);
+      assertEquals(clips.get(i).frames(), d.frames(i));
+    }
+    List<Clip> iterated = new ArrayList<>();
+    d.forEach(iterated::add);
+    assertEquals(clips, iterated);
+    // only the index and the shards are left, no partial files
+    try (Stream<Path> files = Files.list(dir)) {
+      assertTrue(files.allMatch(p -> p.getFileName().toString().matches("index\\.json|shard-\\d{5}\\.bin")));
+    }
+  }
+
+  @Test
+  void indexCarriesTheNormalizationStatistics() {
+    List<Clip> clips = clips();
+    Dataset d = Dataset.open(write(tmp.resolve("ds"), clips, DatasetWriter.DEFAULT_SHARD_BYTES));
+    NormalizationStats.Accumulator acc = new NormalizationStats.Accumulator();
+    for (Clip c : clips) {
+      acc.add(c.video(), AudioCodec.raw().encode(c.audio()));
+    }
+    assertEquals(acc.finish(), d.stats());
+  }
+
+  @Test
+  void corruptRecordIsDetectedAndNamed() throws IOException {
+    Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
+    Path shard = dir.resolve("shard-00000.bin");
+    Dataset d = Dataset.open(dir);
+    long middle = Files.size(shard) / 2;
+    try (RandomAccessFile f = new RandomAccessFile(shard.toFile(), "rw")) {
+      f.seek(middle);
+      int b = f.read();
+      f.seek(middle);
+      f.write(b ^ 0x10);
+    }
+    int bad = -1;
+    for (int i = 0; i < d.size(); i++) {
+      try {
+        d.clip(i);
+      } catch (DatasetException e) {
+        bad = i;
+        assertTrue(e.getMessage().contains(shard.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("CRC32"), e.getMessage());
+        assertTrue(e.getMessage().contains("record " + i), e.getMessage());
+      }
+    }
+    assertTrue(bad >= 0, "the flipped bit went unnoticed");
+  }
+
+  @Test
+  void truncatedShardIsRefusedOnOpen() throws IOException {
+    Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
+    Path shard = dir.resolve("shard-00000.bin");
+    try (RandomAccessFile f = new RandomAccessFile(shard.toFile(), "rw")) {
+      f.setLength(f.length() - 100);
+    }
+    DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(dir));
+    assertTrue(e.getMessage().contains(shard.toString()) && e.getMessage().contains("truncated"), e.getMessage());
+  }
+
+  @Test
+  void missingOrForeignIndexIsAClearError() throws IOException {
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(empty));
+    assertTrue(e.getMessage().contains("index.json"), e.getMessage());
+    Files.writeString(empty.resolve("index.json"), "{\"format\": \"something-else\"}");
+    assertThrows(DatasetException.class, () -> Dataset.open(empty));
+    Files.writeString(empty.resolve("index.json"), "{not json");
+    e = assertThrows(DatasetException.class, () -> Dataset.open(empty));
+    assertTrue(e.getMessage().contains("index.json"), e.getMessage());
+  }
+
+  @Test
+  void writerWithoutCommitLeavesNothing() throws IOException {
+    Path dir = tmp.resolve("aborted");
+    assertThrows(IllegalStateException.class, () -> {
+      try (DatasetWriter w = DatasetWriter.create(dir, "test", false)) {
+        w.add(TestClips.clip(32, 1, 100));
+        throw new IllegalStateException("interrupted");
+      }
+    });
+    assertFalse(Dataset.isDataset(dir));
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(0, files.count());
+    }
+  }
+
+  @Test
+  void existingDataSetIsKeptUnlessReplaced() {
+    Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
+    assertThrows(IllegalArgumentException.class, () -> DatasetWriter.create(dir, "again", false));
+    assertEquals(5, Dataset.open(dir).size());
+    try (DatasetWriter w = DatasetWriter.create(dir, "again", true)) {
+      w.add(TestClips.clip(32, 1, 100));
+      w.commit();
+    }
+    Dataset d = Dataset.open(dir);
+    assertEquals(1, d.size());
+    assertEquals("again", d.source());
+  }
+
+  @Test
+  void framesOfAnotherSizeAreRefused() {
+    try (DatasetWriter w = DatasetWriter.create(tmp.resolve("ds"), "test", false)) {
+      w.add(TestClips.clip(32, 1, 100));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> w.add(TalkingFaceGenerator.ofSeconds(16, 1).generate(1)));
+      assertTrue(e.getMessage().contains("16x16"), e.getMessage());
+    }
+  }
+
+  @Test
+  void outOfRangeClipIndex() {
+    Dataset d = Dataset.open(write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES));
+    assertThrows(IllegalArgumentException.class, () -> d.clip(5));
+    assertThrows(IllegalArgumentException.class, () -> d.clip(-1));
+    assertArrayEquals(clips().get(0).audio(), d.clip(0).audio());
+  }
+}

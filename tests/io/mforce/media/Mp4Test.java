@@ -1,0 +1,136 @@
+package io.mforce.media;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.data.Clip;
+import io.mforce.data.TestClips;
+import io.mforce.eval.LipSync;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Mp4Test {
+  @TempDir
+  Path tmp;
+
+  /** Best normalized cross-correlation of a and b over lags of +-maxLag samples: {lag, correlation}. */
+  private static double[] alignment(float[] a, float[] b, int maxLag) {
+    double best = -2;
+    int bestLag = 0;
+    for (int lag = -maxLag; lag <= maxLag; lag++) {
+      double ab = 0;
+      double aa = 0;
+      double bb = 0;
+      for (int i = maxLag; i < Math.min(a.length, b.length) - maxLag; i++) {
+        ab += (double) a[i] * b[i + lag];
+        aa += (double) a[i] * a[i];
+        bb += (double) b[i + lag] * b[i + lag];
+      }
+      double r = ab / Math.sqrt(aa * bb);
+      if (r > best) {
+        best = r;
+        bestLag = lag;
+      }
+    }
+    return new double[] {bestLag, best};
+  }
+
+  private static double snrDb(float[] ref, float[] x) {
+    double s = 0;
+    double e = 0;
+    for (int i = 0; i < ref.length; i++) {
+      s += (double) ref[i] * ref[i];
+      e += (double) (ref[i] - x[i]) * (ref[i] - x[i]);
+    }
+    return 10 * Math.log10(s / e);
+  }
+
+  private static double psnr(byte[] a, byte[] b) {
+    double e = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = (a[i] & 0xFF) - (b[i] & 0xFF);
+      e += d * d;
+    }
+    return 10 * Math.log10(255.0 * 255.0 / (e / a.length));
+  }
+
+  @Test
+  void writeThenReadKeepsFramesDurationAndSync() {
+    Clip clip = TestClips.clip(64, 3, 21);
+    Path mp4 = tmp.resolve("clip.mp4");
+    Mp4Writer.write(mp4, clip);
+    MediaReader.Media m = MediaReader.read(mp4);
+    assertEquals(clip.frames(), m.frames(), "frame count");
+    assertEquals(clip.frames(), m.sourceFrames(), "frames in the file");
+    assertEquals(25.0, m.sourceFps(), 1e-9);
+    assertEquals(clip.seconds(), (double) m.audio().length / Clip.SAMPLE_RATE, 1.0 / Clip.FPS);
+    assertEquals(64, m.width());
+    assertEquals(64, m.height());
+    double[] align = alignment(clip.audio(), m.audio(), 400);
+    assertEquals(0, align[0], "audio lag in samples");
+    assertTrue(align[1] > 0.99, "audio correlation " + align[1]);
+    assertTrue(snrDb(clip.audio(), m.audio()) > 20, "audio SNR " + snrDb(clip.audio(), m.audio()));
+    assertTrue(psnr(clip.video(), m.video()) > 28, "video PSNR " + psnr(clip.video(), m.video()));
+    LipSync.Result sync = LipSync.measure(m.toClip());
+    assertEquals(0, sync.offset(), "mouth and sound stay in sync through H.264 + AAC");
+    assertTrue(sync.confidence() > 0.8, "lip sync after coding " + sync.confidence());
+  }
+
+  @Test
+  void otherAudioRatesAreResampledOnRead() {
+    Clip clip = TestClips.clip(32, 2, 22);
+    Path mp4 = tmp.resolve("44k.mp4");
+    Mp4Writer.write(mp4, clip, Mp4Writer.Options.DEFAULT.withAudioSampleRate(44_100).withScale(2));
+    MediaReader.Media m = MediaReader.read(mp4, 32, Double.POSITIVE_INFINITY);
+    assertEquals(44_100, m.sourceSampleRate());
+    assertEquals(clip.frames(), m.frames());
+    assertEquals(clip.audio().length, m.audio().length);
+    double[] align = alignment(clip.audio(), m.audio(), 400);
+    assertTrue(Math.abs(align[0]) <= 1 && align[1] > 0.98, "lag " + align[0] + " correlation " + align[1]);
+    // scale 2 then box-filtered back to 32x32
+    assertTrue(psnr(clip.video(), m.video()) > 28, "video PSNR " + psnr(clip.video(), m.video()));
+  }
+
+  @Test
+  void readingStopsAtMaxSeconds() {
+    Path mp4 = tmp.resolve("long.mp4");
+    Mp4Writer.write(mp4, TestClips.clip(32, 3, 23));
+    MediaReader.Media m = MediaReader.read(mp4, 16, 1.0);
+    assertEquals(25, m.frames());
+    assertEquals(25 * 640, m.audio().length);
+    assertEquals(16, m.width());
+  }
+
+  @Test
+  void unencodableAudioRateIsAClearErrorAndLeavesNothing() throws Exception {
+    Path mp4 = tmp.resolve("odd.mp4");
+    MediaException e = assertThrows(MediaException.class,
+        () -> Mp4Writer.write(mp4, TestClips.clip(32, 1, 24), Mp4Writer.Options.DEFAULT.withAudioSampleRate(12_345)));
+    assertTrue(e.getMessage().contains(mp4.toString()) && e.getMessage().contains("12345"), e.getMessage());
+    assertFalse(Files.exists(mp4));
+    try (Stream<Path> files = Files.list(tmp)) {
+      assertEquals(0, files.count(), "no temporary file left");
+    }
+  }
+
+  @Test
+  void oddFrameSizeIsRefused() {
+    Clip odd = io.mforce.data.TalkingFaceGenerator.ofSeconds(9, 0.2).generate(1);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Mp4Writer.write(tmp.resolve("odd.mp4"), odd));
+    assertTrue(e.getMessage().contains("even"), e.getMessage());
+    Mp4Writer.write(tmp.resolve("even.mp4"), odd, Mp4Writer.Options.DEFAULT.withScale(2));
+    assertEquals(18, MediaReader.read(tmp.resolve("even.mp4")).width());
+  }
+
+  @Test
+  void encoderIsH264WhereAvailable() {
+    String encoder = Mp4Writer.videoEncoder();
+    assertTrue(encoder.equals("libx264") || encoder.equals("libopenh264") || encoder.equals("mpeg4"), encoder);
+  }
+}
