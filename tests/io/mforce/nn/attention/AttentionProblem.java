@@ -76,6 +76,18 @@ final class AttentionProblem {
     return this;
   }
 
+  /** A query run holding {@code q} (already in the dtype), with a random gradOut. */
+  AttentionProblem query(int[] chunks, double[] q) {
+    queries.add(new Queries(chunks, q, fresh(q.length, 1.0)));
+    return this;
+  }
+
+  /** A key source holding {@code k} and {@code v} (already in the dtype). */
+  AttentionProblem keys(boolean grads, int[] chunks, double[] k, double[] v) {
+    keys.add(new Keys(chunks, k, v, grads));
+    return this;
+  }
+
   /** Chunk indices of consecutive chunks first, first+1, ... with tokens[c] tokens each. */
   static int[] chunks(int first, int... tokens) {
     int total = 0;
