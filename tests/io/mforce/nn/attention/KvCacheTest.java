@@ -35,12 +35,17 @@ class KvCacheTest {
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"F32", "BF16"})
   void appendFillsRegionsAndEvictsTheOldestNonSinkChunk(DType dtype) {
+    slotContents(dtype, Device.CPU);
+  }
+
+  /** The check of {@link #appendFillsRegionsAndEvictsTheOldestNonSinkChunk} on {@code device}. */
+  static void slotContents(DType dtype, Device device) {
     int b = 2;
     int g = 2;
     int d = 32;
     int tpc = 4;
     Rope3D rope = new Rope3D();
-    KvCache.Config config = new KvCache.Config(b, g, d, tpc, 1, 2, dtype, Device.CPU);
+    KvCache.Config config = new KvCache.Config(b, g, d, tpc, 1, 2, dtype, device);
     int cap = (int) config.capacity();
     int row = g * d;
     Random random = new Random(41);
@@ -53,10 +58,10 @@ class KvCacheTest {
     try (KvCache cache = new KvCache(config, rope)) {
       for (int c = 0; c < sizes.length; c++) {
         int n = sizes[c];
-        try (Tensor k = random(random, dtype, Device.CPU, b, n, g, d);
-             Tensor v = random(random, dtype, Device.CPU, b, n, g, d);
-             Tensor pos = Tensor.of(RopeReference.streamPositions(c, 1, 1, n, 0), n, 3);
-             Tensor rotated = Tensor.empty(dtype, Device.CPU, b, n, g, d)) {
+        try (Tensor k = random(random, dtype, device, b, n, g, d);
+             Tensor v = random(random, dtype, device, b, n, g, d);
+             Tensor pos = Tensor.of(RopeReference.streamPositions(c, 1, 1, n, 0), DType.F32, device, n, 3);
+             Tensor rotated = Tensor.empty(dtype, device, b, n, g, d)) {
           rope.apply(k, pos, rotated);
           cache.append(k, v, pos, c);
           float[] kr = rotated.toFloatArray();
@@ -91,6 +96,18 @@ class KvCacheTest {
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"F32", "BF16"})
   void streamingThroughTheCachesEqualsOneMaskedPass(DType dtype) {
+    streamingEquivalence(dtype, Device.CPU);
+  }
+
+  /** An I32 tensor on {@code device}. */
+  static Tensor ints(Device device, int... data) {
+    try (Tensor host = Tensor.of(data, data.length)) {
+      return host.to(DType.I32, device);
+    }
+  }
+
+  /** The check of {@link #streamingThroughTheCachesEqualsOneMaskedPass} on {@code device}. */
+  static void streamingEquivalence(DType dtype, Device device) {
     int b = 2;
     int h = 4;
     int g = 2;
@@ -115,29 +132,29 @@ class KvCacheTest {
     JointAttention.Config config = JointAttention.Config.causal(h, g, d).withWindow(window, sinks);
     Rope3D rope = new Rope3D();
     Random random = new Random(43);
-    try (Tensor qv = random(random, dtype, Device.CPU, b, videoLen, h, d);
-         Tensor kv = random(random, dtype, Device.CPU, b, videoLen, g, d);
-         Tensor vv = random(random, dtype, Device.CPU, b, videoLen, g, d);
-         Tensor qa = random(random, dtype, Device.CPU, b, audioLen, h, d);
-         Tensor ka = random(random, dtype, Device.CPU, b, audioLen, g, d);
-         Tensor va = random(random, dtype, Device.CPU, b, audioLen, g, d);
-         Tensor pv = Tensor.of(videoPos, videoLen, 3);
-         Tensor pa = Tensor.of(audioPos, audioLen, 3);
-         Tensor cv = Tensor.of(videoChunks, videoLen);
-         Tensor ca = Tensor.of(audioChunks, audioLen);
-         Tensor qvr = Tensor.empty(dtype, Device.CPU, b, videoLen, h, d);
-         Tensor kvr = Tensor.empty(dtype, Device.CPU, b, videoLen, g, d);
-         Tensor qar = Tensor.empty(dtype, Device.CPU, b, audioLen, h, d);
-         Tensor kar = Tensor.empty(dtype, Device.CPU, b, audioLen, g, d);
-         Tensor fullV = Tensor.full(dtype, Device.CPU, Double.NaN, b, videoLen, h, d);
-         Tensor fullA = Tensor.full(dtype, Device.CPU, Double.NaN, b, audioLen, h, d);
-         Tensor fullLseV = Tensor.empty(DType.F32, Device.CPU, b, h, videoLen);
-         Tensor fullLseA = Tensor.empty(DType.F32, Device.CPU, b, h, audioLen);
-         Tensor streamV = Tensor.full(dtype, Device.CPU, Double.NaN, b, videoLen, h, d);
-         Tensor streamA = Tensor.full(dtype, Device.CPU, Double.NaN, b, audioLen, h, d);
+    try (Tensor qv = random(random, dtype, device, b, videoLen, h, d);
+         Tensor kv = random(random, dtype, device, b, videoLen, g, d);
+         Tensor vv = random(random, dtype, device, b, videoLen, g, d);
+         Tensor qa = random(random, dtype, device, b, audioLen, h, d);
+         Tensor ka = random(random, dtype, device, b, audioLen, g, d);
+         Tensor va = random(random, dtype, device, b, audioLen, g, d);
+         Tensor pv = Tensor.of(videoPos, DType.F32, device, videoLen, 3);
+         Tensor pa = Tensor.of(audioPos, DType.F32, device, audioLen, 3);
+         Tensor cv = ints(device, videoChunks);
+         Tensor ca = ints(device, audioChunks);
+         Tensor qvr = Tensor.empty(dtype, device, b, videoLen, h, d);
+         Tensor kvr = Tensor.empty(dtype, device, b, videoLen, g, d);
+         Tensor qar = Tensor.empty(dtype, device, b, audioLen, h, d);
+         Tensor kar = Tensor.empty(dtype, device, b, audioLen, g, d);
+         Tensor fullV = Tensor.full(dtype, device, Double.NaN, b, videoLen, h, d);
+         Tensor fullA = Tensor.full(dtype, device, Double.NaN, b, audioLen, h, d);
+         Tensor fullLseV = Tensor.empty(DType.F32, device, b, h, videoLen);
+         Tensor fullLseA = Tensor.empty(DType.F32, device, b, h, audioLen);
+         Tensor streamV = Tensor.full(dtype, device, Double.NaN, b, videoLen, h, d);
+         Tensor streamA = Tensor.full(dtype, device, Double.NaN, b, audioLen, h, d);
          JointAttention attention = new JointAttention(config);
-         KvCache videoCache = new KvCache(new KvCache.Config(b, g, d, video, sinks, window, dtype, Device.CPU), rope);
-         KvCache audioCache = new KvCache(new KvCache.Config(b, g, d, 4, sinks, window, dtype, Device.CPU), rope)) {
+         KvCache videoCache = new KvCache(new KvCache.Config(b, g, d, video, sinks, window, dtype, device), rope);
+         KvCache audioCache = new KvCache(new KvCache.Config(b, g, d, 4, sinks, window, dtype, device), rope)) {
       rope.apply(qv, pv, qvr);
       rope.apply(kv, pv, kvr);
       rope.apply(qa, pa, qar);
@@ -157,12 +174,12 @@ class KvCacheTest {
              Tensor qac = qar.narrow(1, a0, na);
              Tensor kac = kar.narrow(1, a0, na);
              Tensor vac = va.narrow(1, a0, na);
-             Tensor cvc = Tensor.of(AttentionProblem.uniformChunks(c, 1, video), video);
-             Tensor cac = Tensor.of(AttentionProblem.uniformChunks(c, 1, na), na);
+             Tensor cvc = ints(device, AttentionProblem.uniformChunks(c, 1, video));
+             Tensor cac = ints(device, AttentionProblem.uniformChunks(c, 1, na));
              Tensor ov = streamV.narrow(1, v0, video);
              Tensor oa = streamA.narrow(1, a0, na);
-             Tensor lv = Tensor.empty(DType.F32, Device.CPU, b, h, video);
-             Tensor la = Tensor.empty(DType.F32, Device.CPU, b, h, na)) {
+             Tensor lv = Tensor.empty(DType.F32, device, b, h, video);
+             Tensor la = Tensor.empty(DType.F32, device, b, h, na)) {
           attention.forward(List.of(QueryRun.of(qvc, cvc, ov, lv), QueryRun.of(qac, cac, oa, la)),
               List.of(videoCache.keys(), audioCache.keys(), KeyRun.of(kvc, vvc, cvc), KeyRun.of(kac, vac, cac)));
           try (Tensor kRaw = kv.narrow(1, v0, video);
@@ -232,23 +249,37 @@ class KvCacheTest {
   /** The index may come from a tensor read by the kernel; a replayed graph appends whatever it names. */
   @Test
   void graphReplayAppendsTheChunkTheIndexTensorNames() {
+    graphReplay(Device.CPU);
+  }
+
+  /** The check of {@link #graphReplayAppendsTheChunkTheIndexTensorNames} on {@code device}. */
+  static void graphReplay(Device device) {
     Random random = new Random(46);
-    KvCache.Config config = new KvCache.Config(1, 1, 16, 2, 1, 2, DType.F32, Device.CPU);
+    KvCache.Config config = new KvCache.Config(1, 1, 16, 2, 1, 2, DType.F32, device);
     try (KvCache cache = new KvCache(config, new Rope3D());
-         Tensor k = random(random, DType.F32, Device.CPU, 1, 2, 1, 16);
-         Tensor v = random(random, DType.F32, Device.CPU, 1, 2, 1, 16);
-         Tensor pos = Tensor.of(RopeReference.streamPositions(0, 1, 1, 2, 0), 2, 3);
-         Tensor index = Tensor.of(new int[] {0}, 1);
-         Graph graph = Graph.capture(Stream.current(Device.CPU), () -> cache.append(k, v, pos, index))) {
-      for (int c = 1; c <= 3; c++) {
-        try (Tensor next = Tensor.of(new int[] {c}, 1)) {
-          index.copyFrom(next);
+         Tensor k = random(random, DType.F32, device, 1, 2, 1, 16);
+         Tensor v = random(random, DType.F32, device, 1, 2, 1, 16);
+         Tensor pos = Tensor.of(RopeReference.streamPositions(0, 1, 1, 2, 0), DType.F32, device, 2, 3);
+         Tensor index = ints(device, 1);
+         Stream stream = Stream.create(device)) {
+      cache.append(k, v, pos, 0);
+      Stream.current(device).synchronize();  // the cache's initialization, before work on another stream
+      try (Graph graph = Graph.capture(stream, () -> cache.append(k, v, pos, index))) {
+        if (device.isCuda()) {
+          graph.replay();  // a CUDA capture only records; on the CPU the capture itself appended chunk 1
         }
-        graph.replay();
+        for (int c = 2; c <= 3; c++) {
+          stream.synchronize();  // the last replay has read the index
+          try (Tensor next = Tensor.of(new int[] {c}, 1)) {
+            index.copyFrom(next);
+          }
+          graph.replay();
+        }
+        stream.synchronize();
       }
       // sink 0 in region 0; 1 and 3 share ring region 1, 2 is in region 2
       assertArrayEquals(new int[] {0, 0, 3, 3, 2, 2}, cache.keys().chunks().toIntArray());
-      assertEquals(3, cache.lastChunk());
+      assertEquals(device.isCuda() ? KvCache.NONE : 3, cache.lastChunk());
     }
   }
 
@@ -288,9 +319,10 @@ class KvCacheTest {
       assertMessage(() -> new KvCache.Config(1, 1, 16, 4, 0, 0, DType.F32, Device.CPU), "window >= 1");
       assertMessage(() -> new KvCache.Config(1, 1, 12, 4, 0, 1, DType.F32, Device.CPU), "headDim = 12");
       assertMessage(() -> new KvCache.Config(1, 1, 16, 4, 0, 1, DType.I32, Device.CPU), "dtype I32");
-      cache.close();
-      assertThrows(IllegalStateException.class, () -> cache.append(k, v, pos, 4));
-      assertThrows(IllegalStateException.class, cache::keys);
+      KvCache closed = new KvCache(config, new Rope3D());
+      closed.close();
+      assertThrows(IllegalStateException.class, () -> closed.append(k, v, pos, 0));
+      assertThrows(IllegalStateException.class, closed::keys);
     }
   }
 

@@ -184,8 +184,8 @@ class Rope3DTest {
          Tensor odd = Tensor.of(new float[2 * 3 * 12], 2, 3, 1, 12);
          Tensor rank3 = Tensor.of(new float[2 * 3 * 16], 2, 3, 16);
          Tensor bf16Out = Tensor.zeros(DType.BF16, Device.CPU, 2, 3, 2, 16);
-         Tensor ints = Tensor.of(new int[2 * 3 * 2 * 16], 2, 3, 2, 16);
-         Tensor closed = Tensor.of(new float[2 * 3 * 2 * 16], 2, 3, 2, 16)) {
+         Tensor ints = Tensor.of(new int[2 * 3 * 2 * 16], 2, 3, 2, 16)) {
+      Tensor closed = Tensor.of(new float[2 * 3 * 2 * 16], 2, 3, 2, 16);
       closed.close();
       assertMessage(() -> rope.apply(x, shortPos, out), "'positions' has shape [2, 3]; expected [3, 3]");
       assertMessage(() -> rope.apply(x, twoAxes, out), "'positions' has shape [3, 2]");
