@@ -32,6 +32,16 @@ struct ChunkMask {
     // every key has left every query's window and none is a sink
     return window > 0 && static_cast<int64_t>(k_hi) <= static_cast<int64_t>(q_lo) - window && k_lo >= sinks;
   }
+
+  // True when every query with a chunk in [q_lo, q_hi] sees every key with a chunk in
+  // [k_lo, k_hi] (no_empty: none of the tile's keys is MF_ATTN_EMPTY): the per-pair predicate
+  // can be skipped. Conservative like invisible().
+  MF_HD bool all_visible(int32_t q_lo, int32_t q_hi, bool no_empty, int32_t k_lo, int32_t k_hi) const {
+    if (!no_empty) return false;
+    if (!masked) return true;
+    if (k_hi > q_lo) return false;  // some key is in a later chunk than some query
+    return window <= 0 || static_cast<int64_t>(k_lo) > static_cast<int64_t>(q_hi) - window || k_hi < sinks;
+  }
 };
 
 }  // namespace mforce::attn

@@ -9,6 +9,7 @@
 #include "../parallel.h"
 #include "mforce/attention.h"
 #include "mforce/detail/check.h"
+#include "row_ops.h"
 #include "tile_gemm.h"
 #include "tiles.h"
 
@@ -56,17 +57,35 @@ struct QueryTile {
   RowStats stats;
 };
 
+// The key side of a pair: where the tile starts in its source, its size, and its chunks.
+struct KeyTile {
+  const mf_attn_keys* src;
+  int64_t first;
+  int cols, cols_pad;
+  const int32_t* chunk;
+  ChunkRange range;
+};
+
+KeyTile key_tile(const mf_attn_keys& src, size_t index) {
+  int64_t first = static_cast<int64_t>(index) * kKeyTile;
+  int cols = static_cast<int>(std::min<int64_t>(kKeyTile, src.len - first));
+  return KeyTile{&src, first, cols, pad8(cols), src.chunk + first, chunk_range(src.chunk + first, cols, true)};
+}
+
 // s [rows_pad, cols_pad] = q·kᵀ becomes p = exp(scale·s − lse) (0 where the mask hides the
 // pair, in padding, and in rows that saw no key).
-void probabilities(float* s, const QueryTile& qt, int cols, int cols_pad, const int32_t* kchunk,
-                   const attn::ChunkMask& mask, float scale) {
+void probabilities(float* s, const QueryTile& qt, const KeyTile& kt, const attn::ChunkMask& mask, float scale) {
+  const bool all_visible = mask.all_visible(qt.range.lo, qt.range.hi, kt.range.no_empty, kt.range.lo, kt.range.hi);
   for (int i = 0; i < qt.rows_pad; ++i) {
-    float* row = s + static_cast<int64_t>(i) * cols_pad;
+    float* row = s + static_cast<int64_t>(i) * kt.cols_pad;
     float lse = i < qt.rows ? qt.stats.lse[i] : kNegInf;
-    for (int j = 0; j < cols_pad; ++j) {
-      bool seen = lse != kNegInf && j < cols && mask.visible(qt.chunk[i], kchunk[j]);
-      row[j] = seen ? std::exp(row[j] * scale - lse) : 0.f;
+    if (lse == kNegInf) {
+      std::fill(row, row + kt.cols_pad, 0.f);
+      continue;
     }
+    // the raw scores, masked; scale·s − lse is formed in double inside exp_affine
+    visible_scores(row, kt.cols, kt.cols_pad, all_visible, qt.chunk[i], kt.chunk, mask, 1.f);
+    exp_affine(row, kt.cols_pad, scale, lse);
   }
 }
 
@@ -78,20 +97,6 @@ void score_gradients(float* dp, const float* p, const QueryTile& qt, int cols_pa
     const float* prow = p + static_cast<int64_t>(i) * cols_pad;
     for (int j = 0; j < cols_pad; ++j) row[j] = prow[j] * (row[j] - delta);
   }
-}
-
-// The key side of a pair: where the tile starts in its source, its size, and its chunks.
-struct KeyTile {
-  const mf_attn_keys* src;
-  int64_t first;
-  int cols, cols_pad;
-  const int32_t* chunk;
-};
-
-KeyTile key_tile(const mf_attn_keys& src, size_t index) {
-  int64_t first = static_cast<int64_t>(index) * kKeyTile;
-  int cols = static_cast<int>(std::min<int64_t>(kKeyTile, src.len - first));
-  return KeyTile{&src, first, cols, pad8(cols), src.chunk + first};
 }
 
 template <typename T>
@@ -110,7 +115,7 @@ QueryTile load_query_tile(const mf_attn_problem& p, const std::vector<std::vecto
                           int64_t first, int rows, BackwardScratch& w) {
   const mf_attn_queries& run = p.queries[r];
   const int d = p.head_dim;
-  QueryTile qt{rows, pad4(rows), run.chunk + first, chunk_range(run.chunk + first, rows), {}};
+  QueryTile qt{rows, pad4(rows), run.chunk + first, chunk_range(run.chunk + first, rows, false), {}};
   int64_t row0 = (static_cast<int64_t>(b) * p.heads + h) * run.len + first;
   qt.stats = RowStats{run.lse + row0, delta[r].data() + row0};
   load_rows(token_at(static_cast<const T*>(run.q), run.batch_stride, run.token_stride, b, first, h, d),
@@ -125,13 +130,13 @@ void pair_gradients(const QueryTile& qt, const KeyTile& kt, const attn::ChunkMas
                     BackwardScratch& w) {
   tile_gemm(false, false, qt.rows_pad, kt.cols_pad, d, w.q.data(), d, w.kt.data(), kt.cols_pad, w.s.data(),
             kt.cols_pad);
-  probabilities(w.s.data(), qt, kt.cols, kt.cols_pad, kt.chunk, mask, scale);
+  probabilities(w.s.data(), qt, kt, mask, scale);
   tile_gemm(false, false, qt.rows_pad, kt.cols_pad, d, w.d_o.data(), d, w.vt.data(), kt.cols_pad, w.dp.data(),
             kt.cols_pad);
   score_gradients(w.dp.data(), w.s.data(), qt, kt.cols_pad);
 }
 
-// D = Σ_c dO·O per query row, fp32 [batch, heads, len] per run.
+// D = Σ_c dO·O per query row (summed in double), fp32 [batch, heads, len] per run.
 template <typename T>
 std::vector<std::vector<float>> row_deltas(const mf_attn_problem& p, const TaskGrid& grid) {
   std::vector<std::vector<float>> delta(static_cast<size_t>(p.num_queries));
@@ -145,10 +150,11 @@ std::vector<std::vector<float>> row_deltas(const mf_attn_problem& p, const TaskG
       const T* o = token_at(static_cast<const T*>(run.o), run.batch_stride, run.token_stride, t.b, t.first, t.head, d);
       const T* g = token_at(static_cast<const T*>(run.d_o), run.batch_stride, run.token_stride, t.b, t.first, t.head, d);
       float* out = delta[t.segment].data() + (static_cast<int64_t>(t.b) * p.heads + t.head) * run.len + t.first;
-      for (int i = 0; i < t.rows; ++i) {
-        float sum = 0.f;
-        for (int c = 0; c < d; ++c) sum += to_float(o[i * run.token_stride + c]) * to_float(g[i * run.token_stride + c]);
-        out[i] = sum;
+      for (int i = 0; i < t.rows; ++i) {  // in double: dP − D cancels, D's own error should not add to it
+        double sum = 0.0;
+        for (int c = 0; c < d; ++c)
+          sum += static_cast<double>(to_float(o[i * run.token_stride + c])) * to_float(g[i * run.token_stride + c]);
+        out[i] = static_cast<float>(sum);
       }
     }
   });
@@ -165,7 +171,7 @@ void key_tile_gradients(const mf_attn_problem& p, const std::vector<std::vector<
   const int d = p.head_dim, group = p.heads / p.kv_heads;
   const attn::ChunkMask mask{p.masked, p.window, p.sinks};
   const KeyTile kt = key_tile(src, static_cast<size_t>(t.first / kKeyTile));
-  const ChunkRange kr = chunk_range(kt.chunk, kt.cols);
+  const ChunkRange& kr = kt.range;
   float* dk = w.acc_a.data();  // [cols_pad, d]
   float* dv = w.acc_b.data();  // [cols_pad, d]
   std::fill(dk, dk + static_cast<int64_t>(kt.cols_pad) * d, 0.f);
@@ -176,7 +182,7 @@ void key_tile_gradients(const mf_attn_problem& p, const std::vector<std::vector<
       const int64_t len = p.queries[r].len;
       for (int64_t first = 0; first < len; first += kQueryTile) {
         const int rows = static_cast<int>(std::min<int64_t>(kQueryTile, len - first));
-        ChunkRange qr = chunk_range(p.queries[r].chunk + first, rows);
+        ChunkRange qr = chunk_range(p.queries[r].chunk + first, rows, false);
         if (mask.invisible(qr.lo, qr.hi, kr.has_keys, kr.lo, kr.hi)) continue;
         QueryTile qt = load_query_tile<T>(p, delta, r, t.b, h, first, rows, w);
         pair_gradients(qt, kt, mask, p.scale, d, w);

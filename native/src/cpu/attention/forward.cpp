@@ -7,6 +7,7 @@
 #include "../parallel.h"
 #include "mforce/attention.h"
 #include "mforce/detail/check.h"
+#include "row_ops.h"
 #include "tile_gemm.h"
 #include "tiles.h"
 
@@ -35,37 +36,24 @@ struct ForwardScratch {
 // p = exp(scale·s - m_new) (0 where the mask hides the pair), and each row's running max m,
 // sum l and output accumulator o [rows_pad, d] are rescaled to the new max.
 void online_softmax_step(float* s, int rows, int rows_pad, int cols, int cols_pad, const int32_t* qchunk,
-                         const int32_t* kchunk, const attn::ChunkMask& mask, float scale, float* m, float* l, float* o,
-                         int d) {
+                         const int32_t* kchunk, bool all_visible, const attn::ChunkMask& mask, float scale, float* m,
+                         float* l, float* o, int d) {
   for (int i = 0; i < rows_pad; ++i) {
     float* row = s + static_cast<int64_t>(i) * cols_pad;
     if (i >= rows) {  // padding rows stay 0 so that they add nothing to p·v
       std::fill(row, row + cols_pad, 0.f);
       continue;
     }
-    float tile_max = kNegInf;
-    for (int j = 0; j < cols; ++j) {
-      row[j] = mask.visible(qchunk[i], kchunk[j]) ? row[j] * scale : kNegInf;
-      tile_max = std::max(tile_max, row[j]);
-    }
-    float m_new = std::max(m[i], tile_max);
+    visible_scores(row, cols, cols_pad, all_visible, qchunk[i], kchunk, mask, scale);
+    float m_new = std::max(m[i], row_max(row, cols_pad));
     if (m_new == kNegInf) {  // nothing visible to this row yet
       std::fill(row, row + cols_pad, 0.f);
       continue;
     }
     float alpha = std::exp(m[i] - m_new);  // 0 when m[i] = -inf (o and l are still 0 then)
-    float sum = 0.f;
-    for (int j = 0; j < cols; ++j) {
-      row[j] = std::exp(row[j] - m_new);
-      sum += row[j];
-    }
-    std::fill(row + cols, row + cols_pad, 0.f);
-    l[i] = l[i] * alpha + sum;
+    l[i] = l[i] * alpha + exp_affine(row, cols_pad, 1.f, m_new);
     m[i] = m_new;
-    if (alpha != 1.f) {
-      float* orow = o + static_cast<int64_t>(i) * d;
-      for (int c = 0; c < d; ++c) orow[c] *= alpha;
-    }
+    if (alpha != 1.f) scale_row(o + static_cast<int64_t>(i) * d, d, alpha);
   }
 }
 
@@ -78,7 +66,7 @@ void forward_tile(const mf_attn_problem& p, const std::vector<std::vector<ChunkR
   const mf_attn_queries& run = p.queries[t.segment];
   const int rows = t.rows, rows_pad = pad4(rows);
   const int32_t* qchunk = run.chunk + t.first;
-  ChunkRange qr = chunk_range(qchunk, rows);
+  ChunkRange qr = chunk_range(qchunk, rows, false);
 
   load_rows(token_at(static_cast<const T*>(run.q), run.batch_stride, run.token_stride, t.b, t.first, t.head, d),
             run.token_stride, rows, rows_pad, d, nullptr, w.q.data());
@@ -99,7 +87,8 @@ void forward_tile(const mf_attn_problem& p, const std::vector<std::vector<ChunkR
       load_rows(token_at(static_cast<const T*>(src.v), src.batch_stride, src.token_stride, t.b, first, kvh, d),
                 src.token_stride, cols, cols_pad, d, kchunk, w.v.data());
       tile_gemm(false, false, rows_pad, cols_pad, d, w.q.data(), d, w.kt.data(), cols_pad, w.s.data(), cols_pad);
-      online_softmax_step(w.s.data(), rows, rows_pad, cols, cols_pad, qchunk, kchunk, mask, p.scale, w.m.data(),
+      online_softmax_step(w.s.data(), rows, rows_pad, cols, cols_pad, qchunk, kchunk,
+                          mask.all_visible(qr.lo, qr.hi, kr.no_empty, kr.lo, kr.hi), mask, p.scale, w.m.data(),
                           w.l.data(), w.o.data(), d);
       tile_gemm(false, true, rows_pad, d, cols_pad, w.s.data(), cols_pad, w.v.data(), d, w.o.data(), d);
     }

@@ -5,12 +5,14 @@
 #define MFORCE_CPU_ATTENTION_TILES_H
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "mforce/attention.h"
 #include "mforce/detail/attention_mask.h"
 #include "mforce/detail/bf16.h"
+#include "row_ops.h"
 
 namespace mforce::cpu::attn {
 
@@ -58,16 +60,21 @@ struct TaskGrid {
   int64_t offsets_[MF_ATTN_MAX_SEGMENTS + 1] = {};
 };
 
-// The chunk range of the non-empty tokens of a tile (has_keys = false when all are empty).
+// The chunk range of the tokens of a tile. For keys (keys = true) MF_ATTN_EMPTY tokens are left
+// out: has_keys = false when all are empty, no_empty = true when none is. For queries every value
+// counts (the mask treats a query's chunk as a plain number).
 struct ChunkRange {
-  bool has_keys;
+  bool has_keys, no_empty;
   int32_t lo, hi;
 };
 
-inline ChunkRange chunk_range(const int32_t* chunk, int n) {
-  ChunkRange r{false, 0, 0};
+inline ChunkRange chunk_range(const int32_t* chunk, int n, bool keys) {
+  ChunkRange r{false, true, 0, 0};
   for (int i = 0; i < n; ++i) {
-    if (chunk[i] == MF_ATTN_EMPTY) continue;
+    if (keys && chunk[i] == MF_ATTN_EMPTY) {
+      r.no_empty = false;
+      continue;
+    }
     r.lo = r.has_keys ? std::min(r.lo, chunk[i]) : chunk[i];
     r.hi = r.has_keys ? std::max(r.hi, chunk[i]) : chunk[i];
     r.has_keys = true;
@@ -81,7 +88,8 @@ inline std::vector<std::vector<ChunkRange>> key_tile_ranges(const mf_attn_proble
   for (int s = 0; s < p.num_keys; ++s) {
     const mf_attn_keys& k = p.keys[s];
     for (int64_t first = 0; first < k.len; first += kKeyTile)
-      ranges[s].push_back(chunk_range(k.chunk + first, static_cast<int>(std::min<int64_t>(kKeyTile, k.len - first))));
+      ranges[s].push_back(
+          chunk_range(k.chunk + first, static_cast<int>(std::min<int64_t>(kKeyTile, k.len - first)), true));
   }
   return ranges;
 }
@@ -116,6 +124,19 @@ void load_columns(const T* src, int64_t ts, int cols, int cols_pad, int d, const
     const T* in = src + j * ts;
     for (int c = 0; c < d; ++c) dst[static_cast<int64_t>(c) * cols_pad + j] = zero ? 0.f : to_float(in[c]);
   }
+}
+
+// One row of scores s [cols_pad] of query chunk cq against keys with chunks kchunk [cols]:
+// s = scale·s where the key is visible (scale = 1 leaves them), -inf where it is not and in the
+// padding (the per-pair predicate is skipped when the whole tile is visible).
+inline void visible_scores(float* s, int cols, int cols_pad, bool all_visible, int32_t cq, const int32_t* kchunk,
+                           const mforce::attn::ChunkMask& mask, float scale) {
+  if (all_visible) {
+    if (scale != 1.f) scale_row(s, cols_pad, scale);
+  } else {
+    for (int j = 0; j < cols; ++j) s[j] = mask.visible(cq, kchunk[j]) ? s[j] * scale : -INFINITY;
+  }
+  std::fill(s + cols, s + cols_pad, -INFINITY);
 }
 
 // `rows` tokens of one head (token stride ts) <- mul · src [rows, d].
