@@ -46,12 +46,12 @@ __attribute__((always_inline)) inline v8 exp8(const v8d& arg) {
 
 }  // namespace
 
-__attribute__((target_clones("avx2", "default")))
+MF_CPU_VECTORIZED
 void scale_row(float* x, int n, float a) {
   for (int j = 0; j < n; j += 8) store(x + j, load(x + j) * a);
 }
 
-__attribute__((target_clones("avx2", "default")))
+MF_CPU_VECTORIZED
 float row_max(const float* x, int n) {
   v8 m = splat(-std::numeric_limits<float>::infinity());
   for (int j = 0; j < n; j += 8) {
@@ -63,7 +63,7 @@ float row_max(const float* x, int n) {
   return out;
 }
 
-__attribute__((target_clones("avx2", "default")))
+MF_CPU_VECTORIZED
 float exp_affine(float* x, int n, float scale, float shift) {
   const v8 minus_inf = splat(-std::numeric_limits<float>::infinity());
   v8 sum = v8{};

@@ -50,7 +50,7 @@ __attribute__((always_inline)) inline void gemm(bool accumulate, int m, int n, i
 
 }  // namespace
 
-__attribute__((target_clones("avx2", "default")))
+MF_CPU_VECTORIZED
 void tile_gemm(bool trans_a, bool accumulate, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
                float* c, int ldc) {
   if (trans_a) {

@@ -1,7 +1,9 @@
 // The fp32 tile products of the CPU attention (S = Q·Kᵀ, O += P·V, dV += Pᵀ·dO, ...): one
-// register-blocked kernel, compiled for AVX2 and for baseline x86-64 and picked at load time.
+// register-blocked kernel (see isa.h for how it is compiled).
 #ifndef MFORCE_CPU_ATTENTION_TILE_GEMM_H
 #define MFORCE_CPU_ATTENTION_TILE_GEMM_H
+
+#include "isa.h"
 
 namespace mforce::cpu::attn {
 
@@ -9,7 +11,7 @@ namespace mforce::cpu::attn {
 // with trans_a, stored transposed as [k, m]; B is [k, n] (ldb); C is [m, n] (ldc).
 // Requires m % 4 == 0 and n % 8 == 0: callers pad their tiles with zeros. Each element of C is
 // summed over k in order, so every build and ISA gives the same bits.
-void tile_gemm(bool trans_a, bool accumulate, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
+MF_CPU_HIDDEN void tile_gemm(bool trans_a, bool accumulate, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
                float* c, int ldc);
 
 }  // namespace mforce::cpu::attn
