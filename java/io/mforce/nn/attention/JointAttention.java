@@ -175,10 +175,7 @@ public final class JointAttention implements AutoCloseable {
 
   private RunLayout checkQueries(String op, String name, QueryRun run, Tensor ref, boolean backward) {
     Check.notNull(run, name);
-    Check.open(op, name + ".q", run.q());
-    Check.sameDtype(op, name + ".q", run.q(), "queries[0].q", ref);
-    Check.device(op, name + ".q", run.q(), ref.device());
-    RunLayout layout = RunLayout.of(op, name + ".q", run.q(), config.heads(), config.headDim());
+    RunLayout layout = RunLayout.like(op, name + ".q", run.q(), "queries[0].q", ref, config.heads(), config.headDim());
     layout.requireSame(op, name + ".out", run.out(), name + ".q", run.q());
     Check.contiguous(op, name + ".lse", run.lse());
     Check.dtype(op, name + ".lse", run.lse(), DType.F32);
@@ -194,10 +191,8 @@ public final class JointAttention implements AutoCloseable {
 
   private RunLayout checkKeys(String op, String name, KeyRun run, Tensor ref, boolean backward) {
     Check.notNull(run, name);
-    Check.open(op, name + ".k", run.k());
-    Check.sameDtype(op, name + ".k", run.k(), "queries[0].q", ref);
-    Check.device(op, name + ".k", run.k(), ref.device());
-    RunLayout layout = RunLayout.of(op, name + ".k", run.k(), config.kvHeads(), config.headDim());
+    RunLayout layout = RunLayout.like(op, name + ".k", run.k(), "queries[0].q", ref, config.kvHeads(),
+        config.headDim());
     layout.requireSame(op, name + ".v", run.v(), name + ".k", run.k());
     ChunkIndices.check(op, name + ".chunks", run.chunks(), layout.len(), ref.device(), true);
     if (backward && (run.gradK() == null) != (run.gradV() == null)) {

@@ -39,16 +39,22 @@ record RunLayout(long batch, long len, long batchStride, long tokenStride) {
     return new RunLayout(batch, len, bs, ts);
   }
 
+  /** {@link #of}, and {@code t} has the dtype and device of {@code ref}. */
+  static RunLayout like(String op, String argument, Tensor t, String refArgument, Tensor ref, long heads,
+                        long headDim) {
+    Check.open(op, argument, t);
+    Check.sameDtype(op, argument, t, refArgument, ref);
+    Check.device(op, argument, t, ref.device());
+    return of(op, argument, t, heads, headDim);
+  }
+
   /**
    * Checks {@code t} is a run of the same shape, dtype, device and batch/token strides as
    * {@code ref} (the kernels take one pair of strides for q, o, dO, dq, and one for k, v, dk, dv).
    */
   RunLayout requireSame(String op, String argument, Tensor t, String refArgument, Tensor ref) {
-    Check.open(op, argument, t);
     Check.sameShape(op, argument, t, refArgument, ref);
-    Check.sameDtype(op, argument, t, refArgument, ref);
-    Check.device(op, argument, t, ref.device());
-    RunLayout other = of(op, argument, t, t.size(2), t.size(3));
+    RunLayout other = like(op, argument, t, refArgument, ref, t.size(2), t.size(3));
     if (!other.equals(this)) {
       throw new IllegalArgumentException(op + ": argument '" + argument + "' has batch/token strides "
           + other.batchStride + "/" + other.tokenStride + "; expected " + batchStride + "/" + tokenStride

@@ -166,19 +166,18 @@ class JointAttentionBadInputTest {
   }
 
   private void expectNative(String fragment, Consumer<AttentionNative.Problem> breakIt) {
-    try (AttentionNative.Problem p = validProblem()) {
-      breakIt.accept(p);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> NativeCalls.check(AttentionNative.mf_attention_forward(0, 0, p), "attention_forward"));
-      assertTrue(e.getMessage().contains(fragment), e.getMessage());
-    }
+    expect(fragment, breakIt, false);
   }
 
   private void expectBackward(String fragment, Consumer<AttentionNative.Problem> breakIt) {
+    expect(fragment, breakIt, true);
+  }
+
+  private void expect(String fragment, Consumer<AttentionNative.Problem> breakIt, boolean backward) {
     try (AttentionNative.Problem p = validProblem()) {
       breakIt.accept(p);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> NativeCalls.check(AttentionNative.mf_attention_backward(0, 0, p), "attention_backward"));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check(backward
+          ? AttentionNative.mf_attention_backward(0, 0, p) : AttentionNative.mf_attention_forward(0, 0, p), "native"));
       assertTrue(e.getMessage().contains(fragment), e.getMessage());
     }
   }

@@ -31,6 +31,21 @@ class KvCacheTest {
     return Tensor.of(f, dtype, device, shape);
   }
 
+  /** Random keys and values [b, n, g, d] with the positions of n tokens of frame {@code frame} (one row of patches). */
+  record Chunk(Tensor k, Tensor v, Tensor positions) implements AutoCloseable {
+    static Chunk random(Random r, DType dtype, Device device, int frame, int b, int n, int g, int d) {
+      return new Chunk(KvCacheTest.random(r, dtype, device, b, n, g, d), KvCacheTest.random(r, dtype, device, b, n, g, d),
+          Tensor.of(RopeReference.streamPositions(frame, 1, 1, n, 0), DType.F32, device, n, 3));
+    }
+
+    @Override
+    public void close() {
+      k.close();
+      v.close();
+      positions.close();
+    }
+  }
+
   /** What a cache of 1 sink + a window of 2 chunks holds after each append: rotated keys, values, chunk ids. */
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"F32", "BF16"})
@@ -58,14 +73,12 @@ class KvCacheTest {
     try (KvCache cache = new KvCache(config, rope)) {
       for (int c = 0; c < sizes.length; c++) {
         int n = sizes[c];
-        try (Tensor k = random(random, dtype, device, b, n, g, d);
-             Tensor v = random(random, dtype, device, b, n, g, d);
-             Tensor pos = Tensor.of(RopeReference.streamPositions(c, 1, 1, n, 0), DType.F32, device, n, 3);
+        try (Chunk chunk = Chunk.random(random, dtype, device, c, b, n, g, d);
              Tensor rotated = Tensor.empty(dtype, device, b, n, g, d)) {
-          rope.apply(k, pos, rotated);
-          cache.append(k, v, pos, c);
+          rope.apply(chunk.k(), chunk.positions(), rotated);
+          cache.append(chunk.k(), chunk.v(), chunk.positions(), c);
           float[] kr = rotated.toFloatArray();
-          float[] vv = v.toFloatArray();
+          float[] vv = chunk.v().toFloatArray();
           int first = regions[c] * tpc;
           for (int s = 0; s < tpc; s++) {
             expectedChunks[first + s] = s < n ? c : EMPTY;
@@ -231,9 +244,10 @@ class KvCacheTest {
     Random random = new Random(45);
     KvCache.Config config = new KvCache.Config(1, 1, 16, 2, 0, 2, DType.F32, Device.CPU);
     try (KvCache cache = new KvCache(config, new Rope3D());
-         Tensor k = random(random, DType.F32, Device.CPU, 1, 2, 1, 16);
-         Tensor v = random(random, DType.F32, Device.CPU, 1, 2, 1, 16);
-         Tensor pos = Tensor.of(RopeReference.streamPositions(0, 1, 1, 2, 0), 2, 3)) {
+         Chunk chunk = Chunk.random(random, DType.F32, Device.CPU, 0, 1, 2, 1, 16)) {
+      Tensor k = chunk.k();
+      Tensor v = chunk.v();
+      Tensor pos = chunk.positions();
       cache.append(k, v, pos, 0);
       cache.append(k, v, pos, 1);
       cache.reset();
@@ -257,11 +271,12 @@ class KvCacheTest {
     Random random = new Random(46);
     KvCache.Config config = new KvCache.Config(1, 1, 16, 2, 1, 2, DType.F32, device);
     try (KvCache cache = new KvCache(config, new Rope3D());
-         Tensor k = random(random, DType.F32, device, 1, 2, 1, 16);
-         Tensor v = random(random, DType.F32, device, 1, 2, 1, 16);
-         Tensor pos = Tensor.of(RopeReference.streamPositions(0, 1, 1, 2, 0), DType.F32, device, 2, 3);
+         Chunk chunk = Chunk.random(random, DType.F32, device, 0, 1, 2, 1, 16);
          Tensor index = ints(device, 1);
          Stream stream = Stream.create(device)) {
+      Tensor k = chunk.k();
+      Tensor v = chunk.v();
+      Tensor pos = chunk.positions();
       cache.append(k, v, pos, 0);
       Stream.current(device).synchronize();  // the cache's initialization, before work on another stream
       try (Graph graph = Graph.capture(stream, () -> cache.append(k, v, pos, index))) {
@@ -288,11 +303,8 @@ class KvCacheTest {
     Random random = new Random(47);
     KvCache.Config config = new KvCache.Config(2, 2, 16, 3, 1, 2, DType.F32, Device.CPU);
     try (KvCache cache = new KvCache(config, new Rope3D());
-         Tensor k = random(random, DType.F32, Device.CPU, 2, 3, 2, 16);
-         Tensor v = random(random, DType.F32, Device.CPU, 2, 3, 2, 16);
-         Tensor pos = Tensor.of(RopeReference.streamPositions(0, 1, 1, 3, 0), 3, 3);
-         Tensor k4 = random(random, DType.F32, Device.CPU, 2, 4, 2, 16);
-         Tensor pos4 = Tensor.of(RopeReference.streamPositions(0, 1, 1, 4, 0), 4, 3);
+         Chunk chunk = Chunk.random(random, DType.F32, Device.CPU, 0, 2, 3, 2, 16);
+         Chunk tooLong = Chunk.random(random, DType.F32, Device.CPU, 0, 2, 4, 2, 16);
          Tensor kBf16 = random(random, DType.BF16, Device.CPU, 2, 3, 2, 16);
          Tensor kHeads = random(random, DType.F32, Device.CPU, 2, 3, 1, 16);
          Tensor kBatch = random(random, DType.F32, Device.CPU, 1, 3, 2, 16);
@@ -300,10 +312,13 @@ class KvCacheTest {
          Tensor vStrided = vParent.narrow(1, 1, 3);
          Tensor pos2 = Tensor.of(new float[6], 2, 3);
          Tensor negative = Tensor.of(new int[] {-2}, 1)) {
+      Tensor k = chunk.k();
+      Tensor v = chunk.v();
+      Tensor pos = chunk.positions();
       cache.append(k, v, pos, 3);
       float[] keys = cache.keys().k().toFloatArray();
       int[] ids = cache.keys().chunks().toIntArray();
-      assertMessage(() -> cache.append(k4, k4, pos4, 4), "cache overflow");
+      assertMessage(() -> cache.append(tooLong.k(), tooLong.v(), tooLong.positions(), 4), "cache overflow");
       assertMessage(() -> cache.append(k, v, pos, 3), "increasing order");
       assertMessage(() -> cache.append(k, v, pos, 2), "increasing order");
       assertMessage(() -> cache.append(k, v, pos, -1), "chunkIndex = -1");
