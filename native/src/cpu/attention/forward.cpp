@@ -18,7 +18,7 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-// Per-thread fp32 tiles, sized for the largest head_dim once and reused.
+// Per-thread fp32 tiles for head_dim d, reused from call to call.
 struct ForwardScratch {
   std::vector<float> q, kt, v, s, o, m, l;
   void reserve(int d) {

@@ -8,7 +8,7 @@ import io.mforce.runtime.Cuda;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.MforceException;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,8 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AttentionCudaTest {
   private static final Device GPU = Device.cuda(0);
 
-  @BeforeAll
-  static void requireCuda() {
+  @BeforeEach
+  void requireCuda() {
     assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
   }
 

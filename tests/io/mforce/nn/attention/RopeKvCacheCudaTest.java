@@ -9,7 +9,7 @@ import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import java.util.Random;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RopeKvCacheCudaTest {
   private static final Device GPU = Device.cuda(0);
 
-  @BeforeAll
-  static void requireCuda() {
+  @BeforeEach
+  void requireCuda() {
     assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
   }
 
