@@ -1,0 +1,83 @@
+/* Joint audio-video attention (DESIGN.md §2, §3): queries from up to MF_ATTN_MAX_SEGMENTS
+ * runs of tokens attend over up to MF_ATTN_MAX_SEGMENTS key/value sources (video cache,
+ * audio cache, the current chunk's own keys, ...) with ONE softmax across all sources.
+ *
+ * Layout (row-major, token-major): a run of tokens is [batch, len, heads, head_dim] with
+ * element strides batch_stride and token_stride given per run; heads and head_dim are
+ * contiguous (head h of a token starts at h * head_dim). q/k/v/o/dq/dk/dv/d_o all have the
+ * problem's dtype (MF_F32 or MF_BF16; accumulation is fp32). lse is float32 [batch, heads, len].
+ *
+ * Chunk mask: every token carries a chunk index (int32 [len], on the data's device, shared by
+ * the batch). With masked != 0 a query in chunk cq sees a key in chunk ck iff
+ *     ck != MF_ATTN_EMPTY  &&  ck <= cq  &&  (window <= 0 || ck > cq - window || ck < sinks)
+ * i.e. full attention inside a chunk, causal across chunks, optionally only the last `window`
+ * chunks plus the first `sinks` chunks. With masked == 0 every query sees every non-empty key
+ * (cross-attention to condition tokens). MF_ATTN_EMPTY marks unused cache slots.
+ * A query that sees no key gets o = 0 and lse = -inf.
+ *
+ * Grouped heads: kv_heads divides heads; query head h reads key/value head h / (heads / kv_heads).
+ */
+#ifndef MFORCE_ATTENTION_H
+#define MFORCE_ATTENTION_H
+
+#include "mforce/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MF_ATTN_MAX_SEGMENTS 4
+#define MF_ATTN_EMPTY 0x7fffffff
+
+/* One run of query tokens. */
+typedef struct mf_attn_queries {
+  const void* q;          /* [batch, len, heads, head_dim] */
+  void* o;                /* forward output, same layout as q */
+  float* lse;             /* [batch, heads, len]: log-sum-exp of the scaled scores (natural log) */
+  const int32_t* chunk;   /* [len] chunk index of each query token */
+  int64_t len;
+  int64_t batch_stride;   /* elements between batch entries of q, o, d_o, dq */
+  int64_t token_stride;   /* elements between consecutive tokens */
+  const void* d_o;        /* backward input: gradient of o */
+  void* dq;               /* backward output (overwritten) */
+} mf_attn_queries;
+
+/* One key/value source. */
+typedef struct mf_attn_keys {
+  const void* k;          /* [batch, len, kv_heads, head_dim] */
+  const void* v;          /* same layout as k */
+  const int32_t* chunk;   /* [len] chunk index of each key token, or MF_ATTN_EMPTY */
+  int64_t len;
+  int64_t batch_stride;   /* elements between batch entries of k, v, dk, dv */
+  int64_t token_stride;
+  void* dk;               /* backward outputs (overwritten); NULL: no gradient for this source */
+  void* dv;
+} mf_attn_keys;
+
+typedef struct mf_attn_problem {
+  mf_dtype dtype;
+  int32_t batch;
+  int32_t heads;
+  int32_t kv_heads;
+  int32_t head_dim;       /* 64 and 128 take the fast paths; any multiple of 8 up to 256 works */
+  float scale;            /* softmax scale, usually 1/sqrt(head_dim) */
+  int32_t masked;
+  int32_t window;
+  int32_t sinks;
+  int32_t num_queries;    /* 1 .. MF_ATTN_MAX_SEGMENTS */
+  int32_t num_keys;       /* 1 .. MF_ATTN_MAX_SEGMENTS */
+  mf_attn_queries queries[MF_ATTN_MAX_SEGMENTS];
+  mf_attn_keys keys[MF_ATTN_MAX_SEGMENTS];
+} mf_attn_problem;
+
+/* o and lse of every query run. */
+MF_KERNEL(attention_forward, (mf_device dev, void* stream, const mf_attn_problem* p))
+
+/* dq of every query run and dk, dv of every key source whose dk is not NULL, from d_o and the
+ * forward's o and lse (which must be those of the same problem). */
+MF_KERNEL(attention_backward, (mf_device dev, void* stream, const mf_attn_problem* p))
+
+#ifdef __cplusplus
+}
+#endif
+#endif

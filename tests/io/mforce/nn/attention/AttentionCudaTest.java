@@ -1,0 +1,64 @@
+package io.mforce.nn.attention;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.mforce.runtime.Cuda;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.MforceException;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The CUDA attention on the problems of {@link AttentionCases}: against the float64 oracle
+ * (2x-naive rule) and against the CPU, forward and backward. Head dims other than 64 and 128 may
+ * instead be refused with a clear UNSUPPORTED error (issue #3 allows either).
+ */
+@Tag("gpu")
+class AttentionCudaTest {
+  private static final Device GPU = Device.cuda(0);
+
+  @BeforeEach
+  void requireCuda() {
+    assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
+  void matchesOracle(String name, Supplier<AttentionProblem> problem) {
+    AttentionProblem p = problem.get();
+    orRefused(p, () -> AttentionCheck.verify(p, GPU, false));
+  }
+
+  @ParameterizedTest(name = "{0}, runs as strided views")
+  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
+  void matchesOracleOnStridedViews(String name, Supplier<AttentionProblem> problem) {
+    AttentionProblem p = problem.get();
+    orRefused(p, () -> AttentionCheck.verify(p, GPU, true));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
+  void matchesCpu(String name, Supplier<AttentionProblem> problem) {
+    AttentionProblem p = problem.get();
+    orRefused(p, () -> AttentionCheck.compareDevices(p, Device.CPU, GPU));
+  }
+
+  private static void orRefused(AttentionProblem p, Runnable check) {
+    int d = p.config.headDim();
+    if (d == 64 || d == 128) {
+      check.run();
+      return;
+    }
+    try {
+      check.run();
+    } catch (MforceException e) {
+      assertEquals(MforceException.Status.UNSUPPORTED, e.status(), e.getMessage());
+      assertTrue(e.getMessage().contains("head_dim"), "the refusal names head_dim: " + e.getMessage());
+    }
+  }
+}
