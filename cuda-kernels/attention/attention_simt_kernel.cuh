@@ -68,6 +68,23 @@ __device__ __forceinline__ void store_simt_row(T* dst, const float (&acc)[Tr::kD
     if (lane + 32 * c < head_dim) dst[lane + 32 * c] = from_float<T>(acc[c] * factor);
 }
 
+// Loads walked key tile t (kv head hk of batch entry b) into k_tile and v_tile once every warp
+// is done with the previous one; returns the tile's first token.
+template <class Tr, typename T>
+__device__ __forceinline__ int64_t load_simt_kv(const Params& p, const TileRef& t, int b, int hk, float* k_tile,
+                                                float* v_tile) {
+  const mf_attn_keys ks = pick(p.prob.keys, t.seg);
+  const int D = p.prob.head_dim;
+  const int64_t k0 = int64_t(t.tile) * Tr::kTile;
+  const int64_t off = int64_t(b) * ks.batch_stride + k0 * ks.token_stride + int64_t(hk) * D;
+  const int n = static_cast<int>(min_of(ks.len - k0, Tr::kTile));
+  __syncthreads();  // every warp is done with the previous K, V
+  load_simt_tile<Tr>(k_tile, static_cast<const T*>(ks.k) + off, ks.token_stride, n, D);
+  load_simt_tile<Tr>(v_tile, static_cast<const T*>(ks.v) + off, ks.token_stride, n, D);
+  __syncthreads();
+  return k0;
+}
+
 template <typename T, int DL>
 __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_fwd_simt_kernel(const __grid_constant__ Params p) {
   using Tr = SimtTraits<DL>;
@@ -95,14 +112,8 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_fwd_simt_k
 
   TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob);
   for (TileRef t = walk.next(); t.valid(); t = walk.next()) {
+    const int64_t k0 = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
     const mf_attn_keys ks = pick(p.prob.keys, t.seg);
-    const int64_t k0 = int64_t(t.tile) * Tr::kTile;
-    const int64_t off = int64_t(b) * ks.batch_stride + k0 * ks.token_stride + int64_t(hk) * D;
-    const int n = static_cast<int>(min_of(ks.len - k0, Tr::kTile));
-    __syncthreads();  // every warp is done with the previous K, V
-    load_simt_tile<Tr>(k_tile, static_cast<const T*>(ks.k) + off, ks.token_stride, n, D);
-    load_simt_tile<Tr>(v_tile, static_cast<const T*>(ks.v) + off, ks.token_stride, n, D);
-    __syncthreads();
     const Token key = token_at(ks.chunk, k0 + lane, ks.len);
 #pragma unroll
     for (int i = 0; i < R; ++i) {
@@ -163,14 +174,8 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dq_sim
 
   TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob);
   for (TileRef t = walk.next(); t.valid(); t = walk.next()) {
+    const int64_t k0 = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
     const mf_attn_keys ks = pick(p.prob.keys, t.seg);
-    const int64_t k0 = int64_t(t.tile) * Tr::kTile;
-    const int64_t off = int64_t(b) * ks.batch_stride + k0 * ks.token_stride + int64_t(hk) * D;
-    const int n = static_cast<int>(min_of(ks.len - k0, Tr::kTile));
-    __syncthreads();
-    load_simt_tile<Tr>(k_tile, static_cast<const T*>(ks.k) + off, ks.token_stride, n, D);
-    load_simt_tile<Tr>(v_tile, static_cast<const T*>(ks.v) + off, ks.token_stride, n, D);
-    __syncthreads();
     const Token key = token_at(ks.chunk, k0 + lane, ks.len);
 #pragma unroll
     for (int i = 0; i < R; ++i) {

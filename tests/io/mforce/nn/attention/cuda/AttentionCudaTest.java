@@ -19,7 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -35,8 +35,8 @@ class AttentionCudaTest {
   private static final Device GPU = Device.cuda(0);
   private static final int EMPTY = AttentionNative.MF_ATTN_EMPTY;
 
-  @BeforeAll
-  static void requireCuda() {
+  @BeforeEach
+  void requireCuda() {
     Assumptions.assumeTrue(Cuda.available(), () -> "no CUDA device: " + Cuda.status().reason());
   }
 
@@ -54,20 +54,17 @@ class AttentionCudaTest {
 
   @Test
   void causalPerToken() {
-    int[] tokens = AttentionCase.chunks(150, 1, 0);
-    check(new AttentionCase("causal", DType.BF16, 2, 2, 2, 64, true, 0, 0, 0).query(tokens).key(tokens, true));
+    check(self(new AttentionCase("causal", DType.BF16, 2, 2, 2, 64, true, 0, 0, 0), AttentionCase.chunks(150, 1, 0)));
   }
 
   @Test
   void blockCausalGroupedHeads() {
-    int[] chunks = AttentionCase.chunks(160, 40, 0);
-    check(new AttentionCase("block causal", DType.BF16, 1, 2, 1, 128, true, 0, 0, 0).query(chunks).key(chunks, true));
+    check(self(new AttentionCase("block causal", DType.BF16, 1, 2, 1, 128, true, 0, 0, 0), AttentionCase.chunks(160, 40, 0)));
   }
 
   @Test
   void windowAndSinks() {
-    int[] chunks = AttentionCase.chunks(120, 10, 0);
-    check(new AttentionCase("window", DType.BF16, 1, 2, 2, 64, true, 3, 1, 0).query(chunks).key(chunks, true));
+    check(self(new AttentionCase("window", DType.BF16, 1, 2, 2, 64, true, 3, 1, 0), AttentionCase.chunks(120, 10, 0)));
   }
 
   @Test
@@ -89,10 +86,10 @@ class AttentionCudaTest {
   @Test
   void otherHeadDimsAndStridedRows() {
     int[] chunks = AttentionCase.chunks(60, 12, 0);
-    check(new AttentionCase("fp32 d72 strided", DType.F32, 1, 2, 2, 72, true, 0, 0, 16).query(chunks).key(chunks, true));
-    check(new AttentionCase("bf16 d40 strided", DType.BF16, 1, 3, 3, 40, true, 2, 0, 8).query(chunks).key(chunks, true));
+    check(self(new AttentionCase("fp32 d72 strided", DType.F32, 1, 2, 2, 72, true, 0, 0, 16), chunks));
+    check(self(new AttentionCase("bf16 d40 strided", DType.BF16, 1, 3, 3, 40, true, 2, 0, 8), chunks));
     // rows 4 elements apart from a multiple of 8: the bf16 d128 problem takes the general path
-    check(new AttentionCase("bf16 d128 unaligned", DType.BF16, 1, 2, 1, 128, true, 0, 0, 4).query(chunks).key(chunks, true));
+    check(self(new AttentionCase("bf16 d128 unaligned", DType.BF16, 1, 2, 1, 128, true, 0, 0, 4), chunks));
   }
 
   @Test
@@ -104,16 +101,15 @@ class AttentionCudaTest {
 
   @Test
   void badInputsFailCleanly() {
-    AttentionCase c = new AttentionCase("bad", DType.BF16, 1, 2, 2, 64, true, 0, 0, 0);
-    int[] chunks = AttentionCase.chunks(16, 4, 0);
-    c.query(chunks).key(chunks, true).randomize(1);
+    AttentionCase c = self(new AttentionCase("bad", DType.BF16, 1, 2, 2, 64, true, 0, 0, 0), AttentionCase.chunks(16, 4, 0));
+    c.randomize(1);
     try (GpuAttention g = new GpuAttention(c)) {
       expectFailure(g, true, p -> p.kv_heads(3), "kv_heads");
       expectFailure(g, true, p -> p.head_dim(260), "head_dim");
       expectFailure(g, true, p -> p.head_dim(12), "head_dim");
       expectFailure(g, true, p -> p.num_keys(0), "num_keys");
       expectFailure(g, true, p -> p.dtype(RuntimeNative.MF_F32 + 2), "dtype");
-      expectFailure(g, true, p -> p.keys(0).k(0), "k");
+      expectFailure(g, true, p -> p.keys(0).k(0), "keys[0]");
       expectFailure(g, false, p -> p.keys(0).dv(0), "dv");
       // nothing was written
       for (float x : g.o.get(0).toFloatArray()) {
@@ -123,6 +119,11 @@ class AttentionCudaTest {
         assertTrue(Float.isNaN(x), "dk was written by a failed call");
       }
     }
+  }
+
+  /** Self-attention: one run of queries over the same tokens as the one key source. */
+  private static AttentionCase self(AttentionCase c, int[] chunks) {
+    return c.query(chunks).key(chunks, true);
   }
 
   private static void expectFailure(GpuAttention g, boolean forward, Consumer<AttentionNative.Problem> breakIt,
