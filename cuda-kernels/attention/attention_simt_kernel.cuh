@@ -69,9 +69,9 @@ __device__ __forceinline__ void store_simt_row(T* dst, const float (&acc)[Tr::kD
 }
 
 // Loads walked key tile t (kv head hk of batch entry b) into k_tile and v_tile once every warp
-// is done with the previous one; returns the tile's first token.
+// is done with the previous one; returns the key token this lane stands for.
 template <class Tr, typename T>
-__device__ __forceinline__ int64_t load_simt_kv(const Params& p, const TileRef& t, int b, int hk, float* k_tile,
+__device__ __forceinline__ Token load_simt_kv(const Params& p, const TileRef& t, int b, int hk, float* k_tile,
                                                 float* v_tile) {
   const mf_attn_keys ks = pick(p.prob.keys, t.seg);
   const int D = p.prob.head_dim;
@@ -82,7 +82,7 @@ __device__ __forceinline__ int64_t load_simt_kv(const Params& p, const TileRef& 
   load_simt_tile<Tr>(k_tile, static_cast<const T*>(ks.k) + off, ks.token_stride, n, D);
   load_simt_tile<Tr>(v_tile, static_cast<const T*>(ks.v) + off, ks.token_stride, n, D);
   __syncthreads();
-  return k0;
+  return token_at(ks.chunk, k0 + static_cast<int>(threadIdx.x & 31), ks.len);
 }
 
 template <typename T, int DL>
@@ -112,9 +112,7 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_fwd_simt_k
 
   TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob);
   for (TileRef t = walk.next(); t.valid(); t = walk.next()) {
-    const int64_t k0 = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
-    const mf_attn_keys ks = pick(p.prob.keys, t.seg);
-    const Token key = token_at(ks.chunk, k0 + lane, ks.len);
+    const Token key = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
 #pragma unroll
     for (int i = 0; i < R; ++i) {
       float s = dot(q_tile + (warp * R + i) * Tr::kStride, k_tile + lane * Tr::kStride, D) * p.scale_log2;
@@ -174,9 +172,7 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dq_sim
 
   TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob);
   for (TileRef t = walk.next(); t.valid(); t = walk.next()) {
-    const int64_t k0 = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
-    const mf_attn_keys ks = pick(p.prob.keys, t.seg);
-    const Token key = token_at(ks.chunk, k0 + lane, ks.len);
+    const Token key = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
 #pragma unroll
     for (int i = 0; i < R; ++i) {
       const int r = warp * R + i;

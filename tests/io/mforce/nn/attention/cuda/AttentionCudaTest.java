@@ -168,44 +168,52 @@ class AttentionCudaTest {
   /** Every element of the heads of every token; the padding after them must still be NaN. */
   private static void compareRows(AttentionCase c, String what, Segment seg, int heads, float[] kernel, double[] exact,
       double[] naive) {
-    double errKernel = 0;
-    double errNaive = 0;
-    double largest = 0;
-    int row = heads * c.headDim;
+    Errors e = new Errors(c + " " + what);
     for (int i = 0; i < kernel.length; i++) {
-      if (i % seg.tokenStride >= row) {
-        assertTrue(Float.isNaN(kernel[i]), c + " " + what + ": padding element " + i + " was written");
-        continue;
+      if (i % seg.tokenStride >= heads * c.headDim) {
+        assertTrue(Float.isNaN(kernel[i]), e.what + ": padding element " + i + " was written");
+      } else {
+        e.add(i, kernel[i], exact[i], naive[i]);
       }
-      assertFalse(Float.isNaN(kernel[i]) || Float.isInfinite(kernel[i]), c + " " + what + "[" + i + "] = " + kernel[i]);
-      errKernel = Math.max(errKernel, Math.abs(kernel[i] - exact[i]));
-      errNaive = Math.max(errNaive, Math.abs(naive[i] - exact[i]));
-      largest = Math.max(largest, Math.abs(exact[i]));
     }
-    assertWithin(c, what, errKernel, errNaive, largest);
+    e.check(c.dtype);
   }
 
   private static void compareLse(AttentionCase c, String what, float[] kernel, double[] exact, double[] naive) {
-    double errKernel = 0;
-    double errNaive = 0;
-    double largest = 0;
+    Errors e = new Errors(c + " " + what);
     for (int i = 0; i < kernel.length; i++) {
       if (exact[i] == Double.NEGATIVE_INFINITY) {
-        assertEquals(Float.NEGATIVE_INFINITY, kernel[i], c + " " + what + "[" + i + "]: a row that sees no key");
-        continue;
+        assertEquals(Float.NEGATIVE_INFINITY, kernel[i], e.what + "[" + i + "]: a row that sees no key");
+      } else {
+        e.add(i, kernel[i], exact[i], naive[i]);
       }
-      assertFalse(Float.isNaN(kernel[i]) || Float.isInfinite(kernel[i]), c + " " + what + "[" + i + "] = " + kernel[i]);
-      errKernel = Math.max(errKernel, Math.abs(kernel[i] - exact[i]));
-      errNaive = Math.max(errNaive, Math.abs(naive[i] - exact[i]));
-      largest = Math.max(largest, Math.abs(exact[i]));
     }
-    assertWithin(c, what, errKernel, errNaive, largest);
+    e.check(c.dtype);
   }
 
-  private static void assertWithin(AttentionCase c, String what, double errKernel, double errNaive, double largest) {
-    double bound = 2 * errNaive + 8 * Math.ulp((float) largest);
-    assertTrue(errKernel <= bound, String.format("%s %s: max error %.3g, naive %s %.3g (bound %.3g)", c, what,
-        errKernel, c.dtype, errNaive, bound));
+  /** Largest errors of the kernel and of the naive implementation against the oracle. */
+  private static final class Errors {
+    final String what;
+    double kernel;
+    double naive;
+    double largest;
+
+    Errors(String what) {
+      this.what = what;
+    }
+
+    void add(int i, float k, double exact, double naiveValue) {
+      assertFalse(Float.isNaN(k) || Float.isInfinite(k), what + "[" + i + "] = " + k);
+      kernel = Math.max(kernel, Math.abs(k - exact));
+      naive = Math.max(naive, Math.abs(naiveValue - exact));
+      largest = Math.max(largest, Math.abs(exact));
+    }
+
+    void check(DType dtype) {
+      double bound = 2 * naive + 8 * Math.ulp((float) largest);
+      assertTrue(kernel <= bound,
+          String.format("%s: max error %.3g, naive %s %.3g (bound %.3g)", what, kernel, dtype, naive, bound));
+    }
   }
 
   // ------------------------------------------------------------------ the device side
