@@ -1,0 +1,249 @@
+// mfcuda_attention_forward / mfcuda_attention_backward (mforce/attention.h): validate the
+// problem, pick the kernels, summarize the tiles, launch.
+//   bf16, head_dim 64 or 128, 16-byte aligned rows -> tensor-core kernels (fwd/bwd_bf16_d*.cu)
+//   everything else (fp32; other head dims; unaligned)  -> SIMT kernels (simt_*.cu)
+#include <math.h>
+
+#include "attention_launch.cuh"
+#include "attention_prep.cuh"
+#include "attention_traits.cuh"
+#include "mforce/detail/check.h"
+
+namespace mforce::cuda::attn {
+namespace {
+
+constexpr int kMaxGridYZ = 65535;
+
+mf_status require_run(const mf_attn_problem& p, int i, bool backward, const char* op) {
+  const mf_attn_queries& r = p.queries[i];
+  MF_REQUIRE(r.len >= 0, "%s: queries[%d].len is negative (%lld)", op, i, (long long)r.len);
+  if (r.len == 0) return MF_OK;
+  MF_REQUIRE(r.q, "%s: queries[%d].q is null", op, i);
+  MF_REQUIRE(r.o, "%s: queries[%d].o is null", op, i);
+  MF_REQUIRE(r.lse, "%s: queries[%d].lse is null", op, i);
+  MF_REQUIRE(!p.masked || r.chunk, "%s: queries[%d].chunk is null but the problem is masked", op, i);
+  if (backward) {
+    MF_REQUIRE(r.d_o, "%s: queries[%d].d_o is null", op, i);
+    MF_REQUIRE(r.dq, "%s: queries[%d].dq is null", op, i);
+  }
+  return MF_OK;
+}
+
+mf_status require_source(const mf_attn_problem& p, int i, bool backward, const char* op) {
+  const mf_attn_keys& s = p.keys[i];
+  MF_REQUIRE(s.len >= 0, "%s: keys[%d].len is negative (%lld)", op, i, (long long)s.len);
+  if (s.len == 0) return MF_OK;
+  MF_REQUIRE(s.k, "%s: keys[%d].k is null", op, i);
+  MF_REQUIRE(s.v, "%s: keys[%d].v is null", op, i);
+  MF_REQUIRE(!p.masked || s.chunk, "%s: keys[%d].chunk is null but the problem is masked", op, i);
+  MF_REQUIRE(!backward || !s.dk || s.dv, "%s: keys[%d].dk is set but dv is null", op, i);
+  return MF_OK;
+}
+
+// What the kernels rely on; everything is checked before anything is launched or written.
+mf_status validate(const mf_attn_problem* p, bool backward, const char* op) {
+  MF_REQUIRE(p, "%s: problem is null", op);
+  MF_REQUIRE(p->dtype == MF_F32 || p->dtype == MF_BF16, "%s: dtype %d is not F32 (0) or BF16 (1)", op, (int)p->dtype);
+  MF_REQUIRE(p->batch >= 0, "%s: batch is negative (%d)", op, (int)p->batch);
+  MF_REQUIRE(p->heads >= 1 && p->kv_heads >= 1, "%s: heads (%d) and kv_heads (%d) must be positive", op,
+             (int)p->heads, (int)p->kv_heads);
+  MF_REQUIRE(p->heads % p->kv_heads == 0, "%s: heads (%d) is not a multiple of kv_heads (%d)", op, (int)p->heads,
+             (int)p->kv_heads);
+  MF_REQUIRE(p->head_dim >= 1, "%s: head_dim must be positive (got %d)", op, (int)p->head_dim);
+  if (p->head_dim % 8 != 0 || p->head_dim > 256) {
+    mf_set_error("%s: head_dim %d is not supported on CUDA (multiples of 8 up to 256; 64 and 128 are the fast paths)",
+                 op, (int)p->head_dim);
+    return MF_ERR_UNSUPPORTED;
+  }
+  MF_REQUIRE(isfinite(p->scale), "%s: scale is not finite", op);
+  MF_REQUIRE(p->num_queries >= 1 && p->num_queries <= MF_ATTN_MAX_SEGMENTS,
+             "%s: num_queries %d is outside 1..%d", op, (int)p->num_queries, MF_ATTN_MAX_SEGMENTS);
+  MF_REQUIRE(p->num_keys >= 1 && p->num_keys <= MF_ATTN_MAX_SEGMENTS, "%s: num_keys %d is outside 1..%d", op,
+             (int)p->num_keys, MF_ATTN_MAX_SEGMENTS);
+  for (int i = 0; i < p->num_queries; ++i)
+    if (mf_status s = require_run(*p, i, backward, op)) return s;
+  for (int i = 0; i < p->num_keys; ++i)
+    if (mf_status s = require_source(*p, i, backward, op)) return s;
+  if (p->heads > kMaxGridYZ || p->batch > kMaxGridYZ) {
+    mf_set_error("%s: heads (%d) and batch (%d) must be at most %d on CUDA", op, (int)p->heads, (int)p->batch,
+                 kMaxGridYZ);
+    return MF_ERR_UNSUPPORTED;
+  }
+  return MF_OK;
+}
+
+bool aligned16(const void* ptr) { return (reinterpret_cast<uintptr_t>(ptr) & 15u) == 0; }
+
+// The tensor-core kernels move rows as 16-byte vectors: every pointer they touch must be
+// 16-byte aligned and every stride a multiple of 8 elements.
+bool rows_vectorizable(const mf_attn_problem& p, bool backward) {
+  bool ok = true;
+  for (int i = 0; i < p.num_queries; ++i) {
+    const mf_attn_queries& r = p.queries[i];
+    if (r.len == 0) continue;
+    ok = ok && r.batch_stride % 8 == 0 && r.token_stride % 8 == 0 && aligned16(r.q) && aligned16(r.o);
+    if (backward) ok = ok && aligned16(r.d_o) && aligned16(r.dq);
+  }
+  for (int i = 0; i < p.num_keys; ++i) {
+    const mf_attn_keys& s = p.keys[i];
+    if (s.len == 0) continue;
+    ok = ok && s.batch_stride % 8 == 0 && s.token_stride % 8 == 0 && aligned16(s.k) && aligned16(s.v);
+    if (backward) ok = ok && aligned16(s.dk) && aligned16(s.dv);
+  }
+  return ok;
+}
+
+enum class Path { kMma64, kMma128, kSimt64, kSimt128, kSimt256 };
+
+struct Plan {
+  Path path;
+  int q_tile, k_tile;  // tokens per query tile and per key tile
+};
+
+Plan plan_for(const mf_attn_problem& p, bool backward) {
+  if (p.dtype == MF_BF16 && (p.head_dim == 64 || p.head_dim == 128) && rows_vectorizable(p, backward)) {
+    if (p.head_dim == 64)
+      return backward ? Plan{Path::kMma64, BwdTraits<64>::kTile, BwdTraits<64>::kTile}
+                      : Plan{Path::kMma64, FwdTraits<64>::kBlockM, FwdTraits<64>::kBlockN};
+    return backward ? Plan{Path::kMma128, BwdTraits<128>::kTile, BwdTraits<128>::kTile}
+                    : Plan{Path::kMma128, FwdTraits<128>::kBlockM, FwdTraits<128>::kBlockN};
+  }
+  const Path path = p.head_dim <= 64 ? Path::kSimt64 : p.head_dim <= 128 ? Path::kSimt128 : Path::kSimt256;
+  return Plan{path, SimtTraits<2>::kTile, SimtTraits<2>::kTile};
+}
+
+// Tile offsets of one side; false when the tiles do not fit a grid dimension.
+template <typename Seg>
+bool tile_set(TileSet& set, const Seg* segs, int count, int tile) {
+  set = TileSet{};
+  set.tile = tile;
+  set.count = count;
+  int64_t total = 0;
+  for (int i = 0; i <= kMaxSeg; ++i) {
+    set.offset[i] = static_cast<int32_t>(total);
+    if (i < count) total += (segs[i].len + tile - 1) / tile;
+    if (total > INT32_MAX) return false;
+  }
+  return true;
+}
+
+// Stream-ordered scratch memory, released (stream-ordered) on every path out.
+class Scratch {
+ public:
+  explicit Scratch(cudaStream_t stream) : stream_(stream) {}
+  ~Scratch() {
+    if (ptr_) cudaFreeAsync(ptr_, stream_);
+  }
+  mf_status allocate(size_t bytes, const char* op) {
+    if (bytes) MF_CUDA_TRY(op, cudaMallocAsync(&ptr_, bytes, stream_));
+    return MF_OK;
+  }
+  unsigned char* get() const { return static_cast<unsigned char*>(ptr_); }
+
+ private:
+  cudaStream_t stream_;
+  void* ptr_ = nullptr;
+};
+
+// Everything the kernels of one call need: the parameters (with the tile summaries written
+// into scratch memory) and, for the backward, room for delta and lse2.
+mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, cudaStream_t stream, Scratch& scratch,
+                  Params& p, const char* op) {
+  p = Params{};
+  p.prob = prob;
+  p.scale_log2 = prob.scale * 1.4426950408889634f;
+  p.group = prob.heads / prob.kv_heads;
+  if (!tile_set(p.q, prob.queries, prob.num_queries, plan.q_tile) ||
+      !tile_set(p.k, prob.keys, prob.num_keys, plan.k_tile)) {
+    mf_set_error("%s: too many tokens for one call (more than %d tiles)", op, INT32_MAX);
+    return MF_ERR_UNSUPPORTED;
+  }
+  int64_t rows = 0;  // query rows over all runs, batch entries and heads
+  for (int i = 0; i < prob.num_queries; ++i) {
+    p.stat_offset[i] = rows;
+    rows += int64_t(prob.batch) * prob.heads * prob.queries[i].len;
+  }
+  const int q_tiles = p.q.offset[kMaxSeg], k_tiles = p.k.offset[kMaxSeg];
+  const size_t summary_bytes = sizeof(TileSummary) * (size_t(q_tiles) + k_tiles);
+  const size_t stat_bytes = backward ? sizeof(float) * size_t(rows) : 0;
+  if (mf_status s = scratch.allocate(summary_bytes + 2 * stat_bytes, op)) return s;
+  TileSummary* summaries = reinterpret_cast<TileSummary*>(scratch.get());
+  p.q.summary = summaries;
+  p.k.summary = summaries + q_tiles;
+
+  SummaryJobs jobs{};
+  jobs.out = summaries;
+  for (int i = 0; i < prob.num_queries; ++i, ++jobs.count) {
+    jobs.chunk[jobs.count] = prob.masked ? prob.queries[i].chunk : nullptr;
+    jobs.len[jobs.count] = prob.queries[i].len;
+    jobs.tile[jobs.count] = plan.q_tile;
+    jobs.first[jobs.count] = p.q.offset[i];
+  }
+  for (int i = 0; i < prob.num_keys; ++i, ++jobs.count) {
+    jobs.chunk[jobs.count] = prob.keys[i].chunk;
+    jobs.len[jobs.count] = prob.keys[i].len;
+    jobs.tile[jobs.count] = plan.k_tile;
+    jobs.keys[jobs.count] = 1;
+    jobs.first[jobs.count] = q_tiles + p.k.offset[i];
+  }
+  jobs.first[jobs.count] = q_tiles + k_tiles;
+  constexpr int kWarps = kPrepThreads / 32;
+  if (mf_status s = launch("attention tile summaries", attention_summary_kernel,
+                           dim3(static_cast<unsigned>((q_tiles + k_tiles + kWarps - 1) / kWarps)), kPrepThreads, 0,
+                           stream, jobs))
+    return s;
+  if (!backward || rows == 0) return MF_OK;
+
+  float* delta = reinterpret_cast<float*>(scratch.get() + summary_bytes);
+  float* lse2 = delta + rows;
+  p.delta = delta;
+  p.lse2 = lse2;
+  const dim3 grid(static_cast<unsigned>((rows + kWarps - 1) / kWarps));
+  return prob.dtype == MF_F32
+             ? launch("attention_backward (delta)", attention_delta_kernel<float>, grid, kPrepThreads, 0, stream, p,
+                      delta, lse2, rows)
+             : launch("attention_backward (delta)", attention_delta_kernel<bf16>, grid, kPrepThreads, 0, stream, p,
+                      delta, lse2, rows);
+}
+
+mf_status run(const mf_attn_problem* prob, void* stream_ptr, bool backward) {
+  const char* op = backward ? "attention_backward" : "attention_forward";
+  if (mf_status s = validate(prob, backward, op)) return s;
+  if (prob->batch == 0) return MF_OK;
+  const cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
+  const Plan plan = plan_for(*prob, backward);
+  Scratch scratch(stream);
+  Params p;
+  if (mf_status s = prepare(*prob, plan, backward, stream, scratch, p, op)) return s;
+  const bool f32 = prob->dtype == MF_F32;
+  switch (plan.path) {
+    case Path::kMma64: return backward ? backward_mma<64>(p, stream) : forward_mma<64>(p, stream);
+    case Path::kMma128: return backward ? backward_mma<128>(p, stream) : forward_mma<128>(p, stream);
+    case Path::kSimt64:
+      if (f32) return backward ? backward_simt<float, 2>(p, stream) : forward_simt<float, 2>(p, stream);
+      return backward ? backward_simt<bf16, 2>(p, stream) : forward_simt<bf16, 2>(p, stream);
+    case Path::kSimt128:
+      if (f32) return backward ? backward_simt<float, 4>(p, stream) : forward_simt<float, 4>(p, stream);
+      return backward ? backward_simt<bf16, 4>(p, stream) : forward_simt<bf16, 4>(p, stream);
+    case Path::kSimt256:
+      if (f32) return backward ? backward_simt<float, 8>(p, stream) : forward_simt<float, 8>(p, stream);
+      return backward ? backward_simt<bf16, 8>(p, stream) : forward_simt<bf16, 8>(p, stream);
+  }
+  mf_set_error("%s: internal error: no kernel path", op);
+  return MF_ERR_INTERNAL;
+}
+
+}  // namespace
+}  // namespace mforce::cuda::attn
+
+extern "C" {
+
+mf_status mfcuda_attention_forward(mf_device, void* stream, const mf_attn_problem* p) {
+  return mforce::cuda::attn::run(p, stream, false);
+}
+
+mf_status mfcuda_attention_backward(mf_device, void* stream, const mf_attn_problem* p) {
+  return mforce::cuda::attn::run(p, stream, true);
+}
+
+}  // extern "C"

@@ -1,0 +1,140 @@
+// The chunk mask of mforce/attention.h at three granularities: one (query, key) pair, one
+// (query tile, key tile) pair from the tile summaries, and the walk over the visible tiles.
+#ifndef MFORCE_CUDA_ATTENTION_MASK_CUH
+#define MFORCE_CUDA_ATTENTION_MASK_CUH
+
+#include "attention_params.cuh"
+
+namespace mforce::cuda::attn {
+
+// A token on one side of a pair: its chunk, and whether it exists (index < len).
+struct Token {
+  int32_t chunk;
+  bool ok;
+};
+
+// Token i of a run/source of `len` tokens; `chunk` may be null (unmasked problems: chunk 0).
+__device__ __forceinline__ Token token_at(const int32_t* chunk, int64_t i, int64_t len) {
+  const bool ok = i < len;
+  return Token{ok && chunk ? chunk[i] : 0, ok};
+}
+
+// mforce/attention.h: ck != EMPTY && (!masked || (ck <= cq && (window <= 0 || ck > cq - window || ck < sinks)))
+__device__ __forceinline__ bool chunk_visible(int32_t cq, int32_t ck, const mf_attn_problem& p) {
+  if (ck == MF_ATTN_EMPTY) return false;
+  if (!p.masked) return true;
+  return ck <= cq && (p.window <= 0 || int64_t(ck) > int64_t(cq) - p.window || ck < p.sinks);
+}
+
+__device__ __forceinline__ bool visible(Token q, Token k, const mf_attn_problem& p) {
+  return q.ok && k.ok && chunk_visible(q.chunk, k.chunk, p);
+}
+
+enum TileClass : int { kInvisible = 0, kPartial = 1, kFull = 2 };
+
+// kInvisible: no pair of the two tiles is visible; kFull: every pair is (no elementwise mask
+// needed); kPartial otherwise (or when the summaries cannot tell). Conservative both ways.
+__device__ __forceinline__ int classify(const TileSummary& q, const TileSummary& k, const mf_attn_problem& p) {
+  if (k.lo > k.hi) return kInvisible;  // every key slot is empty
+  const int64_t w = p.window;
+  if (p.masked) {
+    if (k.lo > q.hi) return kInvisible;                                              // keys all later
+    if (w > 0 && k.hi <= int64_t(q.lo) - w && k.lo >= p.sinks) return kInvisible;  // out of every window
+  }
+  bool full = k.full && q.full;
+  if (p.masked) full = full && k.hi <= q.lo && (w <= 0 || k.lo > int64_t(q.hi) - w || k.hi < p.sinks);
+  return full ? kFull : kPartial;
+}
+
+// One tile of a walk: run/source `seg`, tile `tile` within it; seg < 0 past the end.
+struct TileRef {
+  int seg;
+  int tile;
+  bool full;
+  __device__ __forceinline__ bool valid() const { return seg >= 0; }
+};
+
+// Walks, run by run (or source by source) and tile by tile, over the tiles of `set` that may
+// be visible from one fixed tile of the other side. kWalkKeys: the fixed tile is a query tile
+// and the walk goes over key tiles; otherwise the reverse. Every warp keeps an identical copy:
+// each step is warp-uniform, reads only the tile summaries (32 per refill, one per lane, then
+// two ballots) and needs neither shared memory nor a barrier.
+template <bool kWalkKeys>
+class TileWalk {
+ public:
+  __device__ __forceinline__ TileWalk(const TileSet& set, const TileSummary& fixed, const mf_attn_problem& prob)
+      : set_(set), prob_(prob), fixed_(fixed) {}
+
+  __device__ __forceinline__ TileRef next() {
+    while (any_ == 0)
+      if (!refill()) return TileRef{-1, 0, false};
+    const int j = __ffs(any_) - 1;
+    any_ &= any_ - 1;
+    return TileRef{seg_, base_ + j, ((full_ >> j) & 1u) != 0};
+  }
+
+ private:
+  __device__ __forceinline__ int tiles_in(int seg) const {
+    return seg < set_.count ? first_tile(set_, seg + 1) - first_tile(set_, seg) : 0;
+  }
+
+  // Classifies the next 32 tiles; false once every run/source is done.
+  __device__ __forceinline__ bool refill() {
+    base_ += 32;
+    while (base_ >= tiles_in(seg_)) {
+      if (seg_ >= set_.count) return false;
+      ++seg_;
+      base_ = 0;
+    }
+    const int t = base_ + static_cast<int>(threadIdx.x & 31);
+    int c = kInvisible;
+    if (t < tiles_in(seg_)) {
+      const TileSummary s = set_.summary[first_tile(set_, seg_) + t];
+      c = kWalkKeys ? classify(fixed_, s, prob_) : classify(s, fixed_, prob_);
+    }
+    any_ = __ballot_sync(0xffffffffu, c != kInvisible);
+    full_ = __ballot_sync(0xffffffffu, c == kFull);
+    return true;
+  }
+
+  const TileSet& set_;
+  const mf_attn_problem& prob_;
+  const TileSummary fixed_;
+  int seg_ = 0;
+  int base_ = -32;
+  uint32_t any_ = 0;
+  uint32_t full_ = 0;
+};
+
+// dK/dV walk: every visible query tile, once for each query head of the key/value head's group.
+struct HeadTileRef {
+  TileRef t;
+  int head;  // 0 .. group-1 within the group
+  __device__ __forceinline__ bool valid() const { return t.valid(); }
+};
+
+class GroupWalk {
+ public:
+  __device__ __forceinline__ GroupWalk(const TileSet& queries, const TileSummary& key_tile,
+                                       const mf_attn_problem& prob, int group)
+      : walk_(queries, key_tile, prob), group_(group) {}
+
+  __device__ __forceinline__ HeadTileRef next() {
+    if (cur_.valid() && head_ + 1 < group_) {
+      ++head_;
+    } else {
+      cur_ = walk_.next();
+      head_ = 0;
+    }
+    return HeadTileRef{cur_, head_};
+  }
+
+ private:
+  TileWalk<false> walk_;
+  int group_;
+  TileRef cur_{-1, 0, false};
+  int head_ = 0;
+};
+
+}  // namespace mforce::cuda::attn
+#endif

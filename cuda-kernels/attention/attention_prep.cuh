@@ -1,0 +1,91 @@
+// The two small kernels that run before the attention kernels: the tile summaries that let a
+// block classify a (query tile, key tile) pair without reading chunk arrays, and the backward's
+// per-row statistics.
+#ifndef MFORCE_CUDA_ATTENTION_PREP_CUH
+#define MFORCE_CUDA_ATTENTION_PREP_CUH
+
+#include <limits.h>
+#include <math.h>
+
+#include "attention_params.cuh"
+#include "mforce/detail/bf16.h"
+
+namespace mforce::cuda::attn {
+
+// Summaries of the tiles of up to 2 x kMaxSeg runs/sources: job j covers `out` entries
+// first[j] .. first[j + 1], one per `tile` tokens of its chunk array.
+struct SummaryJobs {
+  const int32_t* chunk[2 * kMaxSeg];  // null: every token is in chunk 0
+  int64_t len[2 * kMaxSeg];
+  int32_t tile[2 * kMaxSeg];
+  int32_t keys[2 * kMaxSeg];           // key sources: MF_ATTN_EMPTY slots are not tokens
+  int32_t first[2 * kMaxSeg + 1];
+  int32_t count;
+  TileSummary* out;
+};
+
+constexpr int kPrepThreads = 256;  // one warp per tile (summaries) or per row (delta)
+
+__global__ void __launch_bounds__(kPrepThreads) attention_summary_kernel(const __grid_constant__ SummaryJobs jobs) {
+  const int w = static_cast<int>((int64_t(blockIdx.x) * kPrepThreads + threadIdx.x) / 32);
+  const int lane = static_cast<int>(threadIdx.x & 31);
+  if (w >= jobs.first[jobs.count]) return;
+  int j = 0;
+  while (j + 1 < jobs.count && w >= jobs.first[j + 1]) ++j;
+  const int tile = jobs.tile[j];
+  const int64_t t0 = int64_t(w - jobs.first[j]) * tile;
+  const int64_t t1 = min_of(t0 + tile, jobs.len[j]);
+  int lo = INT_MAX, hi = INT_MIN;
+  bool full = t1 - t0 == tile;
+  for (int64_t t = t0 + lane; t < t1; t += 32) {
+    const int c = jobs.chunk[j] ? jobs.chunk[j][t] : 0;
+    if (jobs.keys[j] && c == MF_ATTN_EMPTY) {
+      full = false;
+    } else {
+      lo = c < lo ? c : lo;
+      hi = c > hi ? c : hi;
+    }
+  }
+#pragma unroll
+  for (int m = 16; m > 0; m >>= 1) {
+    const int olo = __shfl_xor_sync(0xffffffffu, lo, m), ohi = __shfl_xor_sync(0xffffffffu, hi, m);
+    lo = olo < lo ? olo : lo;
+    hi = ohi > hi ? ohi : hi;
+  }
+  full = __all_sync(0xffffffffu, full);
+  if (lane == 0) jobs.out[w] = TileSummary{lo, hi, full ? 1 : 0, 0};
+}
+
+// For every query row (run r, batch b, head h, token t), at stat_offset[r] + (b heads + h) len + t:
+//   delta = sum over the head dims of dO * O, lse2 = lse * log2(e) (+inf where lse = -inf, so
+//   that 2^(s - lse2) = 0 for a row that sees no key).
+template <typename T>
+__global__ void __launch_bounds__(kPrepThreads) attention_delta_kernel(const __grid_constant__ Params p, float* delta,
+                                                                       float* lse2, int64_t total) {
+  const int64_t w = (int64_t(blockIdx.x) * kPrepThreads + threadIdx.x) / 32;
+  const int lane = static_cast<int>(threadIdx.x & 31);
+  if (w >= total) return;
+  int run = 0;
+#pragma unroll
+  for (int j = 1; j < kMaxSeg; ++j)
+    if (j < p.prob.num_queries && w >= p.stat_offset[j]) run = j;
+  const mf_attn_queries qr = pick(p.prob.queries, run);
+  const int64_t local = w - pick(p.stat_offset, run);  // (b heads + h) len + t
+  const int64_t t = local % qr.len, bh = local / qr.len;
+  const int64_t h = bh % p.prob.heads, b = bh / p.prob.heads;
+  const int64_t off = b * qr.batch_stride + t * qr.token_stride + h * p.prob.head_dim;
+  const T* o = static_cast<const T*>(qr.o) + off;
+  const T* d_o = static_cast<const T*>(qr.d_o) + off;
+  float s = 0.f;
+  for (int d = lane; d < p.prob.head_dim; d += 32) s = fmaf(to_float(d_o[d]), to_float(o[d]), s);
+#pragma unroll
+  for (int m = 16; m > 0; m >>= 1) s += __shfl_xor_sync(0xffffffffu, s, m);
+  if (lane == 0) {
+    const float l = qr.lse[local];
+    delta[w] = s;
+    lse2[w] = l == -INFINITY ? INFINITY : l * 1.4426950408889634f;
+  }
+}
+
+}  // namespace mforce::cuda::attn
+#endif

@@ -1,0 +1,4 @@
+// bf16 tensor-core forward, head_dim 64.
+#include "attention_instances.cuh"
+
+template mf_status mforce::cuda::attn::forward_mma<64>(const Params&, cudaStream_t);
