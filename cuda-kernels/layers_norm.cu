@@ -1,6 +1,7 @@
 // CUDA implementation of the norms of mforce/layers.h (host side): LayerNorm with AdaLN
-// modulation and RMSNorm, forward and backward. Device code: norm_kernels.cuh (rows),
-// columns.cuh with the shared column terms (parameter and modulation gradients).
+// modulation and RMSNorm, forward and backward. Device code: norm_kernels.cuh (the row passes,
+// shared by both norms), columns.cuh with the shared column terms (parameter and modulation
+// gradients).
 #include "columns.cuh"
 #include "mforce/detail/check.h"
 #include "mforce/detail/layer_ops.h"
@@ -12,17 +13,24 @@ using namespace mforce::cuda;
 
 namespace {
 
-// Launches a warp-per-row kernel over `rows` rows, vectorized when dim and the pointers allow.
-template <typename T, typename Args, typename Vec, typename Scalar>
-mf_status launch_norm(const char* kernel, void* stream, int64_t rows, int64_t dim,
-                      std::initializer_list<const void*> ptrs, const Args& args, Vec vec, Scalar scalar) {
-  if (rows * dim == 0) return MF_OK;
+// Launches the forward or backward row pass over a.total rows, vectorized when dim and the
+// pointers allow.
+template <bool Forward, bool Centered, typename T>
+mf_status launch_norm(const char* kernel, void* stream, const NormArgs<T>& a,
+                      std::initializer_list<const void*> ptrs) {
+  if (a.total * a.dim == 0) return MF_OK;
+  constexpr int K = 16 / sizeof(T);
   cudaStream_t s = static_cast<cudaStream_t>(stream);
-  const unsigned blocks = static_cast<unsigned>((rows + kNormWarps - 1) / kNormWarps);
-  if (dim % (16 / sizeof(T)) == 0 && aligned16(ptrs)) {
-    vec<<<blocks, kNormWarps * 32, 0, s>>>(args);
+  const unsigned blocks = static_cast<unsigned>((a.total + kNormWarps - 1) / kNormWarps);
+  const bool vec = a.dim % K == 0 && aligned16(ptrs);
+  if (Forward && vec) {
+    norm_forward_kernel<K, Centered, T><<<blocks, kNormWarps * 32, 0, s>>>(a);
+  } else if (Forward) {
+    norm_forward_kernel<1, Centered, T><<<blocks, kNormWarps * 32, 0, s>>>(a);
+  } else if (vec) {
+    norm_backward_kernel<K, Centered, T><<<blocks, kNormWarps * 32, 0, s>>>(a);
   } else {
-    scalar<<<blocks, kNormWarps * 32, 0, s>>>(args);
+    norm_backward_kernel<1, Centered, T><<<blocks, kNormWarps * 32, 0, s>>>(a);
   }
   return check_launch(kernel, s);
 }
@@ -62,11 +70,9 @@ mf_status mfcuda_layernorm_forward(mf_device, void* stream, mf_dtype dtype, int6
                                    float* rstd) {
   return with_float_dtype(dtype, "layernorm_forward", [&](auto tag) {
     using T = decltype(tag);
-    constexpr int K = 16 / sizeof(T);
-    LayerNormForwardArgs<T> a{groups * rows, rows, dim, eps, (const T*)x, gamma, beta, shift, scale, mod_stride,
-                              (T*)y, mean, rstd};
-    return launch_norm<T>("layernorm_forward", stream, groups * rows, dim, {x, y}, a,
-                          layernorm_forward_kernel<K, T>, layernorm_forward_kernel<1, T>);
+    NormArgs<T> a{groups * rows, rows, dim, eps, (const T*)x, gamma, beta, shift, scale, mod_stride, (T*)y, mean,
+                  rstd, nullptr, nullptr, nullptr, nullptr, 0};
+    return launch_norm<true, true>("layernorm_forward", stream, a, {x, y});
   });
 }
 
@@ -77,7 +83,6 @@ mf_status mfcuda_layernorm_backward(mf_device, void* stream, mf_dtype dtype, int
                                     float* dshift, float* dscale, int64_t dmod_stride) {
   return with_float_dtype(dtype, "layernorm_backward", [&](auto tag) -> mf_status {
     using T = decltype(tag);
-    constexpr int K = 16 / sizeof(T);
     const char* k = "layernorm_backward";
     if (gamma || scale) {  // parameter and modulation gradients first: dx may overwrite dy
       const int64_t sum_groups = scale ? groups : 1;
@@ -94,10 +99,9 @@ mf_status mfcuda_layernorm_backward(mf_device, void* stream, mf_dtype dtype, int
       st = check_launch(k, s);
       if (st != MF_OK) return st;
     }
-    LayerNormBackwardArgs<T> a{groups * rows, rows, dim, (const T*)x, gamma, scale, mod_stride, mean, rstd,
-                               (const T*)dy, (T*)dx, accumulate};
-    return launch_norm<T>(k, stream, groups * rows, dim, {x, dy, dx}, a, layernorm_backward_kernel<K, T>,
-                          layernorm_backward_kernel<1, T>);
+    NormArgs<T> a{groups * rows, rows, dim, 0.f, (const T*)x, gamma, nullptr, nullptr, scale, mod_stride, nullptr,
+                  nullptr, nullptr, mean, rstd, (const T*)dy, (T*)dx, accumulate};
+    return launch_norm<false, true>(k, stream, a, {x, dy, dx});
   });
 }
 
@@ -105,10 +109,9 @@ mf_status mfcuda_rmsnorm_forward(mf_device, void* stream, mf_dtype dtype, int64_
                                  const void* x, const float* weight, void* y, float* rstd) {
   return with_float_dtype(dtype, "rmsnorm_forward", [&](auto tag) {
     using T = decltype(tag);
-    constexpr int K = 16 / sizeof(T);
-    RmsNormArgs<T> a{rows, dim, eps, (const T*)x, weight, (T*)y, rstd, nullptr, nullptr, nullptr, 0};
-    return launch_norm<T>("rmsnorm_forward", stream, rows, dim, {x, y}, a, rmsnorm_forward_kernel<K, T>,
-                          rmsnorm_forward_kernel<1, T>);
+    NormArgs<T> a{rows, rows, dim, eps, (const T*)x, weight, nullptr, nullptr, nullptr, 0, (T*)y, nullptr, rstd,
+                  nullptr, nullptr, nullptr, nullptr, 0};
+    return launch_norm<true, false>("rmsnorm_forward", stream, a, {x, y});
   });
 }
 
@@ -117,7 +120,6 @@ mf_status mfcuda_rmsnorm_backward(mf_device, void* stream, mf_dtype dtype, int64
                                   float* dweight) {
   return with_float_dtype(dtype, "rmsnorm_backward", [&](auto tag) -> mf_status {
     using T = decltype(tag);
-    constexpr int K = 16 / sizeof(T);
     const char* k = "rmsnorm_backward";
     Scratch sums(k, stream, dim);
     if (sums.status() != MF_OK) return sums.status();
@@ -125,9 +127,9 @@ mf_status mfcuda_rmsnorm_backward(mf_device, void* stream, mf_dtype dtype, int64
                                   rows, dim, aligned16({x, dy}), sums.get());
     if (st == MF_OK) st = store_sums(k, stream, sums.get(), 1, 0, 1, dim, dweight, 0, true);
     if (st != MF_OK) return st;
-    RmsNormArgs<T> a{rows, dim, 0.f, (const T*)x, weight, nullptr, nullptr, rstd, (const T*)dy, (T*)dx, accumulate};
-    return launch_norm<T>(k, stream, rows, dim, {x, dy, dx}, a, rmsnorm_backward_kernel<K, T>,
-                          rmsnorm_backward_kernel<1, T>);
+    NormArgs<T> a{rows, rows, dim, 0.f, (const T*)x, weight, nullptr, nullptr, nullptr, 0, nullptr, nullptr, nullptr,
+                  nullptr, rstd, (const T*)dy, (T*)dx, accumulate};
+    return launch_norm<false, false>(k, stream, a, {x, dy, dx});
   });
 }
 

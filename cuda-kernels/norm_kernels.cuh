@@ -1,7 +1,8 @@
-// Device code of the row-wise norms (LayerNorm with AdaLN modulation, RMSNorm) and their
-// backward row passes: one warp per row, each lane reading K consecutive elements at a time
-// (16-byte loads when K > 1), statistics by fixed-order warp sums. Memory-bound: x (and dy)
-// are read once per pass, the later passes mostly from L1/L2.
+// Device code of the row-wise norms and their backward row passes. One pair of kernels serves
+// LayerNorm (Centered: subtract the mean, optional affine and AdaLN modulation) and RMSNorm
+// (not centered, gain only): one warp per row, each lane reading K consecutive elements at a
+// time (16-byte loads when K > 1), statistics by fixed-order warp sums. Memory-bound: x (and
+// dy) are read once per pass, the later passes mostly from L1/L2.
 #ifndef MFORCE_CUDA_NORM_KERNELS_CUH
 #define MFORCE_CUDA_NORM_KERNELS_CUH
 
@@ -13,26 +14,38 @@ namespace mforce::cuda {
 constexpr int kNormWarps = 8;  // rows per block of 256 threads
 
 template <typename T>
-struct LayerNormForwardArgs {
-  int64_t total, rows, dim; float eps;
-  const T* x; const float* gamma; const float* beta; const float* shift; const float* scale; int64_t stride;
-  T* y; float* mean; float* rstd;
+struct NormArgs {
+  int64_t total, rows, dim;  // total rows; rows per modulation group; row length
+  float eps;
+  const T* x;
+  const float* gamma;        // gain [dim] or null
+  const float* beta;         // bias [dim] or null
+  const float* shift;        // modulation of group g at shift + g·stride, or null
+  const float* scale;
+  int64_t stride;
+  T* y; float* mean; float* rstd;                            // forward outputs (may be null)
+  const float* saved_mean; const float* saved_rstd;          // backward inputs
+  const T* dy; T* dx; int32_t accumulate;
 };
 
-template <int K, typename T>
-__global__ void __launch_bounds__(kNormWarps * 32) layernorm_forward_kernel(LayerNormForwardArgs<T> a) {
+// y = (gamma·xhat + beta)·(1 + scale) + shift, xhat = (x - mean)·rstd (mean = 0 when not centered)
+template <int K, bool Centered, typename T>
+__global__ void __launch_bounds__(kNormWarps * 32) norm_forward_kernel(NormArgs<T> a) {
   const int64_t r = blockIdx.x * static_cast<int64_t>(kNormWarps) + threadIdx.x / 32;
   const int64_t lane = threadIdx.x & 31;
   if (r >= a.total) return;  // whole warps leave together
   const T* xr = a.x + r * a.dim;
   const float inv_dim = 1.0f / static_cast<float>(a.dim);
-  float s = 0.f;
-  for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
-    float v[K];
-    load<K>(xr, c, v);
-    for (int k = 0; k < K; ++k) s += v[k];
+  float mu = 0.f;
+  if (Centered) {
+    float s = 0.f;
+    for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
+      float v[K];
+      load<K>(xr, c, v);
+      for (int k = 0; k < K; ++k) s += v[k];
+    }
+    mu = warp_sum(s) * inv_dim;
   }
-  const float mu = warp_sum(s) * inv_dim;
   float q = 0.f;
   for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
     float v[K];
@@ -47,34 +60,28 @@ __global__ void __launch_bounds__(kNormWarps * 32) layernorm_forward_kernel(Laye
     load<K>(xr, c, v);
     for (int k = 0; k < K; ++k) {
       float xhat = (v[k] - mu) * rs;
-      float y = a.gamma ? a.gamma[c + k] * xhat + a.beta[c + k] : xhat;
+      float y = a.gamma ? a.gamma[c + k] * xhat + (a.beta ? a.beta[c + k] : 0.0f) : xhat;
       v[k] = sc ? y * (1.0f + sc[c + k]) + sh[c + k] : y;
     }
     store<K>(a.y + r * a.dim, c, v);
   }
   if (lane == 0) {
-    if (a.mean) a.mean[r] = mu;
+    if (Centered && a.mean) a.mean[r] = mu;
     if (a.rstd) a.rstd[r] = rs;
   }
 }
 
-template <typename T>
-struct LayerNormBackwardArgs {
-  int64_t total, rows, dim;
-  const T* x; const float* gamma; const float* scale; int64_t stride; const float* mean; const float* rstd;
-  const T* dy; T* dx; int32_t accumulate;
-};
-
-// dx = rstd·(g - mean(g) - xhat·mean(g·xhat)), g = dy·(1 + scale)·gamma
-template <int K, typename T>
-__global__ void __launch_bounds__(kNormWarps * 32) layernorm_backward_kernel(LayerNormBackwardArgs<T> a) {
+// dx = rstd·(g - mean(g) - xhat·mean(g·xhat)), g = dy·(1 + scale)·gamma (no mean(g) when not centered)
+template <int K, bool Centered, typename T>
+__global__ void __launch_bounds__(kNormWarps * 32) norm_backward_kernel(NormArgs<T> a) {
   const int64_t r = blockIdx.x * static_cast<int64_t>(kNormWarps) + threadIdx.x / 32;
   const int64_t lane = threadIdx.x & 31;
   if (r >= a.total) return;
   const T* xr = a.x + r * a.dim;
   const T* dr = a.dy + r * a.dim;
   const float* sc = a.scale ? a.scale + (r / a.rows) * a.stride : nullptr;
-  const float mu = a.mean[r], rs = a.rstd[r], inv_dim = 1.0f / static_cast<float>(a.dim);
+  const float mu = Centered ? a.saved_mean[r] : 0.f, rs = a.saved_rstd[r];
+  const float inv_dim = 1.0f / static_cast<float>(a.dim);
   float m1 = 0.f, m2 = 0.f;
   for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
     float xs[K], ds[K];
@@ -86,7 +93,7 @@ __global__ void __launch_bounds__(kNormWarps * 32) layernorm_backward_kernel(Lay
       m2 += g * ((xs[k] - mu) * rs);
     }
   }
-  m1 = warp_sum(m1) * inv_dim;
+  m1 = Centered ? warp_sum(m1) * inv_dim : 0.f;
   m2 = warp_sum(m2) * inv_dim;
   T* out = a.dx + r * a.dim;
   for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
@@ -97,67 +104,6 @@ __global__ void __launch_bounds__(kNormWarps * 32) layernorm_backward_kernel(Lay
     for (int k = 0; k < K; ++k) {
       float g = ds[k] * (sc ? 1.0f + sc[c + k] : 1.0f) * (a.gamma ? a.gamma[c + k] : 1.0f);
       float d = rs * (g - m1 - ((xs[k] - mu) * rs) * m2);
-      ds[k] = a.accumulate ? old[k] + d : d;
-    }
-    store<K>(out, c, ds);
-  }
-}
-
-template <typename T>
-struct RmsNormArgs {
-  int64_t rows, dim; float eps;
-  const T* x; const float* weight;
-  T* y; float* rstd;                                          // forward outputs
-  const float* saved_rstd; const T* dy; T* dx; int32_t accumulate;  // backward
-};
-
-template <int K, typename T>
-__global__ void __launch_bounds__(kNormWarps * 32) rmsnorm_forward_kernel(RmsNormArgs<T> a) {
-  const int64_t r = blockIdx.x * static_cast<int64_t>(kNormWarps) + threadIdx.x / 32;
-  const int64_t lane = threadIdx.x & 31;
-  if (r >= a.rows) return;
-  const T* xr = a.x + r * a.dim;
-  float q = 0.f;
-  for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
-    float v[K];
-    load<K>(xr, c, v);
-    for (int k = 0; k < K; ++k) q += v[k] * v[k];
-  }
-  const float rs = 1.0f / sqrtf(warp_sum(q) / static_cast<float>(a.dim) + a.eps);
-  for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
-    float v[K];
-    load<K>(xr, c, v);
-    for (int k = 0; k < K; ++k) v[k] = v[k] * rs * a.weight[c + k];
-    store<K>(a.y + r * a.dim, c, v);
-  }
-  if (lane == 0 && a.rstd) a.rstd[r] = rs;
-}
-
-// dx = rstd·(dy·w - xhat·mean(dy·w·xhat))
-template <int K, typename T>
-__global__ void __launch_bounds__(kNormWarps * 32) rmsnorm_backward_kernel(RmsNormArgs<T> a) {
-  const int64_t r = blockIdx.x * static_cast<int64_t>(kNormWarps) + threadIdx.x / 32;
-  const int64_t lane = threadIdx.x & 31;
-  if (r >= a.rows) return;
-  const T* xr = a.x + r * a.dim;
-  const T* dr = a.dy + r * a.dim;
-  const float rs = a.saved_rstd[r];
-  float m = 0.f;
-  for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
-    float xs[K], ds[K];
-    load<K>(xr, c, xs);
-    load<K>(dr, c, ds);
-    for (int k = 0; k < K; ++k) m += (ds[k] * a.weight[c + k]) * (xs[k] * rs);
-  }
-  m = warp_sum(m) / static_cast<float>(a.dim);
-  T* out = a.dx + r * a.dim;
-  for (int64_t c = lane * K; c < a.dim; c += 32 * K) {
-    float xs[K], ds[K], old[K];
-    load<K>(xr, c, xs);
-    load<K>(dr, c, ds);
-    if (a.accumulate) load<K>(out, c, old);
-    for (int k = 0; k < K; ++k) {
-      float d = rs * (ds[k] * a.weight[c + k] - (xs[k] * rs) * m);
       ds[k] = a.accumulate ? old[k] + d : d;
     }
     store<K>(out, c, ds);

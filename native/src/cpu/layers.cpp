@@ -25,34 +25,70 @@ void for_rows(int64_t total, int64_t dim, const Body& body) {
                     });
 }
 
+// The row passes of both norms. LayerNorm is centered (xhat = (x - mean)·rstd) with optional
+// affine and modulation; RMSNorm is not (xhat = x·rstd) and has a gain only.
 template <typename T>
-void layernorm_forward(int64_t groups, int64_t rows, int64_t dim, float eps, const T* x, const float* gamma,
-                       const float* beta, const float* shift, const float* scale, int64_t stride, T* y, float* mean,
-                       float* rstd) {
-  for_rows(groups * rows, dim, [&](int64_t r) {
-    const T* xr = x + r * dim;
-    double s = 0.0;
-    for (int64_t c = 0; c < dim; ++c) s += to_float(xr[c]);
-    double mu = s / static_cast<double>(dim);
-    double q = 0.0;
-    for (int64_t c = 0; c < dim; ++c) {
-      double d = to_float(xr[c]) - mu;
-      q += d * d;
-    }
-    float mu_f = static_cast<float>(mu);
-    float rs = static_cast<float>(1.0 / std::sqrt(q / static_cast<double>(dim) + eps));
-    const float* sh = shift ? shift + (r / rows) * stride : nullptr;
-    const float* sc = scale ? scale + (r / rows) * stride : nullptr;
-    T* yr = y + r * dim;
-    for (int64_t c = 0; c < dim; ++c) {
-      float xhat = (to_float(xr[c]) - mu_f) * rs;
-      float a = gamma ? gamma[c] * xhat + beta[c] : xhat;
-      yr[c] = from_float<T>(sc ? a * (1.0f + sc[c]) + sh[c] : a);
-    }
-    if (mean) mean[r] = mu_f;
-    if (rstd) rstd[r] = rs;
-  });
-}
+struct NormRows {
+  bool centered;
+  int64_t rows, dim;  // rows per modulation group; row length
+  const T* x; const float* gamma; const float* beta; const float* shift; const float* scale; int64_t stride;
+
+  // y = (gamma·xhat + beta)·(1 + scale) + shift; saves mean (centered) and rstd
+  void forward(int64_t total, float eps, T* y, float* mean, float* rstd) const {
+    for_rows(total, dim, [&](int64_t r) {
+      const T* xr = x + r * dim;
+      double mu = 0.0;
+      if (centered) {
+        for (int64_t c = 0; c < dim; ++c) mu += to_float(xr[c]);
+        mu /= static_cast<double>(dim);
+      }
+      double q = 0.0;
+      for (int64_t c = 0; c < dim; ++c) {
+        double d = to_float(xr[c]) - mu;
+        q += d * d;
+      }
+      float mu_f = static_cast<float>(mu);
+      float rs = static_cast<float>(1.0 / std::sqrt(q / static_cast<double>(dim) + eps));
+      const float* sh = shift ? shift + (r / rows) * stride : nullptr;
+      const float* sc = scale ? scale + (r / rows) * stride : nullptr;
+      T* yr = y + r * dim;
+      for (int64_t c = 0; c < dim; ++c) {
+        float xhat = (to_float(xr[c]) - mu_f) * rs;
+        float a = gamma ? gamma[c] * xhat + (beta ? beta[c] : 0.0f) : xhat;
+        yr[c] = from_float<T>(sc ? a * (1.0f + sc[c]) + sh[c] : a);
+      }
+      if (centered && mean) mean[r] = mu_f;
+      if (rstd) rstd[r] = rs;
+    });
+  }
+
+  // dx (+)= rstd·(g - mean(g) - xhat·mean(g·xhat)), g = dy·(1 + scale)·gamma (no mean(g) when not centered)
+  void backward(int64_t total, const float* mean, const float* rstd, const T* dy, T* dx, int32_t accumulate) const {
+    for_rows(total, dim, [&](int64_t r) {
+      const T* xr = x + r * dim;
+      const T* dr = dy + r * dim;
+      const float* sc = scale ? scale + (r / rows) * stride : nullptr;
+      float mu = centered ? mean[r] : 0.0f, rs = rstd[r];
+      auto g_at = [&](int64_t c) {
+        return to_float(dr[c]) * (sc ? 1.0f + sc[c] : 1.0f) * (gamma ? gamma[c] : 1.0f);
+      };
+      double m1 = 0.0, m2 = 0.0;
+      for (int64_t c = 0; c < dim; ++c) {
+        float gc = g_at(c);
+        m1 += gc;
+        m2 += static_cast<double>(gc) * ((to_float(xr[c]) - mu) * rs);
+      }
+      float m1_f = centered ? static_cast<float>(m1 / static_cast<double>(dim)) : 0.0f;
+      float m2_f = static_cast<float>(m2 / static_cast<double>(dim));
+      T* out = dx + r * dim;
+      for (int64_t c = 0; c < dim; ++c) {
+        float xhat = (to_float(xr[c]) - mu) * rs;
+        float d = rs * (g_at(c) - m1_f - xhat * m2_f);
+        out[c] = from_float<T>(accumulate ? to_float(out[c]) + d : d);
+      }
+    });
+  }
+};
 
 template <typename T>
 void layernorm_backward(int64_t groups, int64_t rows, int64_t dim, const T* x, const float* gamma, const float* beta,
@@ -83,63 +119,8 @@ void layernorm_backward(int64_t groups, int64_t rows, int64_t dim, const T* x, c
       }
     }
   }
-  for_rows(groups * rows, dim, [&](int64_t r) {
-    const T* xr = x + r * dim;
-    const T* dr = dy + r * dim;
-    const float* sc = scale ? scale + (r / rows) * stride : nullptr;
-    float mu = mean[r], rs = rstd[r];
-    double m1 = 0.0, m2 = 0.0;
-    for (int64_t c = 0; c < dim; ++c) {
-      float gc = to_float(dr[c]) * (sc ? 1.0f + sc[c] : 1.0f) * (gamma ? gamma[c] : 1.0f);
-      m1 += gc;
-      m2 += static_cast<double>(gc) * ((to_float(xr[c]) - mu) * rs);
-    }
-    float m1_f = static_cast<float>(m1 / static_cast<double>(dim));
-    float m2_f = static_cast<float>(m2 / static_cast<double>(dim));
-    T* out = dx + r * dim;
-    for (int64_t c = 0; c < dim; ++c) {
-      float gc = to_float(dr[c]) * (sc ? 1.0f + sc[c] : 1.0f) * (gamma ? gamma[c] : 1.0f);
-      float xhat = (to_float(xr[c]) - mu) * rs;
-      float d = rs * (gc - m1_f - xhat * m2_f);
-      out[c] = from_float<T>(accumulate ? to_float(out[c]) + d : d);
-    }
-  });
-}
-
-template <typename T>
-void rmsnorm_forward(int64_t rows, int64_t dim, float eps, const T* x, const float* weight, T* y, float* rstd) {
-  for_rows(rows, dim, [&](int64_t r) {
-    const T* xr = x + r * dim;
-    double q = 0.0;
-    for (int64_t c = 0; c < dim; ++c) {
-      double v = to_float(xr[c]);
-      q += v * v;
-    }
-    float rs = static_cast<float>(1.0 / std::sqrt(q / static_cast<double>(dim) + eps));
-    T* yr = y + r * dim;
-    for (int64_t c = 0; c < dim; ++c) yr[c] = from_float<T>(to_float(xr[c]) * rs * weight[c]);
-    if (rstd) rstd[r] = rs;
-  });
-}
-
-template <typename T>
-void rmsnorm_backward(int64_t rows, int64_t dim, const T* x, const float* weight, const float* rstd, const T* dy,
-                      T* dx, int32_t accumulate, float* dweight) {
-  std::vector<double> sums = column_sums(layers::RmsNormWeightTerm<T>{x, dy, rstd, dim}, 1, rows, dim);
-  for (int64_t c = 0; c < dim; ++c) dweight[c] += static_cast<float>(sums[static_cast<size_t>(c)]);
-  for_rows(rows, dim, [&](int64_t r) {
-    const T* xr = x + r * dim;
-    const T* dr = dy + r * dim;
-    float rs = rstd[r];
-    double m = 0.0;
-    for (int64_t c = 0; c < dim; ++c) m += static_cast<double>(to_float(dr[c]) * weight[c]) * (to_float(xr[c]) * rs);
-    float m_f = static_cast<float>(m / static_cast<double>(dim));
-    T* out = dx + r * dim;
-    for (int64_t c = 0; c < dim; ++c) {
-      float d = rs * (to_float(dr[c]) * weight[c] - (to_float(xr[c]) * rs) * m_f);
-      out[c] = from_float<T>(accumulate ? to_float(out[c]) + d : d);
-    }
-  });
+  NormRows<T>{true, rows, dim, x, gamma, nullptr, nullptr, scale, stride}.backward(groups * rows, mean, rstd, dy, dx,
+                                                                                  accumulate);
 }
 
 // out[g·stride + c] (+)= sums[g·NS·cols + s·cols + c]
@@ -161,8 +142,8 @@ mf_status mfcpu_layernorm_forward(mf_device, void*, mf_dtype dtype, int64_t grou
                                   const float* scale, int64_t mod_stride, void* y, float* mean, float* rstd) {
   return with_float_dtype(dtype, "layernorm_forward", [&](auto tag) {
     using T = decltype(tag);
-    layernorm_forward<T>(groups, rows, dim, eps, (const T*)x, gamma, beta, shift, scale, mod_stride, (T*)y, mean,
-                         rstd);
+    NormRows<T>{true, rows, dim, (const T*)x, gamma, beta, shift, scale, mod_stride}.forward(groups * rows, eps, (T*)y,
+                                                                                         mean, rstd);
     return MF_OK;
   });
 }
@@ -184,7 +165,8 @@ mf_status mfcpu_rmsnorm_forward(mf_device, void*, mf_dtype dtype, int64_t rows, 
                                 const void* x, const float* weight, void* y, float* rstd) {
   return with_float_dtype(dtype, "rmsnorm_forward", [&](auto tag) {
     using T = decltype(tag);
-    rmsnorm_forward<T>(rows, dim, eps, (const T*)x, weight, (T*)y, rstd);
+    NormRows<T>{false, rows, dim, (const T*)x, weight, nullptr, nullptr, nullptr, 0}.forward(rows, eps, (T*)y, nullptr,
+                                                                                          rstd);
     return MF_OK;
   });
 }
@@ -194,7 +176,13 @@ mf_status mfcpu_rmsnorm_backward(mf_device, void*, mf_dtype dtype, int64_t rows,
                                  float* dweight) {
   return with_float_dtype(dtype, "rmsnorm_backward", [&](auto tag) {
     using T = decltype(tag);
-    rmsnorm_backward<T>(rows, dim, (const T*)x, weight, rstd, (const T*)dy, (T*)dx, accumulate, dweight);
+    // the weight gradient first: dx may overwrite dy
+    std::vector<double> sums = column_sums(layers::RmsNormWeightTerm<T>{(const T*)x, (const T*)dy, rstd, dim}, 1, rows,
+                                           dim);
+    for (int64_t c = 0; c < dim; ++c) dweight[c] += static_cast<float>(sums[static_cast<size_t>(c)]);
+    NormRows<T>{false, rows, dim, (const T*)x, weight, nullptr, nullptr, nullptr, 0}.backward(rows, nullptr, rstd,
+                                                                                           (const T*)dy, (T*)dx,
+                                                                                           accumulate);
     return MF_OK;
   });
 }

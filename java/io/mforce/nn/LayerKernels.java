@@ -251,9 +251,7 @@ public final class LayerKernels {
     if (t.rank() != 1) {
       throw new IllegalArgumentException(op + ": argument 't' " + t.describe() + " must be [batch]");
     }
-    Check.contiguous(op, "out", out);
-    Check.dtype(op, "out", out, DType.F32);
-    Check.device(op, "out", out, t.device());
+    f32(op, "out", out, t.device());
     if (out.rank() != 2 || out.size(0) != t.size(0) || out.size(1) == 0 || out.size(1) % 2 != 0) {
       throw new IllegalArgumentException(op + ": argument 'out' " + out.describe() + " must be [" + t.size(0)
           + ", dim] with dim even and positive");
@@ -346,10 +344,15 @@ public final class LayerKernels {
     Check.device(op, name, t, g.device());
   }
 
+  /** A contiguous F32 tensor on {@code device}. */
+  private static void f32(String op, String name, Tensor t, Device device) {
+    Check.contiguous(op, name, t);
+    Check.dtype(op, name, t, DType.F32);
+    Check.device(op, name, t, device);
+  }
+
   private static void param(String op, Tokens g, String name, Tensor p, long... shape) {
-    Check.contiguous(op, name, p);
-    Check.dtype(op, name, p, DType.F32);
-    Check.device(op, name, p, g.device());
+    f32(op, name, p, g.device());
     Check.shape(op, name, p, shape);
   }
 
@@ -394,9 +397,7 @@ public final class LayerKernels {
   }
 
   private static void rowStats(String op, Tokens g, String name, Tensor t) {
-    Check.contiguous(op, name, t);
-    Check.dtype(op, name, t, DType.F32);
-    Check.device(op, name, t, g.device());
+    f32(op, name, t, g.device());
     if (t.numel() != g.rows()) {
       throw new IllegalArgumentException(op + ": argument '" + name + "' " + t.describe() + " has " + t.numel()
           + " elements; expected one per row (" + g.rows() + ")");
@@ -422,16 +423,12 @@ public final class LayerKernels {
     long count = mod.size(1);
     long dim = mod.size(2);
     String tableName = modName.equals("mod") ? "table" : "dtable";
-    Check.contiguous(op, tableName, table);
-    Check.dtype(op, tableName, table, DType.F32);
-    Check.device(op, tableName, table, mod.device());
+    f32(op, tableName, table, mod.device());
     Check.shape(op, tableName, table, count, dim);
     long baseCount = count;
     if (base != null) {
       String baseName = modName.equals("mod") ? "base" : "dbase";
-      Check.contiguous(op, baseName, base);
-      Check.dtype(op, baseName, base, DType.F32);
-      Check.device(op, baseName, base, mod.device());
+      f32(op, baseName, base, mod.device());
       if (base.rank() == 2 && Arrays.equals(base.shape(), new long[] {groups, dim})) {
         baseCount = 1;
       } else if (!Arrays.equals(base.shape(), mod.shape())) {
@@ -450,14 +447,12 @@ public final class LayerKernels {
     Check.dtype(op, "ids", ids, DType.I32);
     Check.nonEmpty(op, "ids", ids);
     String tableName = outName.equals("out") ? "table" : "dtable";
-    Check.contiguous(op, tableName, table);
-    Check.dtype(op, tableName, table, DType.F32);
+    f32(op, tableName, table, ids.device());
     Check.nonEmpty(op, tableName, table);
     if (table.rank() != 2) {
       throw new IllegalArgumentException(op + ": argument '" + tableName + "' " + table.describe()
           + " must be [vocab, dim]");
     }
-    Check.device(op, tableName, table, ids.device());
     Check.contiguous(op, outName, out);
     Check.floatDtype(op, outName, out);
     Check.device(op, outName, out, ids.device());

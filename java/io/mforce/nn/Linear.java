@@ -70,9 +70,7 @@ public final class Linear {
   /** y = x·Wᵀ + b into a new y [..., out] (owned by the returned Ctx). */
   public Ctx forward(Tensor x) {
     checkInput("linear", x);
-    long[] shape = x.shape();
-    shape[shape.length - 1] = out;
-    Tensor y = Tensor.empty(x.dtype(), x.device(), shape);
+    Tensor y = Tensor.empty(x.dtype(), x.device(), outputShape(x));
     try {
       forwardInto(x, y, false);
       return new Ctx(x, y, true);
@@ -127,11 +125,7 @@ public final class Linear {
   void project(Tensor x, Tensor y, boolean accumulate) {
     String op = "linear";
     checkInput(op, x);
-    Check.contiguous(op, "y", y);
-    Check.sameDtype(op, "y", y, "x", x);
-    long[] expected = x.shape();
-    expected[expected.length - 1] = out;
-    Check.shape(op, "y", y, expected);
+    checkOutputShaped(op, "y", y, x);
     try (Tensor x2 = x.view(-1, in); Tensor y2 = y.view(-1, out)) {
       Gemm.matmulTransB(x2, weight.weight(x.dtype()), y2, accumulate);
     }
@@ -140,11 +134,7 @@ public final class Linear {
   /** The GEMM part of the backward: dW += dyᵀ·x and dx (+)= dy·W (dx may be null). */
   void projectBackward(Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
     String op = "linear.backward";
-    Check.contiguous(op, "dy", dy);
-    Check.sameDtype(op, "dy", dy, "x", x);
-    long[] expected = x.shape();
-    expected[expected.length - 1] = out;
-    Check.shape(op, "dy", dy, expected);
+    checkOutputShaped(op, "dy", dy, x);
     try (Tensor x2 = x.view(-1, in); Tensor dy2 = dy.view(-1, out)) {
       Gemm.matmul(dy2, true, x2, false, weight.grad(), 1f, 1f);
       if (dx != null) {
@@ -156,6 +146,19 @@ public final class Linear {
         }
       }
     }
+  }
+
+  /** t is [..., out] for x [..., in], contiguous, of x's dtype. */
+  private void checkOutputShaped(String op, String name, Tensor t, Tensor x) {
+    Check.contiguous(op, name, t);
+    Check.sameDtype(op, name, t, "x", x);
+    Check.shape(op, name, t, outputShape(x));
+  }
+
+  private long[] outputShape(Tensor x) {
+    long[] shape = x.shape();
+    shape[shape.length - 1] = out;
+    return shape;
   }
 
   private void checkInput(String op, Tensor x) {

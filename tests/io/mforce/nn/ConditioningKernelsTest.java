@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * AdaLN modulation vectors, the sinusoidal time embedding and the embedding lookup, forward and
- * backward, against float64 oracles under the 2x-naive rule, on the CPU and (tag gpu) CUDA.
+ * backward, against float64 oracles under the 2x-naive rule, on the CPU and (tag gpu) on CUDA with
+ * the same inputs (same seeds).
  */
 class ConditioningKernelsTest {
   @Test
@@ -37,7 +38,7 @@ class ConditioningKernelsTest {
   @Test
   void modulationCuda() {
     assumeCuda();
-    modulation(Device.cuda(0), 2);
+    modulation(Device.cuda(0), 1);
   }
 
   @Test
@@ -49,7 +50,7 @@ class ConditioningKernelsTest {
   @Test
   void timestepEmbeddingCuda() {
     assumeCuda();
-    timestepEmbedding(Device.cuda(0), 4);
+    timestepEmbedding(Device.cuda(0), 3);
   }
 
   @ParameterizedTest
@@ -64,8 +65,8 @@ class ConditioningKernelsTest {
   @EnumSource(value = DType.class, names = {"F32", "BF16"})
   void embeddingCuda(DType dtype) {
     assumeCuda();
-    embedding(Device.cuda(0), dtype, 48, 7);
-    embedding(Device.cuda(0), dtype, 13, 8);
+    embedding(Device.cuda(0), dtype, 48, 5);
+    embedding(Device.cuda(0), dtype, 13, 6);
   }
 
   private static void modulation(Device device, long seed) {

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Gated residual and bias + activation kernels, forward and backward, against float64 oracles
- * under the 2x-naive rule, on the CPU and (tag gpu) on CUDA.
+ * under the 2x-naive rule, on the CPU and (tag gpu) on CUDA with the same inputs (same seeds):
+ * CUDA is checked against the CPU through the one oracle both must match.
  */
 class ElementwiseKernelsTest {
   @ParameterizedTest
@@ -37,8 +38,8 @@ class ElementwiseKernelsTest {
   @EnumSource(value = DType.class, names = {"F32", "BF16"})
   void gatedResidualCuda(DType dtype) {
     assumeCuda();
-    gatedResidual(Device.cuda(0), dtype, 72, 3);
-    gatedResidual(Device.cuda(0), dtype, 37, 4);
+    gatedResidual(Device.cuda(0), dtype, 72, 1);
+    gatedResidual(Device.cuda(0), dtype, 37, 2);
   }
 
   @ParameterizedTest

@@ -139,19 +139,22 @@ class SafeTensorsTest {
         () -> SafeTensors.open(path).verifyChecksum());
     assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
 
-    Files.write(path, java.util.Arrays.copyOf(good, good.length - 4));
-    e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.open(path));
-    assertTrue(e.getMessage().contains("cover"), e.getMessage());
-
-    Files.write(path, java.util.Arrays.copyOf(good, 5));
-    e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.open(path));
-    assertTrue(e.getMessage().contains("shorter than the 8-byte header size"), e.getMessage());
-
+    assertRejected(path, java.util.Arrays.copyOf(good, good.length - 4), "cover");
+    assertRejected(path, java.util.Arrays.copyOf(good, 5), "shorter than the 8-byte header size");
     byte[] hugeHeader = good.clone();
     ByteBuffer.wrap(hugeHeader).order(ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 40);
-    Files.write(path, hugeHeader);
-    e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.open(path));
-    assertTrue(e.getMessage().contains("header size"), e.getMessage());
+    assertRejected(path, hugeHeader, "header size");
+    byte[] notJson = good.clone();
+    notJson[8] = '[';
+    assertRejected(path, notJson, "not valid JSON");
+  }
+
+  /** Opening {@code bytes} (written to path) fails with a message containing {@code fragment}. */
+  private static void assertRejected(Path path, byte[] bytes, String fragment) throws Exception {
+    Files.write(path, bytes);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.open(path));
+    assertTrue(e.getMessage().contains("not a valid safetensors file") && e.getMessage().contains(fragment),
+        e.getMessage());
   }
 
   @Test

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * AdamW, sum-of-squares / clipping factor and EMA kernels against float64 oracles under the
- * 2x-naive rule, on the CPU and (tag gpu) CUDA.
+ * 2x-naive rule, on the CPU and (tag gpu) on CUDA with the same inputs (same seeds).
  */
 class OptimKernelsTest {
   @Test
@@ -35,7 +35,7 @@ class OptimKernelsTest {
   @Test
   void adamwCuda() {
     assumeCuda();
-    adamw(Device.cuda(0), 2);
+    adamw(Device.cuda(0), 1);
   }
 
   @Test
@@ -47,7 +47,7 @@ class OptimKernelsTest {
   @Test
   void normAndClipCuda() {
     assumeCuda();
-    normAndClip(Device.cuda(0), 4);
+    normAndClip(Device.cuda(0), 3);
   }
 
   @Test
@@ -59,7 +59,7 @@ class OptimKernelsTest {
   @Test
   void emaCuda() {
     assumeCuda();
-    ema(Device.cuda(0), 6);
+    ema(Device.cuda(0), 5);
   }
 
   /** Three AdamW steps in arithmetic a: {param, m, v}. */
