@@ -57,15 +57,15 @@ final class InfoCommand implements Callable<Integer> {
         c.videoTokensPerChunk(), c.videoHeight(), c.videoWidth(), c.videoPixelsPerToken(), c.videoTokenFeatures(),
         c.audioTokensPerChunk(), c.audioTokenFeatures());
     out.printf("parameters: video branch %,d (%s), audio branch %,d (%s)%n", n.videoBranch(),
-        billions(n.videoBranch()), n.audioBranch(), billions(n.audioBranch()));
+        humanCount(n.videoBranch()), n.audioBranch(), humanCount(n.audioBranch()));
     out.printf("  of which transformer blocks %,d per branch (%s)%n", n.blocksPerBranch(),
-        billions(n.blocksPerBranch()));
+        humanCount(n.blocksPerBranch()));
     out.printf("  shared condition embeddings %,d%n", n.shared());
-    out.printf("  total %,d (%s)%n", n.total(), billions(n.total()));
+    out.printf("  total %,d (%s)%n", n.total(), humanCount(n.total()));
   }
 
-  private static String billions(long n) {
-    return String.format("%.3f B", n / 1e9);
+  private static String humanCount(long n) {
+    return n >= 1e9 ? String.format("%.3f B", n / 1e9) : String.format("%.2f M", n / 1e6);
   }
 
   private static String cudaVersion(int v) {

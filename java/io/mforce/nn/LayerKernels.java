@@ -315,12 +315,11 @@ public final class LayerKernels {
          Tensor startsHost = Tensor.of(Arrays.copyOf(starts, segments + 1), segments + 1);
          Tensor orderDev = orderHost.to(g.device());
          Tensor startsDev = startsHost.to(g.device())) {
+      // the index tensors may be closed right after the launch: the pool reuses their memory
+      // in stream order only
       call(op, LayersNative.mf_embedding_backward(g.dev(), g.stream(), g.dtype().code(), ids.numel(), dtable.size(1),
           vocab, ids.address(), orderDev.address(), startsDev.address(), segments, dout.address(),
           dtable.address()));
-      if (g.device().isCuda()) {
-        Stream.current(g.device()).synchronize(); // the index tensors are freed next
-      }
     }
   }
 

@@ -38,6 +38,7 @@ public final class Parameter {
   private Tensor value;
   private Tensor grad;
   private Tensor working;
+  private boolean bound;
 
   Parameter(String name, Kind kind, Init init, long[] shape) {
     this.name = Check.notNull(name, "name");
@@ -76,23 +77,39 @@ public final class Parameter {
 
   /** The fp32 master value (a view of the store's flat master buffer). */
   public Tensor value() {
-    return require(value, "value");
+    requireBound();
+    if (value == null) {
+      throw new IllegalStateException("parameter '" + name + "' has no fp32 master: its store was materialized for "
+          + "inference (bf16 matrices); use weight(BF16)");
+    }
+    return value;
   }
 
   /** The fp32 gradient (a view of the store's flat gradient buffer). */
   public Tensor grad() {
-    return require(grad, "grad");
+    requireBound();
+    if (grad == null) {
+      throw new IllegalStateException("parameter '" + name + "' has no gradient: its store was materialized for "
+          + "inference");
+    }
+    return grad;
   }
 
   /** The bf16 working copy, or null where the store keeps none. */
   public Tensor working() {
-    require(value, "working copy");
+    requireBound();
     return working;
+  }
+
+  /** The tensor that holds this parameter's values in its store: the master, or the bf16 copy of an inference store. */
+  public Tensor primary() {
+    requireBound();
+    return value != null ? value : working;
   }
 
   /**
    * The weight as a GEMM with {@code dtype} activations reads it: the master for F32, the
-   * working copy for BF16 (an error where the store keeps no working copies).
+   * working copy for BF16 (an error where the store keeps none).
    */
   public Tensor weight(DType dtype) {
     if (dtype == DType.F32) {
@@ -101,14 +118,15 @@ public final class Parameter {
     if (dtype == DType.BF16 && working() != null) {
       return working;
     }
-    throw new IllegalArgumentException("parameter '" + name + "' has no " + dtype + " copy (the store was "
-        + "materialized without bf16 working copies; use F32 activations or enable them)");
+    throw new IllegalArgumentException("parameter '" + name + "' has no " + dtype + " copy (its store keeps no bf16 "
+        + "working copies; use F32 activations or materialize it with bf16 copies)");
   }
 
   void bind(Tensor value, Tensor grad, Tensor working) {
-    this.value = value.named(name);
-    this.grad = grad.named(name + ".grad");
+    this.value = value == null ? null : value.named(name);
+    this.grad = grad == null ? null : grad.named(name + ".grad");
     this.working = working == null ? null : working.named(name + ".working");
+    this.bound = true;
   }
 
   void unbind() {
@@ -120,13 +138,14 @@ public final class Parameter {
     value = null;
     grad = null;
     working = null;
+    bound = false;
   }
 
-  private Tensor require(Tensor t, String what) {
-    if (value == null) {
-      throw new IllegalStateException("parameter '" + name + "': no " + what + " before the store is materialized");
+  private void requireBound() {
+    if (!bound) {
+      throw new IllegalStateException("parameter '" + name + "' has no tensors: its store is not materialized (or "
+          + "closed)");
     }
-    return t;
   }
 
   @Override

@@ -22,11 +22,31 @@ import java.util.Map;
  * <p>Layout: the {@link Parameter.Kind#MATRIX} parameters first, in declaration order, then the
  * {@link Parameter.Kind#VECTOR} ones: the range [0, {@link #matrixNumel()}) is what AdamW
  * decays and what the working copy covers.
+ *
+ * <p>What is allocated depends on the {@link Mode}: training keeps fp32 masters and gradients
+ * of everything (plus bf16 working copies of the matrices for bf16 activations); inference in
+ * bf16 keeps the matrices in bf16 only and the vectors in fp32, without gradients (the paper
+ * config's 14.4 B parameters take 29 GB that way, 115 GB with fp32 masters and gradients).
  */
 public final class ParameterStore implements AutoCloseable {
+  /** What a materialized store holds. */
+  public enum Mode {
+    /** fp32 masters and gradients, no working copies: fp32 activations (the CPU, or fp32 on CUDA). */
+    FP32_TRAINING,
+    /** fp32 masters and gradients, bf16 working copies of the matrices: bf16 activations (CUDA). */
+    BF16_TRAINING,
+    /** Inference with bf16 activations: bf16 matrices, fp32 vectors, no gradients, no fp32 matrices. */
+    BF16_INFERENCE;
+
+    public boolean training() {
+      return this != BF16_INFERENCE;
+    }
+  }
+
   private final Map<String, Parameter> byName = new LinkedHashMap<>();
   private List<Parameter> layout;
   private Device device;
+  private Mode mode;
   private Tensor master;
   private Tensor grads;
   private Tensor working;
@@ -46,12 +66,13 @@ public final class ParameterStore implements AutoCloseable {
   }
 
   /**
-   * Allocates the flat buffers on {@code device} and initializes every parameter from
-   * {@code seed}. With {@code workingCopies} the matrices get bf16 copies (for bf16
-   * activations, normally on CUDA). Gradients start at zero.
+   * Allocates the flat buffers on {@code device} as {@code mode} says and initializes every
+   * parameter from {@code seed} (the same values whatever the device and mode). Gradients
+   * start at zero.
    */
-  public void materialize(Device device, boolean workingCopies, long seed) {
+  public void materialize(Device device, Mode mode, long seed) {
     Check.notNull(device, "device");
+    Check.notNull(mode, "mode");
     if (layout != null) {
       throw new IllegalStateException("the parameter store is already materialized");
     }
@@ -72,22 +93,19 @@ public final class ParameterStore implements AutoCloseable {
       }
     }
     this.device = device;
+    this.mode = mode;
     this.matrixNumel = matrices;
-    master = Tensor.empty(DType.F32, device, total).named("parameters");
-    grads = Tensor.zeros(DType.F32, device, total).named("gradients");
-    working = workingCopies ? Tensor.empty(DType.BF16, device, matrices).named("working copies") : null;
+    // inference keeps no fp32 matrices: the master buffer then holds the vectors only
+    long masterOffset = mode.training() ? 0 : matrices;
+    master = Tensor.empty(DType.F32, device, total - masterOffset).named("parameters");
+    grads = mode.training() ? Tensor.zeros(DType.F32, device, total).named("gradients") : null;
+    working = mode != Mode.FP32_TRAINING ? Tensor.empty(DType.BF16, device, matrices).named("working copies") : null;
     long offset = 0;
     for (Parameter p : order) {
       long n = p.numel();
-      try (Tensor mv = master.narrow(0, offset, n); Tensor gv = grads.narrow(0, offset, n)) {
-        Tensor wv = null;
-        if (working != null && p.kind() == Parameter.Kind.MATRIX) {
-          try (Tensor w = working.narrow(0, offset, n)) {
-            wv = w.view(p.shape());
-          }
-        }
-        p.bind(mv.view(p.shape()), gv.view(p.shape()), wv);
-      }
+      boolean matrix = p.kind() == Parameter.Kind.MATRIX;
+      p.bind(mode.training() || !matrix ? slice(master, offset - masterOffset, p) : null,
+          grads != null ? slice(grads, offset, p) : null, working != null && matrix ? slice(working, offset, p) : null);
       offset += n;
     }
     layout = Collections.unmodifiableList(order);
@@ -95,9 +113,21 @@ public final class ParameterStore implements AutoCloseable {
     for (Parameter p : layout) {
       float[] values = new float[Math.toIntExact(p.numel())];
       p.init().fill(values, p.shape(), root.fork(nameHash(p.name())));
-      p.value().copyFrom(values);
+      p.primary().copyFrom(values);
     }
     refreshWorking();
+  }
+
+  /** Elements [offset, offset + numel) of a flat buffer, shaped like {@code p}. */
+  private static Tensor slice(Tensor flat, long offset, Parameter p) {
+    try (Tensor piece = flat.narrow(0, offset, p.numel())) {
+      return piece.view(p.shape());
+    }
+  }
+
+  public Mode mode() {
+    requireMaterialized();
+    return mode;
   }
 
   public boolean isMaterialized() {
@@ -143,15 +173,15 @@ public final class ParameterStore implements AutoCloseable {
     return device;
   }
 
-  /** The flat fp32 master values [numel]. */
+  /** The flat fp32 master values [numel] (training stores). */
   public Tensor master() {
-    requireMaterialized();
+    requireTraining("fp32 masters of every parameter");
     return master;
   }
 
-  /** The flat fp32 gradients [numel]. */
+  /** The flat fp32 gradients [numel] (training stores). */
   public Tensor grads() {
-    requireMaterialized();
+    requireTraining("gradients");
     return grads;
   }
 
@@ -165,13 +195,24 @@ public final class ParameterStore implements AutoCloseable {
     grads().fill(0);
   }
 
-  /** Re-derives the bf16 working copies from the masters (after loading or editing them). */
+  /**
+   * Re-derives the bf16 working copies from the masters (after loading or editing them; a
+   * no-op where the store keeps no working copies or, for inference, no fp32 matrices).
+   */
   public void refreshWorking() {
     requireMaterialized();
-    if (working != null && matrixNumel > 0) {
+    if (mode == Mode.BF16_TRAINING && matrixNumel > 0) {
       try (Tensor matrices = master.narrow(0, 0, matrixNumel)) {
         working.copyFrom(matrices);
       }
+    }
+  }
+
+  private void requireTraining(String what) {
+    requireMaterialized();
+    if (!mode.training()) {
+      throw new IllegalStateException("this parameter store was materialized for inference (" + mode
+          + "): it keeps no " + what);
     }
   }
 
@@ -198,7 +239,9 @@ public final class ParameterStore implements AutoCloseable {
         p.unbind();
       }
       master.close();
-      grads.close();
+      if (grads != null) {
+        grads.close();
+      }
       if (working != null) {
         working.close();
       }

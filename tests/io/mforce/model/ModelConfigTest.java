@@ -78,7 +78,7 @@ class ModelConfigTest {
     ModelConfig tiny = ModelConfig.load("tiny");
     try (ParameterStore store = new ParameterStore()) {
       new ModelLayers(store, tiny);
-      store.materialize(Device.CPU, false, 1);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 1);
       long sum = 0;
       for (Parameter p : store.parameters()) {
         sum += p.value().numel();

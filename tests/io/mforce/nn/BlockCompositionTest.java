@@ -53,7 +53,8 @@ class BlockCompositionTest {
 
     /** Every parameter set to the same random O(1) values on every device (zero inits would hide terms). */
     Mini(Device device, boolean workingCopies) {
-      store.materialize(device, workingCopies, 1);
+      store.materialize(device, workingCopies ? ParameterStore.Mode.BF16_TRAINING
+          : ParameterStore.Mode.FP32_TRAINING, 1);
       store.master().copyFrom(uniform(new Random(5), (int) store.numel(), -0.5, 0.5));
       store.refreshWorking();
     }

@@ -34,7 +34,7 @@ class LayerGradientTest {
     Random random = new Random(1);
     try (ParameterStore store = new ParameterStore()) {
       Linear lin = new Linear(store, "lin", 5, 4, true);
-      store.materialize(Device.CPU, false, 11);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 11);
       randomize(lin.bias(), random, -1, 1);
       try (Tensor x = Tensor.of(uniform(random, 2 * 3 * 5, -1, 1), 2, 3, 5)) {
         float[] w = uniform(random, 2 * 3 * 4, -1, 1);
@@ -87,7 +87,7 @@ class LayerGradientTest {
     String what = "layerNorm" + (affine ? " affine" : "") + (modulated ? " modulated" : "");
     try (ParameterStore store = new ParameterStore()) {
       LayerNorm ln = new LayerNorm(store, "ln", dim, affine, EPS);
-      store.materialize(Device.CPU, false, 3);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 3);
       if (affine) {
         randomize(ln.weight(), random, 0.5, 1.5);
         randomize(ln.bias(), random, -0.5, 0.5);
@@ -127,7 +127,7 @@ class LayerGradientTest {
     Random random = new Random(4);
     try (ParameterStore store = new ParameterStore()) {
       RmsNorm norm = new RmsNorm(store, "qk", 8, EPS);
-      store.materialize(Device.CPU, false, 5);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5);
       randomize(norm.weight(), random, 0.5, 1.5);
       try (Tensor x = Tensor.of(uniform(random, 3 * 2 * 8, -2, 2), 3, 2, 8)) {
         float[] w = uniform(random, 3 * 2 * 8, -1, 1);
@@ -183,7 +183,7 @@ class LayerGradientTest {
       try (ParameterStore store = new ParameterStore()) {
         int count = shared ? AdaLnModulation.HEAD_VECTORS : AdaLnModulation.BLOCK_VECTORS;
         AdaLnModulation m = new AdaLnModulation(store, "mod", count, 4);
-        store.materialize(Device.CPU, false, 8);
+        store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 8);
         long[] baseShape = shared ? new long[] {3, 4} : new long[] {3, count, 4};
         int baseN = shared ? 12 : 3 * count * 4;
         try (Tensor base = Tensor.of(uniform(random, baseN, -1, 1), baseShape);
@@ -209,7 +209,7 @@ class LayerGradientTest {
     Random random = new Random(9);
     try (ParameterStore store = new ParameterStore()) {
       ModulationProjection proj = new ModulationProjection(store, "time_projection", 4, 6);
-      store.materialize(Device.CPU, false, 10);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 10);
       randomize(proj.linear().bias(), random, -1, 1);
       try (Tensor e = Tensor.of(uniform(random, 2 * 4, -2, 2), 2, 4)) {
         float[] w = uniform(random, 2 * 6 * 4, -1, 1);
@@ -237,7 +237,7 @@ class LayerGradientTest {
     Random random = new Random(12);
     try (ParameterStore store = new ParameterStore()) {
       FeedForward ffn = new FeedForward(store, "ffn", 6, 10);
-      store.materialize(Device.CPU, false, 13);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 13);
       randomize(ffn.fc1().bias(), random, -1, 1);
       randomize(ffn.fc2().bias(), random, -1, 1);
       try (Tensor x = Tensor.of(uniform(random, 4 * 6, -2, 2), 4, 6)) {
@@ -267,7 +267,7 @@ class LayerGradientTest {
     Random random = new Random(14);
     try (ParameterStore store = new ParameterStore()) {
       TimeEmbedding te = new TimeEmbedding(store, "time", 8, 6, 1000f);
-      store.materialize(Device.CPU, false, 15);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 15);
       // MLP_d's last layer starts at zero: e ignores d
       assertArrayEquals(new float[36], te.linears()[3].weight().value().toFloatArray());
       for (Linear l : te.linears()) {
@@ -317,7 +317,7 @@ class LayerGradientTest {
     Random random = new Random(16);
     try (ParameterStore store = new ParameterStore()) {
       ConditionEmbedding ce = new ConditionEmbedding(store, "cond", 5, 3, 7, 4);
-      store.materialize(Device.CPU, false, 17);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 17);
       int[] attr = ConditionEmbedding.drop(new int[] {0, 4, 4, 2, 1, 3}, 3, new boolean[] {false, true},
           ce.nullAttribute());
       assertArrayEquals(new int[] {0, 4, 4, 5, 5, 5}, attr);
@@ -354,7 +354,7 @@ class LayerGradientTest {
     try (ParameterStore store = new ParameterStore()) {
       PatchEmbed embed = new PatchEmbed(store, "embed", 12, 8);
       PatchUnembed unembed = new PatchUnembed(store, "unembed", 8, 12);
-      store.materialize(Device.CPU, false, 19);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 19);
       assertArrayEquals(new float[96], unembed.linear().weight().value().toFloatArray(), "zero-initialized head");
       randomize(unembed.linear().weight(), random, -1, 1);
       try (Tensor tokens = Tensor.of(uniform(random, 2 * 3 * 12, -1, 1), 2, 3, 12)) {

@@ -26,7 +26,8 @@ import java.util.List;
  * {@code optimizer} (AdamW's step and hyper-parameters, when saved), {@code contents}, and the
  * writer's {@code sha256} of the data. Writes are atomic; loading verifies the checksum, the
  * config (naming every differing field) and every tensor's presence and shape before changing
- * anything in memory.
+ * anything in memory. A checkpoint loads into a training store or, weights only, into an
+ * inference store (its matrices rounded to bf16).
  */
 public final class Checkpoint {
   public static final String FORMAT = "mforce-checkpoint/1";
@@ -44,6 +45,10 @@ public final class Checkpoint {
   public static void save(Path path, ModelConfig config, ParameterStore store, AdamW optimizer, Ema ema) {
     Check.notNull(config, "config");
     Check.notNull(store, "store");
+    if (!store.mode().training()) {
+      throw new IllegalArgumentException("checkpoint.save: the store was materialized for inference (" + store.mode()
+          + "); checkpoints hold the fp32 masters of a training store");
+    }
     SafeTensors.Writer w = new SafeTensors.Writer();
     List<Tensor> views = new ArrayList<>();
     try {
@@ -135,7 +140,9 @@ public final class Checkpoint {
     checkTensors(file, store, prefixes);
     file.verifyChecksum();
 
-    readFlat(file, MODEL, store, store.master());
+    for (Parameter p : store.parameters()) {
+      file.read(MODEL + p.name(), p.primary());  // an inference store takes the matrices as bf16
+    }
     store.refreshWorking();
     if (ema != null) {
       readFlat(file, EMA, store, ema.weights());

@@ -45,6 +45,10 @@ public final class AdamW implements AutoCloseable {
 
   /** Zero moments for {@code store} (materialized), on its device. */
   public AdamW(ParameterStore store, Config config) {
+    if (!store.mode().training()) {
+      throw new IllegalArgumentException("AdamW: the parameter store was materialized for inference ("
+          + store.mode() + "): it has no fp32 masters or gradients to train");
+    }
     this.store = store;
     this.config = config;
     this.m = Tensor.zeros(DType.F32, store.device(), store.numel()).named("adam.m");

@@ -27,7 +27,7 @@ class CheckpointTest {
   private static ParameterStore tinyStore(long seed) {
     ParameterStore store = new ParameterStore();
     new ModelLayers(store, TINY);
-    store.materialize(Device.CPU, false, seed);
+    store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, seed);
     return store;
   }
 
@@ -71,6 +71,28 @@ class CheckpointTest {
   }
 
   @Test
+  void weightsLoadIntoAnInferenceStore(@TempDir Path dir) {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1); ParameterStore inference = new ParameterStore()) {
+      Checkpoint.save(path, TINY, a, null, null);
+      new ModelLayers(inference, TINY);
+      inference.materialize(Device.CPU, ParameterStore.Mode.BF16_INFERENCE, 9);
+      Checkpoint.load(path, TINY, inference, null, null);
+      for (Parameter p : a.parameters()) {
+        Parameter q = inference.get(p.name());
+        float[] expected = p.value().toFloatArray();
+        if (p.kind() == Parameter.Kind.MATRIX) {
+          expected = io.mforce.testing.Numerics.stored(expected, io.mforce.runtime.DType.BF16);
+        }
+        assertArrayEquals(expected, q.primary().toFloatArray(), p.name());
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.save(dir.resolve("x.safetensors"), TINY, inference, null, null));
+      assertTrue(e.getMessage().contains("inference"), e.getMessage());
+    }
+  }
+
+  @Test
   void corruptionIsDetectedBeforeAnythingChanges(@TempDir Path dir) throws Exception {
     Path path = dir.resolve("tiny.safetensors");
     try (ParameterStore a = tinyStore(1)) {
@@ -110,7 +132,7 @@ class CheckpointTest {
     try (ParameterStore other = new ParameterStore()) {
       new ModelLayers(other, TINY);
       other.add("video.extra", Parameter.Kind.VECTOR, Init.zeros(), 3);
-      other.materialize(Device.CPU, false, 4);
+      other.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 4);
       float[] before = other.master().toFloatArray();
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> Checkpoint.load(path, TINY, other, null, null));
@@ -119,7 +141,7 @@ class CheckpointTest {
     }
     try (ParameterStore fewer = new ParameterStore()) {
       fewer.add("video.patch_embed.weight", Parameter.Kind.MATRIX, Init.zeros(), 64, 192);
-      fewer.materialize(Device.CPU, false, 5);
+      fewer.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5);
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> Checkpoint.load(path, TINY, fewer, null, null));
       assertTrue(e.getMessage().contains("matches no parameter of the model"), e.getMessage());

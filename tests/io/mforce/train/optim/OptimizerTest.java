@@ -23,7 +23,7 @@ class OptimizerTest {
     ParameterStore s = new ParameterStore();
     s.add("w", Parameter.Kind.MATRIX, Init.xavierUniform(), 3, 4);
     s.add("b", Parameter.Kind.VECTOR, Init.normal(1.0), 5);
-    s.materialize(Device.CPU, false, seed);
+    s.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, seed);
     return s;
   }
 
@@ -65,7 +65,7 @@ class OptimizerTest {
     try (ParameterStore s = new ParameterStore()) {
       s.add("w", Parameter.Kind.MATRIX, Init.xavierUniform(), 4, 4);
       s.add("b", Parameter.Kind.VECTOR, Init.zeros(), 4);
-      s.materialize(Device.CPU, true, 3);
+      s.materialize(Device.CPU, ParameterStore.Mode.BF16_TRAINING, 3);
       Parameter w = s.get("w");
       assertArrayEquals(bf16(w.value().toFloatArray()), w.working().toFloatArray());
       s.grads().copyFrom(uniform(new Random(4), 20, -1, 1));
@@ -74,6 +74,25 @@ class OptimizerTest {
       }
       assertArrayEquals(bf16(w.value().toFloatArray()), w.working().toFloatArray(), "refreshed by the step");
       assertEquals(null, s.get("b").working(), "vectors have no working copy");
+    }
+  }
+
+  @Test
+  void inferenceStoresKeepBf16MatricesAndFp32Vectors() {
+    try (ParameterStore train = new ParameterStore(); ParameterStore infer = new ParameterStore()) {
+      for (ParameterStore s : new ParameterStore[] {train, infer}) {
+        s.add("w", Parameter.Kind.MATRIX, Init.xavierUniform(), 4, 4);
+        s.add("b", Parameter.Kind.VECTOR, Init.normal(1.0), 4);
+      }
+      train.materialize(Device.CPU, ParameterStore.Mode.BF16_TRAINING, 7);
+      infer.materialize(Device.CPU, ParameterStore.Mode.BF16_INFERENCE, 7);
+      assertArrayEquals(train.get("w").working().toFloatArray(), infer.get("w").working().toFloatArray(),
+          "the same bf16 matrices from the same seed");
+      assertArrayEquals(train.get("b").value().toFloatArray(), infer.get("b").value().toFloatArray());
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> infer.get("w").value());
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("inference"), e.getMessage());
+      assertThrows(IllegalStateException.class, infer::grads);
+      assertThrows(IllegalArgumentException.class, () -> new AdamW(infer, AdamW.Config.paper()));
     }
   }
 
