@@ -159,8 +159,8 @@ class LayerGradientTest {
       ModVector gate = new ModVector(mod, AdaLnModulation.GATE_MLP);
       float[] w = uniform(random, 30, -1, 1);
       java.util.function.Supplier<float[]> f = () -> {
-        try (Tensor out = Tensor.empty(DType.F32, Device.CPU, shape); GatedResidual.Ctx c =
-            GatedResidual.forward(x, y, gate, out)) {
+        try (Tensor out = Tensor.empty(DType.F32, Device.CPU, shape)) {
+          GatedResidual.forward(x, y, gate, out).close();
           return out.toFloatArray();
         }
       };

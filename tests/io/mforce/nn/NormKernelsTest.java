@@ -338,8 +338,13 @@ class NormKernelsTest {
       assertTrue(e.getMessage().contains("ids[1] = 5") && e.getMessage().contains("[0, 3)"), e.getMessage());
       e = assertThrows(IllegalArgumentException.class, () -> LayerKernels.rmsNormForward(x, -1f, gamma, y, null));
       assertTrue(e.getMessage().contains("eps"), e.getMessage());
-      x.close();
-      assertThrows(IllegalStateException.class, () -> LayerKernels.rmsNormForward(x, EPS, gamma, y, null));
+    }
+    Tensor closed = Tensor.of(new float[4], 1, 4);
+    closed.close();
+    try (Tensor gamma = Tensor.of(new float[4], 4); Tensor y = Tensor.of(new float[4], 1, 4)) {
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> LayerKernels.rmsNormForward(closed, EPS, gamma, y, null));
+      assertTrue(e.getMessage().contains("closed"), e.getMessage());
     }
   }
 }

@@ -178,7 +178,7 @@ public final class SafeTensors {
         header.add(e.getKey(), info);
       }
       byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-      int padded = (int) ((8 + json.length + 7) / 8 * 8 - 8);
+      int padded = (8 + json.length + 7) / 8 * 8 - 8;
       byte[] headerBytes = Arrays.copyOf(json, padded);
       Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
       int checksumAt = 8 + indexOf(headerBytes, ("\"" + SHA256 + "\":\"" + placeholder + "\"")
