@@ -12,6 +12,12 @@ final class RawPointer extends Pointer {
     this.limit = bytes;
   }
 
+  /** One byte per element: JavaCPP sizes buffers as capacity · sizeof(). */
+  @Override
+  public int sizeof() {
+    return 1;
+  }
+
   /** A native-order ByteBuffer over host memory (at most 2 GiB at a time). */
   static ByteBuffer hostBuffer(long address, long bytes) {
     if (bytes > Integer.MAX_VALUE) {

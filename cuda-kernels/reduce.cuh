@@ -1,0 +1,27 @@
+// Fixed-order reductions inside a warp or a block (the same bits on every run).
+#ifndef MFORCE_CUDA_REDUCE_CUH
+#define MFORCE_CUDA_REDUCE_CUH
+
+namespace mforce::cuda {
+
+// Sum over the 32 lanes of a warp (butterfly: every lane gets the total).
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+// Sum over a block of `Threads` threads (a multiple of 32); the total is valid in thread 0.
+template <int Threads>
+__device__ __forceinline__ float block_sum(float v) {
+  __shared__ float warps[Threads / 32];
+  v = warp_sum(v);
+  if ((threadIdx.x & 31) == 0) warps[threadIdx.x >> 5] = v;
+  __syncthreads();
+  float total = 0.f;
+  if (threadIdx.x == 0)
+    for (int w = 0; w < Threads / 32; ++w) total += warps[w];
+  return total;
+}
+
+}  // namespace mforce::cuda
+#endif

@@ -1,0 +1,221 @@
+package io.mforce.model.checkpoint;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.mforce.model.ModelConfig;
+import io.mforce.nn.Parameter;
+import io.mforce.nn.ParameterStore;
+import io.mforce.runtime.Check;
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Tensor;
+import io.mforce.train.optim.AdamW;
+import io.mforce.train.optim.Ema;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Training checkpoints as safetensors files ({@link SafeTensors}), readable by Python's
+ * safetensors package: every tensor is a parameter-sized F32 tensor named after its parameter.
+ * <ul>
+ *   <li>{@code model.NAME}: the master weights;</li>
+ *   <li>{@code ema.NAME}: the EMA weights (when saved);</li>
+ *   <li>{@code optim.m.NAME}, {@code optim.v.NAME}: the AdamW moments (when saved).</li>
+ * </ul>
+ * Metadata: {@code format} ({@value #FORMAT}), {@code config} (the {@link ModelConfig} JSON),
+ * {@code optimizer} (AdamW's step and hyper-parameters, when saved), {@code contents}, and the
+ * writer's {@code sha256} of the data. Writes are atomic; loading verifies the checksum, the
+ * config (naming every differing field) and every tensor's presence and shape before changing
+ * anything in memory. A checkpoint loads into a training store or, weights only, into an
+ * inference store (its matrices rounded to bf16).
+ */
+public final class Checkpoint {
+  public static final String FORMAT = "mforce-checkpoint/1";
+  static final String MODEL = "model.";
+  static final String EMA = "ema.";
+  static final String OPTIM_M = "optim.m.";
+  static final String OPTIM_V = "optim.v.";
+
+  private Checkpoint() {}
+
+  /**
+   * Saves the store's master weights and, where not null, the optimizer state and EMA weights,
+   * to {@code path} (replaced atomically).
+   */
+  public static void save(Path path, ModelConfig config, ParameterStore store, AdamW optimizer, Ema ema) {
+    Check.notNull(config, "config");
+    Check.notNull(store, "store");
+    if (!store.mode().training()) {
+      throw new IllegalArgumentException("checkpoint.save: the store was materialized for inference (" + store.mode()
+          + "); checkpoints hold the fp32 masters of a training store");
+    }
+    SafeTensors.Writer w = new SafeTensors.Writer();
+    List<Tensor> views = new ArrayList<>();
+    try {
+      add(w, views, MODEL, store, store.master());
+      List<String> contents = new ArrayList<>(List.of("model"));
+      if (ema != null) {
+        add(w, views, EMA, store, ema.weights());
+        contents.add("ema");
+      }
+      if (optimizer != null) {
+        add(w, views, OPTIM_M, store, optimizer.m());
+        add(w, views, OPTIM_V, store, optimizer.v());
+        contents.add("optim");
+        w.metadata("optimizer", optimizerJson(optimizer));
+      }
+      w.metadata("format", FORMAT);
+      w.metadata("config", config.toJson());
+      w.metadata("contents", String.join(",", contents));
+      w.write(path);
+    } finally {
+      views.forEach(Tensor::close);
+    }
+  }
+
+  /** Per-parameter views of a flat buffer aligned with the store. */
+  private static void add(SafeTensors.Writer w, List<Tensor> views, String prefix, ParameterStore store, Tensor flat) {
+    long offset = 0;
+    for (Parameter p : store.parameters()) {
+      try (Tensor slice = flat.narrow(0, offset, p.numel())) {
+        Tensor v = slice.view(p.shape());
+        views.add(v);
+        w.tensor(prefix + p.name(), v);
+      }
+      offset += p.numel();
+    }
+  }
+
+  private static String optimizerJson(AdamW optimizer) {
+    JsonObject o = new JsonObject();
+    o.addProperty("step", optimizer.step());
+    o.addProperty("lr", optimizer.config().lr());
+    o.addProperty("beta1", optimizer.config().beta1());
+    o.addProperty("beta2", optimizer.config().beta2());
+    o.addProperty("eps", optimizer.config().eps());
+    o.addProperty("weightDecay", optimizer.config().weightDecay());
+    return o.toString();
+  }
+
+  /** What a checkpoint held, besides the tensors loaded. */
+  public record Info(ModelConfig config, long optimizerStep, boolean hasEma, boolean hasOptimizer) {}
+
+  /** Reads a checkpoint's header and config without loading tensors. */
+  public static Info inspect(Path path) {
+    SafeTensors.File file = SafeTensors.open(path);
+    return info(file);
+  }
+
+  /**
+   * Loads {@code path} into {@code store} (and, where not null, into {@code optimizer} and
+   * {@code ema}, which the checkpoint must then contain). Verifies, before changing anything:
+   * the format, the data checksum, that the checkpoint's config equals {@code expected}, and
+   * that every tensor needed is present with the parameter's shape and dtype.
+   */
+  public static Info load(Path path, ModelConfig expected, ParameterStore store, AdamW optimizer, Ema ema) {
+    Check.notNull(expected, "expected");
+    Check.notNull(store, "store");
+    SafeTensors.File file = SafeTensors.open(path);
+    Info info = info(file);
+    List<String> diff = info.config().differences(expected);
+    if (!diff.isEmpty()) {
+      throw new IllegalArgumentException("checkpoint " + path + " was written for model config '"
+          + info.config().name() + "', which differs from the expected '" + expected.name() + "': "
+          + String.join("; ", diff));
+    }
+    if (ema != null && !info.hasEma()) {
+      throw new IllegalArgumentException("checkpoint " + path + " holds no EMA weights");
+    }
+    if (optimizer != null && !info.hasOptimizer()) {
+      throw new IllegalArgumentException("checkpoint " + path + " holds no optimizer state");
+    }
+    List<String> prefixes = new ArrayList<>(List.of(MODEL));
+    if (ema != null) {
+      prefixes.add(EMA);
+    }
+    if (optimizer != null) {
+      prefixes.add(OPTIM_M);
+      prefixes.add(OPTIM_V);
+    }
+    checkTensors(file, store, prefixes);
+    file.verifyChecksum();
+
+    for (Parameter p : store.parameters()) {
+      file.read(MODEL + p.name(), p.primary());  // an inference store takes the matrices as bf16
+    }
+    store.refreshWorking();
+    if (ema != null) {
+      readFlat(file, EMA, store, ema.weights());
+    }
+    if (optimizer != null) {
+      readFlat(file, OPTIM_M, store, optimizer.m());
+      readFlat(file, OPTIM_V, store, optimizer.v());
+      optimizer.restoreStep(info.optimizerStep());
+    }
+    return info;
+  }
+
+  private static Info info(SafeTensors.File file) {
+    String format = file.metadata().get("format");
+    if (!FORMAT.equals(format)) {
+      throw new IllegalArgumentException(file.path() + " is not an mforce checkpoint (format '" + format
+          + "', expected '" + FORMAT + "')");
+    }
+    String configJson = file.metadata().get("config");
+    if (configJson == null) {
+      throw new IllegalArgumentException(file.path() + ": the metadata holds no model config");
+    }
+    ModelConfig config = ModelConfig.fromJson(configJson, file.path() + " (config)");
+    List<String> contents = List.of(file.metadata().getOrDefault("contents", "").split(","));
+    long step = 0;
+    if (contents.contains("optim")) {
+      String optim = file.metadata().get("optimizer");
+      if (optim == null) {
+        throw new IllegalArgumentException(file.path() + ": optimizer state without its 'optimizer' metadata");
+      }
+      step = JsonParser.parseString(optim).getAsJsonObject().get("step").getAsLong();
+    }
+    return new Info(config, step, contents.contains("ema"), contents.contains("optim"));
+  }
+
+  private static void checkTensors(SafeTensors.File file, ParameterStore store, List<String> prefixes) {
+    List<String> problems = new ArrayList<>();
+    for (String prefix : prefixes) {
+      for (Parameter p : store.parameters()) {
+        SafeTensors.Entry e = file.entries().get(prefix + p.name());
+        if (e == null) {
+          problems.add("missing tensor '" + prefix + p.name() + "'");
+        } else if (!java.util.Arrays.equals(e.shape(), p.shape())) {
+          problems.add("tensor '" + e.name() + "' has shape " + java.util.Arrays.toString(e.shape())
+              + ", the parameter " + java.util.Arrays.toString(p.shape()));
+        } else if (!e.dtype().equals(SafeTensors.dtypeName(DType.F32))) {
+          problems.add("tensor '" + e.name() + "' is " + e.dtype() + "; checkpoints hold F32");
+        }
+      }
+    }
+    for (String name : file.entries().keySet()) {
+      if (name.startsWith(MODEL)) {
+        String param = name.substring(MODEL.length());
+        if (store.parameters().stream().noneMatch(p -> p.name().equals(param))) {
+          problems.add("tensor '" + name + "' matches no parameter of the model");
+        }
+      }
+    }
+    if (!problems.isEmpty()) {
+      int shown = Math.min(problems.size(), 10);
+      throw new IllegalArgumentException("checkpoint " + file.path() + " does not fit the model: "
+          + String.join("; ", problems.subList(0, shown))
+          + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : ""));
+    }
+  }
+
+  private static void readFlat(SafeTensors.File file, String prefix, ParameterStore store, Tensor flat) {
+    long offset = 0;
+    for (Parameter p : store.parameters()) {
+      try (Tensor slice = flat.narrow(0, offset, p.numel()); Tensor v = slice.view(p.shape())) {
+        file.read(prefix + p.name(), v);
+      }
+      offset += p.numel();
+    }
+  }
+}

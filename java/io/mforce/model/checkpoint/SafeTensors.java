@@ -1,0 +1,483 @@
+package io.mforce.model.checkpoint;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.mforce.runtime.Check;
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The safetensors file format (huggingface/safetensors), written and read exactly as its
+ * specification says:
+ * <ol>
+ *   <li>8 bytes: N, the header size, an unsigned 64-bit little-endian integer;</li>
+ *   <li>N bytes: a UTF-8 JSON object; each tensor's name maps to {@code {"dtype": "F32",
+ *       "shape": [..], "data_offsets": [begin, end]}}, offsets in bytes relative to the data
+ *       section; the optional {@code "__metadata__"} key maps to an object of strings. The
+ *       writer pads the JSON with trailing spaces so that the data section starts at a
+ *       multiple of 8 bytes;</li>
+ *   <li>the data section: the tensors' bytes, little-endian, row-major, back to back without
+ *       gaps, covering the section exactly.</li>
+ * </ol>
+ * On top of the format: the writer records the SHA-256 of the data section in the metadata
+ * (key {@link #SHA256}) and replaces the target file atomically (temporary file in the same
+ * directory, fsync, rename, fsync of the directory): a failed write leaves no partial file and
+ * the previous file intact.
+ */
+public final class SafeTensors {
+  /** Metadata key of the hex SHA-256 of the data section. */
+  public static final String SHA256 = "sha256";
+  private static final String METADATA = "__metadata__";
+  private static final long MAX_HEADER = 100L << 20;
+  private static final int CHUNK = 16 << 20;
+  private static final Map<String, Integer> ELEMENT_BYTES = Map.ofEntries(Map.entry("BOOL", 1), Map.entry("U8", 1),
+      Map.entry("I8", 1), Map.entry("F8_E5M2", 1), Map.entry("F8_E4M3", 1), Map.entry("I16", 2), Map.entry("U16", 2),
+      Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4),
+      Map.entry("F64", 8), Map.entry("I64", 8), Map.entry("U64", 8));
+
+  private SafeTensors() {}
+
+  /** One tensor of a file: its dtype name, shape and byte range in the data section. */
+  public record Entry(String name, String dtype, long[] shape, long begin, long end) {
+    public long numel() {
+      long n = 1;
+      for (long s : shape) {
+        n = Math.multiplyExact(n, s);
+      }
+      return n;
+    }
+
+    /** The mforce dtype, or an error naming the tensor when mforce has none for it. */
+    public DType mforceDtype() {
+      return switch (dtype) {
+        case "F32" -> DType.F32;
+        case "BF16" -> DType.BF16;
+        case "I32" -> DType.I32;
+        default -> throw new IllegalArgumentException("tensor '" + name + "' has dtype " + dtype
+            + "; mforce reads F32, BF16 and I32");
+      };
+    }
+  }
+
+  /** The safetensors name of an mforce dtype. */
+  static String dtypeName(DType dtype) {
+    return switch (dtype) {
+      case F32 -> "F32";
+      case BF16 -> "BF16";
+      case I32 -> "I32";
+    };
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  /** Collects tensors and metadata, then writes them in one atomic file replacement. */
+  public static final class Writer {
+    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+
+    /** Adds a tensor (contiguous, any device); its bytes are read at {@link #write} time. */
+    public Writer tensor(String name, Tensor t) {
+      Check.notNull(name, "name");
+      Check.contiguous("safetensors.write", name, t);
+      if (name.equals(METADATA) || tensors.containsKey(name)) {
+        throw new IllegalArgumentException("safetensors.write: tensor name '" + name + "' is reserved or repeated");
+      }
+      tensors.put(name, t);
+      return this;
+    }
+
+    public Writer metadata(String key, String value) {
+      Check.notNull(key, "key");
+      Check.notNull(value, "value");
+      if (key.equals(SHA256)) {
+        throw new IllegalArgumentException("safetensors.write: metadata key '" + SHA256 + "' is written by the writer");
+      }
+      metadata.put(key, value);
+      return this;
+    }
+
+    /**
+     * Writes the file: to a temporary file beside {@code path}, synced, then renamed over
+     * {@code path}. On any failure the temporary file is deleted and {@code path} is untouched.
+     */
+    public void write(Path path) {
+      Path target = path.toAbsolutePath();
+      Path dir = target.getParent();
+      Path tmp = null;
+      try {
+        Files.createDirectories(dir);
+        tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        writeTo(tmp);
+        try {
+          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        tmp = null;
+        syncDirectory(dir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+      } finally {
+        if (tmp != null) {
+          try {
+            Files.deleteIfExists(tmp);
+          } catch (IOException ignored) {
+            // the write already failed; that error is the one to report
+          }
+        }
+      }
+    }
+
+    private void writeTo(Path file) throws IOException {
+      // header with a placeholder checksum of the final length, patched after the data
+      JsonObject header = new JsonObject();
+      JsonObject meta = new JsonObject();
+      String placeholder = "0".repeat(64);
+      meta.addProperty(SHA256, placeholder);
+      metadata.forEach(meta::addProperty);
+      header.add(METADATA, meta);
+      long offset = 0;
+      for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        Tensor t = e.getValue();
+        JsonObject info = new JsonObject();
+        info.addProperty("dtype", dtypeName(t.dtype()));
+        JsonArray shape = new JsonArray();
+        for (long s : t.shape()) {
+          shape.add(s);
+        }
+        info.add("shape", shape);
+        JsonArray offsets = new JsonArray();
+        offsets.add(offset);
+        offset += t.bytes();
+        offsets.add(offset);
+        info.add("data_offsets", offsets);
+        header.add(e.getKey(), info);
+      }
+      byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+      int padded = (8 + json.length + 7) / 8 * 8 - 8;
+      byte[] headerBytes = Arrays.copyOf(json, padded);
+      Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
+      int checksumAt = 8 + indexOf(headerBytes, ("\"" + SHA256 + "\":\"" + placeholder + "\"")
+          .getBytes(StandardCharsets.UTF_8)) + SHA256.length() + 4;
+
+      MessageDigest digest = sha256();
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip();
+        writeFully(ch, prefix);
+        writeFully(ch, ByteBuffer.wrap(headerBytes));
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+          writeTensor(ch, e.getKey(), e.getValue(), digest);
+        }
+        byte[] hex = HexFormat.of().formatHex(digest.digest()).getBytes(StandardCharsets.US_ASCII);
+        ch.write(ByteBuffer.wrap(hex), checksumAt);
+        ch.force(true);
+      }
+    }
+
+    private static void writeTensor(FileChannel ch, String name, Tensor t, MessageDigest digest) throws IOException {
+      Check.open("safetensors.write", name, t);
+      long n = t.numel();
+      if (n == 0) {
+        return;
+      }
+      long perChunk = Math.max(1, CHUNK / t.dtype().bytes());
+      try (Tensor flat = t.view(n)) {
+        for (long start = 0; start < n; start += perChunk) {
+          long count = Math.min(perChunk, n - start);
+          try (Tensor piece = flat.narrow(0, start, count); Tensor host = piece.to(t.dtype(), Device.CPU)) {
+            ByteBuffer bytes = host.hostBuffer();
+            digest.update(bytes.duplicate());
+            writeFully(ch, bytes);
+          }
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** An opened file: its validated header. Tensors are read on demand. */
+  public static final class File {
+    private final Path path;
+    private final long dataStart;
+    private final long dataBytes;
+    private final Map<String, String> metadata;
+    private final Map<String, Entry> entries;
+
+    private File(Path path, long dataStart, long dataBytes, Map<String, String> metadata, Map<String, Entry> entries) {
+      this.path = path;
+      this.dataStart = dataStart;
+      this.dataBytes = dataBytes;
+      this.metadata = metadata;
+      this.entries = entries;
+    }
+
+    public Path path() {
+      return path;
+    }
+
+    /** The {@code __metadata__} strings (empty when absent). */
+    public Map<String, String> metadata() {
+      return metadata;
+    }
+
+    /** The tensors in file order. */
+    public Map<String, Entry> entries() {
+      return entries;
+    }
+
+    public Entry entry(String name) {
+      Entry e = entries.get(name);
+      if (e == null) {
+        throw new IllegalArgumentException(path + ": no tensor named '" + name + "'");
+      }
+      return e;
+    }
+
+    /**
+     * Recomputes the SHA-256 of the data section and compares it with the metadata's; throws
+     * {@link IllegalArgumentException} (file corrupt) on a mismatch or when none is recorded.
+     */
+    public void verifyChecksum() {
+      String recorded = metadata.get(SHA256);
+      if (recorded == null) {
+        throw new IllegalArgumentException(path + ": no '" + SHA256 + "' in the metadata, cannot verify the data");
+      }
+      MessageDigest digest = sha256();
+      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+        for (long pos = 0; pos < dataBytes; ) {
+          buffer.clear().limit((int) Math.min(CHUNK, dataBytes - pos));
+          readFully(ch, buffer, dataStart + pos);
+          buffer.flip();
+          pos += buffer.remaining();
+          digest.update(buffer);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + path, e);
+      }
+      String actual = HexFormat.of().formatHex(digest.digest());
+      if (!actual.equals(recorded)) {
+        throw new IllegalArgumentException(path + " is corrupt: the SHA-256 of its data is " + actual
+            + " but its header records " + recorded);
+      }
+    }
+
+    /**
+     * Reads tensor {@code name} into {@code dst} (same shape; any device; F32/BF16 convert
+     * into each other).
+     */
+    public void read(String name, Tensor dst) {
+      Entry e = entry(name);
+      Check.contiguous("safetensors.read", "dst", dst);
+      if (!Arrays.equals(e.shape(), dst.shape())) {
+        throw new IllegalArgumentException(path + ": tensor '" + name + "' has shape " + Arrays.toString(e.shape())
+            + "; expected " + Arrays.toString(dst.shape()));
+      }
+      DType dtype = e.mforceDtype();
+      long n = e.numel();
+      if (n == 0) {
+        return;
+      }
+      long perChunk = Math.max(1, CHUNK / dtype.bytes());
+      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ); Tensor flat = dst.view(n)) {
+        for (long start = 0; start < n; start += perChunk) {
+          long count = Math.min(perChunk, n - start);
+          try (Tensor host = Tensor.empty(dtype, Device.CPU, count); Tensor piece = flat.narrow(0, start, count)) {
+            readFully(ch, host.hostBuffer(), dataStart + e.begin() + start * dtype.bytes());
+            piece.copyFrom(host);
+          }
+        }
+      } catch (IOException ex) {
+        throw new UncheckedIOException("cannot read " + path, ex);
+      }
+    }
+  }
+
+  /** Opens {@code path} and validates its header against the format (clear errors otherwise). */
+  public static File open(Path path) {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size < 8) {
+        throw bad(path, "file of " + size + " bytes is shorter than the 8-byte header size");
+      }
+      ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, prefix, 0);
+      long n = prefix.flip().getLong();
+      if (n < 2 || n > MAX_HEADER || 8 + n > size) {
+        throw bad(path, "header size " + Long.toUnsignedString(n) + " is impossible for a file of " + size + " bytes");
+      }
+      ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
+      readFully(ch, headerBytes, 8);
+      String text = StandardCharsets.UTF_8.newDecoder().decode(headerBytes.flip()).toString();
+      return parse(path, text, 8 + n, size - 8 - n);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw bad(path, "header is not UTF-8");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path, e);
+    }
+  }
+
+  private static File parse(Path path, String text, long dataStart, long dataBytes) {
+    JsonObject header;
+    try {
+      JsonElement root = JsonParser.parseString(text);
+      if (!root.isJsonObject()) {
+        throw bad(path, "header is not a JSON object");
+      }
+      header = root.getAsJsonObject();
+    } catch (JsonParseException | IllegalStateException e) {
+      throw bad(path, "header is not valid JSON (" + e.getMessage() + ")");
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    List<Entry> list = new ArrayList<>();
+    for (Map.Entry<String, JsonElement> kv : header.entrySet()) {
+      String key = kv.getKey();
+      JsonElement v = kv.getValue();
+      if (key.equals(METADATA)) {
+        if (!v.isJsonObject()) {
+          throw bad(path, "__metadata__ is not an object");
+        }
+        for (Map.Entry<String, JsonElement> m : v.getAsJsonObject().entrySet()) {
+          if (!m.getValue().isJsonPrimitive() || !m.getValue().getAsJsonPrimitive().isString()) {
+            throw bad(path, "__metadata__ value of '" + m.getKey() + "' is not a string");
+          }
+          metadata.put(m.getKey(), m.getValue().getAsString());
+        }
+        continue;
+      }
+      list.add(entry(path, key, v));
+    }
+    List<Entry> byOffset = new ArrayList<>(list);
+    byOffset.sort((a, b) -> Long.compare(a.begin(), b.begin()));
+    long expected = 0;
+    for (Entry e : byOffset) {
+      if (e.begin() != expected) {
+        throw bad(path, "tensor '" + e.name() + "' starts at byte " + e.begin() + " of the data; expected "
+            + expected + " (tensors must cover the data back to back)");
+      }
+      expected = e.end();
+    }
+    if (expected != dataBytes) {
+      throw bad(path, "the tensors cover " + expected + " bytes but the data section has " + dataBytes);
+    }
+    Map<String, Entry> entries = new LinkedHashMap<>();
+    for (Entry e : list) {
+      entries.put(e.name(), e);
+    }
+    return new File(path, dataStart, dataBytes, Collections.unmodifiableMap(metadata),
+        Collections.unmodifiableMap(entries));
+  }
+
+  private static Entry entry(Path path, String name, JsonElement v) {
+    try {
+      JsonObject o = v.getAsJsonObject();
+      String dtype = o.get("dtype").getAsString();
+      Integer size = ELEMENT_BYTES.get(dtype);
+      if (size == null) {
+        throw bad(path, "tensor '" + name + "' has unknown dtype '" + dtype + "'");
+      }
+      JsonArray shapeJson = o.get("shape").getAsJsonArray();
+      long[] shape = new long[shapeJson.size()];
+      long numel = 1;
+      for (int i = 0; i < shape.length; i++) {
+        shape[i] = shapeJson.get(i).getAsLong();
+        if (shape[i] < 0) {
+          throw bad(path, "tensor '" + name + "' has a negative dimension");
+        }
+        numel = Math.multiplyExact(numel, shape[i]);
+      }
+      JsonArray offsets = o.get("data_offsets").getAsJsonArray();
+      if (offsets.size() != 2) {
+        throw bad(path, "tensor '" + name + "': data_offsets must be [begin, end]");
+      }
+      long begin = offsets.get(0).getAsLong();
+      long end = offsets.get(1).getAsLong();
+      if (begin < 0 || end < begin || end - begin != Math.multiplyExact(numel, (long) size)) {
+        throw bad(path, "tensor '" + name + "': data_offsets [" + begin + ", " + end + "] do not hold "
+            + numel + " elements of " + dtype);
+      }
+      return new Entry(name, dtype, shape, begin, end);
+    } catch (IllegalStateException | NullPointerException | UnsupportedOperationException | NumberFormatException
+             | ArithmeticException e) {
+      throw bad(path, "tensor '" + name + "' has a malformed entry (" + e.getMessage() + ")");
+    }
+  }
+
+  // ------------------------------------------------------------------ io helpers
+
+  private static IllegalArgumentException bad(Path path, String what) {
+    return new IllegalArgumentException(path + " is not a valid safetensors file: " + what);
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+    long pos = position;
+    while (b.hasRemaining()) {
+      int r = ch.read(b, pos);
+      if (r < 0) {
+        throw new IOException("unexpected end of file at byte " + pos);
+      }
+      pos += r;
+    }
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new IllegalStateException("checksum placeholder not found in the header");
+  }
+
+  /** fsync of a directory, so that the rename itself is durable (a no-op where unsupported). */
+  private static void syncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException ignored) {
+      // some file systems cannot open directories; the rename is still atomic
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package io.mforce.nn;
+
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Tensor;
+
+/**
+ * The two-mode time embedding of DESIGN §3: {@code e = MLP_t(sin(t)) + [d > 0]·MLP_d(sin(d))}
+ * per sample, t the noise level and d the interval length (Multi mode: d = 0; Few mode:
+ * d = t2 - t1 > 0). One set of weights serves both modes.
+ *
+ * <p>sin(·) is the sinusoidal embedding of {@code freqDim} features of {@code scale·value}
+ * (scale 1000: Wan's timesteps run to 1000); each MLP is Linear(freqDim → dim), SiLU,
+ * Linear(dim → dim). MLP_d has no biases, so MLP_d(0) = 0, and its input row is zero when
+ * d <= 0 (the sinusoid kernel's zeroNonpositive): the indicator [d > 0] is exact, and Multi-mode
+ * samples give MLP_d's weights no gradient. MLP_d's last layer starts at zero, so a model
+ * starts out ignoring d. All F32 (the conditioning path).
+ *
+ * <p>Shapes: t, d F32 [batch] in [0, 1]; e F32 [batch, dim]. Parameters: {@code name.t.fc1},
+ * {@code name.t.fc2} (weights Normal(0.02), biases zero, Wan's time-embedding init),
+ * {@code name.d.fc1} (Normal(0.02)), {@code name.d.fc2} (zero).
+ */
+public final class TimeEmbedding {
+  /** Wan's sinusoid: 10000^(-i/half) frequencies. */
+  public static final float MAX_PERIOD = 10000f;
+
+  private final long freqDim;
+  private final long dim;
+  private final float scale;
+  private final Linear t1;
+  private final Linear t2;
+  private final Linear d1;
+  private final Linear d2;
+
+  /** Saved by forward: the two MLPs' states; e (owned). */
+  public static final class Ctx extends Saved {
+    private final Linear.Ctx t1;
+    private final Linear.Ctx t2;
+    private final Linear.Ctx d1;
+    private final Linear.Ctx d2;
+    private final Tensor e;
+
+    Ctx(Tensor[] owned, Linear.Ctx t1, Linear.Ctx t2, Linear.Ctx d1, Linear.Ctx d2, Tensor e) {
+      for (Tensor t : owned) {
+        own(t);
+      }
+      this.t1 = own(t1);
+      this.t2 = own(t2);
+      this.d1 = own(d1);
+      this.d2 = own(d2);
+      this.e = own(e);
+    }
+
+    /** e [batch, dim]. */
+    public Tensor e() {
+      requireOpen();
+      return e;
+    }
+  }
+
+  public TimeEmbedding(ParameterStore store, String name, long freqDim, long dim, float scale) {
+    if (freqDim <= 0 || freqDim % 2 != 0) {
+      throw new IllegalArgumentException("time embedding '" + name + "': freqDim " + freqDim
+          + " must be even and positive");
+    }
+    this.freqDim = freqDim;
+    this.dim = dim;
+    this.scale = scale;
+    Init small = Init.normal(0.02);
+    this.t1 = new Linear(store, name + ".t.fc1", freqDim, dim, true, small, Init.zeros());
+    this.t2 = new Linear(store, name + ".t.fc2", dim, dim, true, small, Init.zeros());
+    this.d1 = new Linear(store, name + ".d.fc1", freqDim, dim, false, small, Init.zeros());
+    this.d2 = new Linear(store, name + ".d.fc2", dim, dim, false, Init.zeros(), Init.zeros());
+  }
+
+  public long dim() {
+    return dim;
+  }
+
+  /** The four linear layers: t.fc1, t.fc2, d.fc1, d.fc2. */
+  public Linear[] linears() {
+    return new Linear[] {t1, t2, d1, d2};
+  }
+
+  /** e = MLP_t(sin t) + [d > 0]·MLP_d(sin d); t, d F32 [batch]. */
+  public Ctx forward(Tensor t, Tensor d) {
+    long batch = t.size(0);
+    if (d.rank() != 1 || d.size(0) != batch) {
+      throw new IllegalArgumentException("time embedding: d " + d.describe() + " must be [" + batch
+          + "] like t " + t.describe());
+    }
+    java.util.List<AutoCloseable> made = new java.util.ArrayList<>();
+    try {
+      Tensor st = track(made, Tensor.empty(DType.F32, t.device(), batch, freqDim));
+      Tensor sd = track(made, Tensor.empty(DType.F32, t.device(), batch, freqDim));
+      LayerKernels.timestepEmbedding(t, scale, MAX_PERIOD, false, st);
+      LayerKernels.timestepEmbedding(d, scale, MAX_PERIOD, true, sd);
+      Linear.Ctx ct1 = track(made, t1.forward(st));
+      Tensor at = track(made, silu(ct1.y()));
+      Tensor e = track(made, Tensor.empty(DType.F32, t.device(), batch, dim));
+      Linear.Ctx ct2 = track(made, t2.forward(at, e, false));
+      Linear.Ctx cd1 = track(made, d1.forward(sd));
+      Tensor ad = track(made, silu(cd1.y()));
+      Linear.Ctx cd2 = track(made, d2.forward(ad, e, true));
+      return new Ctx(new Tensor[] {st, sd, at, ad}, ct1, ct2, cd1, cd2, e);
+    } catch (RuntimeException ex) {
+      Closeables.closeQuietly(made);
+      throw ex;
+    }
+  }
+
+  /** Backward from de [batch, dim]: gradients of the four linear layers +=. */
+  public void backward(Ctx ctx, Tensor de) {
+    ctx.requireOpen();
+    mlpBackward(t1, ctx.t1, t2, ctx.t2, de);
+    mlpBackward(d1, ctx.d1, d2, ctx.d2, de);
+  }
+
+  private static void mlpBackward(Linear first, Linear.Ctx c1, Linear second, Linear.Ctx c2, Tensor de) {
+    try (Tensor da = second.backward(c2, de)) {
+      // da becomes the gradient of the pre-activation, in place
+      LayerKernels.biasActBackward(Activation.SILU, c1.y(), da, da, false, null);
+      first.backward(c1, da, null, false);
+    }
+  }
+
+  private static Tensor silu(Tensor h) {
+    Tensor a = Tensor.empty(h.dtype(), h.device(), h.shape());
+    try {
+      LayerKernels.biasActForward(Activation.SILU, h, null, null, a);
+      return a;
+    } catch (RuntimeException e) {
+      a.close();
+      throw e;
+    }
+  }
+
+  private static <T extends AutoCloseable> T track(java.util.List<AutoCloseable> made, T t) {
+    made.add(t);
+    return t;
+  }
+}

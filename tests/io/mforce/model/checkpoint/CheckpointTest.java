@@ -1,0 +1,163 @@
+package io.mforce.model.checkpoint;
+
+import static io.mforce.testing.Numerics.uniform;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.model.ModelConfig;
+import io.mforce.model.ModelLayers;
+import io.mforce.nn.Init;
+import io.mforce.nn.Parameter;
+import io.mforce.nn.ParameterStore;
+import io.mforce.runtime.Device;
+import io.mforce.train.optim.AdamW;
+import io.mforce.train.optim.Ema;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoints of the tiny model: round trip, corruption, config and shape mismatches. */
+class CheckpointTest {
+  private static final ModelConfig TINY = ModelConfig.load("tiny");
+
+  private static ParameterStore tinyStore(long seed) {
+    ParameterStore store = new ParameterStore();
+    new ModelLayers(store, TINY);
+    store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, seed);
+    return store;
+  }
+
+  /** A store, optimizer and EMA after two steps on random gradients. */
+  private static void train(ParameterStore store, AdamW adam, Ema ema) {
+    Random random = new Random(1);
+    for (int i = 0; i < 2; i++) {
+      store.grads().copyFrom(uniform(random, (int) store.numel(), -1, 1));
+      adam.step(1e-3f, null);
+      ema.update(0.9f);
+    }
+  }
+
+  @Test
+  void roundTrip(@TempDir Path dir) {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1); AdamW adamA = new AdamW(a, AdamW.Config.paper()); Ema emaA = new Ema(a)) {
+      train(a, adamA, emaA);
+      Checkpoint.save(path, TINY, a, adamA, emaA);
+      try (ParameterStore b = tinyStore(2); AdamW adamB = new AdamW(b, AdamW.Config.paper()); Ema emaB = new Ema(b)) {
+        Checkpoint.Info info = Checkpoint.load(path, TINY, b, adamB, emaB);
+        assertEquals(TINY, info.config());
+        assertEquals(2, info.optimizerStep());
+        assertEquals(2, adamB.step());
+        assertArrayEquals(a.master().toFloatArray(), b.master().toFloatArray());
+        assertArrayEquals(adamA.m().toFloatArray(), adamB.m().toFloatArray());
+        assertArrayEquals(adamA.v().toFloatArray(), adamB.v().toFloatArray());
+        assertArrayEquals(emaA.weights().toFloatArray(), emaB.weights().toFloatArray());
+      }
+      // weights only
+      Path weights = dir.resolve("weights.safetensors");
+      Checkpoint.save(weights, TINY, a, null, null);
+      try (ParameterStore c = tinyStore(3); AdamW adamC = new AdamW(c, AdamW.Config.paper())) {
+        Checkpoint.load(weights, TINY, c, null, null);
+        assertArrayEquals(a.master().toFloatArray(), c.master().toFloatArray());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> Checkpoint.load(weights, TINY, c, adamC, null));
+        assertTrue(e.getMessage().contains("no optimizer state"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void weightsLoadIntoAnInferenceStore(@TempDir Path dir) {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1); ParameterStore inference = new ParameterStore()) {
+      Checkpoint.save(path, TINY, a, null, null);
+      new ModelLayers(inference, TINY);
+      inference.materialize(Device.CPU, ParameterStore.Mode.BF16_INFERENCE, 9);
+      Checkpoint.load(path, TINY, inference, null, null);
+      for (Parameter p : a.parameters()) {
+        Parameter q = inference.get(p.name());
+        float[] expected = p.value().toFloatArray();
+        if (p.kind() == Parameter.Kind.MATRIX) {
+          expected = io.mforce.testing.Numerics.stored(expected, io.mforce.runtime.DType.BF16);
+        }
+        assertArrayEquals(expected, q.primary().toFloatArray(), p.name());
+      }
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.save(dir.resolve("x.safetensors"), TINY, inference, null, null));
+      assertTrue(e.getMessage().contains("inference"), e.getMessage());
+    }
+  }
+
+  @Test
+  void corruptionIsDetectedBeforeAnythingChanges(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1)) {
+      Checkpoint.save(path, TINY, a, null, null);
+    }
+    byte[] bytes = Files.readAllBytes(path);
+    bytes[bytes.length / 2] ^= 0x01;
+    Files.write(path, bytes);
+    try (ParameterStore b = tinyStore(2)) {
+      float[] before = b.master().toFloatArray();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, TINY, b, null, null));
+      assertTrue(e.getMessage().contains("is corrupt") && e.getMessage().contains("SHA-256"), e.getMessage());
+      assertArrayEquals(before, b.master().toFloatArray(), "nothing half-loaded");
+    }
+  }
+
+  @Test
+  void configMismatchNamesTheFields(@TempDir Path dir) {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1)) {
+      Checkpoint.save(path, TINY, a, null, null);
+      ModelConfig small = ModelConfig.load("small");
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, small, a, null, null));
+      String m = e.getMessage();
+      assertTrue(m.contains("name: tiny ≠ small") && m.contains("width: 64 ≠ 384") && m.contains("layers: 2 ≠ 8"), m);
+    }
+  }
+
+  @Test
+  void modelMismatchListsTheTensors(@TempDir Path dir) {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1)) {
+      Checkpoint.save(path, TINY, a, null, null);
+    }
+    try (ParameterStore other = new ParameterStore()) {
+      new ModelLayers(other, TINY);
+      other.add("video.extra", Parameter.Kind.VECTOR, Init.zeros(), 3);
+      other.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 4);
+      float[] before = other.master().toFloatArray();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, TINY, other, null, null));
+      assertTrue(e.getMessage().contains("missing tensor 'model.video.extra'"), e.getMessage());
+      assertArrayEquals(before, other.master().toFloatArray());
+    }
+    try (ParameterStore fewer = new ParameterStore()) {
+      fewer.add("video.patch_embed.weight", Parameter.Kind.MATRIX, Init.zeros(), 64, 192);
+      fewer.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, TINY, fewer, null, null));
+      assertTrue(e.getMessage().contains("matches no parameter of the model"), e.getMessage());
+    }
+  }
+
+  @Test
+  void notACheckpoint(@TempDir Path dir) {
+    Path path = dir.resolve("plain.safetensors");
+    try (io.mforce.runtime.Tensor t = io.mforce.runtime.Tensor.of(new float[] {1}, 1)) {
+      new SafeTensors.Writer().tensor("x", t).write(path);
+    }
+    try (ParameterStore a = tinyStore(1)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, TINY, a, null, null));
+      assertTrue(e.getMessage().contains("not an mforce checkpoint"), e.getMessage());
+    }
+  }
+}
