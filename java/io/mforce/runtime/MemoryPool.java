@@ -20,12 +20,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class MemoryPool {
   /** Counters of one pool; compare two snapshots to find leaks. */
   public record Stats(long inUseBytes, long cachedBytes, long inUseBlocks, long cachedBlocks, long allocations,
-                      long cacheHits, long peakInUseBytes, long leakedBlocks) {
+                      long cacheHits, long peakInUseBytes, long leakedBlocks, long leakedBytes) {
     @Override
     public String toString() {
       return String.format("in use %d B in %d blocks, cached %d B in %d blocks, %d allocations (%d from cache), "
-          + "peak %d B, %d leaked", inUseBytes, inUseBlocks, cachedBytes, cachedBlocks, allocations, cacheHits,
-          peakInUseBytes, leakedBlocks);
+          + "peak %d B, %d leaked (%d B)", inUseBytes, inUseBlocks, cachedBytes, cachedBlocks, allocations,
+          cacheHits, peakInUseBytes, leakedBlocks, leakedBytes);
     }
   }
 
@@ -67,6 +67,7 @@ public final class MemoryPool {
   private long cacheHits;
   private long peakInUseBytes;
   private long leakedBlocks;
+  private long leakedBytes;
 
   private MemoryPool(Device device, Allocator allocator) {
     this.device = device;
@@ -119,6 +120,7 @@ public final class MemoryPool {
     inUseBlocks--;
     if (leaked) {
       leakedBlocks++;
+      leakedBytes += block.size;
     }
     Map<Long, ArrayDeque<Block>> bins = block.owner != null && !block.owner.closed
         ? block.owner.free
@@ -174,7 +176,7 @@ public final class MemoryPool {
 
   private Stats statsUnlocked() {
     return new Stats(inUseBytes, cachedBytes, inUseBlocks, cachedBlocks, allocations, cacheHits, peakInUseBytes,
-        leakedBlocks);
+        leakedBlocks, leakedBytes);
   }
 
   public Device device() {

@@ -23,6 +23,9 @@ final class RawPointer extends Pointer {
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("host view of " + bytes + " bytes exceeds 2 GiB; copy in pieces");
     }
+    if (bytes == 0) {
+      return ByteBuffer.allocate(0).order(ByteOrder.nativeOrder());
+    }
     return new RawPointer(address, bytes).asByteBuffer().order(ByteOrder.nativeOrder());
   }
 }

@@ -7,26 +7,33 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The memory behind one or more tensors (a tensor and its views), reference counted: the block
  * goes back to its {@link MemoryPool} when the last tensor using it is closed. Memory of
  * tensors that are never closed is reclaimed when they are garbage collected, and counted as
- * leaked in the pool's statistics.
+ * leaked in the pool's statistics. With {@code -Dmforce.leaks=trace} each leak is also reported
+ * on stderr with the stack of the allocation that leaked.
  */
 final class Storage {
   private static final Cleaner CLEANER = Cleaner.create();
+  private static final boolean TRACE = "trace".equals(System.getProperty("mforce.leaks"));
 
   /** What the cleaner needs; must not refer to the Storage itself. */
   private static final class Release implements Runnable {
     private final MemoryPool pool;
     private final MemoryPool.Block block;
+    private final Throwable allocatedAt;
     private volatile boolean explicit;
 
     Release(MemoryPool pool, MemoryPool.Block block) {
       this.pool = pool;
       this.block = block;
+      this.allocatedAt = TRACE && block != null ? new Throwable("leaked tensor memory allocated here") : null;
     }
 
     @Override
     public void run() {
       if (block != null) {
         pool.release(block, !explicit);
+        if (!explicit && allocatedAt != null) {
+          allocatedAt.printStackTrace();
+        }
       }
     }
   }

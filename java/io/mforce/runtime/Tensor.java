@@ -253,8 +253,8 @@ public final class Tensor implements AutoCloseable {
   public Tensor to(DType dtype, Device device) {
     requireOpen();
     Tensor out = empty(dtype, device, shape);
-    try {
-      out.copyFrom(isContiguous() ? this : contiguousCopyOnHost());
+    try (Tensor src = isContiguous() ? view(shape) : contiguousCopyOnHost()) {
+      out.copyFrom(src);
     } catch (RuntimeException e) {
       out.close();
       throw e;

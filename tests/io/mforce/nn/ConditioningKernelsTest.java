@@ -201,7 +201,7 @@ class ConditioningKernelsTest {
       }
     }
     String what = "embedding " + dtype + " on " + device + " dim " + dim;
-    try (Tensor tids = Tensor.of(ids, 4, 10).to(device);
+    try (Tensor hostIds = Tensor.of(ids, 4, 10); Tensor tids = hostIds.to(device);
          Tensor ttable = upload(table, DType.F32, device, vocab, dim);
          Tensor out = poisoned(dtype, device, 4, 10, dim);
          Tensor tdout = upload(dout, dtype, device, 4, 10, dim);

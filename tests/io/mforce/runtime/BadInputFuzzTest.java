@@ -37,12 +37,12 @@ class BadInputFuzzTest {
     if (random.nextInt(6) == 0) {
       t.close(); // closed tensors
     }
-    if (random.nextInt(8) == 0 && rank >= 2 && shape[1] > 1) {
-      Tensor v = t.isClosed() ? t : t.narrow(1, 0, 1); // strided views
+    pool.add(t);
+    if (random.nextInt(8) == 0 && rank >= 2 && shape[1] > 1 && !t.isClosed()) {
+      Tensor v = t.narrow(1, 0, 1); // strided views
       pool.add(v);
       return v;
     }
-    pool.add(t);
     return t;
   }
 
@@ -73,11 +73,11 @@ class BadInputFuzzTest {
       case 12 -> Rng.normal(a, random.nextLong(), randomLong());
       case 13 -> Rng.uniform(a, random.nextLong(), randomLong());
       case 14 -> Check.notNull(a, "a").copyFrom(b);
-      case 15 -> Check.notNull(a, "a").view(randomLong(), randomLong());
-      case 16 -> Check.notNull(a, "a").narrow(random.nextInt(-3, 3), randomLong(), randomLong());
+      case 15 -> Check.notNull(a, "a").view(randomLong(), randomLong()).close();
+      case 16 -> Check.notNull(a, "a").narrow(random.nextInt(-3, 3), randomLong(), randomLong()).close();
       case 17 -> Check.notNull(a, "a").toIntArray();
       case 18 -> Tensor.empty(DType.F32, random.nextBoolean() ? Device.cuda(random.nextInt(3)) : Device.CPU,
-          randomLong(), randomLong());
+          randomLong(), randomLong()).close();
       default -> Check.notNull(a, "a").to(DType.values()[random.nextInt(3)], Device.CPU).close();
     }
   }

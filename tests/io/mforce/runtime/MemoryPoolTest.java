@@ -21,10 +21,12 @@ class MemoryPoolTest {
       }
     }
     MemoryPool.Stats after = pool.stats();
-    assertEquals(before.inUseBytes(), after.inUseBytes(), "bytes in use");
-    assertEquals(before.inUseBlocks(), after.inUseBlocks(), "blocks in use");
-    assertEquals(before.cachedBytes(), after.cachedBytes(), "cached bytes");
-    assertEquals(before.leakedBlocks(), after.leakedBlocks(), "leaked blocks");
+    // tensors other tests forgot may be reclaimed meanwhile: their bytes move from in use to cached
+    long reclaimed = after.leakedBytes() - before.leakedBytes();
+    assertEquals(before.inUseBytes(), after.inUseBytes() + reclaimed, "bytes in use");
+    assertEquals(before.inUseBlocks(), after.inUseBlocks() + after.leakedBlocks() - before.leakedBlocks(),
+        "blocks in use");
+    assertEquals(before.cachedBytes() + reclaimed, after.cachedBytes(), "cached bytes");
     assertEquals(before.allocations() + 100_000, after.allocations());
     assertEquals(before.cacheHits() + 100_000, after.cacheHits(), "every allocation came from the cache");
   }
@@ -53,11 +55,13 @@ class MemoryPoolTest {
     for (int i = 0; i < 10; i++) {
       Tensor.empty(DType.F32, Device.CPU, 1000); // never closed
     }
-    for (int i = 0; i < 100 && pool.stats().leakedBlocks() < leakedBefore + 10; i++) {
+    assertEquals(inUseBefore + 10 * 4096, pool.stats().inUseBytes());
+    for (int i = 0; i < 100 && pool.stats().inUseBytes() > inUseBefore; i++) {
       System.gc();
       Thread.sleep(20);
     }
-    assertEquals(leakedBefore + 10, pool.stats().leakedBlocks());
-    assertEquals(inUseBefore, pool.stats().inUseBytes());
+    // other tests' forgotten tensors may be collected here too: at least ours were
+    assertTrue(pool.stats().leakedBlocks() >= leakedBefore + 10, pool.stats().toString());
+    assertTrue(pool.stats().inUseBytes() <= inUseBefore, pool.stats().toString());
   }
 }
