@@ -3,6 +3,7 @@ package io.mforce.data;
 import com.google.gson.GsonBuilder;
 import io.mforce.data.codec.AudioCodec;
 import io.mforce.data.codec.NormalizationStats;
+import io.mforce.runtime.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -170,10 +171,7 @@ public final class DatasetWriter implements AutoCloseable {
       deleteStaleShards(index.shards.size());
       index.records = records;
       byte[] json = new GsonBuilder().setPrettyPrinting().create().toJson(index).getBytes(StandardCharsets.UTF_8);
-      Path tmp = dir.resolve("." + DatasetIndex.FILE + ".partial");
-      Files.write(tmp, json);
-      Files.move(tmp, dir.resolve(DatasetIndex.FILE), StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      AtomicFiles.write(dir.resolve(DatasetIndex.FILE), tmp -> Files.write(tmp, json));
     } catch (IOException e) {
       throw new UncheckedIOException("dataset writer: cannot commit " + dir + ": " + e.getMessage(), e);
     }

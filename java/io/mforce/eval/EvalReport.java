@@ -1,7 +1,7 @@
 package io.mforce.eval;
 
 import com.google.gson.GsonBuilder;
-import io.mforce.media.AtomicFiles;
+import io.mforce.runtime.AtomicFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

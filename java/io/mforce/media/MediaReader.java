@@ -2,7 +2,6 @@ package io.mforce.media;
 
 import static org.bytedeco.ffmpeg.global.avutil.AVMEDIA_TYPE_AUDIO;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
-
 import io.mforce.data.Clip;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -16,6 +15,7 @@ import org.bytedeco.ffmpeg.avformat.AVFormatContext;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
+
 
 /**
  * Reads a media file FFmpeg understands (MP4 and the like) into 25 fps RGB frames and 16 kHz

@@ -1,11 +1,12 @@
 package io.mforce.media;
 
 import io.mforce.data.Clip;
+import io.mforce.runtime.AtomicFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import javax.imageio.ImageIO;
 import java.nio.file.Path;
+import javax.imageio.ImageIO;
 
 /**
  * A PNG contact sheet of a clip for a person to look at: {@code count} frames evenly spaced over

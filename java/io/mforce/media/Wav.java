@@ -1,5 +1,6 @@
 package io.mforce.media;
 
+import io.mforce.runtime.AtomicFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import io.mforce.runtime.AtomicFiles;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
@@ -15,10 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -125,31 +123,7 @@ public final class SafeTensors {
      * {@code path}. On any failure the temporary file is deleted and {@code path} is untouched.
      */
     public void write(Path path) {
-      Path target = path.toAbsolutePath();
-      Path dir = target.getParent();
-      Path tmp = null;
-      try {
-        Files.createDirectories(dir);
-        tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        writeTo(tmp);
-        try {
-          Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-        tmp = null;
-        syncDirectory(dir);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
-      } finally {
-        if (tmp != null) {
-          try {
-            Files.deleteIfExists(tmp);
-          } catch (IOException ignored) {
-            // the write already failed; that error is the one to report
-          }
-        }
-      }
+      AtomicFiles.write(path, this::writeTo);
     }
 
     private void writeTo(Path file) throws IOException {
@@ -185,7 +159,8 @@ public final class SafeTensors {
           .getBytes(StandardCharsets.UTF_8)) + SHA256.length() + 4;
 
       MessageDigest digest = sha256();
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip();
         writeFully(ch, prefix);
         writeFully(ch, ByteBuffer.wrap(headerBytes));
@@ -194,7 +169,6 @@ public final class SafeTensors {
         }
         byte[] hex = HexFormat.of().formatHex(digest.digest()).getBytes(StandardCharsets.US_ASCII);
         ch.write(ByteBuffer.wrap(hex), checksumAt);
-        ch.force(true);
       }
     }
 
@@ -472,12 +446,4 @@ public final class SafeTensors {
     throw new IllegalStateException("checksum placeholder not found in the header");
   }
 
-  /** fsync of a directory, so that the rename itself is durable (a no-op where unsupported). */
-  private static void syncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException ignored) {
-      // some file systems cannot open directories; the rename is still atomic
-    }
-  }
 }

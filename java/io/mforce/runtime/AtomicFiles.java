@@ -1,18 +1,22 @@
-package io.mforce.media;
+package io.mforce.runtime;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writing files so that a reader never sees half of one: write a temporary file beside the
- * target, then rename it over the target (atomically where the file system can). On failure the
- * temporary file is deleted and the target is untouched.
+ * target, flush it to the device, then rename it over the target (atomically where the file
+ * system can) and flush the directory entry. On failure the temporary file is deleted and the
+ * target is untouched. Every output of mforce (checkpoints, data set indexes, media, reports)
+ * is written this way.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -44,12 +48,14 @@ public final class AtomicFiles {
       tmp = dir.resolve("." + (dot > 0 ? name.substring(0, dot) : name) + "-" + unique
           + (dot > 0 ? name.substring(dot) : ".tmp"));
       writer.write(tmp);
+      force(tmp);
       try {
         Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
       }
       tmp = null;
+      force(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
     } finally {
@@ -60,6 +66,15 @@ public final class AtomicFiles {
           // the write already failed; that error is the one to report
         }
       }
+    }
+  }
+
+  /** Flushes a file's (or a directory's) contents to the device, where the file system allows it. */
+  private static void force(Path path) {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException ignored) {
+      // some file systems cannot open directories or flush read-only handles; the rename stays atomic
     }
   }
 
