@@ -33,6 +33,19 @@ public final class AudioVideoModel implements AutoCloseable {
 
   /** A model with fresh weights from {@code seed} (the same on every device and mode). */
   public AudioVideoModel(ModelConfig config, Device device, ParameterStore.Mode mode, long seed) {
+    this(config, device, mode, seed, false);
+  }
+
+  /**
+   * A model with random weights drawn on the device ({@link ParameterStore#materializeRandom}):
+   * for throughput runs of configs too large to initialize on the host (paper), not for training.
+   */
+  public static AudioVideoModel withRandomWeights(ModelConfig config, Device device, ParameterStore.Mode mode,
+                                                  long seed) {
+    return new AudioVideoModel(config, device, mode, seed, true);
+  }
+
+  private AudioVideoModel(ModelConfig config, Device device, ParameterStore.Mode mode, long seed, boolean random) {
     this.config = Check.notNull(config, "config");
     Check.notNull(device, "device");
     Check.notNull(mode, "mode");
@@ -40,7 +53,11 @@ public final class AudioVideoModel implements AutoCloseable {
     this.layers = new ModelLayers(store, config);
     this.layout = new TokenLayout(config);
     try {
-      store.materialize(device, mode, seed);
+      if (random) {
+        store.materializeRandom(device, mode, seed);
+      } else {
+        store.materialize(device, mode, seed);
+      }
     } catch (RuntimeException e) {
       store.close();
       throw e;
