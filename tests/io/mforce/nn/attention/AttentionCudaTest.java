@@ -5,18 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mforce.runtime.Cuda;
+import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.MforceException;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CUDA attention on the problems of {@link AttentionCases}: against the float64 oracle
- * (2x-naive rule) and against the CPU, forward and backward. Head dims other than 64 and 128 may
- * instead be refused with a clear UNSUPPORTED error (issue #3 allows either).
+ * (2x-naive rule, every element, outputs poisoned with NaN first) with the runs laid out densely,
+ * as strided views, with a padding head after each token (a fused buffer) and misaligned (bf16:
+ * the general kernels instead of the tensor-core ones), and against the CPU, forward and
+ * backward. Head dims other than 64 and 128 may instead be refused with a clear UNSUPPORTED
+ * error (issue #3 allows either).
  */
 @Tag("gpu")
 class AttentionCudaTest {
@@ -30,15 +36,25 @@ class AttentionCudaTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
   void matchesOracle(String name, Supplier<AttentionProblem> problem) {
-    AttentionProblem p = problem.get();
-    orRefused(p, () -> AttentionCheck.verify(p, GPU, false));
+    verify(problem.get(), AttentionLaunch.Layout.DENSE);
   }
 
   @ParameterizedTest(name = "{0}, runs as strided views")
   @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
   void matchesOracleOnStridedViews(String name, Supplier<AttentionProblem> problem) {
-    AttentionProblem p = problem.get();
-    orRefused(p, () -> AttentionCheck.verify(p, GPU, true));
+    verify(problem.get(), AttentionLaunch.Layout.PADDED_TOKENS);
+  }
+
+  @ParameterizedTest(name = "{0}, a padding head after each token")
+  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
+  void matchesOracleWithPaddedHeads(String name, Supplier<AttentionProblem> problem) {
+    verify(problem.get(), AttentionLaunch.Layout.PADDED_HEADS);
+  }
+
+  @ParameterizedTest(name = "{0}, misaligned rows")
+  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
+  void matchesOracleOnMisalignedRows(String name, Supplier<AttentionProblem> problem) {
+    verify(problem.get(), AttentionLaunch.Layout.MISALIGNED);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -46,6 +62,24 @@ class AttentionCudaTest {
   void matchesCpu(String name, Supplier<AttentionProblem> problem) {
     AttentionProblem p = problem.get();
     orRefused(p, () -> AttentionCheck.compareDevices(p, Device.CPU, GPU));
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"F32", "BF16"})
+  void teacherForcingNoisyCallEqualsOneCallPerChunk(DType dtype) {
+    TeacherForcingCheck.noisyCallEqualsOneCallPerChunk(dtype, 64, GPU);
+    TeacherForcingCheck.noisyCallEqualsOneCallPerChunk(dtype, 128, GPU);
+  }
+
+  @Test
+  void nativeEntryPointsRejectBadProblems() {
+    try (NativeProblemChecks checks = new NativeProblemChecks(GPU)) {
+      checks.assertBrokenProblemsRejected();
+    }
+  }
+
+  private static void verify(AttentionProblem p, AttentionLaunch.Layout layout) {
+    orRefused(p, () -> AttentionCheck.verify(p, GPU, layout));
   }
 
   private static void orRefused(AttentionProblem p, Runnable check) {
