@@ -4,6 +4,7 @@
 // relation) and random ones. Outputs start poisoned (NaN); canaries around every buffer and the
 // padding after each token's heads must stay untouched. See README.md.
 //   driver [--quick] [name filter]   --quick: the cases marked quick and 4 random ones
+//   driver --problem IN OUT          one problem from a file (see run_file)
 //   EMU_RANDOM=N: N random cases (default 12); EMU_EAGER=1: run each case a second time with
 //   cp.async copies done at issue; EMU_SHUFFLE=1: random thread scheduling.
 #include "attention_ptx_emu.h"  // first: stands in for attention_ptx.cuh
@@ -16,6 +17,7 @@
 #include "attention/simt_bf16.cu"
 #include "attention/simt_f32.cu"
 
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -41,6 +43,10 @@ struct Case {
   bool quick = false;  // part of --quick
 };
 
+Seg keys(std::vector<int> chunk, int relation = MF_ATTN_CAUSAL, bool grad = true) {
+  return Seg{std::move(chunk), relation, grad};
+}
+
 std::mt19937 data_rng(42);
 
 float round_bf16(float x) { return mforce::bf16_to_float(mforce::float_to_bf16(x)); }
@@ -51,14 +57,12 @@ struct Buf {
   std::vector<unsigned char> mem;
   Buf(int dtype, size_t n_) : n(n_), esz(dtype == MF_F32 ? 4 : 2) { mem.assign(n * esz + 128, 0x5A); }
   void* ptr() { return mem.data() + 64; }
-  void set(const std::vector<float>& v) {
-    for (size_t i = 0; i < n; ++i) {
-      if (esz == 4) {
-        memcpy(static_cast<char*>(ptr()) + 4 * i, &v[i], 4);
-      } else {
-        const bf16 b = mforce::float_to_bf16(v[i]);
-        memcpy(static_cast<char*>(ptr()) + 2 * i, &b, 2);
-      }
+  void set(size_t i, float x) {
+    if (esz == 4) {
+      memcpy(static_cast<char*>(ptr()) + 4 * i, &x, 4);
+    } else {
+      const bf16 b = mforce::float_to_bf16(x);
+      memcpy(static_cast<char*>(ptr()) + 2 * i, &b, 2);
     }
   }
   float get(size_t i) {
@@ -84,6 +88,159 @@ struct Buf {
   }
 };
 
+// The inputs of a case, dense [batch, len, heads, head_dim] per run (q, dO) and source (k, v).
+struct Data {
+  std::vector<std::vector<float>> q, d_o, k, v;
+};
+
+// Random inputs in [-1, 1), rounded to the case's dtype.
+Data random_data(const Case& c) {
+  auto gen = [&](size_t n) {
+    std::vector<float> x(n);
+    for (float& e : x) {
+      e = std::uniform_real_distribution<float>(-1.f, 1.f)(data_rng);
+      if (c.dtype == MF_BF16) e = round_bf16(e);
+    }
+    return x;
+  };
+  Data d;
+  for (const Seg& s : c.queries) {
+    d.q.push_back(gen(size_t(c.batch) * s.len() * c.heads * c.head_dim));
+    d.d_o.push_back(gen(d.q.back().size()));
+  }
+  for (const Seg& s : c.keys) {
+    d.k.push_back(gen(size_t(c.batch) * s.len() * c.kv_heads * c.head_dim));
+    d.v.push_back(gen(d.k.back().size()));
+  }
+  return d;
+}
+
+// A case in emulated device memory: every token's heads followed by c.pad padding elements
+// (NaN in the inputs; poisoned, and to stay so, in the outputs), outputs poisoned, and the
+// mf_attn_problem over it.
+struct Launch {
+  const Case& c;
+  std::vector<Buf> qb, ob, dob, dqb, kb, vb, dkb, dvb;
+  std::vector<std::vector<float>> lse;
+  mf_attn_problem p{};
+
+  Launch(const Case& c_, const Data& d) : c(c_) {
+    const int nq = static_cast<int>(c.queries.size()), nk = static_cast<int>(c.keys.size());
+    const int qts = stride(c.heads), kts = stride(c.kv_heads);
+    p.dtype = static_cast<mf_dtype>(c.dtype);
+    p.batch = c.batch;
+    p.heads = c.heads;
+    p.kv_heads = c.kv_heads;
+    p.head_dim = c.head_dim;
+    p.scale = 1.f / sqrtf(static_cast<float>(c.head_dim));
+    p.masked = c.masked;
+    p.window = c.window;
+    p.sinks = c.sinks;
+    p.num_queries = nq;
+    p.num_keys = nk;
+    lse.resize(nq);
+    for (int r = 0; r < nq; ++r) {
+      const int len = c.queries[r].len();
+      const size_t n = size_t(c.batch) * len * qts;
+      qb.push_back(input(d.q[r], n, c.heads));
+      dob.push_back(input(d.d_o[r], n, c.heads));
+      ob.emplace_back(c.dtype, n);
+      dqb.emplace_back(c.dtype, n);
+      ob.back().poison();
+      dqb.back().poison();
+      lse[r].assign(size_t(c.batch) * c.heads * len, NAN);
+      mf_attn_queries& Q = p.queries[r];
+      Q.chunk = c.queries[r].chunk.data();
+      Q.len = len;
+      Q.batch_stride = int64_t(len) * qts;
+      Q.token_stride = qts;
+      Q.lse = lse[r].data();
+    }
+    for (int s = 0; s < nk; ++s) {
+      const int len = c.keys[s].len();
+      const size_t n = size_t(c.batch) * len * kts;
+      kb.push_back(input(d.k[s], n, c.kv_heads));
+      vb.push_back(input(d.v[s], n, c.kv_heads));
+      dkb.emplace_back(c.dtype, n);
+      dvb.emplace_back(c.dtype, n);
+      dkb.back().poison();
+      dvb.back().poison();
+      mf_attn_keys& K = p.keys[s];
+      K.chunk = c.keys[s].chunk.data();
+      K.len = len;
+      K.batch_stride = int64_t(len) * kts;
+      K.token_stride = kts;
+      K.relation = c.keys[s].relation;
+    }
+    // pointers last: the vectors of buffers no longer move
+    for (int r = 0; r < nq; ++r) {
+      p.queries[r].q = qb[r].ptr();
+      p.queries[r].o = ob[r].ptr();
+      p.queries[r].d_o = dob[r].ptr();
+      p.queries[r].dq = dqb[r].ptr();
+    }
+    for (int s = 0; s < nk; ++s) {
+      p.keys[s].k = kb[s].ptr();
+      p.keys[s].v = vb[s].ptr();
+      p.keys[s].dk = c.keys[s].grad ? dkb[s].ptr() : nullptr;
+      p.keys[s].dv = c.keys[s].grad ? dvb[s].ptr() : nullptr;
+    }
+  }
+
+  int stride(int heads) const { return heads * c.head_dim + c.pad; }
+
+  // Buffer index of element i of a dense [batch, len, heads, head_dim] array.
+  size_t at(size_t i, int heads) const {
+    const size_t row = size_t(heads) * c.head_dim;
+    return i / row * stride(heads) + i % row;
+  }
+
+  Buf input(const std::vector<float>& dense, size_t n, int heads) {
+    Buf b(c.dtype, n);
+    for (size_t i = 0; i < n; ++i) b.set(i, NAN);
+    for (size_t i = 0; i < dense.size(); ++i) b.set(at(i, heads), dense[i]);
+    return b;
+  }
+
+  // Forward, then backward.
+  mf_status run() {
+    const mf_status st = mfcuda_attention_forward(MF_DEVICE_CUDA, nullptr, &p);
+    return st != MF_OK ? st : mfcuda_attention_backward(MF_DEVICE_CUDA, nullptr, &p);
+  }
+
+  // Output buffer `buf` (heads per token) as a dense array.
+  std::vector<float> dense(Buf& buf, int heads) const {
+    std::vector<float> out(buf.n / stride(heads) * heads * c.head_dim);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = buf.get(at(i, heads));
+    return out;
+  }
+
+  // How many padding elements of the outputs were written, and whether every canary holds.
+  int padding_written() {
+    int n = 0;
+    auto scan = [&](std::vector<Buf>& bufs, int heads, const std::vector<bool>* only) {
+      for (size_t b = 0; b < bufs.size(); ++b) {
+        if (only && !(*only)[b]) continue;
+        for (size_t i = 0; i < bufs[b].n; ++i)
+          if (int(i % stride(heads)) >= heads * c.head_dim) n += !bufs[b].poisoned(i);
+      }
+    };
+    std::vector<bool> grads;
+    for (const Seg& s : c.keys) grads.push_back(s.grad);
+    scan(ob, c.heads, nullptr);
+    scan(dqb, c.heads, nullptr);
+    scan(dkb, c.kv_heads, &grads);
+    scan(dvb, c.kv_heads, &grads);
+    return n;
+  }
+  bool canaries() {
+    bool ok = true;
+    for (auto* bufs : {&qb, &ob, &dob, &dqb, &kb, &vb, &dkb, &dvb})
+      for (Buf& b : *bufs) ok = ok && b.canaries();
+    return ok;
+  }
+};
+
 // mforce/attention.h's rule, written out independently of mforce/detail/attention_mask.h.
 bool visible(const Case& c, int cq, int ck, int relation) {
   if (ck == MF_ATTN_EMPTY) return false;
@@ -93,192 +250,232 @@ bool visible(const Case& c, int cq, int ck, int relation) {
                      ck < c.sinks);
 }
 
-// Largest error and largest reference magnitude of one output; non-finite kernel values count.
-struct Stat {
-  double err = 0, ref = 0;
-  int nonfinite = 0;
-  void add(float kernel, double reference) {
-    if (!std::isfinite(kernel)) ++nonfinite;
-    err = std::max(err, std::fabs(kernel - reference));
-    ref = std::max(ref, std::fabs(reference));
-  }
-  bool ok(double rel) const { return nonfinite == 0 && err <= rel * std::max(ref, 1e-3) + 1e-6; }
-};
+// The float64 reference: explicit mask row, materialized softmax, then the backward. Dense
+// layouts as in Data; lse [batch, heads, len] per run.
+struct Reference {
+  std::vector<std::vector<double>> o, lse, dq, dk, dv;
 
-int run_case(const Case& c, bool eager) {
-  emu::eager_cp = eager;
-  const int nq = static_cast<int>(c.queries.size()), nk = static_cast<int>(c.keys.size());
-  const int D = c.head_dim, H = c.heads, KV = c.kv_heads, B = c.batch, G = H / KV;
-  const bool bf = c.dtype == MF_BF16;
-  auto gen = [&](size_t n) {
-    std::vector<float> v(n);
-    for (auto& x : v) {
-      x = std::uniform_real_distribution<float>(-1.f, 1.f)(data_rng);
-      if (bf) x = round_bf16(x);
+  Reference(const Case& c, const Data& d, double scale) {
+    const int nq = static_cast<int>(c.queries.size()), nk = static_cast<int>(c.keys.size());
+    const int D = c.head_dim, H = c.heads, KV = c.kv_heads, G = H / KV;
+    for (int r = 0; r < nq; ++r) {
+      o.emplace_back(d.q[r].size(), 0.0);
+      dq.emplace_back(d.q[r].size(), 0.0);
+      lse.emplace_back(size_t(c.batch) * H * c.queries[r].len(), 0.0);
     }
-    return v;
-  };
-  const int qts = H * D + c.pad, kts = KV * D + c.pad;  // token strides
-  std::vector<std::vector<float>> q, d_o, k, v, lse(nq);
-  std::vector<Buf> qb, ob, dob, dqb, kb, vb, dkb, dvb;
-  for (const Seg& s : c.queries) {
-    const size_t n = size_t(B) * s.len() * qts;
-    q.push_back(gen(n));
-    d_o.push_back(gen(n));
-    qb.emplace_back(c.dtype, n);
-    qb.back().set(q.back());
-    dob.emplace_back(c.dtype, n);
-    dob.back().set(d_o.back());
-    ob.emplace_back(c.dtype, n);
-    dqb.emplace_back(c.dtype, n);
-  }
-  for (const Seg& s : c.keys) {
-    const size_t n = size_t(B) * s.len() * kts;
-    k.push_back(gen(n));
-    v.push_back(gen(n));
-    kb.emplace_back(c.dtype, n);
-    kb.back().set(k.back());
-    vb.emplace_back(c.dtype, n);
-    vb.back().set(v.back());
-    dkb.emplace_back(c.dtype, n);
-    dvb.emplace_back(c.dtype, n);
-  }
-  mf_attn_problem p{};
-  p.dtype = static_cast<mf_dtype>(c.dtype);
-  p.batch = B;
-  p.heads = H;
-  p.kv_heads = KV;
-  p.head_dim = D;
-  p.scale = 1.f / sqrtf(static_cast<float>(D));
-  p.masked = c.masked;
-  p.window = c.window;
-  p.sinks = c.sinks;
-  p.num_queries = nq;
-  p.num_keys = nk;
-  for (int r = 0; r < nq; ++r) {
-    mf_attn_queries& Q = p.queries[r];
-    lse[r].assign(size_t(B) * H * c.queries[r].len(), NAN);
-    Q.q = qb[r].ptr();
-    Q.o = ob[r].ptr();
-    Q.lse = lse[r].data();
-    Q.chunk = c.queries[r].chunk.data();
-    Q.len = c.queries[r].len();
-    Q.batch_stride = int64_t(c.queries[r].len()) * qts;
-    Q.token_stride = qts;
-    Q.d_o = dob[r].ptr();
-    Q.dq = dqb[r].ptr();
-    ob[r].poison();
-    dqb[r].poison();
-  }
-  for (int s = 0; s < nk; ++s) {
-    mf_attn_keys& K = p.keys[s];
-    K.k = kb[s].ptr();
-    K.v = vb[s].ptr();
-    K.chunk = c.keys[s].chunk.data();
-    K.len = c.keys[s].len();
-    K.batch_stride = int64_t(c.keys[s].len()) * kts;
-    K.token_stride = kts;
-    K.dk = c.keys[s].grad ? dkb[s].ptr() : nullptr;
-    K.dv = c.keys[s].grad ? dvb[s].ptr() : nullptr;
-    K.relation = c.keys[s].relation;
-    dkb[s].poison();
-    dvb[s].poison();
-  }
-  mf_status st = mfcuda_attention_forward(MF_DEVICE_CUDA, nullptr, &p);
-  if (st == MF_OK) st = mfcuda_attention_backward(MF_DEVICE_CUDA, nullptr, &p);
-  if (st != MF_OK) {
-    printf("%-34s FAIL status %d: %s\n", c.name.c_str(), st, mf_last_error());
-    return 1;
-  }
-
-  // the reference in double: explicit mask row, materialized softmax, then the backward
-  Stat so, sl, sdq, sdk, sdv;
-  int lse_bad = 0, padding_written = 0;
-  std::vector<std::vector<double>> dk(nk), dv(nk);
-  for (int s = 0; s < nk; ++s) {
-    dk[s].assign(k[s].size(), 0);
-    dv[s].assign(k[s].size(), 0);
-  }
-  const double scale = p.scale;
-  for (int r = 0; r < nq; ++r) {
-    const Seg& run = c.queries[r];
-    for (int b = 0; b < B; ++b)
-      for (int h = 0; h < H; ++h)
-        for (int t = 0; t < run.len(); ++t) {
-          const int hk = h / G;
-          const size_t qo = (size_t(b) * run.len() + t) * qts + h * D;
-          std::vector<std::pair<int, size_t>> keys;  // source, offset of k/v
-          std::vector<double> sc;
-          for (int s = 0; s < nk; ++s)
-            for (int j = 0; j < c.keys[s].len(); ++j) {
-              if (!visible(c, run.chunk[t], c.keys[s].chunk[j], c.keys[s].relation)) continue;
-              const size_t ko = (size_t(b) * c.keys[s].len() + j) * kts + hk * D;
-              double dot = 0;
-              for (int e = 0; e < D; ++e) dot += double(q[r][qo + e]) * k[s][ko + e];
-              keys.push_back({s, ko});
-              sc.push_back(dot * scale);
+    for (int s = 0; s < nk; ++s) {
+      dk.emplace_back(d.k[s].size(), 0.0);
+      dv.emplace_back(d.k[s].size(), 0.0);
+    }
+    for (int r = 0; r < nq; ++r) {
+      const Seg& run = c.queries[r];
+      for (int b = 0; b < c.batch; ++b)
+        for (int h = 0; h < H; ++h)
+          for (int t = 0; t < run.len(); ++t) {
+            const size_t qo = (size_t(b) * run.len() + t) * H * D + size_t(h) * D;
+            std::vector<std::pair<int, size_t>> keys;  // source, offset of k/v
+            std::vector<double> sc;
+            for (int s = 0; s < nk; ++s)
+              for (int j = 0; j < c.keys[s].len(); ++j) {
+                if (!visible(c, run.chunk[t], c.keys[s].chunk[j], c.keys[s].relation)) continue;
+                const size_t ko = (size_t(b) * c.keys[s].len() + j) * KV * D + size_t(h / G) * D;
+                double dot = 0;
+                for (int e = 0; e < D; ++e) dot += double(d.q[r][qo + e]) * d.k[s][ko + e];
+                keys.push_back({s, ko});
+                sc.push_back(dot * scale);
+              }
+            double& L = lse[r][(size_t(b) * H + h) * run.len() + t];
+            if (keys.empty()) {
+              L = -INFINITY;
+              continue;
             }
-          std::vector<double> o(D, 0), P(keys.size());
-          double L = -INFINITY;
-          if (!keys.empty()) {
             const double m = *std::max_element(sc.begin(), sc.end());
             double sum = 0;
+            std::vector<double> P(keys.size());
             for (size_t i = 0; i < sc.size(); ++i) sum += P[i] = exp(sc[i] - m);
             for (double& x : P) x /= sum;
             L = m + log(sum);
             for (size_t i = 0; i < keys.size(); ++i)
-              for (int e = 0; e < D; ++e) o[e] += P[i] * v[keys[i].first][keys[i].second + e];
-          }
-          const float gl = lse[r][(size_t(b) * H + h) * run.len() + t];
-          if (std::isinf(L)) {
-            lse_bad += !(std::isinf(gl) && gl < 0);
-          } else {
-            sl.add(gl, L);
-          }
-          for (int e = 0; e < D; ++e) so.add(ob[r].get(qo + e), o[e]);
-          // backward: D = dO·o, dS = P (dO·v - D)
-          double delta = 0;
-          for (int e = 0; e < D; ++e) delta += double(d_o[r][qo + e]) * o[e];
-          std::vector<double> dq(D, 0);
-          for (size_t i = 0; i < keys.size(); ++i) {
-            const int s = keys[i].first;
-            const size_t ko = keys[i].second;
-            double dp = 0;
-            for (int e = 0; e < D; ++e) dp += double(d_o[r][qo + e]) * v[s][ko + e];
-            const double ds = P[i] * (dp - delta);
-            for (int e = 0; e < D; ++e) {
-              dq[e] += scale * ds * k[s][ko + e];
-              dk[s][ko + e] += scale * ds * q[r][qo + e];
-              dv[s][ko + e] += P[i] * d_o[r][qo + e];
+              for (int e = 0; e < D; ++e) o[r][qo + e] += P[i] * d.v[keys[i].first][keys[i].second + e];
+            // backward: delta = dO·o, dS = P (dO·v - delta)
+            double delta = 0;
+            for (int e = 0; e < D; ++e) delta += double(d.d_o[r][qo + e]) * o[r][qo + e];
+            for (size_t i = 0; i < keys.size(); ++i) {
+              const int s = keys[i].first;
+              const size_t ko = keys[i].second;
+              double dp = 0;
+              for (int e = 0; e < D; ++e) dp += double(d.d_o[r][qo + e]) * d.v[s][ko + e];
+              const double ds = P[i] * (dp - delta);
+              for (int e = 0; e < D; ++e) {
+                dq[r][qo + e] += scale * ds * d.k[s][ko + e];
+                dk[s][ko + e] += scale * ds * d.q[r][qo + e];
+                dv[s][ko + e] += P[i] * d.d_o[r][qo + e];
+              }
             }
           }
-          for (int e = 0; e < D; ++e) sdq.add(dqb[r].get(qo + e), dq[e]);
-        }
-    for (size_t i = 0; i < ob[r].n; ++i)
-      if (int(i % qts) >= H * D) padding_written += !ob[r].poisoned(i) + !dqb[r].poisoned(i);
-  }
-  for (int s = 0; s < nk; ++s) {
-    if (!c.keys[s].grad) continue;
-    for (size_t i = 0; i < dkb[s].n; ++i) {
-      if (int(i % kts) >= KV * D) {
-        padding_written += !dkb[s].poisoned(i) + !dvb[s].poisoned(i);
-        continue;
-      }
-      sdk.add(dkb[s].get(i), dk[s][i]);
-      sdv.add(dvb[s].get(i), dv[s][i]);
     }
   }
-  bool canary = true;
-  for (auto* bufs : {&qb, &ob, &dob, &dqb, &kb, &vb, &dkb, &dvb})
-    for (Buf& buf : *bufs) canary = canary && buf.canaries();
+};
+
+// Largest error and largest reference magnitude of one output; non-finite kernel values count.
+struct Stat {
+  double err = 0, ref = 0;
+  int nonfinite = 0;
+  void add(const std::vector<float>& kernel, const std::vector<double>& reference) {
+    for (size_t i = 0; i < kernel.size(); ++i) {
+      if (!std::isfinite(kernel[i])) ++nonfinite;
+      err = std::max(err, std::fabs(kernel[i] - reference[i]));
+      ref = std::max(ref, std::fabs(reference[i]));
+    }
+  }
+  bool ok(double rel) const { return nonfinite == 0 && err <= rel * std::max(ref, 1e-3) + 1e-6; }
+};
+
+// Runs case c on random inputs and checks every output against the reference: relative to the
+// output's largest magnitude, 3e-2 for bf16 (inputs, P and dS are rounded to bf16 on the tensor
+// cores) and 2e-4 for fp32; lse within 2e-2 (bf16) or 1e-4 absolute, -inf exactly where a query
+// sees no key.
+int run_case(const Case& c, bool eager) {
+  emu::eager_cp = eager;
+  const Data d = random_data(c);
+  Launch L(c, d);
+  const mf_status st = L.run();
+  if (st != MF_OK) {
+    printf("%-34s FAIL status %d: %s\n", c.name.c_str(), st, mf_last_error());
+    return 1;
+  }
+  const Reference ref(c, d, L.p.scale);
+  Stat so, sl, sdq, sdk, sdv;
+  int lse_bad = 0;
+  for (size_t r = 0; r < c.queries.size(); ++r) {
+    so.add(L.dense(L.ob[r], c.heads), ref.o[r]);
+    sdq.add(L.dense(L.dqb[r], c.heads), ref.dq[r]);
+    for (size_t i = 0; i < ref.lse[r].size(); ++i) {
+      const float gl = L.lse[r][i];
+      if (std::isinf(ref.lse[r][i])) {
+        lse_bad += !(std::isinf(gl) && gl < 0);
+      } else {
+        sl.add({gl}, {ref.lse[r][i]});
+      }
+    }
+  }
+  for (size_t s = 0; s < c.keys.size(); ++s) {
+    if (!c.keys[s].grad) continue;
+    sdk.add(L.dense(L.dkb[s], c.kv_heads), ref.dk[s]);
+    sdv.add(L.dense(L.dvb[s], c.kv_heads), ref.dv[s]);
+  }
+  const bool canary = L.canaries();
+  const int padding = L.padding_written();
+  const bool bf = c.dtype == MF_BF16;
   const double rel = bf ? 0.03 : 2e-4;
-  const bool ok = canary && lse_bad == 0 && padding_written == 0 && so.ok(rel) && sl.nonfinite == 0 &&
+  const bool ok = canary && lse_bad == 0 && padding == 0 && so.ok(rel) && sl.nonfinite == 0 &&
                   sl.err <= (bf ? 0.02 : 1e-4) && sdq.ok(rel) && sdk.ok(rel) && sdv.ok(rel);
   printf("%-34s %s eager=%d  o %.2e/%.2e lse %.2e dq %.2e/%.2e dk %.2e/%.2e dv %.2e/%.2e nonfinite=%d%s%s%s\n",
          c.name.c_str(), ok ? "PASS" : "FAIL", eager, so.err, so.ref, sl.err, sdq.err, sdq.ref, sdk.err, sdk.ref,
          sdv.err, sdv.ref, so.nonfinite + sl.nonfinite + sdq.nonfinite + sdk.nonfinite + sdv.nonfinite,
-         canary ? "" : " CANARY", lse_bad ? " LSE(-inf)" : "", padding_written ? " PADDING" : "");
+         canary ? "" : " CANARY", lse_bad ? " LSE(-inf)" : "", padding ? " PADDING" : "");
   return ok ? 0 : 1;
+}
+
+// ------------------------------------------------------------------ problems from a file
+// `driver --problem IN OUT` runs one problem given by a caller (the Java tests, which check the
+// results against their own oracle) and writes the outputs. Little-endian; IN:
+//   int32 dtype, batch, heads, kv_heads, head_dim, masked, window, sinks, num_queries, num_keys, pad
+//   per run:    int32 len, chunk[len]; float32 q, dO [batch, len, heads, head_dim]
+//   per source: int32 len, relation, grad, chunk[len]; float32 k, v [batch, len, kv_heads, head_dim]
+// OUT, float32: per run o, lse [batch, heads, len], dq; per source with grad dk, dv (layouts of IN).
+// Exit status 0, or 1 with a message on stderr (a kernel error, a canary or an output's padding
+// overwritten, a malformed file).
+
+struct Reader {
+  FILE* f;
+  int32_t i32() {
+    int32_t v;
+    if (fread(&v, 4, 1, f) != 1) throw std::runtime_error("truncated problem file");
+    return v;
+  }
+  std::vector<float> f32(size_t n) {
+    std::vector<float> v(n);
+    if (n && fread(v.data(), 4, n, f) != n) throw std::runtime_error("truncated problem file");
+    return v;
+  }
+  std::vector<int> ints(size_t n) {
+    std::vector<int> v(n);
+    for (int& x : v) x = i32();
+    return v;
+  }
+};
+
+int run_file(const char* in_path, const char* out_path) {
+  FILE* in = fopen(in_path, "rb");
+  if (!in) {
+    fprintf(stderr, "cannot read %s\n", in_path);
+    return 1;
+  }
+  Case c{"file", 0, 0, 0, 0, 0, false, 0, 0};
+  Data d;
+  try {
+    Reader r{in};
+    c.dtype = r.i32();
+    c.batch = r.i32();
+    c.heads = r.i32();
+    c.kv_heads = r.i32();
+    c.head_dim = r.i32();
+    c.masked = r.i32() != 0;
+    c.window = r.i32();
+    c.sinks = r.i32();
+    const int nq = r.i32(), nk = r.i32();
+    c.pad = r.i32();
+    if (nq < 1 || nq > MF_ATTN_MAX_SEGMENTS || nk < 1 || nk > MF_ATTN_MAX_SEGMENTS || c.batch < 0 || c.heads < 1 ||
+        c.kv_heads < 1 || c.head_dim < 1 || c.pad < 0)
+      throw std::runtime_error("malformed problem header");
+    for (int i = 0; i < nq; ++i) {
+      const int len = r.i32();
+      c.queries.push_back({r.ints(len)});
+      const size_t n = size_t(c.batch) * len * c.heads * c.head_dim;
+      d.q.push_back(r.f32(n));
+      d.d_o.push_back(r.f32(n));
+    }
+    for (int i = 0; i < nk; ++i) {
+      const int len = r.i32(), relation = r.i32(), grad = r.i32();
+      c.keys.push_back(keys(r.ints(len), relation, grad != 0));
+      const size_t n = size_t(c.batch) * len * c.kv_heads * c.head_dim;
+      d.k.push_back(r.f32(n));
+      d.v.push_back(r.f32(n));
+    }
+  } catch (const std::exception& e) {
+    fclose(in);
+    fprintf(stderr, "%s: %s\n", in_path, e.what());
+    return 1;
+  }
+  fclose(in);
+  Launch L(c, d);
+  const mf_status st = L.run();
+  if (st != MF_OK) {
+    fprintf(stderr, "status %d: %s\n", st, mf_last_error());
+    return 1;
+  }
+  if (!L.canaries() || L.padding_written() != 0) {
+    fprintf(stderr, "a kernel wrote outside its outputs (canaries or padding)\n");
+    return 1;
+  }
+  FILE* out = fopen(out_path, "wb");
+  if (!out) {
+    fprintf(stderr, "cannot write %s\n", out_path);
+    return 1;
+  }
+  auto write = [&](const std::vector<float>& v) { fwrite(v.data(), 4, v.size(), out); };
+  for (size_t r = 0; r < c.queries.size(); ++r) {
+    write(L.dense(L.ob[r], c.heads));
+    write(L.lse[r]);
+    write(L.dense(L.dqb[r], c.heads));
+  }
+  for (size_t s = 0; s < c.keys.size(); ++s) {
+    if (!c.keys[s].grad) continue;
+    write(L.dense(L.dkb[s], c.kv_heads));
+    write(L.dense(L.dvb[s], c.kv_heads));
+  }
+  return fclose(out) == 0 ? 0 : 1;
 }
 
 // `tokens` tokens, `per` per chunk, from chunk `first`.
@@ -293,10 +490,6 @@ std::vector<int> ragged(const std::vector<int>& sizes, int first = 0) {
   std::vector<int> v;
   for (size_t c = 0; c < sizes.size(); ++c) v.insert(v.end(), sizes[c], first + static_cast<int>(c));
   return v;
-}
-
-Seg keys(std::vector<int> chunk, int relation = MF_ATTN_CAUSAL, bool grad = true) {
-  return Seg{std::move(chunk), relation, grad};
 }
 
 // The two calls of a teacher-forcing pass over `count` chunks of `video` video tokens and
@@ -446,6 +639,7 @@ std::vector<Case> random_cases(int count) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--problem") return run_file(argv[2], argv[3]);
   bool quick = false;
   std::string only;
   for (int i = 1; i < argc; ++i) {

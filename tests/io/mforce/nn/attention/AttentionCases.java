@@ -21,6 +21,21 @@ final class AttentionCases {
   private AttentionCases() {}
 
   static Stream<Arguments> cases() {
+    return all().map(c -> Arguments.of(c.name, c.problem));
+  }
+
+  /**
+   * The cases the CUDA emulator runs in CI (CudaEmulatorTest; it is slow): one of each kernel path
+   * and each relation. With -Dmforce.emulator.cases=all, every case.
+   */
+  static Stream<Arguments> emulatorCases() {
+    boolean all = "all".equals(System.getProperty("mforce.emulator.cases"));
+    return all().filter(c -> all || c.emulated).map(c -> Arguments.of(c.name, c.problem));
+  }
+
+  private record Case(String name, Supplier<AttentionProblem> problem, boolean emulated) {}
+
+  private static Stream<Case> all() {
     return Stream.of(
         named("joint video+audio self-attention, ragged audio, window 3 + 1 sink, GQA 4/2, B=2, fp32 d64",
             () -> jointClip(DType.F32, 64, 11)),
@@ -48,13 +63,11 @@ final class AttentionCases {
             () -> teacherForcing(DType.BF16, 128, 2, 1, 21, false)),
         named("teacher forcing, noisy call, 64-token video chunks, bf16 d128, B=2",
             () -> teacherForcing(DType.BF16, 128, 2, 1, 22, true)),
-        named("teacher forcing, noisy call with window 2 + 1 sink (PAST and SAME_CHUNK), bf16 d64, GQA 4/2",
+        emulated("teacher forcing, noisy call with window 2 + 1 sink (PAST and SAME_CHUNK), bf16 d64, GQA 4/2",
             () -> teacherForcingWindowed(DType.BF16, 64, 23)),
-        named("the same in fp32 d40", () -> teacherForcingWindowed(DType.F32, 40, 24)),
-        named("PAST with window 1 (only the sink chunk) beside SAME_CHUNK keys, fp32 d64",
-            () -> new AttentionProblem(JointAttention.Config.causal(2, 1, 64).withWindow(1, 1), DType.F32, 2, 25, 1.0)
-                .query(uniformChunks(0, 5, 6)).keys(Relation.PAST, true, uniformChunks(0, 5, 6))
-                .keys(Relation.SAME_CHUNK, true, uniformChunks(0, 5, 3))),
+        emulated("the same in bf16 d128", () -> teacherForcingWindowed(DType.BF16, 128, 24)),
+        emulated("PAST with window 1 (only the sink chunk) beside SAME_CHUNK keys, fp32 d64",
+            () -> pastWithWindowOne(DType.F32, 25)),
         named("streaming step with window 2 + 1 sink: a 66-token chunk over a video cache (one empty slot) and an "
             + "audio cache without gradients, bf16 d128, GQA 4/2, B=2", () -> {
               int[] videoCache = uniformChunks(0, 3, 66);
@@ -71,7 +84,7 @@ final class AttentionCases {
         named("window 3 + 1 sink, 12 chunks of 10 tokens, bf16 d64",
             () -> self(JointAttention.Config.causal(2, 2, 64).withWindow(3, 1), DType.BF16, 30,
                 uniformChunks(0, 12, 10))),
-        named("unmasked cross-attention with empty key slots, bf16 d128, GQA 2/1, B=2", () -> {
+        emulated("unmasked cross-attention with empty key slots, bf16 d128, GQA 2/1, B=2", () -> {
           int[] slots = uniformChunks(0, 1, 77);
           slots[5] = EMPTY;
           slots[76] = EMPTY;
@@ -124,6 +137,13 @@ final class AttentionCases {
     return clip.problem(JointAttention.Config.causal(4, 2, headDim).withWindow(2, 1), dtype, seed, true);
   }
 
+  /** PAST keys under a window of 1 chunk and 1 sink (chunk 0 only) beside SAME_CHUNK keys, d64, GQA 2/1, B=2. */
+  static AttentionProblem pastWithWindowOne(DType dtype, long seed) {
+    return new AttentionProblem(JointAttention.Config.causal(2, 1, 64).withWindow(1, 1), dtype, 2, seed, 1.0)
+        .query(uniformChunks(0, 5, 6)).keys(Relation.PAST, true, uniformChunks(0, 5, 6))
+        .keys(Relation.SAME_CHUNK, true, uniformChunks(0, 5, 3));
+  }
+
   /** Queries of chunks 0..2 over keys of chunks 1..3 (one slot empty): chunk 0 sees no key. */
   private static AttentionProblem noKeyForSome(DType dtype, int headDim, int batch, long seed) {
     return new AttentionProblem(JointAttention.Config.causal(2, 1, headDim), dtype, batch, seed, 1.0)
@@ -135,8 +155,13 @@ final class AttentionCases {
     return new AttentionProblem(config, dtype, 1, seed, 1.0).query(chunks).keys(true, chunks);
   }
 
-  private static Arguments named(String name, Supplier<AttentionProblem> problem) {
-    return Arguments.of(name, problem);
+  private static Case named(String name, Supplier<AttentionProblem> problem) {
+    return new Case(name, problem, false);
+  }
+
+  /** A case the emulator runs in CI too. */
+  private static Case emulated(String name, Supplier<AttentionProblem> problem) {
+    return new Case(name, problem, true);
   }
 
   /** The token layout of a teacher-forcing pass: `video` tokens per chunk, audio[c] in chunk c. */

@@ -30,14 +30,14 @@ final class AttentionCheck {
     AttentionReference oracle = AttentionReference.compute(p, Precision.DOUBLE);
     AttentionReference naive = AttentionReference.compute(p, Precision.naiveFor(p.dtype));
     int runs = p.queries.size();
-    Accuracy.assertTwiceNaive("out", runs, kernel::out, r -> naive.out[r], r -> oracle.out[r]);
-    Accuracy.assertTwiceNaive("lse", runs, kernel::lse, r -> naive.lse[r], r -> oracle.lse[r]);
-    Accuracy.assertGradientTwiceNaive("gradQ", runs, kernel::gradQ, r -> naive.gradQ[r], r -> oracle.gradQ[r]);
+    Accuracy.assertAttention("out", runs, kernel::out, r -> naive.out[r], r -> oracle.out[r], false);
+    Accuracy.assertAttention("lse", runs, kernel::lse, r -> naive.lse[r], r -> oracle.lse[r], false);
+    Accuracy.assertAttention("gradQ", runs, kernel::gradQ, r -> naive.gradQ[r], r -> oracle.gradQ[r], true);
     int[] withGrads = withGradients(p);
-    Accuracy.assertGradientTwiceNaive("gradK", withGrads.length, i -> kernel.gradK(withGrads[i]),
-        i -> naive.gradK[withGrads[i]], i -> oracle.gradK[withGrads[i]]);
-    Accuracy.assertGradientTwiceNaive("gradV", withGrads.length, i -> kernel.gradV(withGrads[i]),
-        i -> naive.gradV[withGrads[i]], i -> oracle.gradV[withGrads[i]]);
+    Accuracy.assertAttention("gradK", withGrads.length, i -> kernel.gradK(withGrads[i]),
+        i -> naive.gradK[withGrads[i]], i -> oracle.gradK[withGrads[i]], true);
+    Accuracy.assertAttention("gradV", withGrads.length, i -> kernel.gradV(withGrads[i]),
+        i -> naive.gradV[withGrads[i]], i -> oracle.gradV[withGrads[i]], true);
   }
 
   /**
@@ -59,7 +59,7 @@ final class AttentionCheck {
   /**
    * Outputs {@code a} and {@code b} of problem {@code p} (gradK, gradV of the sources listed in
    * {@code sources} only) differ by at most 4x the naive implementation's error against the oracle
-   * (plus twice the gradient slack for gradients).
+   * plus twice the slack of {@link Accuracy}.
    */
   static void assertClose(AttentionProblem p, AttentionOutputs a, AttentionOutputs b, int[] sources) {
     AttentionReference oracle = AttentionReference.compute(p, Precision.DOUBLE);
@@ -81,7 +81,7 @@ final class AttentionCheck {
 
   private static void assertClose(String what, int runs, IntFunction<double[]> a, IntFunction<double[]> b,
                                   IntFunction<double[]> naive, IntFunction<double[]> oracle, boolean gradient) {
-    double slack = gradient ? 2 * Accuracy.gradientAtol(runs, oracle) : 0;
+    double slack = 2 * Accuracy.attentionSlack(runs, oracle, gradient);
     double naiveError = 0;
     double diff = 0;
     for (int r = 0; r < runs; r++) {
@@ -89,6 +89,6 @@ final class AttentionCheck {
       diff = Math.max(diff, Accuracy.maxError(what + " (a vs b)", a.apply(r), b.apply(r)));
     }
     assertTrue(diff <= 4 * naiveError + slack, what + ": the two results differ by " + diff + ", more than 4x the"
-        + " naive error " + naiveError + (slack > 0 ? " plus " + slack : ""));
+        + " naive error " + naiveError + " plus " + slack);
   }
 }
