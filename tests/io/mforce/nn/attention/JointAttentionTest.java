@@ -25,6 +25,13 @@ class JointAttentionTest {
     AttentionCheck.verify(problem.get(), Device.CPU, AttentionLaunch.Layout.PADDED_TOKENS);
   }
 
+  /** Every layout the GPU tests use, on one problem: padding heads and misaligned starts work here too. */
+  @ParameterizedTest
+  @EnumSource(AttentionLaunch.Layout.class)
+  void matchesOracleInEveryLayout(AttentionLaunch.Layout layout) {
+    AttentionCheck.verify(AttentionCases.teacherForcingWindowed(DType.BF16, 64, 33), Device.CPU, layout);
+  }
+
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"F32", "BF16"})
   void teacherForcingNoisyCallEqualsOneCallPerChunk(DType dtype) {
