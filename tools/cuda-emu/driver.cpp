@@ -141,13 +141,7 @@ struct Launch {
     lse.resize(nq);
     for (int r = 0; r < nq; ++r) {
       const int len = c.queries[r].len();
-      const size_t n = size_t(c.batch) * len * qts;
-      qb.push_back(input(d.q[r], n, c.heads));
-      dob.push_back(input(d.d_o[r], n, c.heads));
-      ob.emplace_back(c.dtype, n);
-      dqb.emplace_back(c.dtype, n);
-      ob.back().poison();
-      dqb.back().poison();
+      add(qb, dob, ob, dqb, d.q[r], d.d_o[r], size_t(c.batch) * len * qts, c.heads);
       lse[r].assign(size_t(c.batch) * c.heads * len, NAN);
       mf_attn_queries& Q = p.queries[r];
       Q.chunk = c.queries[r].chunk.data();
@@ -158,13 +152,7 @@ struct Launch {
     }
     for (int s = 0; s < nk; ++s) {
       const int len = c.keys[s].len();
-      const size_t n = size_t(c.batch) * len * kts;
-      kb.push_back(input(d.k[s], n, c.kv_heads));
-      vb.push_back(input(d.v[s], n, c.kv_heads));
-      dkb.emplace_back(c.dtype, n);
-      dvb.emplace_back(c.dtype, n);
-      dkb.back().poison();
-      dvb.back().poison();
+      add(kb, vb, dkb, dvb, d.k[s], d.v[s], size_t(c.batch) * len * kts, c.kv_heads);
       mf_attn_keys& K = p.keys[s];
       K.chunk = c.keys[s].chunk.data();
       K.len = len;
@@ -193,6 +181,18 @@ struct Launch {
   size_t at(size_t i, int heads) const {
     const size_t row = size_t(heads) * c.head_dim;
     return i / row * stride(heads) + i % row;
+  }
+
+  // Two inputs (q and dO, or k and v) of n elements from dense data, and their two outputs (o
+  // and dq, or dk and dv), poisoned.
+  void add(std::vector<Buf>& in1, std::vector<Buf>& in2, std::vector<Buf>& out1, std::vector<Buf>& out2,
+           const std::vector<float>& d1, const std::vector<float>& d2, size_t n, int heads) {
+    in1.push_back(input(d1, n, heads));
+    in2.push_back(input(d2, n, heads));
+    for (std::vector<Buf>* out : {&out1, &out2}) {
+      out->emplace_back(c.dtype, n);
+      out->back().poison();
+    }
   }
 
   Buf input(const std::vector<float>& dense, size_t n, int heads) {

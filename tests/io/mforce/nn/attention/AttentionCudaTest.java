@@ -8,21 +8,23 @@ import io.mforce.runtime.Cuda;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.MforceException;
+import java.util.Arrays;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CUDA attention on the problems of {@link AttentionCases}: against the float64 oracle
- * (2x-naive rule, every element, outputs poisoned with NaN first) with the runs laid out densely,
- * as strided views, with a padding head after each token (a fused buffer) and misaligned (bf16:
- * the general kernels instead of the tensor-core ones), and against the CPU, forward and
- * backward. Head dims other than 64 and 128 may instead be refused with a clear UNSUPPORTED
- * error (issue #3 allows either).
+ * (the rule of {@link Accuracy}, every element, outputs poisoned with NaN first) in every run
+ * layout of {@link AttentionLaunch.Layout} (misaligned bf16 runs take the general kernels instead
+ * of the tensor-core ones), and against the CPU, forward and backward. Head dims other than 64
+ * and 128 may instead be refused with a clear UNSUPPORTED error (issue #3 allows either).
  */
 @Tag("gpu")
 class AttentionCudaTest {
@@ -33,28 +35,17 @@ class AttentionCudaTest {
     assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
-  void matchesOracle(String name, Supplier<AttentionProblem> problem) {
-    verify(problem.get(), AttentionLaunch.Layout.DENSE);
+  /** Every case in every run layout. */
+  static Stream<Arguments> casesInEveryLayout() {
+    return AttentionCases.cases().flatMap(c -> Arrays.stream(AttentionLaunch.Layout.values())
+        .map(layout -> Arguments.of(c.get()[0], layout, c.get()[1])));
   }
 
-  @ParameterizedTest(name = "{0}, runs as strided views")
-  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
-  void matchesOracleOnStridedViews(String name, Supplier<AttentionProblem> problem) {
-    verify(problem.get(), AttentionLaunch.Layout.PADDED_TOKENS);
-  }
-
-  @ParameterizedTest(name = "{0}, a padding head after each token")
-  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
-  void matchesOracleWithPaddedHeads(String name, Supplier<AttentionProblem> problem) {
-    verify(problem.get(), AttentionLaunch.Layout.PADDED_HEADS);
-  }
-
-  @ParameterizedTest(name = "{0}, misaligned rows")
-  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
-  void matchesOracleOnMisalignedRows(String name, Supplier<AttentionProblem> problem) {
-    verify(problem.get(), AttentionLaunch.Layout.MISALIGNED);
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("casesInEveryLayout")
+  void matchesOracle(String name, AttentionLaunch.Layout layout, Supplier<AttentionProblem> problem) {
+    AttentionProblem p = problem.get();
+    orRefused(p, () -> AttentionCheck.verify(p, GPU, layout));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -76,10 +67,6 @@ class AttentionCudaTest {
     try (NativeProblemChecks checks = new NativeProblemChecks(GPU)) {
       checks.assertBrokenProblemsRejected();
     }
-  }
-
-  private static void verify(AttentionProblem p, AttentionLaunch.Layout layout) {
-    orRefused(p, () -> AttentionCheck.verify(p, GPU, layout));
   }
 
   private static void orRefused(AttentionProblem p, Runnable check) {
