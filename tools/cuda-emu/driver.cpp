@@ -550,7 +550,7 @@ std::vector<Case> fixed_cases() {
   add({"novisible bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0}, {{chunks(40, 20)}}, {keys(chunks(50, 25, 1))});
   {
     const auto ch = chunks(70, 7);
-    add({"fp32 d72 causal-chunk", MF_F32, 2, 2, 1, 72, true, 0, 0}, {{ch}}, {keys(ch)}, true);
+    add({"fp32 d72 causal-chunk", MF_F32, 2, 2, 1, 72, true, 0, 0}, {{ch}}, {keys(ch)});
   }
   {
     const auto ch = chunks(90, 9);
@@ -570,7 +570,7 @@ std::vector<Case> fixed_cases() {
   }
   // teacher forcing: d64 chunks of 64 video tokens (whole backward tiles: full and skipped
   // tiles under every relation), d128 chunks of 128 (whole forward query tiles), ragged audio
-  teacher_forcing(cases, {"bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0}, 4, 64, {3, 4, 3, 4}, true);
+  teacher_forcing(cases, {"bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0}, 4, 64, {3, 4, 3, 4}, false);
   teacher_forcing(cases, {"bf16 d128", MF_BF16, 2, 2, 1, 128, true, 0, 0}, 3, 128, {5, 4, 5}, false);
   teacher_forcing(cases, {"fp32 d64", MF_F32, 2, 2, 2, 64, true, 0, 0}, 4, 32, {3, 4, 3, 4}, false);
   teacher_forcing(cases, {"fp32 d72 window 2 sink 1", MF_F32, 1, 2, 1, 72, true, 2, 1}, 5, 16, {3, 4, 3, 4, 3},

@@ -1,3 +1,6 @@
+// The emulator's scheduler (every block of a grid in turn, its threads as ucontext fibers
+// switched until all finish; a step where none can progress is a deadlock) and the host helpers of
+// cuda-kernels/common.cu the attention launch code calls.
 #include "cuda_runtime.h"
 namespace emu {
 std::vector<Thread> threads; std::vector<Warp> warps; Thread* cur = nullptr; ucontext_t sched;
