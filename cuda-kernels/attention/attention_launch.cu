@@ -184,6 +184,7 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
     jobs.len[jobs.count] = prob.keys[i].len;
     jobs.tile[jobs.count] = plan.k_tile;
     jobs.keys[jobs.count] = 1;
+    jobs.relation[jobs.count] = prob.keys[i].relation;
     jobs.first[jobs.count] = q_tiles + p.k.offset[i];
   }
   jobs.first[jobs.count] = q_tiles + k_tiles;
