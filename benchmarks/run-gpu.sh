@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on the GPU machine (see ../shared/gpu/README.md):
-#   ../shared/gpu/pack.sh            # here, on the build machine
-#   run: bash benchmarks/run-gpu.sh  # there, with carry [".device"]; results under $OUT
+#   bash benchmarks/pack-gpu.sh       # here, on the build machine (sm_90a bundle under 64 MiB)
+#   run: bash benchmarks/run-gpu.sh   # there, with carry [".device"]; results under $OUT
 # GPU tests first, then JMH for every kernel family on CUDA, then the PyTorch peers; a short
 # table is printed last. Logs and JSON land in $OUT (or ./gpu-out when OUT is unset).
+# STAGES (space-separated: tests flow gemm launch layers attention model peers) picks a subset.
 set -uo pipefail
 out=${OUT:-gpu-out}
+stages=${STAGES:-tests flow gemm launch layers attention model peers}
 mkdir -p "$out"
 run=".device/run.sh"
+has() { case " $stages " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+jmh() { local name=$1; shift; bash "$run" java org.openjdk.jmh.Main "$name" -f 1 -wi 3 -i 5 -w 1s -r 1s \
+  -rf json -rff "$out/$name.json" "$@" > "$out/$name.txt" 2>&1; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$out/gpu.txt" 2>&1
-bash "$run" junit --scan-class-path --include-tag gpu --details=summary > "$out/junit-gpu.txt" 2>&1
-echo "junit exit $?" >> "$out/junit-gpu.txt"
-jmh() { bash "$run" java org.openjdk.jmh.Main "$@" -p device=cuda -f 1 -wi 3 -i 5 -w 1s -r 1s; }
-jmh FlowBench -rf json -rff "$out/flow.json" > "$out/flow-jmh.txt" 2>&1
-jmh GemmBench -rf json -rff "$out/gemm.json" > "$out/gemm-jmh.txt" 2>&1
-jmh LaunchBench -rf json -rff "$out/launch.json" > "$out/launch-jmh.txt" 2>&1
-python3 benchmarks/peers/gemm_peer.py > "$out/gemm-peer.md" 2> "$out/gemm-peer.err"
-python3 benchmarks/flow_report.py "$out/flow.json" > "$out/flow.md" 2> "$out/flow-report.err"
-for f in benchmarks/peers/*_peer.py; do
-  case "$f" in *gemm_peer.py) ;; *) python3 "$f" > "$out/$(basename "$f" .py).md" 2>&1 ;; esac
-done
-echo "== $(cat "$out/gpu.txt" | tail -1)"
-tail -15 "$out/junit-gpu.txt"
-cat "$out/flow.md" | grep -E 'Fused|copy' | head -20
-grep -E 'matmul' "$out/gemm-jmh.txt" | tail -12
-cat "$out/gemm-peer.md"
+if has tests; then
+  bash "$run" junit --scan-class-path --include-tag gpu --details=tree > "$out/junit-gpu.txt" 2>&1
+  echo "junit exit $?" >> "$out/junit-gpu.txt"
+fi
+has flow && jmh FlowBench -p device=cuda
+has gemm && jmh GemmBench -p device=cuda
+has launch && jmh LaunchBench -p device=cuda
+has layers && jmh LayerBench -p device=cuda -p dtype=F32,BF16
+has attention && jmh AttentionCudaBench
+has model && [ -n "$(ls .device/classes/*/io/mforce/bench/ModelBench.class 2>/dev/null)" ] && jmh ModelBench -p device=cuda
+if has peers; then
+  for f in benchmarks/peers/*_peer.py; do
+    python3 "$f" > "$out/$(basename "$f" .py).md" 2> "$out/$(basename "$f" .py).err"
+  done
+fi
+[ -f "$out/FlowBench.json" ] && python3 benchmarks/flow_report.py "$out/FlowBench.json" > "$out/flow.md" 2>&1
+echo "== $(tail -1 "$out/gpu.txt")"
+[ -f "$out/junit-gpu.txt" ] && grep -E 'tests (successful|failed|skipped|aborted)|junit exit' "$out/junit-gpu.txt"
+[ -f "$out/flow.md" ] && grep -E 'Fused|copy' "$out/flow.md" | grep 67108864
+for f in "$out"/*Bench.txt; do [ -f "$f" ] && grep -E '^[A-Za-z]+Bench\.' "$f" | tail -12; done
+cat "$out"/*_peer.md 2>/dev/null | head -40

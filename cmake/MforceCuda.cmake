@@ -1,12 +1,24 @@
 # Whether to build libmforce_cuda, and for which GPUs.
 #   MFORCE_CUDA=AUTO (default): when nvcc is found; ON: required; OFF: never.
-#   MFORCE_CUDA_GENCODE: nvcc -gencode flags. Default: machine code for sm_80 (A100) and sm_90a
-#   (H100, with the Hopper-only instructions), plus compute_90 PTX for newer GPUs.
+#   The nvcc -gencode flags: machine code for sm_80 (A100) and sm_90a (H100, with the
+#   Hopper-only instructions), plus compute_90 PTX for newer GPUs.
 set(MFORCE_CUDA "AUTO" CACHE STRING "build libmforce_cuda: AUTO, ON or OFF")
-set(MFORCE_CUDA_GENCODE
-    "-gencode=arch=compute_80,code=sm_80;-gencode=arch=compute_90a,code=sm_90a;-gencode=arch=compute_90,code=compute_90"
-    CACHE STRING "nvcc -gencode flags for libmforce_cuda")
-set(MFORCE_CUDA_ARCHS "sm_80 sm_90a compute_90" CACHE STRING "the architectures MFORCE_CUDA_GENCODE names (reported by mforce info)")
+#   MFORCE_CUDA_TARGETS picks a preset: "all" (the default above) or "h100" (sm_90a only: a
+#   smaller library for bundles that only run on the H100 machine).
+set(MFORCE_CUDA_TARGETS "all" CACHE STRING "all (sm_80, sm_90a, compute_90 PTX) or h100 (sm_90a only)")
+# -lineinfo maps SASS to source lines for Nsight Compute; the h100 bundle leaves it out for size.
+set(MFORCE_CUDA_LINEINFO "-lineinfo")
+if(MFORCE_CUDA_TARGETS STREQUAL "h100")
+  set(MFORCE_CUDA_GENCODE "-gencode=arch=compute_90a,code=sm_90a")
+  set(MFORCE_CUDA_ARCHS "sm_90a")
+  set(MFORCE_CUDA_LINEINFO "")
+elseif(MFORCE_CUDA_TARGETS STREQUAL "all")
+  set(MFORCE_CUDA_GENCODE
+      "-gencode=arch=compute_80,code=sm_80;-gencode=arch=compute_90a,code=sm_90a;-gencode=arch=compute_90,code=compute_90")
+  set(MFORCE_CUDA_ARCHS "sm_80 sm_90a compute_90")
+else()
+  message(FATAL_ERROR "MFORCE_CUDA_TARGETS=${MFORCE_CUDA_TARGETS}: expected all or h100")
+endif()
 
 set(MFORCE_BUILD_CUDA OFF)
 if(NOT MFORCE_CUDA STREQUAL "OFF")

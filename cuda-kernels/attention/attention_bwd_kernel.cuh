@@ -39,9 +39,11 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
   load_tile_async<BT, D, Tr::kThreads>(k_tile, static_cast<const bf16*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows);
   load_tile_async<BT, D, Tr::kThreads>(v_tile, static_cast<const bf16*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows);
 
-  Token keys[1][2];
+  const ChunkMask mask = ChunkMask::of(p.prob, kt.r.relation);
+  KeyToken keys[1][2];
 #pragma unroll
-  for (int half = 0; half < 2; ++half) keys[0][half] = token_at(kt.r.chunk, kt.t0 + fragment_row(row0, 0, half), kt.r.len);
+  for (int half = 0; half < 2; ++half)
+    keys[0][half] = key_at(mask, kt.r.chunk, kt.t0 + fragment_row(row0, 0, half), kt.r.len);
 
   float dk[1][DT][4], dv[1][DT][4];
   clear(dk);
@@ -78,8 +80,9 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
             pt[0][n][e] = exp2_approx(fmaf(pt[0][n][e], p.scale_log2, -lse2[fragment_col(n, e & 1)]));
         if (!it.t.full) {
           const mf_attn_queries qr = pick(p.prob.queries, it.t.seg);
-          mask_fragment<false>(pt, keys, p.prob.masked ? qr.chunk : nullptr, int64_t(it.t.tile) * BT, qr.len, p.prob,
-                               0.f);
+          const int32_t* chunk = p.prob.masked ? qr.chunk : nullptr;
+          const int64_t q0 = int64_t(it.t.tile) * BT;
+          mask_fragment(pt, keys, [&](int j) { return query_at(chunk, q0 + j, qr.len); }, 0.f);
         }
         float dpt[1][NT][4];  // dP^T = V dO^T
         clear(dpt);
@@ -119,13 +122,13 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dq_mma_kernel(cons
   load_tile_async<BT, D, Tr::kThreads>(q_tile, static_cast<const bf16*>(qt.r.q) + q_off, qt.r.token_stride, qt.rows);
   load_tile_async<BT, D, Tr::kThreads>(do_tile, static_cast<const bf16*>(qt.r.d_o) + q_off, qt.r.token_stride, qt.rows);
 
-  Token rows[1][2];
+  QueryToken rows[1][2];
   float lse2[2], delta[2];
   const int64_t stat = pick(p.stat_offset, qt.run) + row_stat(p, qt.r.len, b, h, qt.t0);
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int r = fragment_row(row0, 0, half);
-    rows[0][half] = token_at(p.prob.masked ? qt.r.chunk : nullptr, qt.t0 + r, qt.r.len);
+    rows[0][half] = query_at(p.prob.masked ? qt.r.chunk : nullptr, qt.t0 + r, qt.r.len);
     lse2[half] = r < qt.rows ? p.lse2[stat + r] : INFINITY;
     delta[half] = r < qt.rows ? p.delta[stat + r] : 0.f;
   }
@@ -151,7 +154,9 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dq_mma_kernel(cons
           for (int e = 0; e < 4; ++e) pr[0][n][e] = exp2_approx(fmaf(pr[0][n][e], p.scale_log2, -lse2[e >> 1]));
         if (!t.full) {
           const mf_attn_keys ks = pick(p.prob.keys, t.seg);
-          mask_fragment<true>(pr, rows, ks.chunk, int64_t(t.tile) * BT, ks.len, p.prob, 0.f);
+          const ChunkMask mask = ChunkMask::of(p.prob, ks.relation);
+          const int64_t k0 = int64_t(t.tile) * BT;
+          mask_fragment(pr, rows, [&](int j) { return key_at(mask, ks.chunk, k0 + j, ks.len); }, 0.f);
         }
         float ds[1][NT][4];  // dP = dO V^T, then dS = P * (dP - delta)
         clear(ds);

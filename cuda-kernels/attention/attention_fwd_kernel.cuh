@@ -113,14 +113,16 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
             for (int e = 0; e < 4; ++e) s[mi][n][e] *= p.scale_log2;
         if (!t.full) {
           const mf_attn_queries qr = pick(p.prob.queries, qt.run);
-          Token rows[MT][2];
+          QueryToken rows[MT][2];
 #pragma unroll
           for (int mi = 0; mi < MT; ++mi)
 #pragma unroll
             for (int half = 0; half < 2; ++half)
-              rows[mi][half] = token_at(p.prob.masked ? qr.chunk : nullptr, qt.t0 + fragment_row(row0, mi, half), qr.len);
+              rows[mi][half] = query_at(p.prob.masked ? qr.chunk : nullptr, qt.t0 + fragment_row(row0, mi, half), qr.len);
           const mf_attn_keys ks = pick(p.prob.keys, t.seg);
-          mask_fragment<true>(s, rows, ks.chunk, int64_t(t.tile) * BN, ks.len, p.prob, -INFINITY);
+          const ChunkMask mask = ChunkMask::of(p.prob, ks.relation);
+          const int64_t k0 = int64_t(t.tile) * BN;
+          mask_fragment(s, rows, [&](int j) { return key_at(mask, ks.chunk, k0 + j, ks.len); }, -INFINITY);
         }
         online_softmax(s, o, row_max, row_sum);
         uint32_t pa[MT][NT / 2][4];

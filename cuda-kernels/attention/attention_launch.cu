@@ -1,8 +1,7 @@
-// mfcuda_attention_forward / mfcuda_attention_backward (mforce/attention.h): validate the
-// problem, pick the kernels, summarize the tiles, launch.
+// mfcuda_attention_forward / mfcuda_attention_backward (mforce/attention.h): check the CUDA
+// limits, pick the kernels, summarize the tiles, launch.
 //   bf16, head_dim 64 or 128, 16-byte aligned rows -> tensor-core kernels (fwd/bwd_bf16_d*.cu)
 //   everything else (fp32; other head dims; unaligned)  -> SIMT kernels (simt_*.cu)
-#include <math.h>
 
 #include "attention_launch.cuh"
 #include "attention_prep.cuh"
@@ -14,56 +13,9 @@ namespace {
 
 constexpr int kMaxGridYZ = 65535;
 
-mf_status require_run(const mf_attn_problem& p, int i, bool backward, const char* op) {
-  const mf_attn_queries& r = p.queries[i];
-  MF_REQUIRE(r.len >= 0, "%s: queries[%d].len is negative (%lld)", op, i, (long long)r.len);
-  if (r.len == 0) return MF_OK;
-  MF_REQUIRE(r.q, "%s: queries[%d].q is null", op, i);
-  MF_REQUIRE(r.o, "%s: queries[%d].o is null", op, i);
-  MF_REQUIRE(r.lse, "%s: queries[%d].lse is null", op, i);
-  MF_REQUIRE(!p.masked || r.chunk, "%s: queries[%d].chunk is null but the problem is masked", op, i);
-  if (backward) {
-    MF_REQUIRE(r.d_o, "%s: queries[%d].d_o is null", op, i);
-    MF_REQUIRE(r.dq, "%s: queries[%d].dq is null", op, i);
-  }
-  return MF_OK;
-}
-
-mf_status require_source(const mf_attn_problem& p, int i, bool backward, const char* op) {
-  const mf_attn_keys& s = p.keys[i];
-  MF_REQUIRE(s.len >= 0, "%s: keys[%d].len is negative (%lld)", op, i, (long long)s.len);
-  if (s.len == 0) return MF_OK;
-  MF_REQUIRE(s.k, "%s: keys[%d].k is null", op, i);
-  MF_REQUIRE(s.v, "%s: keys[%d].v is null", op, i);
-  MF_REQUIRE(!p.masked || s.chunk, "%s: keys[%d].chunk is null but the problem is masked", op, i);
-  MF_REQUIRE(!backward || !s.dk || s.dv, "%s: keys[%d].dk is set but dv is null", op, i);
-  return MF_OK;
-}
-
-// What the kernels rely on; everything is checked before anything is launched or written.
-mf_status validate(const mf_attn_problem* p, bool backward, const char* op) {
-  MF_REQUIRE(p, "%s: problem is null", op);
-  MF_REQUIRE(p->dtype == MF_F32 || p->dtype == MF_BF16, "%s: dtype %d is not F32 (0) or BF16 (1)", op, (int)p->dtype);
-  MF_REQUIRE(p->batch >= 0, "%s: batch is negative (%d)", op, (int)p->batch);
-  MF_REQUIRE(p->heads >= 1 && p->kv_heads >= 1, "%s: heads (%d) and kv_heads (%d) must be positive", op,
-             (int)p->heads, (int)p->kv_heads);
-  MF_REQUIRE(p->heads % p->kv_heads == 0, "%s: heads (%d) is not a multiple of kv_heads (%d)", op, (int)p->heads,
-             (int)p->kv_heads);
-  MF_REQUIRE(p->head_dim >= 1, "%s: head_dim must be positive (got %d)", op, (int)p->head_dim);
-  if (p->head_dim % 8 != 0 || p->head_dim > 256) {
-    mf_set_error("%s: head_dim %d is not supported on CUDA (multiples of 8 up to 256; 64 and 128 are the fast paths)",
-                 op, (int)p->head_dim);
-    return MF_ERR_UNSUPPORTED;
-  }
-  MF_REQUIRE(isfinite(p->scale), "%s: scale is not finite", op);
-  MF_REQUIRE(p->num_queries >= 1 && p->num_queries <= MF_ATTN_MAX_SEGMENTS,
-             "%s: num_queries %d is outside 1..%d", op, (int)p->num_queries, MF_ATTN_MAX_SEGMENTS);
-  MF_REQUIRE(p->num_keys >= 1 && p->num_keys <= MF_ATTN_MAX_SEGMENTS, "%s: num_keys %d is outside 1..%d", op,
-             (int)p->num_keys, MF_ATTN_MAX_SEGMENTS);
-  for (int i = 0; i < p->num_queries; ++i)
-    if (mf_status s = require_run(*p, i, backward, op)) return s;
-  for (int i = 0; i < p->num_keys; ++i)
-    if (mf_status s = require_source(*p, i, backward, op)) return s;
+// The entry point (native/src/dispatch/attention.cpp) has checked the problem for both
+// backends; what is left are the limits of this one.
+mf_status validate(const mf_attn_problem* p, const char* op) {
   if (p->heads > kMaxGridYZ || p->batch > kMaxGridYZ) {
     mf_set_error("%s: heads (%d) and batch (%d) must be at most %d on CUDA", op, (int)p->heads, (int)p->batch,
                  kMaxGridYZ);
@@ -184,6 +136,7 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
     jobs.len[jobs.count] = prob.keys[i].len;
     jobs.tile[jobs.count] = plan.k_tile;
     jobs.keys[jobs.count] = 1;
+    jobs.relation[jobs.count] = prob.keys[i].relation;
     jobs.first[jobs.count] = q_tiles + p.k.offset[i];
   }
   jobs.first[jobs.count] = q_tiles + k_tiles;
@@ -208,7 +161,7 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
 
 mf_status run(const mf_attn_problem* prob, void* stream_ptr, bool backward) {
   const char* op = backward ? "attention_backward" : "attention_forward";
-  if (mf_status s = validate(prob, backward, op)) return s;
+  if (mf_status s = validate(prob, op)) return s;
   if (prob->batch == 0) return MF_OK;
   const cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
   const Plan plan = plan_for(*prob, backward);

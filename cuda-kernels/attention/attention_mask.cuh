@@ -1,49 +1,51 @@
 // The chunk mask of mforce/attention.h at three granularities: one (query, key) pair, one
 // (query tile, key tile) pair from the tile summaries, and the walk over the visible tiles.
+// Every decision goes through the rule both backends share (mforce/detail/attention_mask.h),
+// with the relation of the key's source.
 #ifndef MFORCE_CUDA_ATTENTION_MASK_CUH
 #define MFORCE_CUDA_ATTENTION_MASK_CUH
 
 #include "attention_params.cuh"
+#include "mforce/detail/attention_mask.h"
 
 namespace mforce::cuda::attn {
 
-// A token on one side of a pair: its chunk, and whether it exists (index < len).
-struct Token {
+using mforce::attn::ChunkMask;
+
+// A query token: its chunk, and whether it exists (index < len).
+struct QueryToken {
   int32_t chunk;
   bool ok;
 };
 
-// Token i of a run/source of `len` tokens; `chunk` may be null (unmasked problems: chunk 0).
-__device__ __forceinline__ Token token_at(const int32_t* chunk, int64_t i, int64_t len) {
+// A key token: the query chunks that see it (its source's relation, the window and the sinks
+// folded in once), so that each (query, key) pair costs two comparisons.
+using KeyToken = ChunkMask::Seen;
+
+// Query token i of a run of `len` tokens; `chunk` may be null (unmasked problems: chunk 0).
+__device__ __forceinline__ QueryToken query_at(const int32_t* chunk, int64_t i, int64_t len) {
   const bool ok = i < len;
-  return Token{ok && chunk ? chunk[i] : 0, ok};
+  return QueryToken{ok && chunk ? chunk[i] : 0, ok};
 }
 
-// mforce/attention.h: ck != EMPTY && (!masked || (ck <= cq && (window <= 0 || ck > cq - window || ck < sinks)))
-__device__ __forceinline__ bool chunk_visible(int32_t cq, int32_t ck, const mf_attn_problem& p) {
-  if (ck == MF_ATTN_EMPTY) return false;
-  if (!p.masked) return true;
-  return ck <= cq && (p.window <= 0 || int64_t(ck) > int64_t(cq) - p.window || ck < p.sinks);
+// Key token i of a source of `len` tokens under its source's `mask`; a slot past the end is
+// treated as an empty slot (seen by no query). `chunk` may be null (unmasked problems: chunk 0).
+__device__ __forceinline__ KeyToken key_at(const ChunkMask& mask, const int32_t* chunk, int64_t i, int64_t len) {
+  return mask.seen_by(i >= len ? MF_ATTN_EMPTY : chunk ? chunk[i] : 0);
 }
 
-__device__ __forceinline__ bool visible(Token q, Token k, const mf_attn_problem& p) {
-  return q.ok && k.ok && chunk_visible(q.chunk, k.chunk, p);
-}
+__device__ __forceinline__ bool visible(QueryToken q, KeyToken k) { return q.ok && k.contains(q.chunk); }
+__device__ __forceinline__ bool visible(KeyToken k, QueryToken q) { return visible(q, k); }
 
 enum TileClass : int { kInvisible = 0, kPartial = 1, kFull = 2 };
 
 // kInvisible: no pair of the two tiles is visible; kFull: every pair is (no elementwise mask
-// needed); kPartial otherwise (or when the summaries cannot tell). Conservative both ways.
+// needed: every slot of both tiles holds a token, none empty); kPartial otherwise (or when the
+// summaries cannot tell). Conservative both ways. The key tile's summary carries its relation.
 __device__ __forceinline__ int classify(const TileSummary& q, const TileSummary& k, const mf_attn_problem& p) {
-  if (k.lo > k.hi) return kInvisible;  // every key slot is empty
-  const int64_t w = p.window;
-  if (p.masked) {
-    if (k.lo > q.hi) return kInvisible;                                              // keys all later
-    if (w > 0 && k.hi <= int64_t(q.lo) - w && k.lo >= p.sinks) return kInvisible;  // out of every window
-  }
-  bool full = k.full && q.full;
-  if (p.masked) full = full && k.hi <= q.lo && (w <= 0 || k.lo > int64_t(q.hi) - w || k.hi < p.sinks);
-  return full ? kFull : kPartial;
+  const ChunkMask mask = ChunkMask::of(p, k.relation);
+  if (mask.invisible(q.lo, q.hi, k.lo <= k.hi, k.lo, k.hi)) return kInvisible;
+  return mask.all_visible(q.lo, q.hi, q.full && k.full, k.lo, k.hi) ? kFull : kPartial;
 }
 
 // One tile of a walk: run/source `seg`, tile `tile` within it; seg < 0 past the end.
@@ -99,7 +101,7 @@ class TileWalk {
 
   const TileSet& set_;
   const mf_attn_problem& prob_;
-  const TileSummary fixed_;
+  const TileSummary& fixed_;  // in global memory: read again at each refill, not held in registers
   int seg_ = 0;
   int base_ = -32;
   uint32_t any_ = 0;

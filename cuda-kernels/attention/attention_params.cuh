@@ -14,9 +14,10 @@ constexpr int kMaxSeg = MF_ATTN_MAX_SEGMENTS;
 // The chunk range of one tile of tokens (a query tile or a key tile), written once per call by
 // the summary kernel so that kernels classify a (query tile, key tile) pair without reading the
 // chunk arrays. lo/hi: smallest/largest chunk of the tile's non-empty tokens (lo > hi: none);
-// full: every slot of the tile holds a token (and, for keys, none is MF_ATTN_EMPTY).
+// full: every slot of the tile holds a token (and, for keys, none is MF_ATTN_EMPTY);
+// relation: for key tiles their source's mf_attn_keys.relation (0 for query tiles).
 struct alignas(16) TileSummary {
-  int32_t lo, hi, full, unused;
+  int32_t lo, hi, full, relation;
 };
 
 // The tiles of one side (the query runs, or the key sources) at one tile size.

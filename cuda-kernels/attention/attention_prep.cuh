@@ -19,6 +19,7 @@ struct SummaryJobs {
   int64_t len[2 * kMaxSeg];
   int32_t tile[2 * kMaxSeg];
   int32_t keys[2 * kMaxSeg];           // key sources: MF_ATTN_EMPTY slots are not tokens
+  int32_t relation[2 * kMaxSeg];       // key sources: their relation, copied into the summaries
   int32_t first[2 * kMaxSeg + 1];
   int32_t count;
   TileSummary* out;
@@ -53,7 +54,7 @@ __global__ void __launch_bounds__(kPrepThreads) attention_summary_kernel(const _
     hi = ohi > hi ? ohi : hi;
   }
   full = __all_sync(0xffffffffu, full);
-  if (lane == 0) jobs.out[w] = TileSummary{lo, hi, full ? 1 : 0, 0};
+  if (lane == 0) jobs.out[w] = TileSummary{lo, hi, full ? 1 : 0, jobs.relation[j]};
 }
 
 // For every query row (run r, batch b, head h, token t), at stat_offset[r] + (b heads + h) len + t:

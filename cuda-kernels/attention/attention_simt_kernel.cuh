@@ -71,8 +71,8 @@ __device__ __forceinline__ void store_simt_row(T* dst, const float (&acc)[Tr::kD
 // Loads walked key tile t (kv head hk of batch entry b) into k_tile and v_tile once every warp
 // is done with the previous one; returns the key token this lane stands for.
 template <class Tr, typename T>
-__device__ __forceinline__ Token load_simt_kv(const Params& p, const TileRef& t, int b, int hk, float* k_tile,
-                                                float* v_tile) {
+__device__ __forceinline__ KeyToken load_simt_kv(const Params& p, const TileRef& t, int b, int hk, float* k_tile,
+                                                   float* v_tile) {
   const mf_attn_keys ks = pick(p.prob.keys, t.seg);
   const int D = p.prob.head_dim;
   const int64_t k0 = int64_t(t.tile) * Tr::kTile;
@@ -82,7 +82,7 @@ __device__ __forceinline__ Token load_simt_kv(const Params& p, const TileRef& t,
   load_simt_tile<Tr>(k_tile, static_cast<const T*>(ks.k) + off, ks.token_stride, n, D);
   load_simt_tile<Tr>(v_tile, static_cast<const T*>(ks.v) + off, ks.token_stride, n, D);
   __syncthreads();
-  return token_at(ks.chunk, k0 + static_cast<int>(threadIdx.x & 31), ks.len);
+  return key_at(ChunkMask::of(p.prob, ks.relation), ks.chunk, k0 + static_cast<int>(threadIdx.x & 31), ks.len);
 }
 
 template <typename T, int DL>
@@ -99,11 +99,11 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_fwd_simt_k
   const int64_t q_off = int64_t(b) * qt.r.batch_stride + qt.t0 * qt.r.token_stride + int64_t(h) * D;
   load_simt_tile<Tr>(q_tile, static_cast<const T*>(qt.r.q) + q_off, qt.r.token_stride, qt.rows, D);
 
-  Token rows[R];
+  QueryToken rows[R];
   float acc[R][DL], row_max[R], row_sum[R];  // row_sum: this lane's keys; reduced at the end
 #pragma unroll
   for (int i = 0; i < R; ++i) {
-    rows[i] = token_at(p.prob.masked ? qt.r.chunk : nullptr, qt.t0 + warp * R + i, qt.r.len);
+    rows[i] = query_at(p.prob.masked ? qt.r.chunk : nullptr, qt.t0 + warp * R + i, qt.r.len);
     row_max[i] = -INFINITY;
     row_sum[i] = 0.f;
 #pragma unroll
@@ -112,11 +112,11 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_fwd_simt_k
 
   TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob);
   for (TileRef t = walk.next(); t.valid(); t = walk.next()) {
-    const Token key = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
+    const KeyToken key = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
 #pragma unroll
     for (int i = 0; i < R; ++i) {
       float s = dot(q_tile + (warp * R + i) * Tr::kStride, k_tile + lane * Tr::kStride, D) * p.scale_log2;
-      if (!t.full && !visible(rows[i], key, p.prob)) s = -INFINITY;
+      if (!t.full && !visible(rows[i], key)) s = -INFINITY;
       const float mx = fmaxf(row_max[i], warp_max(s));
       const float base = mx == -INFINITY ? 0.f : mx;
       const float alpha = exp2_approx(row_max[i] - base);
@@ -158,12 +158,12 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dq_sim
   load_simt_tile<Tr>(do_tile, static_cast<const T*>(qt.r.d_o) + q_off, qt.r.token_stride, qt.rows, D);
 
   const int64_t stat = pick(p.stat_offset, qt.run) + row_stat(p, qt.r.len, b, h, qt.t0);
-  Token rows[R];
+  QueryToken rows[R];
   float lse2[R], delta[R], acc[R][DL];
 #pragma unroll
   for (int i = 0; i < R; ++i) {
     const int r = warp * R + i;
-    rows[i] = token_at(p.prob.masked ? qt.r.chunk : nullptr, qt.t0 + r, qt.r.len);
+    rows[i] = query_at(p.prob.masked ? qt.r.chunk : nullptr, qt.t0 + r, qt.r.len);
     lse2[i] = r < qt.rows ? p.lse2[stat + r] : INFINITY;
     delta[i] = r < qt.rows ? p.delta[stat + r] : 0.f;
 #pragma unroll
@@ -172,12 +172,12 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dq_sim
 
   TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob);
   for (TileRef t = walk.next(); t.valid(); t = walk.next()) {
-    const Token key = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
+    const KeyToken key = load_simt_kv<Tr, T>(p, t, b, hk, k_tile, v_tile);
 #pragma unroll
     for (int i = 0; i < R; ++i) {
       const int r = warp * R + i;
       float pr = exp2_approx(fmaf(dot(q_tile + r * Tr::kStride, k_tile + lane * Tr::kStride, D), p.scale_log2, -lse2[i]));
-      if (!t.full && !visible(rows[i], key, p.prob)) pr = 0.f;
+      if (!t.full && !visible(rows[i], key)) pr = 0.f;
       const float dp = dot(do_tile + r * Tr::kStride, v_tile + lane * Tr::kStride, D);
       accumulate_rows<Tr>(acc[i], pr * (dp - delta[i]), k_tile);  // dQ += dS K
     }
@@ -210,11 +210,12 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dkdv_s
   load_simt_tile<Tr>(k_tile, static_cast<const T*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows, D);
   load_simt_tile<Tr>(v_tile, static_cast<const T*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows, D);
 
-  Token keys[R];
+  const ChunkMask mask = ChunkMask::of(p.prob, kt.r.relation);
+  KeyToken keys[R];
   float dk[R][DL], dv[R][DL];
 #pragma unroll
   for (int i = 0; i < R; ++i) {
-    keys[i] = token_at(kt.r.chunk, kt.t0 + warp * R + i, kt.r.len);
+    keys[i] = key_at(mask, kt.r.chunk, kt.t0 + warp * R + i, kt.r.len);
 #pragma unroll
     for (int c = 0; c < DL; ++c) dk[i][c] = dv[i][c] = 0.f;
   }
@@ -235,12 +236,12 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dkdv_s
       delta[threadIdx.x] = static_cast<int>(threadIdx.x) < n ? p.delta[stat + threadIdx.x] : 0.f;
     }
     __syncthreads();
-    const Token query = token_at(p.prob.masked ? qr.chunk : nullptr, t0 + lane, qr.len);
+    const QueryToken query = query_at(p.prob.masked ? qr.chunk : nullptr, t0 + lane, qr.len);
 #pragma unroll
     for (int i = 0; i < R; ++i) {
       const int r = warp * R + i;
       float pr = exp2_approx(fmaf(dot(k_tile + r * Tr::kStride, q_tile + lane * Tr::kStride, D), p.scale_log2, -lse2[lane]));
-      if (!it.t.full && !visible(query, keys[i], p.prob)) pr = 0.f;
+      if (!it.t.full && !visible(query, keys[i])) pr = 0.f;
       const float dp = dot(v_tile + r * Tr::kStride, do_tile + lane * Tr::kStride, D);
       accumulate_rows<Tr>(dv[i], pr, do_tile);                      // dV += P^T dO
       accumulate_rows<Tr>(dk[i], pr * (dp - delta[lane]), q_tile);  // dK += dS^T Q

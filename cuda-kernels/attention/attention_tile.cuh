@@ -125,24 +125,20 @@ __device__ __forceinline__ int fragment_col(int n, int c) {
 }
 
 // Sets acc to `value` wherever (row token, column token) is not visible. rows: the warp's own
-// tokens (queries when kRowsAreQueries, else keys); the columns are tokens col0.. of a walked
-// run/source of col_len tokens with chunk array col_chunk.
-template <bool kRowsAreQueries, int MT, int NT>
-__device__ __forceinline__ void mask_fragment(float (&acc)[MT][NT][4], const Token (&rows)[MT][2],
-                                              const int32_t* col_chunk, int64_t col0, int64_t col_len,
-                                              const mf_attn_problem& p, float value) {
+// tokens (QueryToken or KeyToken); column_at(j) gives the token of tile column j (the other kind).
+template <int MT, int NT, class RowToken, class ColumnAt>
+__device__ __forceinline__ void mask_fragment(float (&acc)[MT][NT][4], const RowToken (&rows)[MT][2],
+                                              ColumnAt&& column_at, float value) {
 #pragma unroll
   for (int n = 0; n < NT; ++n)
 #pragma unroll
     for (int c = 0; c < 2; ++c) {
-      const Token col = token_at(col_chunk, col0 + fragment_col(n, c), col_len);
+      const auto col = column_at(fragment_col(n, c));
 #pragma unroll
       for (int mi = 0; mi < MT; ++mi)
 #pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          const bool vis = kRowsAreQueries ? visible(rows[mi][half], col, p) : visible(col, rows[mi][half], p);
-          if (!vis) acc[mi][n][2 * half + c] = value;
-        }
+        for (int half = 0; half < 2; ++half)
+          if (!visible(rows[mi][half], col)) acc[mi][n][2 * half + c] = value;
     }
 }
 

@@ -8,12 +8,20 @@
  * problem's dtype (MF_F32 or MF_BF16; accumulation is fp32). lse is float32 [batch, heads, len].
  *
  * Chunk mask: every token carries a chunk index (int32 [len], on the data's device, shared by
- * the batch). With masked != 0 a query in chunk cq sees a key in chunk ck iff
- *     ck != MF_ATTN_EMPTY  &&  ck <= cq  &&  (window <= 0 || ck > cq - window || ck < sinks)
- * i.e. full attention inside a chunk, causal across chunks, optionally only the last `window`
- * chunks plus the first `sinks` chunks. With masked == 0 every query sees every non-empty key
- * (cross-attention to condition tokens). MF_ATTN_EMPTY marks unused cache slots.
- * A query that sees no key gets o = 0 and lse = -inf.
+ * the batch), and every key source a relation (mf_attn_keys.relation). With masked != 0 a query
+ * in chunk cq sees a key in chunk ck of a source with relation R iff
+ *     ck != MF_ATTN_EMPTY  &&  R(ck, cq)  &&  (window <= 0 || ck > cq - window || ck < sinks)
+ * where R is
+ *     MF_ATTN_CAUSAL (0, what a zero-initialized struct holds):  ck <= cq
+ *     MF_ATTN_PAST   (1):                                        ck <  cq
+ *     MF_ATTN_SAME   (2):                                        ck == cq
+ * i.e. with CAUSAL sources full attention inside a chunk, causal across chunks, optionally only
+ * the last `window` chunks plus the first `sinks` chunks (the window never hides a SAME key).
+ * PAST and SAME let one call hold two copies of a sequence: teacher forcing's noisy chunk c
+ * sees the clean chunks < c (a PAST source) and its own noisy chunk (a SAME source) only.
+ * With masked == 0 every query sees every non-empty key whatever the relation (cross-attention
+ * to condition tokens). MF_ATTN_EMPTY marks unused cache slots. Other relation values are
+ * rejected. A query that sees no key gets o = 0 and lse = -inf.
  *
  * Grouped heads: kv_heads divides heads; query head h reads key/value head h / (heads / kv_heads).
  */
@@ -28,6 +36,11 @@ extern "C" {
 
 #define MF_ATTN_MAX_SEGMENTS 4
 #define MF_ATTN_EMPTY 0x7fffffff
+
+/* mf_attn_keys.relation: which key chunks ck a query in chunk cq may see (masked problems). */
+#define MF_ATTN_CAUSAL 0 /* ck <= cq */
+#define MF_ATTN_PAST 1   /* ck <  cq */
+#define MF_ATTN_SAME 2   /* ck == cq */
 
 /* One run of query tokens. */
 typedef struct mf_attn_queries {
@@ -52,6 +65,7 @@ typedef struct mf_attn_keys {
   int64_t token_stride;
   void* dk;               /* backward outputs (overwritten); NULL: no gradient for this source */
   void* dv;
+  int32_t relation;       /* MF_ATTN_CAUSAL, MF_ATTN_PAST or MF_ATTN_SAME (see the chunk mask above) */
 } mf_attn_keys;
 
 typedef struct mf_attn_problem {

@@ -26,12 +26,22 @@ class Pool {
   }
 
   void run(int64_t total, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
-    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
     int64_t pieces = (total + grain - 1) / grain;
-    if (!busy.owns_lock() || in_worker || workers_.empty() || pieces <= 1) {
+    // nested calls (from a worker, or from the caller inside its own region) run inline: the
+    // check comes before try_lock, which must not be called by the thread that holds busy_
+    if (in_parallel || workers_.empty() || pieces <= 1) {
       body(0, total);
       return;
     }
+    std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
+    if (!busy.owns_lock()) {  // another thread's region is running
+      body(0, total);
+      return;
+    }
+    struct Region {
+      Region() { in_parallel = true; }
+      ~Region() { in_parallel = false; }
+    } region;
     {
       std::lock_guard<std::mutex> lock(m_);
       body_ = &body;
@@ -65,7 +75,7 @@ class Pool {
   }
 
   void work() {
-    in_worker = true;
+    in_parallel = true;
     uint64_t seen = 0;
     for (;;) {
       {
@@ -90,7 +100,7 @@ class Pool {
     workers_.clear();
   }
 
-  static thread_local bool in_worker;
+  static thread_local bool in_parallel;  // a worker, or a caller inside run()
   std::vector<std::thread> workers_;
   std::mutex busy_, m_;
   std::condition_variable wake_, done_;
@@ -103,7 +113,7 @@ class Pool {
   std::exception_ptr error_;
 };
 
-thread_local bool Pool::in_worker = false;
+thread_local bool Pool::in_parallel = false;
 
 Pool& pool() {
   static Pool instance(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));

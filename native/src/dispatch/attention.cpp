@@ -39,6 +39,9 @@ mf_status check_problem(const mf_attn_problem* p, const char* kernel) {
     MF_REQUIRE(k.len >= 0 && k.batch_stride >= 0 && k.token_stride >= 0,
                "%s: keys[%d] has a negative len or stride (len=%lld, batch_stride=%lld, token_stride=%lld)",
                kernel, s, (long long)k.len, (long long)k.batch_stride, (long long)k.token_stride);
+    MF_REQUIRE(k.relation == MF_ATTN_CAUSAL || k.relation == MF_ATTN_PAST || k.relation == MF_ATTN_SAME,
+               "%s: keys[%d].relation = %d; expected MF_ATTN_CAUSAL=0, MF_ATTN_PAST=1 or MF_ATTN_SAME=2", kernel, s,
+               (int)k.relation);
     if (k.len == 0 || p->batch == 0) continue;
     MF_REQUIRE(k.k && k.v && k.chunk, "%s: keys[%d]: k, v and chunk must not be null", kernel, s);
   }

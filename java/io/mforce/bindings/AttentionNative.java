@@ -19,6 +19,9 @@ public final class AttentionNative {
 
   public static final int MF_ATTN_MAX_SEGMENTS = 4;
   public static final int MF_ATTN_EMPTY = 0x7fffffff;
+  public static final int MF_ATTN_CAUSAL = 0;
+  public static final int MF_ATTN_PAST = 1;
+  public static final int MF_ATTN_SAME = 2;
 
   /** mf_attn_queries: one run of query tokens. */
   @Name("mf_attn_queries")
@@ -78,6 +81,8 @@ public final class AttentionNative {
     public native Keys dk(@Cast("void*") long value);
     public native @Cast("void*") long dv();
     public native Keys dv(@Cast("void*") long value);
+    public native int relation();
+    public native Keys relation(int value);
   }
 
   /** mf_attn_problem: the whole call; allocate one per call site and reuse it. */

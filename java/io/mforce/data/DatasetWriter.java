@@ -4,6 +4,8 @@ import com.google.gson.GsonBuilder;
 import io.mforce.data.codec.AudioCodec;
 import io.mforce.data.codec.NormalizationStats;
 import io.mforce.runtime.AtomicFiles;
+import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -43,6 +45,7 @@ public final class DatasetWriter implements AutoCloseable {
   private final List<DatasetIndex.Entry> records = new ArrayList<>();
   private final List<Path> partials = new ArrayList<>();
   private OutputStream shard;
+  private FileOutputStream shardFile; // under shard, for the fsync
   private long shardOffset;
   private long totalFrames;
   private int height;
@@ -121,14 +124,19 @@ public final class DatasetWriter implements AutoCloseable {
     closeShard();
     Path p = dir.resolve("." + DatasetIndex.shardName(partials.size()) + ".partial");
     partials.add(p);
-    shard = new java.io.BufferedOutputStream(Files.newOutputStream(p), 1 << 20);
+    shardFile = new FileOutputStream(p.toFile());
+    shard = new BufferedOutputStream(shardFile, 1 << 20);
     shardOffset = 0;
   }
 
+  /** Flushes the shard to the device (the index that names it is written after) and closes it. */
   private void closeShard() throws IOException {
     if (shard != null) {
+      shard.flush();
+      shardFile.getFD().sync();
       shard.close();
       shard = null;
+      shardFile = null;
     }
   }
 

@@ -23,13 +23,25 @@ public final class TalkingFaceGenerator {
   private final int size;
   private final int frames;
 
+  /** Largest frame side, and longest clip (one hour), the generator accepts. */
+  public static final int MAX_SIZE = 1024;
+  public static final int MAX_FRAMES = 3600 * Clip.FPS;
+
   /**
-   * @param size frame width and height in pixels (at least 8)
-   * @param frames clip length in video frames at 25 fps (at least 1)
+   * @param size frame width and height in pixels (8 to {@link #MAX_SIZE})
+   * @param frames clip length in video frames at 25 fps (1 to {@link #MAX_FRAMES})
    */
   public TalkingFaceGenerator(int size, int frames) {
-    if (size < 8) {
-      throw new IllegalArgumentException("synthetic: frame size " + size + "; expected at least 8 pixels");
+    if (size < 8 || size > MAX_SIZE) {
+      throw new IllegalArgumentException("synthetic: frame size " + size + "; expected 8 to " + MAX_SIZE + " pixels");
+    }
+    if (frames > MAX_FRAMES) {
+      throw new IllegalArgumentException("synthetic: " + frames + " frames; expected at most " + MAX_FRAMES
+          + " (one hour)");
+    }
+    if ((long) frames * size * size * 3 > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("synthetic: " + frames + " frames of " + size + "x" + size
+          + " exceed 2 GiB of pixels in one clip; make shorter clips or smaller frames");
     }
     if (frames < 1) {
       throw new IllegalArgumentException("synthetic: " + frames + " frames; expected at least 1");
@@ -40,6 +52,10 @@ public final class TalkingFaceGenerator {
 
   /** A generator for clips of {@code seconds} (rounded to whole frames). */
   public static TalkingFaceGenerator ofSeconds(int size, double seconds) {
+    if (!(seconds > 0) || seconds * Clip.FPS > MAX_FRAMES) {
+      throw new IllegalArgumentException("synthetic: " + seconds + " s; expected more than 0 and at most "
+          + MAX_FRAMES / Clip.FPS + " s");
+    }
     return new TalkingFaceGenerator(size, (int) Math.round(seconds * Clip.FPS));
   }
 

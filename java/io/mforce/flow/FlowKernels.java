@@ -31,46 +31,50 @@ public final class FlowKernels {
   public static void noise(Tensor t, Tensor x, Tensor z, Tensor xT, Tensor v) {
     String op = "flow.noise";
     Geometry g = geometry(op, "x", x);
-    data(op, g, "z", z, x);
+    input(op, g, "z", z, x);
     data(op, g, "x_t", xT, x);
     optionalData(op, g, "v", v, x);
     times(op, g, "t", t);
+    overlap(op, "t", t, "x", x, "z", z, "x_t", xT, "v", v);
     call(op, FlowNative.mf_flow_noise(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t.address(),
-        x.address(), z.address(), xT.address(), addressOrZero(v)));
+        x.address(), z.address(), xT.address(), addressOrZero(v)), t, x, z, xT, v);
   }
 
   /** out = x + (t2 - t1)·v: one Euler (interval) step. */
   public static void euler(Tensor t1, Tensor t2, Tensor x, Tensor v, Tensor out) {
     String op = "flow.euler";
     Geometry g = geometry(op, "x", x);
-    data(op, g, "v", v, x);
+    input(op, g, "v", v, x);
     data(op, g, "out", out, x);
     times(op, g, "t1", t1);
     times(op, g, "t2", t2);
+    overlap(op, "t1", t1, "t2", t2, "x", x, "v", v, "out", out);
     call(op, FlowNative.mf_flow_euler(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t1.address(),
-        t2.address(), x.address(), v.address(), out.address()));
+        t2.address(), x.address(), v.address(), out.address()), t1, t2, x, v, out);
   }
 
   /** x0 = x_t + (1 - t)·v: the clean sample a velocity points to. */
   public static void x0(Tensor t, Tensor xT, Tensor v, Tensor x0) {
     String op = "flow.x0";
     Geometry g = geometry(op, "x_t", xT);
-    data(op, g, "v", v, xT);
+    input(op, g, "v", v, xT);
     data(op, g, "x0", x0, xT);
     times(op, g, "t", t);
+    overlap(op, "t", t, "x_t", xT, "v", v, "x0", x0);
     call(op, FlowNative.mf_flow_x0(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t.address(),
-        xT.address(), v.address(), x0.address()));
+        xT.address(), v.address(), x0.address()), t, xT, v, x0);
   }
 
   /** out = (1 - tau)·eps + tau·x0: back to noise level tau. */
   public static void renoise(Tensor tau, Tensor x0, Tensor eps, Tensor out) {
     String op = "flow.renoise";
     Geometry g = geometry(op, "x0", x0);
-    data(op, g, "eps", eps, x0);
+    input(op, g, "eps", eps, x0);
     data(op, g, "out", out, x0);
     times(op, g, "tau", tau);
+    overlap(op, "tau", tau, "x0", x0, "eps", eps, "out", out);
     call(op, FlowNative.mf_flow_renoise(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), tau.address(),
-        x0.address(), eps.address(), out.address()));
+        x0.address(), eps.address(), out.address()), tau, x0, eps, out);
   }
 
   /** out = v_u + w·(v_c - v_u): classifier-free guidance. */
@@ -78,10 +82,11 @@ public final class FlowKernels {
     String op = "flow.cfg";
     Check.finite(op, "w", w);
     Geometry g = geometry(op, "v_u", vU);
-    data(op, g, "v_c", vC, vU);
+    input(op, g, "v_c", vC, vU);
     data(op, g, "out", out, vU);
+    overlap(op, "v_u", vU, "v_c", vC, "out", out);
     call(op, FlowNative.mf_flow_cfg(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), w, vU.address(),
-        vC.address(), out.address()));
+        vC.address(), out.address()), vU, vC, out);
   }
 
   /**
@@ -93,14 +98,15 @@ public final class FlowKernels {
     String op = "flow.mse";
     Check.finite(op, "gradScale", gradScale);
     Geometry g = geometry(op, "pred", pred);
-    data(op, g, "target", target, pred);
+    input(op, g, "target", target, pred);
     optionalData(op, g, "grad", grad, pred);
     if (weight != null) {
       perSample(op, g, "weight", weight);
     }
     perSample(op, g, "loss", loss);
+    overlap(op, "weight", weight, "pred", pred, "target", target, "loss", loss, "grad", grad);
     call(op, FlowNative.mf_flow_mse(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), addressOrZero(weight),
-        pred.address(), target.address(), gradScale, loss.address(), addressOrZero(grad)));
+        pred.address(), target.address(), gradScale, loss.address(), addressOrZero(grad)), weight, pred, target, loss, grad);
   }
 
   /**
@@ -110,24 +116,27 @@ public final class FlowKernels {
   public static void dmdTarget(Tensor x0Few, Tensor x0Fake, Tensor x0Real, boolean normalize, Tensor out) {
     String op = "flow.dmdTarget";
     Geometry g = geometry(op, "x0_few", x0Few);
-    data(op, g, "x0_fake", x0Fake, x0Few);
-    data(op, g, "x0_real", x0Real, x0Few);
+    input(op, g, "x0_fake", x0Fake, x0Few);
+    input(op, g, "x0_real", x0Real, x0Few);
     data(op, g, "out", out, x0Few);
+    overlap(op, "x0_few", x0Few, "x0_fake", x0Fake, "x0_real", x0Real, "out", out);
     call(op, FlowNative.mf_flow_dmd_target(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(),
-        x0Few.address(), x0Fake.address(), x0Real.address(), normalize ? 1 : 0, out.address()));
+        x0Few.address(), x0Fake.address(), x0Real.address(), normalize ? 1 : 0, out.address()), x0Few, x0Fake, x0Real, out);
   }
 
   /** ShortCut two-hop target: out = ((tm - t1)·v1 + (t2 - tm)·v2) / (t2 - t1). */
   public static void shortcutTarget(Tensor t1, Tensor tm, Tensor t2, Tensor v1, Tensor v2, Tensor out) {
     String op = "flow.shortcutTarget";
     Geometry g = geometry(op, "v1", v1);
-    data(op, g, "v2", v2, v1);
+    input(op, g, "v2", v2, v1);
     data(op, g, "out", out, v1);
     times(op, g, "t1", t1);
     times(op, g, "tm", tm);
     times(op, g, "t2", t2);
+    orderedOnHost(op, t1, tm, t2);
+    overlap(op, "t1", t1, "tm", tm, "t2", t2, "v1", v1, "v2", v2, "out", out);
     call(op, FlowNative.mf_flow_shortcut_target(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(),
-        t1.address(), tm.address(), t2.address(), v1.address(), v2.address(), out.address()));
+        t1.address(), tm.address(), t2.address(), v1.address(), v2.address(), out.address()), t1, tm, t2, v1, v2, out);
   }
 
   /**
@@ -142,8 +151,9 @@ public final class FlowKernels {
     optionalData(op, g, "v", v, x);
     times(op, g, "t", t);
     offset(op, offset);
+    overlap(op, "t", t, "x", x, "z", zOut, "x_t", xT, "v", v);
     call(op, FlowNative.mf_flow_noise_philox(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t.address(),
-        x.address(), seed, offset, addressOrZero(zOut), xT.address(), addressOrZero(v)));
+        x.address(), seed, offset, addressOrZero(zOut), xT.address(), addressOrZero(v)), t, x, zOut, xT, v);
   }
 
   /** Fused guided Euler step: out = x + (t2 - t1)·(v_u + w·(v_c - v_u)). */
@@ -151,13 +161,14 @@ public final class FlowKernels {
     String op = "flow.cfgEuler";
     Check.finite(op, "w", w);
     Geometry g = geometry(op, "x", x);
-    data(op, g, "v_u", vU, x);
-    data(op, g, "v_c", vC, x);
+    input(op, g, "v_u", vU, x);
+    input(op, g, "v_c", vC, x);
     data(op, g, "out", out, x);
     times(op, g, "t1", t1);
     times(op, g, "t2", t2);
+    overlap(op, "t1", t1, "t2", t2, "x", x, "v_u", vU, "v_c", vC, "out", out);
     call(op, FlowNative.mf_flow_cfg_euler(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t1.address(),
-        t2.address(), w, x.address(), vU.address(), vC.address(), out.address()));
+        t2.address(), w, x.address(), vU.address(), vC.address(), out.address()), t1, t2, x, vU, vC, out);
   }
 
   /**
@@ -168,20 +179,22 @@ public final class FlowKernels {
                                 Tensor xTau) {
     String op = "flow.dmdRenoise";
     Geometry g = geometry(op, "x_t1", xT1);
-    data(op, g, "v_few", vFew, xT1);
+    input(op, g, "v_few", vFew, xT1);
     optionalData(op, g, "x0", x0Out, xT1);
     data(op, g, "x_tau", xTau, xT1);
     times(op, g, "t1", t1);
     times(op, g, "tau", tau);
     offset(op, offset);
+    overlap(op, "t1", t1, "tau", tau, "x_t1", xT1, "v_few", vFew, "x0", x0Out, "x_tau", xTau);
     call(op, FlowNative.mf_flow_dmd_renoise(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t1.address(),
-        tau.address(), xT1.address(), vFew.address(), seed, offset, addressOrZero(x0Out), xTau.address()));
+        tau.address(), xT1.address(), vFew.address(), seed, offset, addressOrZero(x0Out), xTau.address()), t1, tau, xT1, vFew, x0Out, xTau);
   }
 
   // ------------------------------------------------------------------ checks
 
   private static Geometry geometry(String op, String name, Tensor x) {
     Check.contiguous(op, name, x);
+    Check.noNaN(op, name, x);
     Check.floatDtype(op, name, x);
     Check.nonEmpty(op, name, x);
     if (x.rank() < 1) {
@@ -196,6 +209,12 @@ public final class FlowKernels {
     Check.sameShape(op, name, t, "reference", ref);
     Check.sameDtype(op, name, t, "reference", ref);
     Check.device(op, name, t, g.device());
+  }
+
+  /** A data input: checked like {@link #data}, and scanned for NaN when value checks are on. */
+  private static void input(String op, Geometry g, String name, Tensor t, Tensor ref) {
+    data(op, g, name, t, ref);
+    Check.noNaN(op, name, t);
   }
 
   private static void optionalData(String op, Geometry g, String name, Tensor t, Tensor ref) {
@@ -218,6 +237,22 @@ public final class FlowKernels {
     Check.rangeOnHost(op, name, t, 0.0, 1.0);
   }
 
+  /** t1 < t2 and t1 <= tm <= t2 per sample (CPU tensors; a CUDA check would synchronize). */
+  private static void orderedOnHost(String op, Tensor t1, Tensor tm, Tensor t2) {
+    if (t1.device().isCuda()) {
+      return;
+    }
+    float[] a = t1.toFloatArray();
+    float[] m = tm.toFloatArray();
+    float[] b = t2.toFloatArray();
+    for (int i = 0; i < a.length; i++) {
+      if (!(a[i] < b[i] && a[i] <= m[i] && m[i] <= b[i])) {
+        throw new IllegalArgumentException(op + ": sample " + i + " has t1 = " + a[i] + ", tm = " + m[i] + ", t2 = "
+            + b[i] + "; expected t1 < t2 and t1 <= tm <= t2");
+      }
+    }
+  }
+
   private static void offset(String op, long offset) {
     if (offset < 0) {
       throw new IllegalArgumentException(op + ": Philox offset " + offset + " is negative");
@@ -228,7 +263,20 @@ public final class FlowKernels {
     return t == null ? 0 : t.address();
   }
 
-  private static void call(String op, int status) {
-    NativeCalls.check(status, op);
+  /** Every pair of tensor arguments is the same tensor (in place) or disjoint memory. */
+  private static void overlap(String op, Object... namesAndTensors) {
+    for (int i = 1; i < namesAndTensors.length; i += 2) {
+      for (int j = i + 2; j < namesAndTensors.length; j += 2) {
+        Tensor a = (Tensor) namesAndTensors[i];
+        Tensor b = (Tensor) namesAndTensors[j];
+        if (a != null && b != null) {
+          Check.sameOrDisjoint(op, (String) namesAndTensors[i - 1], a, (String) namesAndTensors[j - 1], b);
+        }
+      }
+    }
+  }
+
+  private static void call(String op, int status, Tensor... operands) {
+    NativeCalls.check(status, op, (Object[]) operands);
   }
 }

@@ -119,6 +119,91 @@ public final class Check {
     }
   }
 
+  /**
+   * Two tensors either are the same elements (same storage, first element, shape and strides:
+   * an in-place operation) or share no byte. Partial overlap would make the result depend on
+   * the order the kernel visits elements.
+   */
+  public static void sameOrDisjoint(String op, String argument, Tensor t, String otherArgument, Tensor other) {
+    open(op, argument, t);
+    open(op, otherArgument, other);
+    if (t.storage() != other.storage() || t.numel() == 0 || other.numel() == 0) {
+      return;
+    }
+    if (t.address() == other.address() && Arrays.equals(t.shape(), other.shape())
+        && Arrays.equals(t.strides(), other.strides()) && t.dtype() == other.dtype()) {
+      return;
+    }
+    long[] a = byteRange(t);
+    long[] b = byteRange(other);
+    if (a[0] < b[1] && b[0] < a[1]) {
+      throw new IllegalArgumentException(op + ": arguments '" + argument + "' and '" + otherArgument
+          + "' overlap in memory; expected the same tensor (in place) or disjoint memory");
+    }
+  }
+
+  /** Two tensors share no byte (inputs that an output must not alias). */
+  public static void disjoint(String op, String argument, Tensor t, String otherArgument, Tensor other) {
+    open(op, argument, t);
+    open(op, otherArgument, other);
+    if (t.storage() != other.storage() || t.numel() == 0 || other.numel() == 0) {
+      return;
+    }
+    long[] a = byteRange(t);
+    long[] b = byteRange(other);
+    if (a[0] < b[1] && b[0] < a[1]) {
+      throw new IllegalArgumentException(op + ": arguments '" + argument + "' and '" + otherArgument
+          + "' overlap in memory; expected disjoint tensors");
+    }
+  }
+
+  /** [first byte, one past the last byte] a tensor's elements can touch. */
+  private static long[] byteRange(Tensor t) {
+    long lo = t.address();
+    long hi = lo;
+    long[] shape = t.shape();
+    long[] strides = t.strides();
+    for (int d = 0; d < shape.length; d++) {
+      long extent = (shape[d] - 1) * strides[d] * t.dtype().bytes();
+      if (extent < 0) {
+        lo += extent;
+      } else {
+        hi += extent;
+      }
+    }
+    return new long[] {lo, hi + t.dtype().bytes()};
+  }
+
+  /** Whether {@link #noNaN} scans values: {@code -Dmforce.checks=values}, or set at run time. */
+  private static volatile boolean valueChecks = "values".equals(System.getProperty("mforce.checks"));
+
+  /**
+   * Turns the scan of float inputs for NaN on or off. Off by default: a scan reads every input
+   * once more (and on CUDA copies it to the host and waits), so it is a debugging aid, like
+   * PyTorch's anomaly mode. NaN inputs otherwise propagate to the outputs as IEEE arithmetic says.
+   */
+  public static void setValueChecks(boolean enabled) {
+    valueChecks = enabled;
+  }
+
+  public static boolean valueChecks() {
+    return valueChecks;
+  }
+
+  /** With value checks on: a NaN or infinity among the elements of a float tensor is an error. */
+  public static void noNaN(String op, String argument, Tensor t) {
+    if (!valueChecks || t == null || !t.dtype().isFloat() || t.numel() == 0) {
+      return;
+    }
+    float[] values = t.toFloatArray();
+    for (int i = 0; i < values.length; i++) {
+      if (!Float.isFinite(values[i])) {
+        throw new IllegalArgumentException(op + ": argument '" + argument + "'[" + i + "] = " + values[i]
+            + "; expected finite values (value checks are on)");
+      }
+    }
+  }
+
   public static void finite(String op, String argument, double value) {
     if (!Double.isFinite(value)) {
       throw new IllegalArgumentException(op + ": argument '" + argument + "' = " + value + "; expected a finite value");

@@ -1,5 +1,7 @@
 package io.mforce.runtime;
 
+import java.lang.ref.Reference;
+
 /**
  * Matrix multiplication {@code c = alpha·op(a)·op(b) + beta·c} on row-major tensors, where
  * op(x) is x or its transpose. Shapes: a [m, k] ([k, m] when transposed), b [k, n]
@@ -38,6 +40,9 @@ public final class Gemm {
     } else {
       CpuGemm.run(p);
     }
+    Reference.reachabilityFence(a); // see NativeCalls.check: the operands outlive the native call
+    Reference.reachabilityFence(b);
+    Reference.reachabilityFence(c);
   }
 
   /** c = a·bᵀ (+ c when accumulate): the product of a linear layer x·Wᵀ. */
@@ -65,6 +70,10 @@ public final class Gemm {
     Check.finite(op, "beta", beta);
     Check.device(op, "b", b, a.device());
     Check.device(op, "c", c, a.device());
+    Check.disjoint(op, "c", c, "a", a);
+    Check.disjoint(op, "c", c, "b", b);
+    Check.noNaN(op, "a", a);
+    Check.noNaN(op, "b", b);
     Check.sameDtype(op, "b", b, "a", a);
     if (a.dtype() == DType.F32 && c.dtype() != DType.F32) {
       throw new IllegalArgumentException(op + ": argument 'c' is " + c.dtype() + "; F32 inputs need an F32 output");

@@ -13,7 +13,7 @@ import org.bytedeco.cuda.cudart.CUgraph_st;
 
 /**
  * A recorded piece of work replayed with one call: a CUDA graph on CUDA, so that a streaming
- * chunk's hundreds of kernels cost one launch; on the CPU the work itself, run again.
+ * chunk's hundreds of kernels cost one launch; on the CPU the work itself, run on each replay.
  *
  * <p>The work must be replayable: same tensors (addresses) every time, inputs updated in place
  * between replays. Tensors allocated during capture come from a pool private to this graph and
@@ -35,33 +35,51 @@ public final class Graph implements AutoCloseable {
     this.pool = pool;
   }
 
-  /** Records {@code work} as queued on {@code stream} (which becomes current while it runs). */
+  /**
+   * Records {@code work} as queued on {@code stream} (which becomes current while it runs),
+   * without executing it: on CUDA the kernels are captured, not launched; on the CPU the work is
+   * kept to be run by {@link #replay}. Either way, nothing has happened until the first replay.
+   */
   public static Graph capture(Stream stream, Runnable work) {
+    Check.notNull(stream, "stream");
+    Check.notNull(work, "work");
     if (!stream.device().isCuda()) {
-      work.run();
       return new Graph(stream, work, null, null, null);
     }
     CudaContext.activate(stream.device().index());
     MemoryPool memory = MemoryPool.of(stream.device());
     MemoryPool.PrivatePool pool = memory.beginPrivate(stream.handle());
     CUgraph_st graph = new CUgraph_st();
-    try (Stream.Scope scope = Stream.use(stream)) {
-      Cuda.check(cudaStreamBeginCapture(stream.cudaStream(), cudaStreamCaptureModeThreadLocal),
-          "cudaStreamBeginCapture");
-      try {
-        work.run();
-      } finally {
+    boolean captured = false;
+    try {
+      try (Stream.Scope scope = Stream.use(stream)) {
+        Cuda.check(cudaStreamBeginCapture(stream.cudaStream(), cudaStreamCaptureModeThreadLocal),
+            "cudaStreamBeginCapture");
+        RuntimeException failure = null;
+        try {
+          work.run();
+        } catch (RuntimeException e) {
+          failure = e;
+        }
         int err = cudaStreamEndCapture(stream.cudaStream(), graph);
-        memory.endPrivate(stream.handle());
+        captured = err == 0;
+        if (failure != null) {
+          throw failure; // the work's own error, not the capture's consequence of it
+        }
         Cuda.check(err, "cudaStreamEndCapture (was a synchronizing call made during capture?)");
+      } finally {
+        memory.endPrivate(stream.handle());
       }
+      CUgraphExec_st exec = new CUgraphExec_st();
+      Cuda.check(cudaGraphInstantiate(exec, graph, 0L), "cudaGraphInstantiate");
+      return new Graph(stream, null, graph, exec, pool);
     } catch (RuntimeException e) {
+      if (captured) {
+        cudaGraphDestroy(graph);
+      }
       memory.closePrivate(pool);
       throw e;
     }
-    CUgraphExec_st exec = new CUgraphExec_st();
-    Cuda.check(cudaGraphInstantiate(exec, graph, 0L), "cudaGraphInstantiate");
-    return new Graph(stream, null, graph, exec, pool);
   }
 
   /** Runs the recorded work again on the stream it was captured on. */

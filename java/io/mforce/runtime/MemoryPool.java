@@ -16,6 +16,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * be kept alive until that stream is done with it. While a CUDA graph is being captured on a
  * stream, that stream allocates from the graph's private pool ({@link PrivatePool}), whose
  * blocks stay reserved for the graph's replays until the graph is closed.
+ *
+ * <p>The cache is bounded: when a release takes the cached bytes above {@link #cacheLimit()}
+ * (default: 1 GiB on the CPU, where allocation failures never come; unbounded on CUDA, where an
+ * allocation that fails empties the cache and retries), the largest cached blocks are freed.
+ * Closing a stream frees the blocks cached for it.
  */
 public final class MemoryPool {
   /** Counters of one pool; compare two snapshots to find leaks. */
@@ -57,6 +62,7 @@ public final class MemoryPool {
 
   private final Device device;
   private final Allocator allocator;
+  private long cacheLimit;
   private final Map<Long, Map<Long, ArrayDeque<Block>>> freeByStream = new HashMap<>(); // stream -> size -> blocks
   private final Map<Long, PrivatePool> capturing = new HashMap<>();                       // stream -> graph pool
   private long inUseBytes;
@@ -72,6 +78,20 @@ public final class MemoryPool {
   private MemoryPool(Device device, Allocator allocator) {
     this.device = device;
     this.allocator = allocator;
+    this.cacheLimit = device.isCuda() ? Long.MAX_VALUE : 1L << 30;
+  }
+
+  /** Most bytes kept cached; above it, releases free the largest cached blocks. */
+  public synchronized long cacheLimit() {
+    return cacheLimit;
+  }
+
+  public synchronized void setCacheLimit(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("cache limit " + bytes + " is negative");
+    }
+    cacheLimit = bytes;
+    trim();
   }
 
   /** The pool of {@code device}. */
@@ -128,6 +148,41 @@ public final class MemoryPool {
     bins.computeIfAbsent(block.size, s -> new ArrayDeque<>()).push(block);
     cachedBytes += block.size;
     cachedBlocks++;
+    trim();
+  }
+
+  /** Frees the largest blocks of the shared cache until it holds at most the limit. */
+  private void trim() {
+    while (cachedBytes > cacheLimit) {
+      ArrayDeque<Block> largest = null;
+      long largestSize = -1;
+      for (Map<Long, ArrayDeque<Block>> bins : freeByStream.values()) {
+        for (Map.Entry<Long, ArrayDeque<Block>> e : bins.entrySet()) {
+          if (!e.getValue().isEmpty() && e.getKey() > largestSize) {
+            largest = e.getValue();
+            largestSize = e.getKey();
+          }
+        }
+      }
+      if (largest == null) {
+        return; // what remains belongs to live graphs
+      }
+      free(largest.pop());
+    }
+  }
+
+  private void free(Block b) {
+    allocator.free(b.address);
+    cachedBytes -= b.size;
+    cachedBlocks--;
+  }
+
+  /** The stream was synchronized and is being destroyed: free what is cached for it. */
+  synchronized void forgetStream(long stream) {
+    Map<Long, ArrayDeque<Block>> bins = freeByStream.remove(stream);
+    if (bins != null) {
+      bins.values().forEach(bin -> bin.forEach(this::free));
+    }
   }
 
   /** Starts routing allocations on {@code stream} to a new graph pool (capture begins). */
@@ -163,11 +218,7 @@ public final class MemoryPool {
       }
     }
     freeByStream.clear();
-    for (Block b : drop) {
-      allocator.free(b.address);
-      cachedBytes -= b.size;
-      cachedBlocks--;
-    }
+    drop.forEach(this::free);
   }
 
   public synchronized Stats stats() {

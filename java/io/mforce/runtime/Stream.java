@@ -118,7 +118,9 @@ public final class Stream implements AutoCloseable {
   @Override
   public void close() {
     if (owned && !closed) {
+      synchronize(); // its pending work may still use blocks cached for it
       closed = true;
+      MemoryPool.of(device).forgetStream(handle.address());
       cudaStreamDestroy(handle);
     }
   }

@@ -125,6 +125,9 @@ public final class Tensor implements AutoCloseable {
   }
 
   public boolean isContiguous() {
+    if (numel() == 0) {
+      return true; // no element to place: any strides describe it
+    }
     long expected = 1;
     for (int d = shape.length - 1; d >= 0; d--) {
       if (shape[d] != 1 && strides[d] != expected) {
@@ -148,6 +151,11 @@ public final class Tensor implements AutoCloseable {
   public Tensor named(String name) {
     this.name = name;
     return this;
+  }
+
+  /** The memory this tensor is a view of (shared by its views), for overlap checks. */
+  Storage storage() {
+    return storage;
   }
 
   /** Address of the first element, for native calls. */
@@ -219,10 +227,13 @@ public final class Tensor implements AutoCloseable {
 
   // ---------------------------------------------------------------- data movement
 
-  /** Sets every element to {@code value} (contiguous tensors). */
+  /** Sets every element to {@code value} (contiguous tensors; an integer in range for I32). */
   public Tensor fill(double value) {
     requireOpen();
     Check.contiguous("fill", "this", this);
+    if (dtype == DType.I32 && !(value == Math.rint(value) && value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE)) {
+      throw new IllegalArgumentException("fill: " + value + " is not an int32 value; " + describe() + " holds I32");
+    }
     Stream s = Stream.current(device());
     NativeCalls.check(RuntimeNative.mf_fill(device().kind().code(), s.handle(), dtype.code(), numel(), value,
         address()), "fill");
@@ -236,6 +247,7 @@ public final class Tensor implements AutoCloseable {
     Check.sameShape("copyFrom", "src", src, "this", this);
     Check.contiguous("copyFrom", "src", src);
     Check.contiguous("copyFrom", "this", this);
+    Check.sameOrDisjoint("copyFrom", "src", src, "this", this);
     if (numel() == 0) {
       return this;
     }

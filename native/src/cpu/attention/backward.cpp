@@ -169,7 +169,7 @@ void key_tile_gradients(const mf_attn_problem& p, const std::vector<std::vector<
   const mf_attn_keys& src = p.keys[t.segment];
   if (!src.dk) return;
   const int d = p.head_dim, group = p.heads / p.kv_heads;
-  const attn::ChunkMask mask{p.masked, p.window, p.sinks};
+  const attn::ChunkMask mask = attn::ChunkMask::of(p, src.relation);
   const KeyTile kt = key_tile(src, static_cast<size_t>(t.first / kKeyTile));
   const ChunkRange& kr = kt.range;
   float* dk = w.acc_a.data();  // [cols_pad, d]
@@ -205,12 +205,12 @@ template <typename T>
 void query_tile_gradients(const mf_attn_problem& p, const std::vector<std::vector<ChunkRange>>& key_ranges,
                           const std::vector<std::vector<float>>& delta, const TaskGrid::Task& t, BackwardScratch& w) {
   const int d = p.head_dim, kvh = t.head / (p.heads / p.kv_heads);
-  const attn::ChunkMask mask{p.masked, p.window, p.sinks};
   const mf_attn_queries& run = p.queries[t.segment];
   QueryTile qt = load_query_tile<T>(p, delta, t.segment, t.b, t.head, t.first, t.rows, w);
   float* dq = w.acc_a.data();  // [rows_pad, d]
   std::fill(dq, dq + static_cast<int64_t>(qt.rows_pad) * d, 0.f);
   for (int s = 0; s < p.num_keys; ++s) {
+    const attn::ChunkMask mask = attn::ChunkMask::of(p, p.keys[s].relation);
     for (size_t index = 0; index < key_ranges[s].size(); ++index) {
       const ChunkRange& kr = key_ranges[s][index];
       if (mask.invisible(qt.range.lo, qt.range.hi, kr.has_keys, kr.lo, kr.hi)) continue;

@@ -62,7 +62,6 @@ void forward_tile(const mf_attn_problem& p, const std::vector<std::vector<ChunkR
                   const TaskGrid::Task& t, ForwardScratch& w) {
   const int d = p.head_dim;
   const int kvh = t.head / (p.heads / p.kv_heads);
-  const attn::ChunkMask mask{p.masked, p.window, p.sinks};
   const mf_attn_queries& run = p.queries[t.segment];
   const int rows = t.rows, rows_pad = pad4(rows);
   const int32_t* qchunk = run.chunk + t.first;
@@ -76,6 +75,7 @@ void forward_tile(const mf_attn_problem& p, const std::vector<std::vector<ChunkR
 
   for (int s = 0; s < p.num_keys; ++s) {
     const mf_attn_keys& src = p.keys[s];
+    const attn::ChunkMask mask = attn::ChunkMask::of(p, src.relation);
     for (size_t kt = 0; kt < key_ranges[s].size(); ++kt) {
       const ChunkRange& kr = key_ranges[s][kt];
       if (mask.invisible(qr.lo, qr.hi, kr.has_keys, kr.lo, kr.hi)) continue;

@@ -13,13 +13,38 @@ import org.junit.jupiter.api.Test;
  * Ten thousand calls of the public runtime and flow API with random invalid arguments: wrong
  * shapes, dtypes, devices, ranks, nulls, closed and empty tensors, out-of-range times and
  * offsets. Each must end in a clear exception (IllegalArgumentException, IllegalStateException
- * or MforceException); anything else, or a JVM crash, fails the run.
+ * or MforceException); anything else, or a JVM crash, fails the run. A rejected call must
+ * leave every tensor it was given unchanged.
  */
 class BadInputFuzzTest {
   private final SplittableRandom random = new SplittableRandom(20261124);
   private final List<Tensor> pool = new ArrayList<>();
+  private final List<Tensor> args = new ArrayList<>();      // the tensors of the current call
+  private final List<float[]> snapshot = new ArrayList<>(); // their contents before it
 
   private Tensor randomTensor() {
+    Tensor t = makeTensor();
+    if (t != null && !t.isClosed() && t.dtype().isFloat()) {
+      args.add(t);
+      snapshot.add(t.toFloatArray());
+    }
+    return t;
+  }
+
+  /** Fails when a tensor of the rejected call changed. */
+  private void assertUnchanged(int call) {
+    for (int i = 0; i < args.size(); i++) {
+      float[] now = args.get(i).toFloatArray();
+      float[] before = snapshot.get(i);
+      for (int j = 0; j < now.length; j++) {
+        if (Float.floatToRawIntBits(now[j]) != Float.floatToRawIntBits(before[j])) {
+          fail("call " + call + " was rejected but changed element " + j + " of " + args.get(i));
+        }
+      }
+    }
+  }
+
+  private Tensor makeTensor() {
     int kind = random.nextInt(10);
     if (kind == 0) {
       return null;
@@ -86,12 +111,15 @@ class BadInputFuzzTest {
   void tenThousandInvalidCallsEndInClearExceptions() {
     int thrown = 0;
     for (int i = 0; i < 10_000; i++) {
+      args.clear();
+      snapshot.clear();
       try {
         randomCall();
       } catch (IllegalArgumentException | IllegalStateException | MforceException expected) {
         if (expected.getMessage() == null || expected.getMessage().isBlank()) {
           fail("exception without a message at call " + i, expected);
         }
+        assertUnchanged(i);
         thrown++;
       } catch (RuntimeException unexpected) {
         fail("call " + i + " threw " + unexpected, unexpected);

@@ -69,6 +69,24 @@ class GemmTest {
   }
 
   @Test
+  void outputMustNotAliasAnInput() {
+    try (Tensor a = Tensor.of(new float[] {1, 1, 1, 1}, 2, 2)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Gemm.matmul(a, false, a, false, a, 1, 0));
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+    }
+  }
+
+  @Test
+  void emptyInnerDimensionScalesC() {
+    try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 2, 0); Tensor b = Tensor.zeros(DType.F32, Device.CPU, 0, 3);
+         Tensor c = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3)) {
+      Gemm.matmul(a, false, b, false, c, 1, 0.5f);
+      Errors.assertClose("k = 0", new float[] {0.5f, 1, 1.5f, 2, 2.5f, 3}, c.toFloatArray(), 0);
+    }
+  }
+
+  @Test
   void rejectsMismatchedShapes() {
     try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 4, 5); Tensor b = Tensor.zeros(DType.F32, Device.CPU, 6, 7);
          Tensor c = Tensor.zeros(DType.F32, Device.CPU, 4, 7); Tensor c16 = Tensor.zeros(DType.BF16, Device.CPU, 4, 7);

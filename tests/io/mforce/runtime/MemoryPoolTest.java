@@ -32,6 +32,22 @@ class MemoryPoolTest {
   }
 
   @Test
+  void theCacheStaysUnderItsLimit() {
+    MemoryPool pool = MemoryPool.of(Device.CPU);
+    long limit = pool.cacheLimit();
+    try {
+      pool.setCacheLimit(8L << 20);
+      for (int i = 1; i <= 6; i++) {
+        Tensor.empty(DType.F32, Device.CPU, (long) i << 18).close(); // 1, 2, ... 6 MiB blocks
+      }
+      assertTrue(pool.stats().cachedBytes() <= 8L << 20, pool.stats().toString());
+      assertTrue(pool.stats().cachedBytes() > 0, "recent blocks stay cached");
+    } finally {
+      pool.setCacheLimit(limit);
+    }
+  }
+
+  @Test
   void roundsToSizeClasses() {
     assertEquals(512, MemoryPool.roundSize(1));
     assertEquals(1024, MemoryPool.roundSize(513));

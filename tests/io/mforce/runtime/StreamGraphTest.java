@@ -17,10 +17,10 @@ class StreamGraphTest {
          Tensor x = Tensor.of(new float[] {1, 2}, 1, 2); Tensor v = Tensor.of(new float[] {2, 4}, 1, 2)) {
       Stream s = Stream.current(Device.CPU);
       try (Graph g = Graph.capture(s, () -> FlowKernels.euler(t1, t2, x, v, x))) {
-        assertArrayEquals(new float[] {2, 4}, x.toFloatArray(), "capture ran the work once");
+        assertArrayEquals(new float[] {1, 2}, x.toFloatArray(), "capture records, as on CUDA");
         g.replay();
         g.replay();
-        assertArrayEquals(new float[] {4, 8}, x.toFloatArray());
+        assertArrayEquals(new float[] {3, 6}, x.toFloatArray());
       }
     }
   }

@@ -97,10 +97,35 @@ class TensorTest {
   }
 
   @Test
+  void fillRejectsNonIntegersForInt32() {
+    try (Tensor t = Tensor.zeros(DType.I32, Device.CPU, 3)) {
+      assertThrows(IllegalArgumentException.class, () -> t.fill(0.5));
+      assertThrows(IllegalArgumentException.class, () -> t.fill(Double.NaN));
+      assertThrows(IllegalArgumentException.class, () -> t.fill(1e20));
+      t.fill(-7);
+      assertArrayEquals(new int[] {-7, -7, -7}, t.toIntArray());
+    }
+  }
+
+  @Test
+  void overlappingCopiesAreRejectedAndSelfCopiesAllowed() {
+    try (Tensor t = Tensor.of(new float[] {0, 1, 2, 3, 4, 5}, 6); Tensor a = t.narrow(0, 0, 4);
+         Tensor b = t.narrow(0, 2, 4); Tensor c = t.narrow(0, 4, 2); Tensor d = t.narrow(0, 0, 2)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.copyFrom(a));
+      assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+      a.copyFrom(a);
+      c.copyFrom(d); // disjoint views of one storage
+      assertArrayEquals(new float[] {0, 1, 2, 3, 0, 1}, t.toFloatArray());
+    }
+  }
+
+  @Test
   void emptyTensorsWork() {
-    try (Tensor e = Tensor.zeros(DType.F32, Device.CPU, 0, 5); Tensor f = e.copy()) {
+    try (Tensor e = Tensor.zeros(DType.F32, Device.CPU, 0, 5); Tensor f = e.copy();
+         Tensor g = Tensor.zeros(DType.F32, Device.CPU, 2, 0)) {
       assertEquals(0, f.numel());
       assertEquals(0, f.toFloatArray().length);
+      assertTrue(g.isContiguous(), "a tensor without elements is contiguous whatever its shape");
     }
   }
 

@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The kernel tolerance rule of the project (from flash-attention): the kernel's maximum error
  * against a float64 oracle is at most twice the error of a naive implementation in the same
  * precision. Where the naive implementation happens to be exact, one rounding at the output's
- * magnitude is allowed (2^-24 relative for F32, 2^-8 for BF16 storage). NaN never passes.
+ * magnitude may be allowed ({@code unitRoundoff}: 2^-24 for F32, 2^-8 for BF16 storage; 0 for
+ * the strict rule). NaN never passes.
  */
 public final class Errors {
   private Errors() {}
@@ -38,6 +39,9 @@ public final class Errors {
       fail(what + ": length mismatch");
     }
     for (int i = 0; i < kernel.length; i++) {
+      if (Double.isNaN(oracle[i])) {
+        fail(what + ": the oracle is NaN at element " + i + " (a broken test)");
+      }
       if (Float.isNaN(kernel[i])) {
         fail(what + ": NaN at element " + i + " (oracle " + oracle[i] + ")");
       }

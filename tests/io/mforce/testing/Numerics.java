@@ -2,13 +2,11 @@ package io.mforce.testing;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-
-import io.mforce.runtime.Cuda;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
+
 
 /**
  * Helpers of the kernel tests (DESIGN §6): random inputs, poisoned outputs, bf16 storage
@@ -32,19 +30,14 @@ public final class Numerics {
   public static final Arith EXACT = v -> v;
   public static final Arith FLOAT = v -> (float) v;
 
-  /** Skips a GPU test where no CUDA device is usable. */
+  /** Skips a GPU test where no CUDA device is usable ({@link Gpu#require}). */
   public static void assumeCuda() {
-    Assumptions.assumeTrue(Cuda.available(), () -> "no CUDA device: " + Cuda.status().reason());
+    Gpu.require();
   }
 
-  /** Round to nearest even bf16, NaN kept (as mforce/detail/bf16.h). */
+  /** Round to nearest even bf16 ({@link Bf16#round}). */
   public static float bf16(float f) {
-    int u = Float.floatToRawIntBits(f);
-    if ((u & 0x7fffffff) > 0x7f800000) {
-      return Float.intBitsToFloat((u | 0x00400000) & 0xffff0000);
-    }
-    u += 0x7fff + ((u >>> 16) & 1);
-    return Float.intBitsToFloat(u & 0xffff0000);
+    return Bf16.round(f);
   }
 
   /** The value {@code v} becomes when stored as {@code dtype}. */
@@ -110,10 +103,7 @@ public final class Numerics {
    * same-precision result as stored (already rounded to the output dtype).
    */
   public static void within2xNaive(String what, float[] got, double[] oracle, float[] naive) {
-    double kernel = maxError(what, got, oracle);
-    double reference = maxError(what + " (naive)", naive, oracle);
-    assertTrue(kernel <= 2 * reference, () -> what + ": max error " + kernel + " exceeds twice the naive "
-        + "implementation's " + reference);
+    Errors.assertWithinNaiveRule(what, oracle, naive, got, 0);
   }
 
   /** {@link #within2xNaive} with the naive result given in double, stored as {@code dtype}. */

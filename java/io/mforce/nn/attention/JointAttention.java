@@ -17,11 +17,13 @@ import java.util.List;
  * carries gradient tensors. CPU or CUDA by the tensors' device; F32 or BF16 storage with fp32
  * arithmetic.
  *
- * <p>Chunk mask (when {@link Config#masked}): a query in chunk cq sees a key in chunk ck iff
- * ck ≤ cq and, with a window W > 0, ck > cq − W or ck < sinks; full attention inside a chunk.
- * Unmasked (cross-attention to condition tokens): every query sees every key. Keys in chunk
- * {@link #EMPTY} (unused cache slots) are never seen. A query that sees no key gets out = 0 and
- * lse = −inf.
+ * <p>Chunk mask (when {@link Config#masked}): a query in chunk cq sees a key in chunk ck of a
+ * source iff the source's {@link KeyRun.Relation} allows it (CAUSAL: ck ≤ cq, the default;
+ * PAST: ck &lt; cq; SAME_CHUNK: ck = cq) and, with a window W > 0, ck > cq − W or ck < sinks;
+ * with CAUSAL sources that is full attention inside a chunk and causal across chunks.
+ * Unmasked (cross-attention to condition tokens): every query sees every key, whatever the
+ * relation. Keys in chunk {@link #EMPTY} (unused cache slots) are never seen. A query that sees
+ * no key gets out = 0 and lse = −inf.
  *
  * <p>Grouped heads: query head h reads key/value head h / (heads / kvHeads).
  *
@@ -195,6 +197,7 @@ public final class JointAttention implements AutoCloseable {
         config.headDim());
     layout.requireSame(op, name + ".v", run.v(), name + ".k", run.k());
     ChunkIndices.check(op, name + ".chunks", run.chunks(), layout.len(), ref.device(), true);
+    Check.notNull(run.relation(), name + ".relation");
     if (backward && (run.gradK() == null) != (run.gradV() == null)) {
       throw new IllegalArgumentException(op + ": " + name + " has only one of gradK and gradV; give both or neither");
     }
@@ -215,6 +218,6 @@ public final class JointAttention implements AutoCloseable {
     boolean grads = backward && run.gradK() != null;
     s.k(run.k().address()).v(run.v().address()).chunk(run.chunks().address()).len(layout.len())
         .batch_stride(layout.batchStride()).token_stride(layout.tokenStride())
-        .dk(grads ? run.gradK().address() : 0).dv(grads ? run.gradV().address() : 0);
+        .dk(grads ? run.gradK().address() : 0).dv(grads ? run.gradV().address() : 0).relation(run.relation().code());
   }
 }

@@ -86,9 +86,24 @@ public final class KvCache implements AutoCloseable {
     this.config = Check.notNull(config, "config");
     this.rope = Check.notNull(rope, "rope");
     long[] shape = {config.batch(), config.capacity(), config.kvHeads(), config.headDim()};
-    keys = Tensor.empty(config.dtype(), config.device(), shape).named("cache keys");
-    values = Tensor.empty(config.dtype(), config.device(), shape).named("cache values");
-    chunks = Tensor.empty(DType.I32, config.device(), config.capacity()).named("cache chunks");
+    Tensor k = null;
+    Tensor v = null;
+    Tensor c = null;
+    try {
+      k = Tensor.empty(config.dtype(), config.device(), shape).named("cache keys");
+      v = Tensor.empty(config.dtype(), config.device(), shape).named("cache values");
+      c = Tensor.empty(DType.I32, config.device(), config.capacity()).named("cache chunks");
+    } catch (RuntimeException e) { // e.g. out of memory for the values: free the keys
+      for (Tensor t : new Tensor[] {k, v, c}) {
+        if (t != null) {
+          t.close();
+        }
+      }
+      throw e;
+    }
+    keys = k;
+    values = v;
+    chunks = c;
     run = KeyRun.of(keys, values, chunks);
     reset();
   }

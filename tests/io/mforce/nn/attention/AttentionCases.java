@@ -4,16 +4,38 @@ import static io.mforce.nn.attention.AttentionProblem.EMPTY;
 import static io.mforce.nn.attention.AttentionProblem.chunks;
 import static io.mforce.nn.attention.AttentionProblem.uniformChunks;
 
+import io.mforce.nn.attention.KeyRun.Relation;
 import io.mforce.runtime.DType;
+import java.util.Arrays;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 
-/** The attention problems every device is checked on (fresh random data from fixed seeds). */
+/**
+ * The attention problems every device is checked on (fresh random data from fixed seeds): the
+ * layouts the model uses, each chunk relation, and sizes that take each CUDA kernel path (bf16
+ * d64/d128: tensor cores, with tiles of 64 and 128 tokens that the mask skips, masks in part or
+ * leaves whole; fp32 and other head dims: the general kernels).
+ */
 final class AttentionCases {
   private AttentionCases() {}
 
   static Stream<Arguments> cases() {
+    return all().map(c -> Arguments.of(c.name, c.problem));
+  }
+
+  /**
+   * The cases the CUDA emulator runs in CI (CudaEmulatorTest; it is slow): one of each kernel path
+   * and each relation. With -Dmforce.emulator.cases=all, every case.
+   */
+  static Stream<Arguments> emulatorCases() {
+    boolean all = "all".equals(System.getProperty("mforce.emulator.cases"));
+    return all().filter(c -> all || c.emulated).map(c -> Arguments.of(c.name, c.problem));
+  }
+
+  private record Case(String name, Supplier<AttentionProblem> problem, boolean emulated) {}
+
+  private static Stream<Case> all() {
     return Stream.of(
         named("joint video+audio self-attention, ragged audio, window 3 + 1 sink, GQA 4/2, B=2, fp32 d64",
             () -> jointClip(DType.F32, 64, 11)),
@@ -28,12 +50,49 @@ final class AttentionCases {
         named("long causal sequence, many tiles, window 2 + 2 sinks, peaky scores, fp32 d64",
             () -> new AttentionProblem(JointAttention.Config.causal(2, 2, 64).withWindow(2, 2), DType.F32, 1, 16, 2.5)
                 .query(uniformChunks(0, 10, 16)).keys(true, uniformChunks(0, 10, 16))),
-        named("queries that see no key (o = 0, lse = -inf), fp32 d128, B=3",
-            () -> new AttentionProblem(JointAttention.Config.causal(2, 1, 128), DType.F32, 3, 17, 1.0)
-                .query(0, 0, 1, 1, 2, 2, 2).keys(true, 1, 1, 2, EMPTY, 2, 3)),
+        named("queries that see no key (o = 0, lse = -inf), fp32 d128, B=3", () -> noKeyForSome(DType.F32, 128, 3, 17)),
+        named("the same in bf16 d64, B=1", () -> noKeyForSome(DType.BF16, 64, 1, 27)),
         named("window 1 (own chunk only), bf16 d40, GQA 6/2",
             () -> new AttentionProblem(JointAttention.Config.causal(6, 2, 40).withWindow(1, 0), DType.BF16, 2, 18, 1.0)
-                .query(uniformChunks(0, 4, 9)).keys(true, uniformChunks(0, 4, 9)).keys(true, chunks(0, 3, 4, 3, 4))));
+                .query(uniformChunks(0, 4, 9)).keys(true, uniformChunks(0, 4, 9)).keys(true, chunks(0, 3, 4, 3, 4))),
+        named("teacher forcing, clean call: clean video + ragged audio over the clean keys (CAUSAL), GQA 4/2, B=2, "
+            + "fp32 d64", () -> teacherForcing(DType.F32, 64, 4, 2, 19, false)),
+        named("teacher forcing, noisy call: noisy chunks 1..4 over the clean keys (PAST) and their own noisy keys "
+            + "(SAME_CHUNK), GQA 4/2, B=2, fp32 d64", () -> teacherForcing(DType.F32, 64, 4, 2, 20, true)),
+        named("teacher forcing, clean call, 64-token video chunks, bf16 d128, B=2",
+            () -> teacherForcing(DType.BF16, 128, 2, 1, 21, false)),
+        named("teacher forcing, noisy call, 64-token video chunks, bf16 d128, B=2",
+            () -> teacherForcing(DType.BF16, 128, 2, 1, 22, true)),
+        emulated("teacher forcing, noisy call with window 2 + 1 sink (PAST and SAME_CHUNK), bf16 d64, GQA 4/2",
+            () -> teacherForcingWindowed(DType.BF16, 64, 23)),
+        emulated("the same in bf16 d128", () -> teacherForcingWindowed(DType.BF16, 128, 24)),
+        emulated("PAST with window 1 (only the sink chunk) beside SAME_CHUNK keys, fp32 d64",
+            () -> pastWithWindowOne(DType.F32, 25)),
+        named("streaming step with window 2 + 1 sink: a 66-token chunk over a video cache (one empty slot) and an "
+            + "audio cache without gradients, bf16 d128, GQA 4/2, B=2", () -> {
+              int[] videoCache = uniformChunks(0, 3, 66);
+              videoCache[70] = EMPTY;
+              return new AttentionProblem(JointAttention.Config.causal(4, 2, 128).withWindow(2, 1), DType.BF16, 2, 26,
+                  1.0).query(uniformChunks(3, 1, 66)).query(uniformChunks(3, 1, 4)).keys(true, videoCache)
+                  .keys(false, uniformChunks(0, 3, 4)).keys(true, uniformChunks(3, 1, 66))
+                  .keys(true, uniformChunks(3, 1, 4));
+            }),
+        named("per-token causal (every token its own chunk), 150 tokens, bf16 d64",
+            () -> self(JointAttention.Config.causal(2, 2, 64), DType.BF16, 28, uniformChunks(0, 150, 1))),
+        named("block causal, 4 chunks of 40 tokens, bf16 d128, GQA 2/1",
+            () -> self(JointAttention.Config.causal(2, 1, 128), DType.BF16, 29, uniformChunks(0, 4, 40))),
+        named("window 3 + 1 sink, 12 chunks of 10 tokens, bf16 d64",
+            () -> self(JointAttention.Config.causal(2, 2, 64).withWindow(3, 1), DType.BF16, 30,
+                uniformChunks(0, 12, 10))),
+        emulated("unmasked cross-attention with empty key slots, bf16 d128, GQA 2/1, B=2", () -> {
+          int[] slots = uniformChunks(0, 1, 77);
+          slots[5] = EMPTY;
+          slots[76] = EMPTY;
+          return new AttentionProblem(JointAttention.Config.cross(2, 1, 128), DType.BF16, 2, 31, 1.0)
+              .query(uniformChunks(0, 1, 50)).keys(true, slots);
+        }),
+        named("head dim 72, 5 chunks of 12 tokens, fp32, GQA 2/1",
+            () -> self(JointAttention.Config.causal(2, 1, 72), DType.F32, 32, uniformChunks(0, 5, 12))));
   }
 
   /** A whole clip in one masked pass (teacher forcing): 6 chunks of 12 video + 3 or 4 audio tokens. */
@@ -56,7 +115,86 @@ final class AttentionCases {
         .keys(true, audioNow);
   }
 
-  private static Arguments named(String name, Supplier<AttentionProblem> problem) {
-    return Arguments.of(name, problem);
+  /**
+   * One of the two calls of a teacher-forcing pass over a clip of 5 chunks (video and ragged
+   * audio tokens, B=2, no window): with {@code noisy} false the clean stream over itself (CAUSAL),
+   * else the noisy stream (chunks 1..4) over the clean keys (PAST) and its own keys (SAME_CHUNK).
+   * Video chunks of 16 tokens for head dim 64, of 64 (whole CUDA backward tiles) for 128.
+   */
+  static AttentionProblem teacherForcing(DType dtype, int headDim, int heads, int kvHeads, long seed,
+                                         boolean noisy) {
+    return clip(headDim).problem(JointAttention.Config.causal(heads, kvHeads, headDim), dtype, seed, noisy);
+  }
+
+  /** The clip of {@link #teacherForcing}: 5 chunks, ragged audio, video chunks sized for headDim. */
+  static TeacherForcing clip(int headDim) {
+    return new TeacherForcing(headDim == 128 ? 64 : 16, new int[] {3, 4, 3, 4, 3});
+  }
+
+  /** The noisy call of a 6-chunk clip under a window of 2 chunks and 1 sink, GQA 4/2, B=2. */
+  static AttentionProblem teacherForcingWindowed(DType dtype, int headDim, long seed) {
+    TeacherForcing clip = new TeacherForcing(12, new int[] {3, 4, 3, 4, 3, 4});
+    return clip.problem(JointAttention.Config.causal(4, 2, headDim).withWindow(2, 1), dtype, seed, true);
+  }
+
+  /** PAST keys under a window of 1 chunk and 1 sink (chunk 0 only) beside SAME_CHUNK keys, d64, GQA 2/1, B=2. */
+  static AttentionProblem pastWithWindowOne(DType dtype, long seed) {
+    return new AttentionProblem(JointAttention.Config.causal(2, 1, 64).withWindow(1, 1), dtype, 2, seed, 1.0)
+        .query(uniformChunks(0, 5, 6)).keys(Relation.PAST, true, uniformChunks(0, 5, 6))
+        .keys(Relation.SAME_CHUNK, true, uniformChunks(0, 5, 3));
+  }
+
+  /** Queries of chunks 0..2 over keys of chunks 1..3 (one slot empty): chunk 0 sees no key. */
+  private static AttentionProblem noKeyForSome(DType dtype, int headDim, int batch, long seed) {
+    return new AttentionProblem(JointAttention.Config.causal(2, 1, headDim), dtype, batch, seed, 1.0)
+        .query(0, 0, 1, 1, 2, 2, 2).keys(true, 1, 1, 2, EMPTY, 2, 3);
+  }
+
+  /** Self-attention: one run of queries over the same tokens as the one key source. */
+  private static AttentionProblem self(JointAttention.Config config, DType dtype, long seed, int[] chunks) {
+    return new AttentionProblem(config, dtype, 1, seed, 1.0).query(chunks).keys(true, chunks);
+  }
+
+  private static Case named(String name, Supplier<AttentionProblem> problem) {
+    return new Case(name, problem, false);
+  }
+
+  /** A case the emulator runs in CI too. */
+  private static Case emulated(String name, Supplier<AttentionProblem> problem) {
+    return new Case(name, problem, true);
+  }
+
+  /** The token layout of a teacher-forcing pass: `video` tokens per chunk, audio[c] in chunk c. */
+  record TeacherForcing(int video, int[] audio) {
+    int count() {
+      return audio.length;
+    }
+
+    int[] cleanVideo() {
+      return uniformChunks(0, count(), video);
+    }
+
+    int[] cleanAudio() {
+      return chunks(0, audio);
+    }
+
+    int[] noisyVideo() {
+      return uniformChunks(1, count() - 1, video);
+    }
+
+    int[] noisyAudio() {
+      return chunks(1, Arrays.copyOfRange(audio, 1, count()));
+    }
+
+    /** The clean call (noisy = false) or the noisy call (true) under {@code config}, B=2. */
+    AttentionProblem problem(JointAttention.Config config, DType dtype, long seed, boolean noisy) {
+      AttentionProblem p = new AttentionProblem(config, dtype, 2, seed, 1.0);
+      if (!noisy) {
+        return p.query(cleanVideo()).query(cleanAudio()).keys(true, cleanVideo()).keys(true, cleanAudio());
+      }
+      return p.query(noisyVideo()).query(noisyAudio()).keys(Relation.PAST, true, cleanVideo())
+          .keys(Relation.PAST, true, cleanAudio()).keys(Relation.SAME_CHUNK, true, noisyVideo())
+          .keys(Relation.SAME_CHUNK, true, noisyAudio());
+    }
   }
 }

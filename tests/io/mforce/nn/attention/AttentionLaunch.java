@@ -6,21 +6,87 @@ import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * An {@link AttentionProblem} as tensors on a device, ready for {@link JointAttention}. With
- * {@code strided}, every run is a view of a longer parent [B, L + 2, heads, D] (one padding token
- * before and after each batch entry's run): input padding holds NaN (a kernel that reads it
- * poisons its results), output padding is NaN and must stay so. Every output starts as NaN.
+ * An {@link AttentionProblem} as tensors on a device, ready for {@link JointAttention}, each
+ * [B, L, heads, D] run a view of a larger parent laid out as {@link Layout} says. Input padding
+ * holds NaN (a kernel that reads it poisons its results), output padding is NaN and must stay so.
+ * Every output starts as NaN.
  */
-final class AttentionLaunch implements AutoCloseable {
+final class AttentionLaunch implements AttentionOutputs, AutoCloseable {
+
+  /** Where a run's elements sit in its parent. */
+  enum Layout {
+    /** The parent is the run. */
+    DENSE,
+    /** One padding token before and after each batch entry's run: batch stride (L + 2)·heads·D. */
+    PADDED_TOKENS,
+    /** A padding head after each token's heads (a fused buffer): token stride (heads + 1)·D. */
+    PADDED_HEADS,
+    /**
+     * The run starts 4 elements into its parent: for bf16, 8 bytes past a 16-byte boundary, which
+     * sends the CUDA attention from its tensor-core kernels (16-byte row loads) to the general ones.
+     */
+    MISALIGNED;
+
+    /** Elements of the parent of a [b, len, heads, d] run. */
+    long parentSize(int b, int len, int heads, int d) {
+      return switch (this) {
+        case DENSE -> (long) b * len * heads * d;
+        case PADDED_TOKENS -> (long) b * (len + 2) * heads * d;
+        case PADDED_HEADS -> (long) b * len * (heads + 1) * d;
+        case MISALIGNED -> (long) b * len * heads * d + 4;
+      };
+    }
+
+    /** Where element i of the dense [b, len, heads, d] run sits in the parent. */
+    int index(int i, int len, int heads, int d) {
+      int row = heads * d;
+      int token = i / row;  // b * len + t
+      int inRow = i % row;
+      return switch (this) {
+        case DENSE -> i;
+        case PADDED_TOKENS -> ((token / len) * (len + 2) + token % len + 1) * row + inRow;
+        case PADDED_HEADS -> token * (row + d) + inRow;
+        case MISALIGNED -> i + 4;
+      };
+    }
+
+    /** The [b, len, heads, d] view of {@code parent} (a new tensor sharing its memory). */
+    Tensor view(Tensor parent, int b, int len, int heads, int d) {
+      return switch (this) {
+        case DENSE -> parent.narrow(0, 0, b);
+        case PADDED_TOKENS -> parent.narrow(1, 1, len);
+        case PADDED_HEADS -> parent.narrow(2, 0, heads);
+        case MISALIGNED -> {
+          try (Tensor flat = parent.narrow(0, 4, (long) b * len * heads * d)) {
+            yield flat.view(b, len, heads, d);
+          }
+        }
+      };
+    }
+
+    /** The parent's shape. */
+    long[] parentShape(int b, int len, int heads, int d) {
+      return switch (this) {
+        case DENSE -> new long[] {b, len, heads, d};
+        case PADDED_TOKENS -> new long[] {b, len + 2, heads, d};
+        case PADDED_HEADS -> new long[] {b, len, heads + 1, d};
+        case MISALIGNED -> new long[] {parentSize(b, len, heads, d)};
+      };
+    }
+  }
+
+  private record Placed(Tensor parent, int len, int heads) {}
+
   private final AttentionProblem p;
-  private final int pad;
+  private final Layout layout;
   private final List<Tensor> owned = new ArrayList<>();
-  private final Map<Tensor, Tensor> outputParents = new IdentityHashMap<>();  // view -> parent
+  private final Map<Tensor, Placed> outputParents = new IdentityHashMap<>();  // view -> parent
   private final List<QueryRun> queryRuns = new ArrayList<>();
   private final List<KeyRun> keyRuns = new ArrayList<>();
   private final Tensor[] out;
@@ -29,9 +95,9 @@ final class AttentionLaunch implements AutoCloseable {
   private final Tensor[] gradK;
   private final Tensor[] gradV;
 
-  AttentionLaunch(AttentionProblem p, Device device, boolean strided) {
+  AttentionLaunch(AttentionProblem p, Device device, Layout layout) {
     this.p = p;
-    this.pad = strided ? 1 : 0;
+    this.layout = layout;
     int h = p.config.heads();
     int g = p.config.kvHeads();
     int nq = p.queries.size();
@@ -53,7 +119,7 @@ final class AttentionLaunch implements AutoCloseable {
     for (int s = 0; s < ns; s++) {
       AttentionProblem.Keys keys = p.keys.get(s);
       KeyRun run = KeyRun.of(input(keys.k, keys.len(), g, device), input(keys.v, keys.len(), g, device),
-          chunks(keys.chunks, device));
+          chunks(keys.chunks, device)).withRelation(keys.relation);
       if (keys.grads) {
         gradK[s] = output(keys.len(), g, device);
         gradV[s] = output(keys.len(), g, device);
@@ -71,37 +137,42 @@ final class AttentionLaunch implements AutoCloseable {
     return keyRuns;
   }
 
-  double[] out(int r) {
+  @Override
+  public double[] out(int r) {
     return read(out[r]);
   }
 
-  double[] lse(int r) {
+  @Override
+  public double[] lse(int r) {
     return toDoubles(lse[r].toFloatArray());
   }
 
-  double[] gradQ(int r) {
+  @Override
+  public double[] gradQ(int r) {
     return read(gradQ[r]);
   }
 
-  double[] gradK(int s) {
+  @Override
+  public double[] gradK(int s) {
     return read(gradK[s]);
   }
 
-  double[] gradV(int s) {
+  @Override
+  public double[] gradV(int s) {
     return read(gradV[s]);
   }
 
-  /** Every padding token of every output parent is still NaN. */
+  /** Every padding element of every output parent is still NaN. */
   void assertPaddingUntouched() {
-    for (Tensor parent : outputParents.values()) {
-      long len = parent.size(1);
-      long row = parent.size(2) * parent.size(3);
-      float[] all = parent.toFloatArray();
+    for (Placed placed : outputParents.values()) {
+      float[] all = placed.parent.toFloatArray();
+      boolean[] inRun = new boolean[all.length];
+      int n = p.batch * placed.len * placed.heads * p.config.headDim();
+      for (int i = 0; i < n; i++) {
+        inRun[layout.index(i, placed.len, placed.heads, p.config.headDim())] = true;
+      }
       for (int i = 0; i < all.length; i++) {
-        long token = (i / row) % len;
-        if (token < pad || token >= len - pad) {
-          assertTrue(Float.isNaN(all[i]), "padding element " + i + " of an output was written: " + all[i]);
-        }
+        assertTrue(inRun[i] || Float.isNaN(all[i]), "padding element " + i + " of an output was written: " + all[i]);
       }
     }
   }
@@ -122,25 +193,22 @@ final class AttentionLaunch implements AutoCloseable {
 
   /** A [B, len, heads, D] view holding {@code data}, padding NaN. */
   private Tensor input(double[] data, int len, int heads, Device device) {
-    int row = heads * p.config.headDim();
-    int parentLen = len + 2 * pad;
-    float[] host = new float[p.batch * parentLen * row];
-    java.util.Arrays.fill(host, Float.NaN);
-    for (int b = 0; b < p.batch; b++) {
-      for (int i = 0; i < len * row; i++) {
-        host[(b * parentLen + pad) * row + i] = (float) data[b * len * row + i];
-      }
+    int d = p.config.headDim();
+    float[] host = new float[Math.toIntExact(layout.parentSize(p.batch, len, heads, d))];
+    Arrays.fill(host, Float.NaN);
+    for (int i = 0; i < data.length; i++) {
+      host[layout.index(i, len, heads, d)] = (float) data[i];
     }
-    Tensor parent = keep(Tensor.of(host, p.dtype, device, p.batch, parentLen, heads, p.config.headDim()));
-    return keep(parent.narrow(1, pad, len));
+    Tensor parent = keep(Tensor.of(host, p.dtype, device, layout.parentShape(p.batch, len, heads, d)));
+    return keep(layout.view(parent, p.batch, len, heads, d));
   }
 
   /** A NaN-filled [B, len, heads, D] view. */
   private Tensor output(int len, int heads, Device device) {
-    Tensor parent = keep(Tensor.full(p.dtype, device, Double.NaN, p.batch, len + 2L * pad, heads,
-        p.config.headDim()));
-    Tensor view = keep(parent.narrow(1, pad, len));
-    outputParents.put(view, parent);
+    int d = p.config.headDim();
+    Tensor parent = keep(Tensor.full(p.dtype, device, Double.NaN, layout.parentShape(p.batch, len, heads, d)));
+    Tensor view = keep(layout.view(parent, p.batch, len, heads, d));
+    outputParents.put(view, new Placed(parent, len, heads));
     return view;
   }
 
@@ -152,18 +220,14 @@ final class AttentionLaunch implements AutoCloseable {
 
   /** The [B, len, heads, D] view's values, read through its parent. */
   private double[] read(Tensor view) {
-    Tensor parent = outputParents.get(view);
-    long parentLen = parent.size(1);
-    int len = Math.toIntExact(view.size(1));
-    int row = Math.toIntExact(view.size(2) * view.size(3));
-    float[] all = parent.toFloatArray();
-    double[] out = new double[p.batch * len * row];
-    for (int b = 0; b < p.batch; b++) {
-      for (int i = 0; i < len * row; i++) {
-        out[b * len * row + i] = all[(int) ((b * parentLen + pad) * row + i)];
-      }
+    Placed placed = outputParents.get(view);
+    int d = p.config.headDim();
+    float[] all = placed.parent.toFloatArray();
+    double[] values = new double[p.batch * placed.len * placed.heads * d];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = all[layout.index(i, placed.len, placed.heads, d)];
     }
-    return out;
+    return values;
   }
 
   static double[] toDoubles(float[] f) {

@@ -42,12 +42,14 @@ final class AttentionProblem {
     final double[] k;  // [B, L, G, D]
     final double[] v;  // [B, L, G, D]
     final boolean grads;
+    final KeyRun.Relation relation;
 
-    Keys(int[] chunks, double[] k, double[] v, boolean grads) {
+    Keys(int[] chunks, double[] k, double[] v, boolean grads, KeyRun.Relation relation) {
       this.chunks = chunks;
       this.k = k;
       this.v = v;
       this.grads = grads;
+      this.relation = relation;
     }
 
     int len() {
@@ -71,8 +73,13 @@ final class AttentionProblem {
   }
 
   AttentionProblem keys(boolean grads, int... chunks) {
+    return keys(KeyRun.Relation.CAUSAL, grads, chunks);
+  }
+
+  /** A key source with relation {@code relation} and random k, v. */
+  AttentionProblem keys(KeyRun.Relation relation, boolean grads, int... chunks) {
     int n = batch * chunks.length * config.kvHeads() * config.headDim();
-    keys.add(new Keys(chunks, fresh(n, amplitude), fresh(n, 1.0), grads));
+    keys.add(new Keys(chunks, fresh(n, amplitude), fresh(n, 1.0), grads, relation));
     return this;
   }
 
@@ -84,7 +91,7 @@ final class AttentionProblem {
 
   /** A key source holding {@code k} and {@code v} (already in the dtype). */
   AttentionProblem keys(boolean grads, int[] chunks, double[] k, double[] v) {
-    keys.add(new Keys(chunks, k, v, grads));
+    keys.add(new Keys(chunks, k, v, grads, KeyRun.Relation.CAUSAL));
     return this;
   }
 

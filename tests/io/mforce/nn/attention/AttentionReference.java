@@ -34,18 +34,22 @@ final class AttentionReference {
     }
   }
 
-  /** The mask rule of mforce/attention.h, written out. */
-  static boolean visible(JointAttention.Config c, int queryChunk, int keyChunk) {
+  /** The mask rule of mforce/attention.h, written out, for a key of a source with {@code relation}. */
+  static boolean visible(JointAttention.Config c, KeyRun.Relation relation, int queryChunk, int keyChunk) {
     if (keyChunk == AttentionProblem.EMPTY) {
       return false;
     }
     if (!c.masked()) {
       return true;
     }
-    boolean causal = keyChunk <= queryChunk;
+    boolean related = switch (relation) {
+      case CAUSAL -> keyChunk <= queryChunk;
+      case PAST -> keyChunk < queryChunk;
+      case SAME_CHUNK -> keyChunk == queryChunk;
+    };
     boolean inWindow = c.window() <= 0 || (long) keyChunk > (long) queryChunk - c.window();
     boolean sink = keyChunk < c.sinks();
-    return causal && (inWindow || sink);
+    return related && (inWindow || sink);
   }
 
   static AttentionReference compute(AttentionProblem p, Precision x) {
@@ -70,7 +74,7 @@ final class AttentionReference {
             for (int s = 0; s < p.keys.size(); s++) {
               AttentionProblem.Keys keys = p.keys.get(s);
               for (int j = 0; j < keys.len(); j++) {
-                if (visible(c, run.chunks[i], keys.chunks[j])) {
+                if (visible(c, keys.relation, run.chunks[i], keys.chunks[j])) {
                   source[n] = s;
                   kOff[n++] = ((b * keys.len() + j) * g + kvh) * d;
                 }

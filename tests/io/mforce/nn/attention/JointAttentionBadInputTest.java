@@ -1,18 +1,14 @@
 package io.mforce.nn.attention;
 
 import static io.mforce.nn.attention.Rope3DTest.assertMessage;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mforce.bindings.AttentionNative;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
-import io.mforce.runtime.NativeCalls;
 import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +24,7 @@ class JointAttentionBadInputTest {
   void setUp() {
     problem = new AttentionProblem(JointAttention.Config.causal(4, 2, 16), DType.F32, 2, 51, 1.0)
         .query(0, 0, 1, 1).keys(true, 0, 0, 1, 1, AttentionProblem.EMPTY);
-    launch = new AttentionLaunch(problem, Device.CPU, false);
+    launch = new AttentionLaunch(problem, Device.CPU, AttentionLaunch.Layout.DENSE);
     attention = new JointAttention(problem.config);
   }
 
@@ -151,53 +147,17 @@ class JointAttentionBadInputTest {
     assertMessage(() -> new JointAttention.Config(2, 2, 64, Float.NaN, true, 0, 0), "'scale' = NaN");
   }
 
+  @Test
+  void nullRelation() {
+    both("argument 'keys[0].relation' is null", query(), key().withRelation(null));
+    assertNothingWritten();
+  }
+
   /** The native entry points check the problem again for callers that bypass Java. */
   @Test
   void nativeEntryPointsRejectBadProblems() {
-    expectNative("num_queries = 0", p -> p.num_queries(0));
-    expectNative("num_keys = 5", p -> p.num_keys(5));
-    expectNative("head_dim = 12", p -> p.head_dim(12));
-    expectNative("heads = 4 is not a multiple of kv_heads = 3", p -> p.kv_heads(3));
-    expectNative("dtype 2", p -> p.dtype(2));
-    expectNative("queries[0]: q, o, lse and chunk must not be null", p -> p.queries(0).lse(0));
-    expectNative("keys[0] has a negative len", p -> p.keys(0).len(-1));
-    expectBackward("keys[0]: dk and dv must both be set", p -> p.keys(0).dv(0));
-    expectBackward("queries[0]: d_o and dq must not be null", p -> p.queries(0).d_o(0));
-  }
-
-  private void expectNative(String fragment, Consumer<AttentionNative.Problem> breakIt) {
-    expect(fragment, breakIt, false);
-  }
-
-  private void expectBackward(String fragment, Consumer<AttentionNative.Problem> breakIt) {
-    expect(fragment, breakIt, true);
-  }
-
-  private void expect(String fragment, Consumer<AttentionNative.Problem> breakIt, boolean backward) {
-    try (AttentionNative.Problem p = validProblem()) {
-      breakIt.accept(p);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NativeCalls.check(backward
-          ? AttentionNative.mf_attention_backward(0, 0, p) : AttentionNative.mf_attention_forward(0, 0, p), "native"));
-      assertTrue(e.getMessage().contains(fragment), e.getMessage());
+    try (NativeProblemChecks checks = new NativeProblemChecks(Device.CPU)) {
+      checks.assertBrokenProblemsRejected();
     }
-  }
-
-  /** A valid problem: the launch's inputs, fresh outputs (the launch's stay NaN for the other tests). */
-  private AttentionNative.Problem validProblem() {
-    QueryRun q = query();
-    KeyRun k = key();
-    AttentionNative.Problem p = new AttentionNative.Problem();
-    p.dtype(0).batch(2).heads(4).kv_heads(2).head_dim(16).scale(0.25f).masked(1).num_queries(1).num_keys(1);
-    Tensor out = keep(Tensor.zeros(DType.F32, Device.CPU, 2, 4, 4, 16));
-    Tensor lse = keep(Tensor.zeros(DType.F32, Device.CPU, 2, 4, 4));
-    Tensor gradQ = keep(Tensor.zeros(DType.F32, Device.CPU, 2, 4, 4, 16));
-    Tensor gradK = keep(Tensor.zeros(DType.F32, Device.CPU, 2, 5, 2, 16));
-    Tensor gradV = keep(Tensor.zeros(DType.F32, Device.CPU, 2, 5, 2, 16));
-    p.queries(0).q(q.q().address()).o(out.address()).lse(lse.address()).chunk(q.chunks().address())
-        .len(4).batch_stride(4 * 64).token_stride(64).d_o(q.gradOut().address()).dq(gradQ.address());
-    p.keys(0).k(k.k().address()).v(k.v().address()).chunk(k.chunks().address()).len(5).batch_stride(5 * 32)
-        .token_stride(32).dk(gradK.address()).dv(gradV.address());
-    assertEquals(0, AttentionNative.mf_attention_forward(0, 0, p), "the unbroken problem is valid");
-    return p;
   }
 }

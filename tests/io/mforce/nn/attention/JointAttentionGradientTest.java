@@ -79,7 +79,7 @@ class JointAttentionGradientTest {
     double[][] gradK = new double[p.keys.size()][];
     double[][] gradV = new double[p.keys.size()][];
     try (JointAttention attention = new JointAttention(p.config);
-         AttentionLaunch launch = new AttentionLaunch(p, Device.CPU, false)) {
+         AttentionLaunch launch = new AttentionLaunch(p, Device.CPU, AttentionLaunch.Layout.DENSE)) {
       attention.forward(launch.queries(), launch.keys());
       attention.backward(launch.queries(), launch.keys());
       for (int r = 0; r < gradQ.length; r++) {
@@ -115,7 +115,7 @@ class JointAttentionGradientTest {
   /** L = Σ out·gradOut with out from the CPU kernel (fp32), summed in double. */
   private static double kernelLoss(AttentionProblem p) {
     try (JointAttention attention = new JointAttention(p.config);
-         AttentionLaunch launch = new AttentionLaunch(p, Device.CPU, false)) {
+         AttentionLaunch launch = new AttentionLaunch(p, Device.CPU, AttentionLaunch.Layout.DENSE)) {
       attention.forward(launch.queries(), launch.keys());
       double sum = 0;
       for (int r = 0; r < p.queries.size(); r++) {

@@ -1,6 +1,8 @@
 package io.mforce.nn.attention;
 
 import io.mforce.runtime.DType;
+import io.mforce.testing.Bf16;
+
 
 /**
  * How the references round: DOUBLE is the float64 oracle; FLOAT and BF16 are the naive
@@ -34,11 +36,6 @@ enum Precision {
 
   /** Round to nearest even bfloat16, as mforce/detail/bf16.h does. */
   static float bf16(float f) {
-    if (Float.isNaN(f)) {
-      return f;
-    }
-    int u = Float.floatToRawIntBits(f);
-    u += 0x7fff + ((u >>> 16) & 1);
-    return Float.intBitsToFloat(u & 0xffff0000);
+    return Bf16.round(f);
   }
 }

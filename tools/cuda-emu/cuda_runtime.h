@@ -1,0 +1,135 @@
+// Host emulation of the CUDA runtime subset used by cuda-kernels/attention (verification only).
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <ucontext.h>
+#include <vector>
+#include <deque>
+#include <functional>
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __grid_constant__
+#define __shared__
+
+struct dim3 { unsigned x, y, z; dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {} };
+struct uint4 { unsigned x, y, z, w; };
+typedef int cudaError_t;
+enum { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorLaunchFailure = 719 };
+typedef struct CUstream_st* cudaStream_t;
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16, cudaDevAttrMaxSharedMemoryPerBlockOptin = 97 };
+enum cudaStreamCaptureStatus { cudaStreamCaptureStatusNone = 0 };
+
+namespace emu {
+struct Thread {
+  ucontext_t ctx;
+  dim3 tid;
+  int lane, warp;
+  bool done;
+  std::vector<std::pair<void*, std::pair<const void*, std::pair<int, int>>>> pending;  // dst, src, n, size
+  std::deque<std::vector<std::pair<void*, std::pair<const void*, std::pair<int, int>>>>> groups;
+};
+struct Warp { int arrived = 0; uint64_t gen = 0; int kind = 0; unsigned char in[2][32][64]; unsigned char out[2][32][64]; };
+extern std::vector<Thread> threads;
+extern std::vector<Warp> warps;
+extern Thread* cur;
+extern ucontext_t sched;
+extern dim3 g_block, g_grid, g_bdim;
+extern std::vector<unsigned char> smem;
+extern size_t smem_size;
+extern int block_arrived; extern uint64_t block_gen;
+extern bool eager_cp, progress;
+extern size_t max_smem_request;
+[[noreturn]] inline void fail(const char* m) { fprintf(stderr, "EMU FAILURE: %s (block %u,%u,%u thread %u)\n", m, g_block.x, g_block.y, g_block.z, cur ? cur->tid.x : 0); abort(); }
+inline void yield() { swapcontext(&cur->ctx, &sched); }
+
+template <class In, class Out, class F>
+Out warp_collective(int kind, const In& in, F compute) {
+  static_assert(sizeof(In) <= 64 && sizeof(Out) <= 64, "slot");
+  Thread& t = *cur; Warp& w = warps[t.warp];
+  if (w.arrived == 0) w.kind = kind; else if (w.kind != kind) fail("divergent warp collective");
+  const int slot = w.gen & 1; const uint64_t my = w.gen;
+  memcpy(w.in[slot][t.lane], &in, sizeof(In));
+  if (++w.arrived == 32) {
+    In ins[32]; Out outs[32];
+    for (int l = 0; l < 32; ++l) memcpy(&ins[l], w.in[slot][l], sizeof(In));
+    compute(ins, outs);
+    for (int l = 0; l < 32; ++l) memcpy(w.out[slot][l], &outs[l], sizeof(Out));
+    w.arrived = 0; w.gen++; progress = true;
+  } else {
+    while (w.gen == my) yield();
+  }
+  Out o; memcpy(&o, w.out[slot][t.lane], sizeof(Out));
+  return o;
+}
+
+inline void block_barrier() {
+  const uint64_t my = block_gen;
+  if (++block_arrived == (int)threads.size()) { block_arrived = 0; block_gen++; progress = true; }
+  else while (block_gen == my) yield();
+}
+
+inline void do_copy(const std::pair<void*, std::pair<const void*, std::pair<int, int>>>& c) {
+  unsigned char* d = (unsigned char*)c.first;
+  if (d < smem.data() || d + c.second.second.second > smem.data() + smem_size) fail("cp.async outside shared memory");
+  if (((uintptr_t)d % c.second.second.second) || (c.second.second.first && ((uintptr_t)c.second.first % c.second.second.second))) fail("cp.async misaligned");
+  memset(d, 0, c.second.second.second);
+  if (c.second.second.first) memcpy(d, c.second.first, c.second.second.first);
+}
+
+void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<void()>& body);
+}  // namespace emu
+
+#define threadIdx (::emu::cur->tid)
+#define blockIdx (::emu::g_block)
+#define blockDim (::emu::g_bdim)
+#define gridDim (::emu::g_grid)
+
+inline void __syncthreads() { emu::block_barrier(); }
+inline void __syncwarp(unsigned = 0xffffffffu) { emu::warp_collective<int, int>(1, 0, [](int*, int* o) { for (int l = 0; l < 32; ++l) o[l] = 0; }); }
+template <class T> inline T __shfl_xor_sync(unsigned, T v, int m) {
+  return emu::warp_collective<T, T>(2, v, [m](T* in, T* out) { for (int l = 0; l < 32; ++l) out[l] = in[l ^ m]; });
+}
+template <class T> inline T __shfl_sync(unsigned, T v, int src) {
+  struct P { T v; int s; };
+  return emu::warp_collective<P, T>(3, P{v, src}, [](P* in, T* out) { for (int l = 0; l < 32; ++l) out[l] = in[in[l].s & 31].v; });
+}
+inline unsigned __ballot_sync(unsigned, int pred) {
+  return emu::warp_collective<int, unsigned>(4, pred != 0, [](int* in, unsigned* out) { unsigned b = 0; for (int l = 0; l < 32; ++l) if (in[l]) b |= 1u << l; for (int l = 0; l < 32; ++l) out[l] = b; });
+}
+inline int __all_sync(unsigned, int pred) {
+  return emu::warp_collective<int, int>(5, pred != 0, [](int* in, int* out) { int a = 1; for (int l = 0; l < 32; ++l) a &= in[l]; for (int l = 0; l < 32; ++l) out[l] = a; });
+}
+inline int __ffs(unsigned x) { return __builtin_ffs((int)x); }
+
+inline cudaError_t cudaGetDevice(int* d) { *d = 0; return 0; }
+inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? 232448 : 132; return 0; }
+template <class T> cudaError_t cudaFuncSetAttribute(T*, cudaFuncAttribute, int v) { emu::max_smem_request = v; return 0; }
+inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { *p = malloc(n); memset(*p, 0xAB, n); return 0; }
+inline cudaError_t cudaFreeAsync(void* p, cudaStream_t) { free(p); return 0; }
+inline cudaError_t cudaGetLastError() { return 0; }
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return 0; }
+inline cudaError_t cudaStreamIsCapturing(cudaStream_t, cudaStreamCaptureStatus* s) { *s = cudaStreamCaptureStatusNone; return 0; }
+inline const char* cudaGetErrorString(cudaError_t) { return "emulated error"; }
+inline const char* cudaGetErrorName(cudaError_t) { return "cudaErrorEmulated"; }
+
+template <class... A, size_t... I>
+void emu_call(void (*f)(A...), void** args, std::index_sequence<I...>) { f(*static_cast<A*>(args[I])...); }
+template <class... A>
+cudaError_t cudaLaunchKernel(void (*f)(A...), dim3 grid, dim3 block, void** args, size_t smem, cudaStream_t) {
+  if (smem > 48 * 1024 && smem > emu::max_smem_request) emu::fail("dynamic smem above 48 KB without opt-in");
+  emu::max_smem_request = 0;
+  emu::run_kernel(grid, block, smem, [&] { emu_call(f, args, std::index_sequence_for<A...>{}); });
+  return 0;
+}

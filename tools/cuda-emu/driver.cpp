@@ -1,0 +1,663 @@
+// Runs mfcuda_attention_forward / _backward (cuda-kernels/attention, every kernel path) on the
+// host emulator and checks every element of o, lse, dq, dk and dv against a float64 reference
+// with an explicit mask: fixed cases (the layouts the model uses, each kernel path, each chunk
+// relation) and random ones. Outputs start poisoned (NaN); canaries around every buffer and the
+// padding after each token's heads must stay untouched. See README.md.
+//   driver [--quick] [name filter]   --quick: the cases marked quick and 4 random ones
+//   driver --problem IN OUT          one problem from a file (see run_file)
+//   EMU_RANDOM=N: N random cases (default 12); EMU_EAGER=1: run each case a second time with
+//   cp.async copies done at issue; EMU_SHUFFLE=1: random thread scheduling.
+#include "attention_ptx_emu.h"  // first: stands in for attention_ptx.cuh
+
+#include "attention/attention_launch.cu"
+#include "attention/bwd_bf16_d128.cu"
+#include "attention/bwd_bf16_d64.cu"
+#include "attention/fwd_bf16_d128.cu"
+#include "attention/fwd_bf16_d64.cu"
+#include "attention/simt_bf16.cu"
+#include "attention/simt_f32.cu"
+
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using mforce::bf16;
+
+// A query run or a key source: the chunk of each token; keys also carry their relation and
+// whether dK, dV are asked for.
+struct Seg {
+  std::vector<int> chunk;
+  int relation = MF_ATTN_CAUSAL;
+  bool grad = true;
+  int len() const { return static_cast<int>(chunk.size()); }
+};
+
+struct Case {
+  std::string name;
+  int dtype, batch, heads, kv_heads, head_dim;
+  bool masked;
+  int window, sinks;
+  std::vector<Seg> queries, keys;
+  int pad = 0;         // elements after each token's heads (rows 16-byte unaligned: SIMT path)
+  bool quick = false;  // part of --quick
+};
+
+Seg keys(std::vector<int> chunk, int relation = MF_ATTN_CAUSAL, bool grad = true) {
+  return Seg{std::move(chunk), relation, grad};
+}
+
+std::mt19937 data_rng(42);
+
+float round_bf16(float x) { return mforce::bf16_to_float(mforce::float_to_bf16(x)); }
+
+// A device buffer of n elements of the problem's dtype with 64 canary bytes on either side.
+struct Buf {
+  size_t n, esz;
+  std::vector<unsigned char> mem;
+  Buf(int dtype, size_t n_) : n(n_), esz(dtype == MF_F32 ? 4 : 2) { mem.assign(n * esz + 128, 0x5A); }
+  void* ptr() { return mem.data() + 64; }
+  void set(size_t i, float x) {
+    if (esz == 4) {
+      memcpy(static_cast<char*>(ptr()) + 4 * i, &x, 4);
+    } else {
+      const bf16 b = mforce::float_to_bf16(x);
+      memcpy(static_cast<char*>(ptr()) + 2 * i, &b, 2);
+    }
+  }
+  float get(size_t i) {
+    if (esz == 4) {
+      float f;
+      memcpy(&f, static_cast<char*>(ptr()) + 4 * i, 4);
+      return f;
+    }
+    bf16 b;
+    memcpy(&b, static_cast<char*>(ptr()) + 2 * i, 2);
+    return mforce::bf16_to_float(b);
+  }
+  void poison() { memset(ptr(), 0xFF, n * esz); }
+  bool poisoned(size_t i) {
+    for (size_t j = 0; j < esz; ++j)
+      if (static_cast<unsigned char*>(ptr())[i * esz + j] != 0xFF) return false;
+    return true;
+  }
+  bool canaries() {
+    for (int i = 0; i < 64; ++i)
+      if (mem[i] != 0x5A || mem[64 + n * esz + i] != 0x5A) return false;
+    return true;
+  }
+};
+
+// The inputs of a case, dense [batch, len, heads, head_dim] per run (q, dO) and source (k, v).
+struct Data {
+  std::vector<std::vector<float>> q, d_o, k, v;
+};
+
+// Random inputs in [-1, 1), rounded to the case's dtype.
+Data random_data(const Case& c) {
+  auto gen = [&](size_t n) {
+    std::vector<float> x(n);
+    for (float& e : x) {
+      e = std::uniform_real_distribution<float>(-1.f, 1.f)(data_rng);
+      if (c.dtype == MF_BF16) e = round_bf16(e);
+    }
+    return x;
+  };
+  Data d;
+  for (const Seg& s : c.queries) {
+    d.q.push_back(gen(size_t(c.batch) * s.len() * c.heads * c.head_dim));
+    d.d_o.push_back(gen(d.q.back().size()));
+  }
+  for (const Seg& s : c.keys) {
+    d.k.push_back(gen(size_t(c.batch) * s.len() * c.kv_heads * c.head_dim));
+    d.v.push_back(gen(d.k.back().size()));
+  }
+  return d;
+}
+
+// A case in emulated device memory: every token's heads followed by c.pad padding elements
+// (NaN in the inputs; poisoned, and to stay so, in the outputs), outputs poisoned, and the
+// mf_attn_problem over it.
+struct Launch {
+  const Case& c;
+  std::vector<Buf> qb, ob, dob, dqb, kb, vb, dkb, dvb;
+  std::vector<std::vector<float>> lse;
+  mf_attn_problem p{};
+
+  Launch(const Case& c_, const Data& d) : c(c_) {
+    const int nq = static_cast<int>(c.queries.size()), nk = static_cast<int>(c.keys.size());
+    const int qts = stride(c.heads), kts = stride(c.kv_heads);
+    p.dtype = static_cast<mf_dtype>(c.dtype);
+    p.batch = c.batch;
+    p.heads = c.heads;
+    p.kv_heads = c.kv_heads;
+    p.head_dim = c.head_dim;
+    p.scale = 1.f / sqrtf(static_cast<float>(c.head_dim));
+    p.masked = c.masked;
+    p.window = c.window;
+    p.sinks = c.sinks;
+    p.num_queries = nq;
+    p.num_keys = nk;
+    lse.resize(nq);
+    for (int r = 0; r < nq; ++r) {
+      const int len = c.queries[r].len();
+      add(qb, dob, ob, dqb, d.q[r], d.d_o[r], size_t(c.batch) * len * qts, c.heads);
+      lse[r].assign(size_t(c.batch) * c.heads * len, NAN);
+      mf_attn_queries& Q = p.queries[r];
+      Q.chunk = c.queries[r].chunk.data();
+      Q.len = len;
+      Q.batch_stride = int64_t(len) * qts;
+      Q.token_stride = qts;
+      Q.lse = lse[r].data();
+    }
+    for (int s = 0; s < nk; ++s) {
+      const int len = c.keys[s].len();
+      add(kb, vb, dkb, dvb, d.k[s], d.v[s], size_t(c.batch) * len * kts, c.kv_heads);
+      mf_attn_keys& K = p.keys[s];
+      K.chunk = c.keys[s].chunk.data();
+      K.len = len;
+      K.batch_stride = int64_t(len) * kts;
+      K.token_stride = kts;
+      K.relation = c.keys[s].relation;
+    }
+    // pointers last: the vectors of buffers no longer move
+    for (int r = 0; r < nq; ++r) {
+      p.queries[r].q = qb[r].ptr();
+      p.queries[r].o = ob[r].ptr();
+      p.queries[r].d_o = dob[r].ptr();
+      p.queries[r].dq = dqb[r].ptr();
+    }
+    for (int s = 0; s < nk; ++s) {
+      p.keys[s].k = kb[s].ptr();
+      p.keys[s].v = vb[s].ptr();
+      p.keys[s].dk = c.keys[s].grad ? dkb[s].ptr() : nullptr;
+      p.keys[s].dv = c.keys[s].grad ? dvb[s].ptr() : nullptr;
+    }
+  }
+
+  int stride(int heads) const { return heads * c.head_dim + c.pad; }
+
+  // Buffer index of element i of a dense [batch, len, heads, head_dim] array.
+  size_t at(size_t i, int heads) const {
+    const size_t row = size_t(heads) * c.head_dim;
+    return i / row * stride(heads) + i % row;
+  }
+
+  // Two inputs (q and dO, or k and v) of n elements from dense data, and their two outputs (o
+  // and dq, or dk and dv), poisoned.
+  void add(std::vector<Buf>& in1, std::vector<Buf>& in2, std::vector<Buf>& out1, std::vector<Buf>& out2,
+           const std::vector<float>& d1, const std::vector<float>& d2, size_t n, int heads) {
+    in1.push_back(input(d1, n, heads));
+    in2.push_back(input(d2, n, heads));
+    for (std::vector<Buf>* out : {&out1, &out2}) {
+      out->emplace_back(c.dtype, n);
+      out->back().poison();
+    }
+  }
+
+  Buf input(const std::vector<float>& dense, size_t n, int heads) {
+    Buf b(c.dtype, n);
+    for (size_t i = 0; i < n; ++i) b.set(i, NAN);
+    for (size_t i = 0; i < dense.size(); ++i) b.set(at(i, heads), dense[i]);
+    return b;
+  }
+
+  // Forward, then backward.
+  mf_status run() {
+    const mf_status st = mfcuda_attention_forward(MF_DEVICE_CUDA, nullptr, &p);
+    return st != MF_OK ? st : mfcuda_attention_backward(MF_DEVICE_CUDA, nullptr, &p);
+  }
+
+  // Output buffer `buf` (heads per token) as a dense array.
+  std::vector<float> dense(Buf& buf, int heads) const {
+    std::vector<float> out(buf.n / stride(heads) * heads * c.head_dim);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = buf.get(at(i, heads));
+    return out;
+  }
+
+  // How many padding elements of the outputs were written, and whether every canary holds.
+  int padding_written() {
+    int n = 0;
+    auto scan = [&](std::vector<Buf>& bufs, int heads, const std::vector<bool>* only) {
+      for (size_t b = 0; b < bufs.size(); ++b) {
+        if (only && !(*only)[b]) continue;
+        for (size_t i = 0; i < bufs[b].n; ++i)
+          if (int(i % stride(heads)) >= heads * c.head_dim) n += !bufs[b].poisoned(i);
+      }
+    };
+    std::vector<bool> grads;
+    for (const Seg& s : c.keys) grads.push_back(s.grad);
+    scan(ob, c.heads, nullptr);
+    scan(dqb, c.heads, nullptr);
+    scan(dkb, c.kv_heads, &grads);
+    scan(dvb, c.kv_heads, &grads);
+    return n;
+  }
+  bool canaries() {
+    bool ok = true;
+    for (auto* bufs : {&qb, &ob, &dob, &dqb, &kb, &vb, &dkb, &dvb})
+      for (Buf& b : *bufs) ok = ok && b.canaries();
+    return ok;
+  }
+};
+
+// mforce/attention.h's rule, written out independently of mforce/detail/attention_mask.h.
+bool visible(const Case& c, int cq, int ck, int relation) {
+  if (ck == MF_ATTN_EMPTY) return false;
+  if (!c.masked) return true;
+  const bool related = relation == MF_ATTN_PAST ? ck < cq : relation == MF_ATTN_SAME ? ck == cq : ck <= cq;
+  return related && (c.window <= 0 || static_cast<long long>(ck) > static_cast<long long>(cq) - c.window ||
+                     ck < c.sinks);
+}
+
+// The float64 reference: explicit mask row, materialized softmax, then the backward. Dense
+// layouts as in Data; lse [batch, heads, len] per run.
+struct Reference {
+  std::vector<std::vector<double>> o, lse, dq, dk, dv;
+
+  Reference(const Case& c, const Data& d, double scale) {
+    const int nq = static_cast<int>(c.queries.size()), nk = static_cast<int>(c.keys.size());
+    const int D = c.head_dim, H = c.heads, KV = c.kv_heads, G = H / KV;
+    for (int r = 0; r < nq; ++r) {
+      o.emplace_back(d.q[r].size(), 0.0);
+      dq.emplace_back(d.q[r].size(), 0.0);
+      lse.emplace_back(size_t(c.batch) * H * c.queries[r].len(), 0.0);
+    }
+    for (int s = 0; s < nk; ++s) {
+      dk.emplace_back(d.k[s].size(), 0.0);
+      dv.emplace_back(d.k[s].size(), 0.0);
+    }
+    for (int r = 0; r < nq; ++r) {
+      const Seg& run = c.queries[r];
+      for (int b = 0; b < c.batch; ++b)
+        for (int h = 0; h < H; ++h)
+          for (int t = 0; t < run.len(); ++t) {
+            const size_t qo = (size_t(b) * run.len() + t) * H * D + size_t(h) * D;
+            std::vector<std::pair<int, size_t>> keys;  // source, offset of k/v
+            std::vector<double> sc;
+            for (int s = 0; s < nk; ++s)
+              for (int j = 0; j < c.keys[s].len(); ++j) {
+                if (!visible(c, run.chunk[t], c.keys[s].chunk[j], c.keys[s].relation)) continue;
+                const size_t ko = (size_t(b) * c.keys[s].len() + j) * KV * D + size_t(h / G) * D;
+                double dot = 0;
+                for (int e = 0; e < D; ++e) dot += double(d.q[r][qo + e]) * d.k[s][ko + e];
+                keys.push_back({s, ko});
+                sc.push_back(dot * scale);
+              }
+            double& L = lse[r][(size_t(b) * H + h) * run.len() + t];
+            if (keys.empty()) {
+              L = -INFINITY;
+              continue;
+            }
+            const double m = *std::max_element(sc.begin(), sc.end());
+            double sum = 0;
+            std::vector<double> P(keys.size());
+            for (size_t i = 0; i < sc.size(); ++i) sum += P[i] = exp(sc[i] - m);
+            for (double& x : P) x /= sum;
+            L = m + log(sum);
+            for (size_t i = 0; i < keys.size(); ++i)
+              for (int e = 0; e < D; ++e) o[r][qo + e] += P[i] * d.v[keys[i].first][keys[i].second + e];
+            // backward: delta = dO·o, dS = P (dO·v - delta)
+            double delta = 0;
+            for (int e = 0; e < D; ++e) delta += double(d.d_o[r][qo + e]) * o[r][qo + e];
+            for (size_t i = 0; i < keys.size(); ++i) {
+              const int s = keys[i].first;
+              const size_t ko = keys[i].second;
+              double dp = 0;
+              for (int e = 0; e < D; ++e) dp += double(d.d_o[r][qo + e]) * d.v[s][ko + e];
+              const double ds = P[i] * (dp - delta);
+              for (int e = 0; e < D; ++e) {
+                dq[r][qo + e] += scale * ds * d.k[s][ko + e];
+                dk[s][ko + e] += scale * ds * d.q[r][qo + e];
+                dv[s][ko + e] += P[i] * d.d_o[r][qo + e];
+              }
+            }
+          }
+    }
+  }
+};
+
+// Largest error and largest reference magnitude of one output; non-finite kernel values count.
+struct Stat {
+  double err = 0, ref = 0;
+  int nonfinite = 0;
+  void add(const std::vector<float>& kernel, const std::vector<double>& reference) {
+    for (size_t i = 0; i < kernel.size(); ++i) {
+      if (!std::isfinite(kernel[i])) ++nonfinite;
+      err = std::max(err, std::fabs(kernel[i] - reference[i]));
+      ref = std::max(ref, std::fabs(reference[i]));
+    }
+  }
+  bool ok(double rel) const { return nonfinite == 0 && err <= rel * std::max(ref, 1e-3) + 1e-6; }
+};
+
+// Runs case c on random inputs and checks every output against the reference: relative to the
+// output's largest magnitude, 3e-2 for bf16 (inputs, P and dS are rounded to bf16 on the tensor
+// cores) and 2e-4 for fp32; lse within 2e-2 (bf16) or 1e-4 absolute, -inf exactly where a query
+// sees no key.
+int run_case(const Case& c, bool eager) {
+  emu::eager_cp = eager;
+  const Data d = random_data(c);
+  Launch L(c, d);
+  const mf_status st = L.run();
+  if (st != MF_OK) {
+    printf("%-34s FAIL status %d: %s\n", c.name.c_str(), st, mf_last_error());
+    return 1;
+  }
+  const Reference ref(c, d, L.p.scale);
+  Stat so, sl, sdq, sdk, sdv;
+  int lse_bad = 0;
+  for (size_t r = 0; r < c.queries.size(); ++r) {
+    so.add(L.dense(L.ob[r], c.heads), ref.o[r]);
+    sdq.add(L.dense(L.dqb[r], c.heads), ref.dq[r]);
+    for (size_t i = 0; i < ref.lse[r].size(); ++i) {
+      const float gl = L.lse[r][i];
+      if (std::isinf(ref.lse[r][i])) {
+        lse_bad += !(std::isinf(gl) && gl < 0);
+      } else {
+        sl.add({gl}, {ref.lse[r][i]});
+      }
+    }
+  }
+  for (size_t s = 0; s < c.keys.size(); ++s) {
+    if (!c.keys[s].grad) continue;
+    sdk.add(L.dense(L.dkb[s], c.kv_heads), ref.dk[s]);
+    sdv.add(L.dense(L.dvb[s], c.kv_heads), ref.dv[s]);
+  }
+  const bool canary = L.canaries();
+  const int padding = L.padding_written();
+  const bool bf = c.dtype == MF_BF16;
+  const double rel = bf ? 0.03 : 2e-4;
+  const bool ok = canary && lse_bad == 0 && padding == 0 && so.ok(rel) && sl.nonfinite == 0 &&
+                  sl.err <= (bf ? 0.02 : 1e-4) && sdq.ok(rel) && sdk.ok(rel) && sdv.ok(rel);
+  printf("%-34s %s eager=%d  o %.2e/%.2e lse %.2e dq %.2e/%.2e dk %.2e/%.2e dv %.2e/%.2e nonfinite=%d%s%s%s\n",
+         c.name.c_str(), ok ? "PASS" : "FAIL", eager, so.err, so.ref, sl.err, sdq.err, sdq.ref, sdk.err, sdk.ref,
+         sdv.err, sdv.ref, so.nonfinite + sl.nonfinite + sdq.nonfinite + sdk.nonfinite + sdv.nonfinite,
+         canary ? "" : " CANARY", lse_bad ? " LSE(-inf)" : "", padding ? " PADDING" : "");
+  return ok ? 0 : 1;
+}
+
+// ------------------------------------------------------------------ problems from a file
+// `driver --problem IN OUT` runs one problem given by a caller (the Java tests, which check the
+// results against their own oracle) and writes the outputs. Little-endian; IN:
+//   int32 dtype, batch, heads, kv_heads, head_dim, masked, window, sinks, num_queries, num_keys, pad
+//   per run:    int32 len, chunk[len]; float32 q, dO [batch, len, heads, head_dim]
+//   per source: int32 len, relation, grad, chunk[len]; float32 k, v [batch, len, kv_heads, head_dim]
+// OUT, float32: per run o, lse [batch, heads, len], dq; per source with grad dk, dv (layouts of IN).
+// Exit status 0, or 1 with a message on stderr (a kernel error, a canary or an output's padding
+// overwritten, a malformed file).
+
+struct Reader {
+  FILE* f;
+  int32_t i32() {
+    int32_t v;
+    if (fread(&v, 4, 1, f) != 1) throw std::runtime_error("truncated problem file");
+    return v;
+  }
+  std::vector<float> f32(size_t n) {
+    std::vector<float> v(n);
+    if (n && fread(v.data(), 4, n, f) != n) throw std::runtime_error("truncated problem file");
+    return v;
+  }
+  std::vector<int> ints(size_t n) {
+    std::vector<int> v(n);
+    for (int& x : v) x = i32();
+    return v;
+  }
+};
+
+int run_file(const char* in_path, const char* out_path) {
+  FILE* in = fopen(in_path, "rb");
+  if (!in) {
+    fprintf(stderr, "cannot read %s\n", in_path);
+    return 1;
+  }
+  Case c{"file", 0, 0, 0, 0, 0, false, 0, 0};
+  Data d;
+  try {
+    Reader r{in};
+    c.dtype = r.i32();
+    c.batch = r.i32();
+    c.heads = r.i32();
+    c.kv_heads = r.i32();
+    c.head_dim = r.i32();
+    c.masked = r.i32() != 0;
+    c.window = r.i32();
+    c.sinks = r.i32();
+    const int nq = r.i32(), nk = r.i32();
+    c.pad = r.i32();
+    if (nq < 1 || nq > MF_ATTN_MAX_SEGMENTS || nk < 1 || nk > MF_ATTN_MAX_SEGMENTS || c.batch < 0 || c.heads < 1 ||
+        c.kv_heads < 1 || c.head_dim < 1 || c.pad < 0)
+      throw std::runtime_error("malformed problem header");
+    for (int i = 0; i < nq; ++i) {
+      const int len = r.i32();
+      c.queries.push_back({r.ints(len)});
+      const size_t n = size_t(c.batch) * len * c.heads * c.head_dim;
+      d.q.push_back(r.f32(n));
+      d.d_o.push_back(r.f32(n));
+    }
+    for (int i = 0; i < nk; ++i) {
+      const int len = r.i32(), relation = r.i32(), grad = r.i32();
+      c.keys.push_back(keys(r.ints(len), relation, grad != 0));
+      const size_t n = size_t(c.batch) * len * c.kv_heads * c.head_dim;
+      d.k.push_back(r.f32(n));
+      d.v.push_back(r.f32(n));
+    }
+  } catch (const std::exception& e) {
+    fclose(in);
+    fprintf(stderr, "%s: %s\n", in_path, e.what());
+    return 1;
+  }
+  fclose(in);
+  Launch L(c, d);
+  const mf_status st = L.run();
+  if (st != MF_OK) {
+    fprintf(stderr, "status %d: %s\n", st, mf_last_error());
+    return 1;
+  }
+  if (!L.canaries() || L.padding_written() != 0) {
+    fprintf(stderr, "a kernel wrote outside its outputs (canaries or padding)\n");
+    return 1;
+  }
+  FILE* out = fopen(out_path, "wb");
+  if (!out) {
+    fprintf(stderr, "cannot write %s\n", out_path);
+    return 1;
+  }
+  auto write = [&](const std::vector<float>& v) { fwrite(v.data(), 4, v.size(), out); };
+  for (size_t r = 0; r < c.queries.size(); ++r) {
+    write(L.dense(L.ob[r], c.heads));
+    write(L.lse[r]);
+    write(L.dense(L.dqb[r], c.heads));
+  }
+  for (size_t s = 0; s < c.keys.size(); ++s) {
+    if (!c.keys[s].grad) continue;
+    write(L.dense(L.dkb[s], c.kv_heads));
+    write(L.dense(L.dvb[s], c.kv_heads));
+  }
+  return fclose(out) == 0 ? 0 : 1;
+}
+
+// `tokens` tokens, `per` per chunk, from chunk `first`.
+std::vector<int> chunks(int tokens, int per, int first = 0) {
+  std::vector<int> v(tokens);
+  for (int i = 0; i < tokens; ++i) v[i] = first + i / per;
+  return v;
+}
+
+// Consecutive chunks first, first+1, ... of sizes[i] tokens.
+std::vector<int> ragged(const std::vector<int>& sizes, int first = 0) {
+  std::vector<int> v;
+  for (size_t c = 0; c < sizes.size(); ++c) v.insert(v.end(), sizes[c], first + static_cast<int>(c));
+  return v;
+}
+
+// The two calls of a teacher-forcing pass over `count` chunks of `video` video tokens and
+// audio[c] audio tokens: the clean stream (chunks 0..C-1) attends causally to itself; the noisy
+// stream (chunks 1..C-1) attends to the clean chunks before its own (PAST) and to its own noisy
+// chunk (SAME). quick: the noisy call is part of --quick.
+void teacher_forcing(std::vector<Case>& cases, const Case& shape, int count, int video, const std::vector<int>& audio,
+                     bool quick) {
+  const std::vector<int> clean_video = chunks(count * video, video), clean_audio = ragged(audio);
+  const std::vector<int> noisy_video = chunks((count - 1) * video, video, 1);
+  const std::vector<int> noisy_audio = ragged(std::vector<int>(audio.begin() + 1, audio.end()), 1);
+  Case clean = shape, noisy = shape;
+  clean.name = "tf clean " + shape.name;
+  clean.queries = {{clean_video}, {clean_audio}};
+  clean.keys = {keys(clean_video), keys(clean_audio)};
+  noisy.name = "tf noisy " + shape.name;
+  noisy.queries = {{noisy_video}, {noisy_audio}};
+  noisy.keys = {keys(clean_video, MF_ATTN_PAST), keys(clean_audio, MF_ATTN_PAST), keys(noisy_video, MF_ATTN_SAME),
+                keys(noisy_audio, MF_ATTN_SAME)};
+  noisy.quick = quick;
+  cases.push_back(clean);
+  cases.push_back(noisy);
+}
+
+std::vector<Case> fixed_cases() {
+  std::vector<Case> cases;
+  auto add = [&](Case c, std::vector<Seg> qs, std::vector<Seg> ks, bool quick = false) {
+    c.queries = std::move(qs);
+    c.keys = std::move(ks);
+    c.quick = quick;
+    cases.push_back(std::move(c));
+  };
+  {
+    const auto ch = chunks(200, 1);
+    add({"causal-token bf16 d128", MF_BF16, 1, 2, 1, 128, true, 0, 0}, {{ch}}, {keys(ch)});
+  }
+  {
+    const auto ch = chunks(300, 1);
+    add({"causal-token bf16 d64", MF_BF16, 1, 2, 2, 64, true, 0, 0}, {{ch}}, {keys(ch)});
+  }
+  {  // cache: 3 chunks of 20 video + 3 of 3 audio (one empty slot); chunk 3: 20 video + 3 audio queries
+    auto vc = chunks(60, 20);
+    vc[7] = MF_ATTN_EMPTY;
+    const std::vector<int> now(23, 3);
+    add({"av-multisource bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0},
+        {{std::vector<int>(20, 3)}, {std::vector<int>(3, 3)}},
+        {keys(vc), keys(chunks(9, 3), MF_ATTN_CAUSAL, false), keys(now)}, true);
+  }
+  {
+    const auto ch = chunks(170, 17);
+    add({"window-sinks bf16 d128", MF_BF16, 1, 2, 1, 128, true, 3, 1}, {{ch}}, {keys(ch)});
+  }
+  {
+    auto kc = std::vector<int>(90, 5);
+    kc[3] = MF_ATTN_EMPTY;
+    add({"unmasked bf16 d128 gqa", MF_BF16, 2, 4, 1, 128, false, 0, 0}, {{std::vector<int>(70, 0)}}, {keys(kc)});
+  }
+  add({"novisible bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0}, {{chunks(40, 20)}}, {keys(chunks(50, 25, 1))});
+  {
+    const auto ch = chunks(70, 7);
+    add({"fp32 d72 causal-chunk", MF_F32, 2, 2, 1, 72, true, 0, 0}, {{ch}}, {keys(ch)});
+  }
+  {
+    const auto ch = chunks(90, 9);
+    add({"bf16 d40 simt windows", MF_BF16, 1, 3, 3, 40, true, 2, 1}, {{ch}}, {keys(ch)}, true);
+  }
+  add({"fp32 d128 two runs", MF_F32, 1, 2, 2, 128, true, 0, 0}, {{chunks(33, 11)}, {std::vector<int>(5, 2)}},
+      {keys(chunks(33, 11)), keys(std::vector<int>(5, 2))});
+  {
+    Case c{"bf16 d128 unaligned->simt", MF_BF16, 1, 2, 1, 128, true, 0, 0};
+    c.pad = 4;
+    const auto ch = chunks(50, 10);
+    add(c, {{ch}}, {keys(ch)});
+  }
+  {
+    const auto ch = chunks(40, 8);
+    add({"fp32 d256", MF_F32, 1, 1, 1, 256, true, 0, 0}, {{ch}}, {keys(ch)});
+  }
+  // teacher forcing: d64 chunks of 64 video tokens (whole backward tiles: full and skipped
+  // tiles under every relation), d128 chunks of 128 (whole forward query tiles), ragged audio
+  teacher_forcing(cases, {"bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0}, 4, 64, {3, 4, 3, 4}, false);
+  teacher_forcing(cases, {"bf16 d128", MF_BF16, 2, 2, 1, 128, true, 0, 0}, 3, 128, {5, 4, 5}, false);
+  teacher_forcing(cases, {"fp32 d64", MF_F32, 2, 2, 2, 64, true, 0, 0}, 4, 32, {3, 4, 3, 4}, false);
+  teacher_forcing(cases, {"fp32 d72 window 2 sink 1", MF_F32, 1, 2, 1, 72, true, 2, 1}, 5, 16, {3, 4, 3, 4, 3},
+                  true);
+  teacher_forcing(cases, {"bf16 d128 window 2 sink 1", MF_BF16, 1, 2, 2, 128, true, 2, 1}, 5, 64, {4, 3, 4, 3, 4},
+                  true);
+  {  // PAST with window 1: only the sink chunk is visible; SAME on per-token chunks: the diagonal
+    const auto ch = chunks(160, 32);
+    add({"past window 1 + sink bf16 d64", MF_BF16, 1, 2, 1, 64, true, 1, 1}, {{ch}},
+        {keys(ch, MF_ATTN_PAST), keys(chunks(40, 8), MF_ATTN_SAME)}, true);
+    const auto token = chunks(150, 1);
+    add({"same per-token bf16 d128", MF_BF16, 1, 2, 1, 128, true, 0, 0}, {{token}}, {keys(token, MF_ATTN_SAME)},
+        true);
+  }
+  return cases;
+}
+
+// Random problems: random chunk lengths, windows, sinks, empty slots, relations, sources and runs.
+std::vector<Case> random_cases(int count) {
+  std::vector<Case> cases;
+  std::mt19937 g(7);
+  auto ri = [&](int a, int b) { return std::uniform_int_distribution<int>(a, b)(g); };
+  for (int n = 0; n < count; ++n) {
+    const int kind = ri(0, 3);
+    Case c{"random " + std::to_string(n), kind == 2 ? MF_F32 : MF_BF16, ri(1, 2), 0, 0, 0, true, 0, 0};
+    c.head_dim = kind == 0 ? 64 : kind == 1 ? 128 : kind == 2 ? 8 * ri(1, 20) : 8 * ri(1, 32);
+    c.kv_heads = ri(1, 2);
+    c.heads = c.kv_heads * ri(1, 2);
+    c.masked = ri(0, 4) != 0;
+    c.window = ri(0, 1) ? ri(1, 4) : 0;
+    c.sinks = ri(0, 2);
+    std::vector<int> seq;
+    int chunk = 0;
+    const int total = ri(20, 260);
+    while (static_cast<int>(seq.size()) < total) {
+      const int len = ri(1, 24);
+      for (int i = 0; i < len && static_cast<int>(seq.size()) < total; ++i) seq.push_back(chunk);
+      ++chunk;
+    }
+    const int nk = ri(1, 3), nq = ri(1, 2);
+    int start = 0;
+    for (int s = 0; s < nk; ++s) {
+      const int len = s + 1 == nk ? total - start : ri(0, total - start);
+      std::vector<int> ch(seq.begin() + start, seq.begin() + start + len);
+      if (ri(0, 2) == 0)
+        for (int& x : ch)
+          if (ri(0, 9) == 0) x = MF_ATTN_EMPTY;
+      c.keys.push_back(keys(ch, ri(0, 2), ri(0, 3) != 0));
+      start += len;
+    }
+    int qstart = ri(0, total - 1);
+    for (int r = 0; r < nq; ++r) {
+      const int len = r + 1 == nq ? total - qstart : ri(0, total - qstart);
+      c.queries.push_back({std::vector<int>(seq.begin() + qstart, seq.begin() + qstart + len)});
+      qstart += len;
+    }
+    c.name += " D" + std::to_string(c.head_dim) + (c.dtype == MF_F32 ? " f32" : " bf16") + " w" +
+              std::to_string(c.window) + " s" + std::to_string(c.sinks) + " m" + std::to_string(c.masked) + " r";
+    for (const Seg& s : c.keys) c.name += std::to_string(s.relation);
+    c.quick = n < 4;
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--problem") return run_file(argv[2], argv[3]);
+  bool quick = false;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--quick") {
+      quick = true;
+    } else {
+      only = argv[i];
+    }
+  }
+  std::vector<Case> cases = fixed_cases();
+  for (Case& c : random_cases(getenv("EMU_RANDOM") ? atoi(getenv("EMU_RANDOM")) : 12)) cases.push_back(std::move(c));
+  int runs = 0, fails = 0;
+  for (const Case& c : cases) {
+    if ((quick && !c.quick) || (!only.empty() && c.name.find(only) == std::string::npos)) continue;
+    fails += run_case(c, false);
+    ++runs;
+    if (getenv("EMU_EAGER")) fails += run_case(c, true);
+  }
+  printf("%d cases, %d failures\n", runs, fails);
+  return fails != 0 || runs == 0;
+}
