@@ -1,5 +1,6 @@
 package io.mforce.model;
 
+import io.mforce.nn.attention.KeyRun.Relation;
 import java.util.List;
 
 /**
@@ -12,12 +13,15 @@ record AttentionPlan(List<JointCall> calls) {
   /** The queries of one (part, branch). */
   record Query(int part, Modality modality) {}
 
-  /** The keys of (part, branch), or ({@code part} = {@link #CACHE}) the layer's cache of the branch. */
-  record Key(int part, Modality modality) {
+  /**
+   * The keys of (part, branch) under a relation (which of their chunks a query sees), or
+   * ({@code part} = {@link #CACHE}) the layer's cache of the branch (chunk-causal).
+   */
+  record Key(int part, Modality modality, Relation relation) {
     static final int CACHE = -1;
 
     static Key cache(Modality m) {
-      return new Key(CACHE, m);
+      return new Key(CACHE, m, Relation.CAUSAL);
     }
 
     boolean cached() {
@@ -34,7 +38,8 @@ record AttentionPlan(List<JointCall> calls) {
    */
   static AttentionPlan streaming() {
     return new AttentionPlan(List.of(new JointCall(both(0), List.of(Key.cache(Modality.VIDEO),
-        Key.cache(Modality.AUDIO), new Key(0, Modality.VIDEO), new Key(0, Modality.AUDIO)))));
+        Key.cache(Modality.AUDIO), new Key(0, Modality.VIDEO, Relation.CAUSAL),
+        new Key(0, Modality.AUDIO, Relation.CAUSAL)))));
   }
 
   /**
@@ -44,6 +49,21 @@ record AttentionPlan(List<JointCall> calls) {
   static AttentionPlan appending() {
     return new AttentionPlan(List.of(new JointCall(both(0), List.of(Key.cache(Modality.VIDEO),
         Key.cache(Modality.AUDIO)))));
+  }
+
+  /**
+   * Teacher forcing over part 0 (the clean stream, chunks 0..C−1) and part 1 (the noisy stream,
+   * chunks 1..C−1): clean queries over clean keys (chunk-causal), then noisy queries over the
+   * clean keys of earlier chunks (PAST) and the noisy keys of their own chunk (SAME_CHUNK) — what
+   * a stream's chunk sees through its caches.
+   */
+  static AttentionPlan teacherForcing() {
+    return new AttentionPlan(List.of(
+        new JointCall(both(0), List.of(new Key(0, Modality.VIDEO, Relation.CAUSAL),
+            new Key(0, Modality.AUDIO, Relation.CAUSAL))),
+        new JointCall(both(1), List.of(new Key(0, Modality.VIDEO, Relation.PAST),
+            new Key(0, Modality.AUDIO, Relation.PAST), new Key(1, Modality.VIDEO, Relation.SAME_CHUNK),
+            new Key(1, Modality.AUDIO, Relation.SAME_CHUNK)))));
   }
 
   static List<Query> both(int part) {

@@ -126,6 +126,15 @@ public final class AudioVideoModel implements AutoCloseable {
     return Checkpoint.load(path, config, store, optimizer, ema);
   }
 
+  /**
+   * A teacher-forcing pass with a rolling attention window of {@code window} chunks plus
+   * {@code sinks} sink chunks (window 0: full causal attention).
+   */
+  public TeacherForcingPass teacherForcing(int window, int sinks) {
+    requireOpen("teacherForcing");
+    return new TeacherForcingPass(this, window, sinks);
+  }
+
   /** A streaming session of {@code options.batch()} streams. */
   public StreamSession stream(StreamSession.Options options) {
     requireOpen("stream");

@@ -98,7 +98,7 @@ final class Network {
             List<KeyRun> keys = new ArrayList<>();
             for (AttentionPlan.Key k : call.keys()) {
               keys.add(k.cached() ? cache(setup, l, k.modality()).keys()
-                  : branch(ctx, k.part(), k.modality()).ownKeys(l, null, null));
+                  : branch(ctx, k.part(), k.modality()).ownKeys(l, null, null).withRelation(k.relation()));
             }
             setup.self().forward(queries, keys);
           }
@@ -216,13 +216,13 @@ final class Network {
           Tensor[] targets = b.keyGradients(l);
           if (!written[k.part()][k.modality().ordinal()]) {
             written[k.part()][k.modality().ordinal()] = true;
-            keys.add(b.ownKeys(l, targets[0], targets[1]));
+            keys.add(b.ownKeys(l, targets[0], targets[1]).withRelation(k.relation()));
           } else {
             Tensor tk = Tensor.empty(targets[0].dtype(), targets[0].device(), targets[0].shape());
             sums.add(new Tensor[] {tk, targets[0]});
             Tensor tv = Tensor.empty(targets[1].dtype(), targets[1].device(), targets[1].shape());
             sums.add(new Tensor[] {tv, targets[1]});
-            keys.add(b.ownKeys(l, tk, tv));
+            keys.add(b.ownKeys(l, tk, tv).withRelation(k.relation()));
           }
         }
         setup.self().backward(queries, keys);
