@@ -12,12 +12,17 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * The streaming velocity pass's backward against finite differences (fp32, CPU), with the caches
- * held fixed: two streams with two chunks of history, the velocity of chunk 2 (sample 0 in Multi
- * mode, sample 1 in Few mode), L = Σ w·v with random w. Checked: the chunk's input tokens (both
- * modalities, every element) and the first, middle and last element of every parameter (the
- * forward recomputes the condition keys and transcript token from the perturbed weights, as the
- * backward differentiates them; the history stays as appended).
+ * The whole model's backward against finite differences (fp32, CPU), L = Σ w·v with random w:
+ * <ul>
+ *   <li>the teacher-forcing pass over two clips of three chunks (noisy chunks at mixed Multi and
+ *       Few times), through both streams: the noisy input tokens (every element) and the first,
+ *       middle and last element of every parameter;</li>
+ *   <li>the streaming velocity pass with the caches held fixed: two streams with two chunks of
+ *       history, the velocity of chunk 2 (sample 0 in Multi mode, sample 1 in Few mode), the
+ *       conditional and the null-condition pass: the chunk's input tokens and the same parameter
+ *       sample (the forward recomputes the condition keys and transcript token from the perturbed
+ *       weights, as the backward differentiates them; the history stays as appended).</li>
+ * </ul>
  *
  * <p>Tolerance: {@link GradCheck}'s (h = 1e-2, |fd − analytic| ≤ 2e-3 + 1e-2·|analytic|). The
  * weights are uniform in ±0.2 so that the whole 2-layer model stays smooth at that step: fp32
@@ -25,11 +30,57 @@ import org.junit.jupiter.api.Test;
  * probe measured at most 9% of the bound over every checked element); a missing term or factor
  * moves a gradient by far more than the bound.
  */
-class StreamGradientTest {
+class ModelGradientTest {
   static final double SCALE = 0.2;
 
   @Test
-  void velocityBackwardMatchesFiniteDifferences() {
+  void teacherForcingBackwardMatchesFiniteDifferences() {
+    ModelConfig c = ModelFixtures.micro(2);
+    Random2 r = new Random2(4);
+    int b = 2;
+    int chunks = 3;
+    try (AudioVideoModel model = ModelFixtures.randomModel(c, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 2,
+             SCALE);
+         TeacherForcingPass pass = model.teacherForcing(0, 0);
+         Tensor cleanVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, b, chunks);
+         Tensor cleanAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, b, chunks);
+         Tensor noisyVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, b, chunks - 1);
+         Tensor noisyAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, b, chunks - 1);
+         Tensor t = Tensor.of(new float[] {0.2f, 0.9f, 0.5f, 0.35f}, b, chunks - 1);
+         Tensor d = Tensor.of(new float[] {0f, 0.1f, 0f, 0.3f}, b, chunks - 1)) {
+      TeacherForcingPass.Inputs in = new TeacherForcingPass.Inputs(cleanVideo, cleanAudio, noisyVideo, noisyAudio, t,
+          d, ModelFixtures.conditions(r, c, b, chunks));
+      float[] wv = r.uniform((int) noisyVideo.numel(), -1, 1);
+      float[] wa = r.uniform((int) noisyAudio.numel(), -1, 1);
+      float[] w = concat(wv, wa);
+      model.parameters().zeroGrads();
+      float[] grads;
+      float[] dxVideo;
+      float[] dxAudio;
+      try (TeacherForcingPass.Forward f = pass.forward(in, true);
+           Tensor dv = Tensor.of(wv, noisyVideo.shape());
+           Tensor da = Tensor.of(wa, noisyAudio.shape());
+           Tensor gv = Tensor.empty(noisyVideo.dtype(), noisyVideo.device(), noisyVideo.shape());
+           Tensor ga = Tensor.empty(noisyAudio.dtype(), noisyAudio.device(), noisyAudio.shape())) {
+        pass.backward(f, dv, da, gv, ga);
+        grads = model.parameters().grads().toFloatArray();
+        dxVideo = gv.toFloatArray();
+        dxAudio = ga.toFloatArray();
+      }
+      Supplier<float[]> forward = () -> {
+        try (TeacherForcingPass.Forward f = pass.forward(in, false)) {
+          return concat(f.video().toFloatArray(), f.audio().toFloatArray());
+        }
+      };
+      GradCheck.check("noisy video input", noisyVideo, dxVideo, forward, w);
+      GradCheck.check("noisy audio input", noisyAudio, dxAudio, forward, w);
+      int nonzero = checkParameters("", model.parameters(), grads, forward, w);
+      assertTrue(nonzero > 150, "only " + nonzero + " sampled parameter gradients are nonzero");
+    }
+  }
+
+  @Test
+  void streamingVelocityBackwardMatchesFiniteDifferences() {
     ModelConfig c = ModelFixtures.micro(2);
     Random2 r = new Random2(3);
     int b = 2;
