@@ -86,6 +86,52 @@ class ModelBadInputTest {
   }
 
   @Test
+  void teacherForcingEntriesCheckShapesDtypesAndState() {
+    Random2 r = new Random2(5);
+    try (AudioVideoModel model = model();
+         TeacherForcingPass pass = model.teacherForcing(2, 1);
+         Tensor cv = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 3);
+         Tensor ca = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 3);
+         Tensor nv = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 2);
+         Tensor na = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 2);
+         Tensor one = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+         Tensor oneAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
+         Tensor half = Tensor.zeros(DType.BF16, Device.CPU, nv.shape());
+         Tensor t = Tensor.full(DType.F32, Device.CPU, 0.5, B, 2);
+         Tensor tWide = Tensor.full(DType.F32, Device.CPU, 0.5, B, 3);
+         Tensor tLate = Tensor.full(DType.F32, Device.CPU, 1.5, B, 2);
+         Tensor d = Tensor.zeros(DType.F32, Device.CPU, B, 2)) {
+      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 3);
+      expect(IllegalArgumentException.class, "C >= 2", () -> pass.forward(new TeacherForcingPass.Inputs(one,
+          oneAudio, one, oneAudio, t, d, cond), false));
+      expect(IllegalArgumentException.class, "argument 'noisyVideo'", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, one, na, t, d, cond), false));
+      expect(IllegalArgumentException.class, "argument 'noisyAudio'", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, nv, nv, t, d, cond), false));
+      expect(IllegalArgumentException.class, "BF16", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, half, na, t, d, cond), false));
+      expect(IllegalArgumentException.class, "argument 't'", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, nv, na, tWide, d, cond), false));
+      expect(IllegalArgumentException.class, "[0.0, 1.0]", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, nv, na, tLate, d, cond), false));
+      expect(IllegalArgumentException.class, "conditions of 2 clips of 4 chunks", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, ModelFixtures.conditions(r, CONFIG, B, 4)), false));
+      TeacherForcingPass.Inputs in = new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, cond);
+      try (TeacherForcingPass.Forward f = pass.forward(in, false)) {
+        expect(IllegalStateException.class, "was not kept", () -> pass.backward(f, nv, na, null, null));
+      }
+      TeacherForcingPass.Forward kept = pass.forward(in, true);
+      expect(IllegalArgumentException.class, "argument 'dAudio'", () -> pass.backward(kept, nv, nv, null, null));
+      expect(IllegalArgumentException.class, "argument 'dNoisyVideo'", () -> pass.backward(kept, nv, na, one, null));
+      kept.close();
+      expect(IllegalStateException.class, "is closed", () -> pass.backward(kept, nv, na, null, null));
+      expect(IllegalArgumentException.class, "no sinks without a window", () -> model.teacherForcing(0, 1));
+      pass.close();
+      expect(IllegalStateException.class, "teacher-forcing pass is closed", () -> pass.forward(in, false));
+    }
+  }
+
+  @Test
   void closedObjectsAndInferenceModelsRefuse() {
     Random2 r = new Random2(2);
     AudioVideoModel model = model();
@@ -97,6 +143,7 @@ class ModelBadInputTest {
     model.close();
     expect(IllegalStateException.class, "model 'micro' is closed", () -> model.stream(StreamSession.Options.full(B,
         1)));
+    expect(IllegalStateException.class, "model 'micro' is closed", () -> model.teacherForcing(0, 0));
     expect(IllegalStateException.class, "model 'micro' is closed",
         () -> open.begin(ModelFixtures.conditions(r, CONFIG, B, 1)));
     open.close();
@@ -111,6 +158,17 @@ class ModelBadInputTest {
       si.begin(cond);
       si.beginChunk(cond.transcript(0, 1));
       expect(IllegalStateException.class, "built for inference", () -> si.velocityForward(v0, a0, t, t, true));
+      try (TeacherForcingPass pass = inference.teacherForcing(0, 0);
+           Tensor cv = ModelFixtures.tokens(r, inference, Modality.VIDEO, B, 2);
+           Tensor ca = ModelFixtures.tokens(r, inference, Modality.AUDIO, B, 2);
+           Tensor tt = Tensor.full(DType.F32, Device.CPU, 0.5, B, 1)) {
+        TeacherForcingPass.Inputs in = new TeacherForcingPass.Inputs(cv, ca, v0.view(B, 1, v0.size(1), v0.size(2)),
+            a0.view(B, 1, a0.size(1), a0.size(2)), tt, tt, ModelFixtures.conditions(r, CONFIG, B, 2));
+        expect(IllegalStateException.class, "built for inference", () -> pass.forward(in, true));
+        try (TeacherForcingPass.Forward f = pass.forward(in, false)) {
+          assertTrue(Float.isFinite(f.video().toFloatArray()[0]), "inference forward in bf16 on the CPU");
+        }
+      }
     }
   }
 

@@ -8,10 +8,12 @@ import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Gpu;
 import io.mforce.testing.Random2;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole model in other precisions and on CUDA against the fp32 CPU reference: the same
@@ -97,7 +99,9 @@ class ModelPrecisionTest {
       "TF audio input gradient", "TF parameter gradients", "stream video velocity", "stream audio velocity",
       "stream video input gradient", "stream audio input gradient", "stream parameter gradients"};
 
-  private static void compare(String what, List<float[]> got, List<float[]> reference, double tol) {
+  private static void compare(String what, String[] names, List<float[]> got, List<float[]> reference, double tol) {
+    assertTrue(got.size() == reference.size(), what + ": " + got.size() + " quantities, expected "
+        + reference.size());
     for (int k = 0; k < reference.size(); k++) {
       double diff = 0;
       double norm = 0;
@@ -106,19 +110,82 @@ class ModelPrecisionTest {
         double e = reference.get(k)[i];
         diff += (g - e) * (g - e);
         norm += e * e;
-        assertTrue(!Double.isNaN(g), what + " " + NAMES[k] + ": NaN at " + i);
+        assertTrue(!Double.isNaN(g), what + " " + names[k] + ": NaN at " + i);
       }
       double rel = Math.sqrt(diff / norm);
       int index = k;
-      assertTrue(norm > 0, what + " " + NAMES[k] + " is all zero");
-      assertTrue(rel <= tol, () -> what + " " + NAMES[index] + ": relative L2 error " + rel + " exceeds " + tol);
+      assertTrue(norm > 0, what + " " + names[k] + " is all zero");
+      assertTrue(rel <= tol, () -> what + " " + names[index] + ": relative L2 error " + rel + " exceeds " + tol);
     }
   }
 
   @Test
   void bf16ActivationsStayWithinBf16PrecisionOnTheCpu() {
-    compare("bf16 on the CPU", run(Device.CPU, ParameterStore.Mode.BF16_TRAINING),
+    compare("bf16 on the CPU", NAMES, run(Device.CPU, ParameterStore.Mode.BF16_TRAINING),
         run(Device.CPU, ParameterStore.Mode.FP32_TRAINING), 3e-2);
+  }
+
+  /**
+   * An inference store (bf16 matrices only: its conditioning path rounds its F32 inputs to bf16)
+   * gives the velocities of the bf16 training store with the same weights within bf16 precision.
+   */
+  @Test
+  void anInferenceStoreMatchesTheTrainingStore(@TempDir Path dir) {
+    Path path = dir.resolve("micro.safetensors");
+    try (AudioVideoModel trained = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 9,
+        0.3)) {
+      trained.save(path, null, null);
+    }
+    List<float[]> reference;
+    List<float[]> inference;
+    try (AudioVideoModel training = AudioVideoModel.fromCheckpoint(path, Device.CPU,
+        ParameterStore.Mode.BF16_TRAINING)) {
+      reference = velocities(training);
+    }
+    try (AudioVideoModel model = AudioVideoModel.fromCheckpoint(path, Device.CPU,
+        ParameterStore.Mode.BF16_INFERENCE)) {
+      inference = velocities(model);
+    }
+    compare("bf16 inference store", new String[] {"TF video velocity", "TF audio velocity", "stream velocity"},
+        inference, reference, 3e-2);
+  }
+
+  /** The teacher-forcing velocities and a streaming chunk's, without backward. */
+  private static List<float[]> velocities(AudioVideoModel model) {
+    Random2 r = new Random2(22);
+    Device device = model.device();
+    List<float[]> out = new ArrayList<>();
+    try (TeacherForcingPass pass = model.teacherForcing(0, 0);
+         StreamSession s = model.stream(StreamSession.Options.full(B, C));
+         Tensor cleanVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, B, C);
+         Tensor cleanAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, C);
+         Tensor noisyVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, B, C - 1);
+         Tensor noisyAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, C - 1);
+         Tensor t = Tensor.of(new float[] {0.2f, 0.9f, 0.5f, 0.35f}, DType.F32, device, B, C - 1);
+         Tensor d = Tensor.of(new float[] {0f, 0.1f, 0f, 0.3f}, DType.F32, device, B, C - 1)) {
+      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, C);
+      try (TeacherForcingPass.Forward f = pass.forward(new TeacherForcingPass.Inputs(cleanVideo, cleanAudio,
+          noisyVideo, noisyAudio, t, d, cond), false)) {
+        out.add(f.video().toFloatArray());
+        out.add(f.audio().toFloatArray());
+      }
+      s.begin(cond);
+      s.beginChunk(cond.transcript(0, 1));
+      try (Tensor v = ModelFixtures.chunk(cleanVideo, 0); Tensor a = ModelFixtures.chunk(cleanAudio, 0)) {
+        s.append(v, a);
+      }
+      s.beginChunk(cond.transcript(1, 1));
+      try (Tensor x = ChunkState.empty(CONFIG, B, model.dtype(), device);
+           Tensor v = ChunkState.empty(CONFIG, B, model.dtype(), device);
+           Tensor nv = ModelFixtures.chunk(noisyVideo, 0); Tensor na = ModelFixtures.chunk(noisyAudio, 0);
+           Tensor ts = Tensor.of(new float[] {0.2f, 0.5f}, DType.F32, device, B);
+           Tensor ds = Tensor.of(new float[] {0f, 0.25f}, DType.F32, device, B)) {
+        ChunkState.pack(CONFIG, nv, na, x);
+        s.velocity(x, ts, ds, true, v);
+        out.add(v.toFloatArray());
+      }
+    }
+    return out;
   }
 
   @Tag("gpu")
@@ -126,7 +193,7 @@ class ModelPrecisionTest {
   void cudaMatchesTheCpuForwardAndBackward() {
     Device cuda = Gpu.require();
     List<float[]> cpu = run(Device.CPU, ParameterStore.Mode.FP32_TRAINING);
-    compare("fp32 on CUDA", run(cuda, ParameterStore.Mode.FP32_TRAINING), cpu, 1e-4);
-    compare("bf16 on CUDA", run(cuda, ParameterStore.Mode.BF16_TRAINING), cpu, 3e-2);
+    compare("fp32 on CUDA", NAMES, run(cuda, ParameterStore.Mode.FP32_TRAINING), cpu, 1e-4);
+    compare("bf16 on CUDA", NAMES, run(cuda, ParameterStore.Mode.BF16_TRAINING), cpu, 3e-2);
   }
 }
