@@ -158,15 +158,21 @@ final class BranchPass extends Saved {
   /** Layer l's queries as a run of the joint self-attention (allocates out and lse). */
   QueryRun selfQueries(int l) {
     Layer a = layers[l];
-    a.out = a.take(Tensor.empty(dtype, device, heads4));
-    a.lse = a.take(Tensor.empty(DType.F32, device, batch, config.heads(), heads4[1]));
-    return QueryRun.of(a.qn.y(), part.chunkIds(modality), a.out, a.lse);
+    a.self = newRun(a, a.qn.y());
+    return a.self;
   }
 
   /** The same run for the backward: dOut read, dq written ({@link #middleBackward} made both). */
   QueryRun selfQueryGradients(int l) {
     Layer a = layers[l];
-    return QueryRun.of(a.qn.y(), part.chunkIds(modality), a.out, a.lse).withGradients(a.dOut, a.dq);
+    return a.self.withGradients(a.dOut, a.dq);
+  }
+
+  /** A run of queries q [B, S·T, H, hd] with a new out and lse (owned by the layer). */
+  private QueryRun newRun(Layer a, Tensor q) {
+    Tensor out = a.take(Tensor.empty(dtype, device, heads4));
+    Tensor lse = a.take(Tensor.empty(DType.F32, device, batch, config.heads(), heads4[1]));
+    return QueryRun.of(q, part.chunkIds(modality), out, lse);
   }
 
   /** Layer l's keys (rotated) as a source; with the backward's gradient targets when given. */
@@ -180,7 +186,7 @@ final class BranchPass extends Saved {
   void middle(int l) {
     Layer a = layers[l];
     ModelLayers.Block block = branch.blocks().get(l);
-    try (Tensor out3 = a.out.view(groups, tokens, dim)) {
+    try (Tensor out3 = a.self.out().view(groups, tokens, dim)) {
       a.o = a.take(block.selfAttention().o().forward(out3));
     }
     a.x1 = a.take(Tensor.empty(dtype, device, groups, tokens, dim));
@@ -194,15 +200,14 @@ final class BranchPass extends Saved {
   /** Layer l's cross-attention queries (allocates their out and lse). */
   QueryRun crossQueries(int l) {
     Layer a = layers[l];
-    a.cout = a.take(Tensor.empty(dtype, device, heads4));
-    a.clse = a.take(Tensor.empty(DType.F32, device, batch, config.heads(), heads4[1]));
-    return QueryRun.of(a.cqn.y(), part.chunkIds(modality), a.cout, a.clse);
+    a.cross = newRun(a, a.cqn.y());
+    return a.cross;
   }
 
   /** The same run for the backward ({@link #postBackward} made its gradients). */
   QueryRun crossQueryGradients(int l) {
     Layer a = layers[l];
-    return QueryRun.of(a.cqn.y(), part.chunkIds(modality), a.cout, a.clse).withGradients(a.dcout4, a.dcq);
+    return a.cross.withGradients(a.dcout4, a.dcq);
   }
 
   /** Cross output into the residual, then the FFN half; x becomes the layer's output. */
@@ -210,7 +215,7 @@ final class BranchPass extends Saved {
     Layer a = layers[l];
     ModelLayers.Block block = branch.blocks().get(l);
     a.x2 = a.take(a.x1.copy());
-    try (Tensor cout3 = a.cout.view(groups, tokens, dim)) {
+    try (Tensor cout3 = a.cross.out().view(groups, tokens, dim)) {
       a.co = a.take(block.crossAttention().o().forward(cout3, a.x2, true));
     }
     a.n2 = a.take(block.norm2().forward(a.x2, a.mod.vector(AdaLnModulation.SHIFT_MLP),
@@ -450,16 +455,14 @@ final class BranchPass extends Saved {
     RmsNorm.Ctx qn;
     RmsNorm.Ctx kn;
     Tensor v4;
-    Tensor out;
-    Tensor lse;
+    QueryRun self;
     Linear.Ctx o;
     Tensor x1;
     GatedResidual.Ctx r1;
     LayerNorm.Ctx n3;
     Linear.Ctx cq;
     RmsNorm.Ctx cqn;
-    Tensor cout;
-    Tensor clse;
+    QueryRun cross;
     Tensor x2;
     Linear.Ctx co;
     LayerNorm.Ctx n2;

@@ -87,13 +87,7 @@ final class Network {
           b.rotate(l);
         }
         for (AttentionPlan.JointCall call : setup.plan().calls()) {
-          List<QueryRun> queries = new ArrayList<>();
-          for (AttentionPlan.Query q : call.queries()) {
-            BranchPass b = branch(ctx, q.part(), q.modality());
-            if (b.continues(l)) {
-              queries.add(b.selfQueries(l));
-            }
-          }
+          List<QueryRun> queries = selfQueries(ctx, call, l, false);
           if (!queries.isEmpty()) {
             List<KeyRun> keys = new ArrayList<>();
             for (AttentionPlan.Key k : call.keys()) {
@@ -107,17 +101,7 @@ final class Network {
         for (BranchPass b : continuing) {
           b.middle(l);
         }
-        for (Modality m : Modality.values()) {
-          List<QueryRun> queries = new ArrayList<>();
-          for (BranchPass b : continuing) {
-            if (b.modality() == m) {
-              queries.add(b.crossQueries(l));
-            }
-          }
-          if (!queries.isEmpty()) {
-            setup.cross().forward(queries, List.of(setup.conditions().keys(l, m)));
-          }
-        }
+        crossAttention(setup, continuing, l, false);
         for (BranchPass b : continuing) {
           b.post(l);
         }
@@ -156,17 +140,7 @@ final class Network {
       for (BranchPass b : continuing) {
         b.postBackward(l);
       }
-      for (Modality m : Modality.values()) {
-        List<QueryRun> queries = new ArrayList<>();
-        for (BranchPass b : continuing) {
-          if (b.modality() == m) {
-            queries.add(b.crossQueryGradients(l));
-          }
-        }
-        if (!queries.isEmpty()) {
-          setup.cross().backward(queries, List.of(setup.conditions().gradients(l, m)));
-        }
-      }
+      crossAttention(setup, continuing, l, true);
       for (BranchPass b : continuing) {
         b.middleBackward(l);
       }
@@ -194,13 +168,7 @@ final class Network {
     List<AttentionPlan.JointCall> calls = setup.plan().calls();
     for (int c = calls.size() - 1; c >= 0; c--) {
       AttentionPlan.JointCall call = calls.get(c);
-      List<QueryRun> queries = new ArrayList<>();
-      for (AttentionPlan.Query q : call.queries()) {
-        BranchPass b = branch(ctx, q.part(), q.modality());
-        if (b.continues(l)) {
-          queries.add(b.selfQueryGradients(l));
-        }
-      }
+      List<QueryRun> queries = selfQueries(ctx, call, l, true);
       if (queries.isEmpty()) {
         continue;
       }
@@ -234,6 +202,38 @@ final class Network {
         for (Tensor[] s : sums) {
           s[0].close();
         }
+      }
+    }
+  }
+
+  /** The call's query runs of the (part, branch)s whose layer l continues (with gradients for a backward). */
+  private static List<QueryRun> selfQueries(Ctx ctx, AttentionPlan.JointCall call, int l, boolean backward) {
+    List<QueryRun> queries = new ArrayList<>();
+    for (AttentionPlan.Query q : call.queries()) {
+      BranchPass b = branch(ctx, q.part(), q.modality());
+      if (b.continues(l)) {
+        queries.add(backward ? b.selfQueryGradients(l) : b.selfQueries(l));
+      }
+    }
+    return queries;
+  }
+
+  /** Per branch, one cross-attention call: the queries of every continuing part over its condition keys. */
+  private static void crossAttention(Setup setup, List<BranchPass> continuing, int l, boolean backward) {
+    for (Modality m : Modality.values()) {
+      List<QueryRun> queries = new ArrayList<>();
+      for (BranchPass b : continuing) {
+        if (b.modality() == m) {
+          queries.add(backward ? b.crossQueryGradients(l) : b.crossQueries(l));
+        }
+      }
+      if (queries.isEmpty()) {
+        continue;
+      }
+      if (backward) {
+        setup.cross().backward(queries, List.of(setup.conditions().gradients(l, m)));
+      } else {
+        setup.cross().forward(queries, List.of(setup.conditions().keys(l, m)));
       }
     }
   }

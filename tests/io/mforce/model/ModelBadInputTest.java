@@ -203,24 +203,23 @@ class ModelBadInputTest {
     }
   }
 
+  /** The velocity of chunk 1 after chunk 0, video then audio. */
   private static float[] firstVelocity(AudioVideoModel model, Conditions cond) {
     Random2 r = new Random2(4);
     try (StreamSession s = model.stream(StreamSession.Options.full(B, 2));
-         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
-         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
-         Tensor v0 = ModelFixtures.chunk(video, 0);
-         Tensor a0 = ModelFixtures.chunk(audio, 0);
-         Tensor x = ChunkState.empty(CONFIG, B, DType.F32, Device.CPU);
-         Tensor v = ChunkState.empty(CONFIG, B, DType.F32, Device.CPU);
-         Tensor t = ModelFixtures.full(model, 0.5f, B);
-         Tensor d = ModelFixtures.full(model, 0f, B)) {
-      s.begin(cond);
-      s.beginChunk(cond.transcript(0, 1));
-      s.append(v0, a0);
-      s.beginChunk(cond.transcript(1, 1));
-      ChunkState.pack(CONFIG, v0, a0, x);
-      s.velocity(x, t, d, true, v);
-      return v.toFloatArray();
+         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 2);
+         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 2);
+         Tensor v1 = ModelFixtures.chunk(video, 1);
+         Tensor a1 = ModelFixtures.chunk(audio, 1);
+         Tensor t = ModelFixtures.full(model, 0.5f, B)) {
+      ModelFixtures.appendHistory(s, cond, video, audio, 1);
+      try (StreamSession.Velocity f = s.velocityForward(v1, a1, t, t, true)) {
+        float[] v = f.video().toFloatArray();
+        float[] a = f.audio().toFloatArray();
+        float[] out = java.util.Arrays.copyOf(v, v.length + a.length);
+        System.arraycopy(a, 0, out, v.length, a.length);
+        return out;
+      }
     }
   }
 }

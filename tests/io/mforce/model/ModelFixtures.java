@@ -71,6 +71,82 @@ final class ModelFixtures {
     }
   }
 
+  /**
+   * A random clip for a model: clean tokens of C chunks, noisy tokens of chunks 1..C−1, per-chunk
+   * t and d (row-major [B, C − 1]), conditions.
+   */
+  static final class Clip implements AutoCloseable {
+    final Tensor cleanVideo;
+    final Tensor cleanAudio;
+    final Tensor noisyVideo;
+    final Tensor noisyAudio;
+    final Tensor t;
+    final Tensor d;
+    final Conditions conditions;
+
+    Clip(Random2 r, AudioVideoModel model, int batch, int chunks, float[] t, float[] d) {
+      cleanVideo = tokens(r, model, Modality.VIDEO, batch, chunks);
+      cleanAudio = tokens(r, model, Modality.AUDIO, batch, chunks);
+      noisyVideo = tokens(r, model, Modality.VIDEO, batch, chunks - 1);
+      noisyAudio = tokens(r, model, Modality.AUDIO, batch, chunks - 1);
+      this.t = Tensor.of(t, DType.F32, model.device(), batch, chunks - 1);
+      this.d = Tensor.of(d, DType.F32, model.device(), batch, chunks - 1);
+      conditions = conditions(r, model.config(), batch, chunks);
+    }
+
+    TeacherForcingPass.Inputs inputs(Conditions c) {
+      return new TeacherForcingPass.Inputs(cleanVideo, cleanAudio, noisyVideo, noisyAudio, t, d, c);
+    }
+
+    TeacherForcingPass.Inputs inputs() {
+      return inputs(conditions);
+    }
+
+    @Override
+    public void close() {
+      for (Tensor x : new Tensor[] {cleanVideo, cleanAudio, noisyVideo, noisyAudio, t, d}) {
+        x.close();
+      }
+    }
+  }
+
+  /**
+   * Begins the streams with {@code cond}, appends chunks 0..count−1 of the clean tokens [B, C, T, P]
+   * and begins chunk {@code count}.
+   */
+  static void appendHistory(StreamSession s, Conditions cond, Tensor video, Tensor audio, int count) {
+    s.begin(cond);
+    for (int c = 0; c < count; c++) {
+      s.beginChunk(cond.transcript(c, 1));
+      try (Tensor v = chunk(video, c); Tensor a = chunk(audio, c)) {
+        s.append(v, a);
+      }
+    }
+    s.beginChunk(cond.transcript(count, 1));
+  }
+
+  /** A backward that takes output gradients and writes the inputs' gradients. */
+  interface Backward {
+    void run(Tensor dVideo, Tensor dAudio, Tensor dxVideo, Tensor dxAudio);
+  }
+
+  /**
+   * Zeroes the gradients, runs {@code backward} from the output gradients {@code wv}, {@code wa}
+   * (shaped like the inputs {@code video}, {@code audio}); returns {parameter gradients, dxVideo,
+   * dxAudio}.
+   */
+  static float[][] gradients(AudioVideoModel model, Tensor video, float[] wv, Tensor audio, float[] wa,
+                             Backward backward) {
+    model.parameters().zeroGrads();
+    try (Tensor dv = Tensor.of(wv, video.dtype(), video.device(), video.shape());
+         Tensor da = Tensor.of(wa, audio.dtype(), audio.device(), audio.shape());
+         Tensor gv = Tensor.empty(video.dtype(), video.device(), video.shape());
+         Tensor ga = Tensor.empty(audio.dtype(), audio.device(), audio.shape())) {
+      backward.run(dv, da, gv, ga);
+      return new float[][] {model.parameters().grads().toFloatArray(), gv.toFloatArray(), ga.toFloatArray()};
+    }
+  }
+
   /** An F32 [n] tensor of {@code value} on the model's device. */
   static Tensor full(AudioVideoModel model, float value, int n) {
     return Tensor.full(DType.F32, model.device(), value, n);

@@ -31,94 +31,50 @@ import org.junit.jupiter.api.Test;
  * moves a gradient by far more than the bound.
  */
 class ModelGradientTest {
-  static final double SCALE = 0.2;
+  private static final double SCALE = 0.2;
+  private static final ModelConfig CONFIG = ModelFixtures.micro(2);
+  private static final int B = 2;
 
   @Test
   void teacherForcingBackwardMatchesFiniteDifferences() {
-    ModelConfig c = ModelFixtures.micro(2);
     Random2 r = new Random2(4);
-    int b = 2;
-    int chunks = 3;
-    try (AudioVideoModel model = ModelFixtures.randomModel(c, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 2,
+    try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 2,
              SCALE);
          TeacherForcingPass pass = model.teacherForcing(0, 0);
-         Tensor cleanVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, b, chunks);
-         Tensor cleanAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, b, chunks);
-         Tensor noisyVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, b, chunks - 1);
-         Tensor noisyAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, b, chunks - 1);
-         Tensor t = Tensor.of(new float[] {0.2f, 0.9f, 0.5f, 0.35f}, b, chunks - 1);
-         Tensor d = Tensor.of(new float[] {0f, 0.1f, 0f, 0.3f}, b, chunks - 1)) {
-      TeacherForcingPass.Inputs in = new TeacherForcingPass.Inputs(cleanVideo, cleanAudio, noisyVideo, noisyAudio, t,
-          d, ModelFixtures.conditions(r, c, b, chunks));
-      float[] wv = r.uniform((int) noisyVideo.numel(), -1, 1);
-      float[] wa = r.uniform((int) noisyAudio.numel(), -1, 1);
-      float[] w = concat(wv, wa);
-      model.parameters().zeroGrads();
-      float[] grads;
-      float[] dxVideo;
-      float[] dxAudio;
-      try (TeacherForcingPass.Forward f = pass.forward(in, true);
-           Tensor dv = Tensor.of(wv, noisyVideo.shape());
-           Tensor da = Tensor.of(wa, noisyAudio.shape());
-           Tensor gv = Tensor.empty(noisyVideo.dtype(), noisyVideo.device(), noisyVideo.shape());
-           Tensor ga = Tensor.empty(noisyAudio.dtype(), noisyAudio.device(), noisyAudio.shape())) {
-        pass.backward(f, dv, da, gv, ga);
-        grads = model.parameters().grads().toFloatArray();
-        dxVideo = gv.toFloatArray();
-        dxAudio = ga.toFloatArray();
+         ModelFixtures.Clip clip = new ModelFixtures.Clip(r, model, B, 3, new float[] {0.2f, 0.9f, 0.5f, 0.35f},
+             new float[] {0f, 0.1f, 0f, 0.3f})) {
+      TeacherForcingPass.Inputs in = clip.inputs();
+      Backprop g;
+      try (TeacherForcingPass.Forward f = pass.forward(in, true)) {
+        g = outputGradients(r, model, clip.noisyVideo, clip.noisyAudio, (dv, da, gv, ga) -> pass.backward(f, dv, da,
+            gv, ga));
       }
       Supplier<float[]> forward = () -> {
         try (TeacherForcingPass.Forward f = pass.forward(in, false)) {
           return concat(f.video().toFloatArray(), f.audio().toFloatArray());
         }
       };
-      GradCheck.check("noisy video input", noisyVideo, dxVideo, forward, w);
-      GradCheck.check("noisy audio input", noisyAudio, dxAudio, forward, w);
-      int nonzero = checkParameters("", model.parameters(), grads, forward, w);
-      assertTrue(nonzero > 150, "only " + nonzero + " sampled parameter gradients are nonzero");
+      check("", model, clip.noisyVideo, clip.noisyAudio, g, forward);
     }
   }
 
   @Test
   void streamingVelocityBackwardMatchesFiniteDifferences() {
-    ModelConfig c = ModelFixtures.micro(2);
     Random2 r = new Random2(3);
-    int b = 2;
-    try (AudioVideoModel model = ModelFixtures.randomModel(c, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 1,
+    try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 1,
              SCALE);
-         StreamSession s = model.stream(StreamSession.Options.full(b, 4).withGuidance(true));
-         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, b, 3);
-         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, b, 3);
+         StreamSession s = model.stream(StreamSession.Options.full(B, 4).withGuidance(true));
+         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 3);
+         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 3);
          Tensor v2 = ModelFixtures.chunk(video, 2);
          Tensor a2 = ModelFixtures.chunk(audio, 2);
-         Tensor t = Tensor.of(new float[] {0.3f, 0.7f}, b);
-         Tensor d = Tensor.of(new float[] {0f, 0.25f}, b)) {
-      Conditions cond = ModelFixtures.conditions(r, c, b, 3);
-      s.begin(cond);
-      for (int k = 0; k < 2; k++) {
-        s.beginChunk(cond.transcript(k, 1));
-        try (Tensor vk = ModelFixtures.chunk(video, k); Tensor ak = ModelFixtures.chunk(audio, k)) {
-          s.append(vk, ak);
-        }
-      }
-      s.beginChunk(cond.transcript(2, 1));
+         Tensor t = Tensor.of(new float[] {0.3f, 0.7f}, B);
+         Tensor d = Tensor.of(new float[] {0f, 0.25f}, B)) {
+      ModelFixtures.appendHistory(s, ModelFixtures.conditions(r, CONFIG, B, 3), video, audio, 2);
       for (boolean conditional : new boolean[] {true, false}) {
-        float[] wv = r.uniform((int) v2.numel(), -1, 1);
-        float[] wa = r.uniform((int) a2.numel(), -1, 1);
-        float[] w = concat(wv, wa);
-        model.parameters().zeroGrads();
-        float[] grads;
-        float[] dxVideo;
-        float[] dxAudio;
-        try (StreamSession.Velocity f = s.velocityForward(v2, a2, t, d, conditional);
-             Tensor dv = Tensor.of(wv, v2.shape());
-             Tensor da = Tensor.of(wa, a2.shape());
-             Tensor gv = Tensor.empty(v2.dtype(), v2.device(), v2.shape());
-             Tensor ga = Tensor.empty(a2.dtype(), a2.device(), a2.shape())) {
-          s.velocityBackward(f, dv, da, gv, ga);
-          grads = model.parameters().grads().toFloatArray();
-          dxVideo = gv.toFloatArray();
-          dxAudio = ga.toFloatArray();
+        Backprop g;
+        try (StreamSession.Velocity f = s.velocityForward(v2, a2, t, d, conditional)) {
+          g = outputGradients(r, model, v2, a2, (dv, da, gv, ga) -> s.velocityBackward(f, dv, da, gv, ga));
         }
         Supplier<float[]> forward = () -> {
           s.refreshConditions();
@@ -126,13 +82,29 @@ class ModelGradientTest {
             return concat(f.video().toFloatArray(), f.audio().toFloatArray());
           }
         };
-        String pass = conditional ? "conditional " : "null-condition ";
-        GradCheck.check(pass + "video input", v2, dxVideo, forward, w);
-        GradCheck.check(pass + "audio input", a2, dxAudio, forward, w);
-        int nonzero = checkParameters(pass, model.parameters(), grads, forward, w);
-        assertTrue(nonzero > 100, pass + ": only " + nonzero + " sampled parameter gradients are nonzero");
+        check(conditional ? "conditional " : "null-condition ", model, v2, a2, g, forward);
       }
     }
+  }
+
+  /** The output weights w of L = Σ w·v and the backward's gradients {parameters, dx video, dx audio}. */
+  private record Backprop(float[] w, float[][] g) {}
+
+  /** The backward from random output gradients w. */
+  private static Backprop outputGradients(Random2 r, AudioVideoModel model, Tensor video, Tensor audio,
+                                          ModelFixtures.Backward backward) {
+    float[] wv = r.uniform((int) video.numel(), -1, 1);
+    float[] wa = r.uniform((int) audio.numel(), -1, 1);
+    return new Backprop(concat(wv, wa), ModelFixtures.gradients(model, video, wv, audio, wa, backward));
+  }
+
+  /** The inputs' every element and the parameter sample against central differences of {@code forward}. */
+  private static void check(String pass, AudioVideoModel model, Tensor video, Tensor audio, Backprop b,
+                            Supplier<float[]> forward) {
+    GradCheck.check(pass + "video input", video, b.g()[1], forward, b.w());
+    GradCheck.check(pass + "audio input", audio, b.g()[2], forward, b.w());
+    int nonzero = checkParameters(pass, model.parameters(), b.g()[0], forward, b.w());
+    assertTrue(nonzero > 100, pass + ": only " + nonzero + " sampled parameter gradients are nonzero");
   }
 
   /** The first, middle and last element of every parameter; returns how many had a nonzero gradient. */

@@ -39,6 +39,9 @@ class ModelPrecisionTest {
   private static final int B = 2;
   private static final int C = 3;
 
+  private static final float[] TIMES = {0.2f, 0.9f, 0.5f, 0.35f};
+  private static final float[] INTERVALS = {0f, 0.1f, 0f, 0.3f};
+
   /** Velocities, input gradients and parameter gradients of both passes. */
   private static List<float[]> run(Device device, ParameterStore.Mode mode) {
     Random2 r = new Random2(21);
@@ -46,58 +49,33 @@ class ModelPrecisionTest {
     try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, device, mode, 9, 0.3);
          TeacherForcingPass pass = model.teacherForcing(0, 0);
          StreamSession s = model.stream(StreamSession.Options.full(B, C));
-         Tensor cleanVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, B, C);
-         Tensor cleanAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, C);
-         Tensor noisyVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, B, C - 1);
-         Tensor noisyAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, C - 1);
-         Tensor t = Tensor.of(new float[] {0.2f, 0.9f, 0.5f, 0.35f}, DType.F32, device, B, C - 1);
-         Tensor d = Tensor.of(new float[] {0f, 0.1f, 0f, 0.3f}, DType.F32, device, B, C - 1);
-         Tensor dv = ModelFixtures.tokens(r, model, Modality.VIDEO, B, C - 1);
-         Tensor da = ModelFixtures.tokens(r, model, Modality.AUDIO, B, C - 1);
-         Tensor gv = Tensor.empty(model.dtype(), device, noisyVideo.shape());
-         Tensor ga = Tensor.empty(model.dtype(), device, noisyAudio.shape())) {
-      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, C);
-      model.parameters().zeroGrads();
-      try (TeacherForcingPass.Forward f = pass.forward(new TeacherForcingPass.Inputs(cleanVideo, cleanAudio,
-          noisyVideo, noisyAudio, t, d, cond), true)) {
+         ModelFixtures.Clip clip = new ModelFixtures.Clip(r, model, B, C, TIMES, INTERVALS)) {
+      float[] wv = r.uniform((int) clip.noisyVideo.numel(), -1, 1);
+      float[] wa = r.uniform((int) clip.noisyAudio.numel(), -1, 1);
+      try (TeacherForcingPass.Forward f = pass.forward(clip.inputs(), true)) {
         out.add(f.video().toFloatArray());
         out.add(f.audio().toFloatArray());
-        pass.backward(f, dv, da, gv, ga);
-        out.add(gv.toFloatArray());
-        out.add(ga.toFloatArray());
-        out.add(model.parameters().grads().toFloatArray());
+        out.addAll(List.of(ModelFixtures.gradients(model, clip.noisyVideo, wv, clip.noisyAudio, wa,
+            (dv, da, gv, ga) -> pass.backward(f, dv, da, gv, ga))));
       }
       // streaming: chunk 2 after chunks 0 and 1
-      s.begin(cond);
-      for (int c = 0; c < 2; c++) {
-        s.beginChunk(cond.transcript(c, 1));
-        try (Tensor v = ModelFixtures.chunk(cleanVideo, c); Tensor a = ModelFixtures.chunk(cleanAudio, c)) {
-          s.append(v, a);
-        }
-      }
-      s.beginChunk(cond.transcript(2, 1));
-      model.parameters().zeroGrads();
-      try (Tensor v = ModelFixtures.chunk(noisyVideo, 1); Tensor a = ModelFixtures.chunk(noisyAudio, 1);
-           Tensor ts = Tensor.of(new float[] {0.9f, 0.35f}, DType.F32, device, B);
-           Tensor ds = Tensor.of(new float[] {0.1f, 0.3f}, DType.F32, device, B);
-           Tensor dvs = ModelFixtures.chunk(dv, 1); Tensor das = ModelFixtures.chunk(da, 1);
-           Tensor gvs = Tensor.empty(model.dtype(), device, v.shape());
-           Tensor gas = Tensor.empty(model.dtype(), device, a.shape());
+      ModelFixtures.appendHistory(s, clip.conditions, clip.cleanVideo, clip.cleanAudio, 2);
+      try (Tensor v = ModelFixtures.chunk(clip.noisyVideo, 1); Tensor a = ModelFixtures.chunk(clip.noisyAudio, 1);
+           Tensor ts = Tensor.of(new float[] {TIMES[1], TIMES[3]}, DType.F32, device, B);
+           Tensor ds = Tensor.of(new float[] {INTERVALS[1], INTERVALS[3]}, DType.F32, device, B);
            StreamSession.Velocity f = s.velocityForward(v, a, ts, ds, true)) {
         out.add(f.video().toFloatArray());
         out.add(f.audio().toFloatArray());
-        s.velocityBackward(f, dvs, das, gvs, gas);
-        out.add(gvs.toFloatArray());
-        out.add(gas.toFloatArray());
-        out.add(model.parameters().grads().toFloatArray());
+        out.addAll(List.of(ModelFixtures.gradients(model, v, r.uniform((int) v.numel(), -1, 1), a,
+            r.uniform((int) a.numel(), -1, 1), (dv, da, gv, ga) -> s.velocityBackward(f, dv, da, gv, ga))));
       }
     }
     return out;
   }
 
-  private static final String[] NAMES = {"TF video velocity", "TF audio velocity", "TF video input gradient",
-      "TF audio input gradient", "TF parameter gradients", "stream video velocity", "stream audio velocity",
-      "stream video input gradient", "stream audio input gradient", "stream parameter gradients"};
+  private static final String[] NAMES = {"TF video velocity", "TF audio velocity", "TF parameter gradients",
+      "TF video input gradient", "TF audio input gradient", "stream video velocity", "stream audio velocity",
+      "stream parameter gradients", "stream video input gradient", "stream audio input gradient"};
 
   private static void compare(String what, String[] names, List<float[]> got, List<float[]> reference, double tol) {
     assertTrue(got.size() == reference.size(), what + ": " + got.size() + " quantities, expected "
@@ -157,29 +135,17 @@ class ModelPrecisionTest {
     List<float[]> out = new ArrayList<>();
     try (TeacherForcingPass pass = model.teacherForcing(0, 0);
          StreamSession s = model.stream(StreamSession.Options.full(B, C));
-         Tensor cleanVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, B, C);
-         Tensor cleanAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, C);
-         Tensor noisyVideo = ModelFixtures.tokens(r, model, Modality.VIDEO, B, C - 1);
-         Tensor noisyAudio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, C - 1);
-         Tensor t = Tensor.of(new float[] {0.2f, 0.9f, 0.5f, 0.35f}, DType.F32, device, B, C - 1);
-         Tensor d = Tensor.of(new float[] {0f, 0.1f, 0f, 0.3f}, DType.F32, device, B, C - 1)) {
-      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, C);
-      try (TeacherForcingPass.Forward f = pass.forward(new TeacherForcingPass.Inputs(cleanVideo, cleanAudio,
-          noisyVideo, noisyAudio, t, d, cond), false)) {
+         ModelFixtures.Clip clip = new ModelFixtures.Clip(r, model, B, C, TIMES, INTERVALS)) {
+      try (TeacherForcingPass.Forward f = pass.forward(clip.inputs(), false)) {
         out.add(f.video().toFloatArray());
         out.add(f.audio().toFloatArray());
       }
-      s.begin(cond);
-      s.beginChunk(cond.transcript(0, 1));
-      try (Tensor v = ModelFixtures.chunk(cleanVideo, 0); Tensor a = ModelFixtures.chunk(cleanAudio, 0)) {
-        s.append(v, a);
-      }
-      s.beginChunk(cond.transcript(1, 1));
+      ModelFixtures.appendHistory(s, clip.conditions, clip.cleanVideo, clip.cleanAudio, 1);
       try (Tensor x = ChunkState.empty(CONFIG, B, model.dtype(), device);
            Tensor v = ChunkState.empty(CONFIG, B, model.dtype(), device);
-           Tensor nv = ModelFixtures.chunk(noisyVideo, 0); Tensor na = ModelFixtures.chunk(noisyAudio, 0);
-           Tensor ts = Tensor.of(new float[] {0.2f, 0.5f}, DType.F32, device, B);
-           Tensor ds = Tensor.of(new float[] {0f, 0.25f}, DType.F32, device, B)) {
+           Tensor nv = ModelFixtures.chunk(clip.noisyVideo, 0); Tensor na = ModelFixtures.chunk(clip.noisyAudio, 0);
+           Tensor ts = Tensor.of(new float[] {TIMES[0], TIMES[2]}, DType.F32, device, B);
+           Tensor ds = Tensor.of(new float[] {INTERVALS[0], INTERVALS[2]}, DType.F32, device, B)) {
         ChunkState.pack(CONFIG, nv, na, x);
         s.velocity(x, ts, ds, true, v);
         out.add(v.toFloatArray());

@@ -30,18 +30,10 @@ class StreamModesTest {
   /** A session with the prefix and chunk 1 appended and chunk 2 begun. */
   private static StreamSession streamAtChunk2(AudioVideoModel model, boolean guidance, Random2 r) {
     StreamSession s = model.stream(StreamSession.Options.full(B, 8).withGuidance(guidance));
-    Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 3);
-    s.begin(cond);
     try (Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 2);
          Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 2)) {
-      for (int c = 0; c < 2; c++) {
-        s.beginChunk(cond.transcript(c, 1));
-        try (Tensor v = ModelFixtures.chunk(video, c); Tensor a = ModelFixtures.chunk(audio, c)) {
-          s.append(v, a);
-        }
-      }
+      ModelFixtures.appendHistory(s, ModelFixtures.conditions(r, CONFIG, B, 3), video, audio, 2);
     }
-    s.beginChunk(cond.transcript(2, 1));
     return s;
   }
 
@@ -53,13 +45,29 @@ class StreamModesTest {
     }
   }
 
+  /** A random model, a stream at chunk 2 and a random chunk state. */
+  private record Fixture(AudioVideoModel model, StreamSession session, Tensor x) implements AutoCloseable {
+    static Fixture of(long seed, boolean guidance) {
+      Random2 r = new Random2(seed);
+      AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, seed,
+          0.3);
+      return new Fixture(model, streamAtChunk2(model, guidance, r), state(r));
+    }
+
+    @Override
+    public void close() {
+      x.close();
+      session.close();
+      model.close();
+    }
+  }
+
   @Test
   void fewModeWithZeroIntervalIsExactlyMultiMode() {
-    Random2 r = new Random2(11);
-    try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 2,
-             0.3);
-         StreamSession s = streamAtChunk2(model, false, r);
-         Tensor x = state(r)) {
+    try (Fixture fx = Fixture.of(11, false)) {
+      AudioVideoModel model = fx.model();
+      StreamSession s = fx.session();
+      Tensor x = fx.x();
       float[] t = {0.4f, 0.6f};
       float[] multi = velocity(s, x, t, new float[] {0f, 0f}, true);
       float[] mixed = velocity(s, x, t, new float[] {0f, 0.25f}, true);
@@ -110,13 +118,11 @@ class StreamModesTest {
 
   @Test
   void aChunksSamplingLoopTakesNoFreshMemoryOnceWarm() {
-    Random2 r = new Random2(13);
-    try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 4,
-             0.3);
-         StreamSession s = streamAtChunk2(model, true, r);
-         Tensor x = state(r);
+    try (Fixture fx = Fixture.of(13, true);
+         Tensor x = fx.x().copy();
          Sampler few = new Sampler(Sampler.Mode.FEW, TimeSchedule.uniform(4, 3f), 1f, x);
          Sampler multi = new Sampler(Sampler.Mode.MULTI, TimeSchedule.uniform(2, 1f), 4f, x)) {
+      StreamSession s = fx.session();
       few.run(s, x);
       multi.run(s, x);
       MemoryPool.Stats before = MemoryPool.of(Device.CPU).stats();
