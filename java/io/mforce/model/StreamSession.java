@@ -116,7 +116,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private int[] transcriptIds;                 // the current chunk's transcript ids
   private Phase phase = Phase.NEW;
   private int chunk;                           // the chunk begun or next to begin
-  private int appended;                        // chunks in the caches' history (stamps velocity ctxs)
+  private long version;                        // bumped whenever caches or condition keys change
 
   StreamSession(AudioVideoModel model, Options options) {
     this.model = model;
@@ -189,7 +189,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     this.current = conditions;
     computeConditionKeys();
     chunk = 0;
-    appended = 0;
+    version++;
     phase = Phase.BETWEEN_CHUNKS;
   }
 
@@ -244,14 +244,12 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   public static final class Velocity implements AutoCloseable {
     private final Network.Ctx ctx;
     private final StreamSession session;
-    private final int history;
-    private final int chunk;
+    private final long version;
 
-    private Velocity(Network.Ctx ctx, StreamSession session, int history, int chunk) {
+    private Velocity(Network.Ctx ctx, StreamSession session, long version) {
       this.ctx = ctx;
       this.session = session;
-      this.history = history;
-      this.chunk = chunk;
+      this.version = version;
     }
 
     /** Video velocity tokens [B, Nv, Fv]. */
@@ -278,7 +276,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     String op = "stream.velocityForward";
     model.requireTraining(op);
     requireChunk(op);
-    return new Velocity(run(op, video, audio, t, d, conditional, true), this, appended, chunk);
+    return new Velocity(run(op, video, audio, t, d, conditional, true), this, version);
   }
 
   /**
@@ -295,10 +293,9 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     if (forward.session != this) {
       throw new IllegalArgumentException(op + ": the forward belongs to another session");
     }
-    if (forward.history != appended || forward.chunk != chunk || phase != Phase.IN_CHUNK) {
-      throw new IllegalStateException(op + ": the caches changed since the forward (chunk " + forward.chunk
-          + " with " + forward.history + " chunks of history; now chunk " + chunk + " with " + appended
-          + "); run the backward before append()");
+    if (forward.version != version || phase != Phase.IN_CHUNK) {
+      throw new IllegalStateException(op + ": the caches or conditions changed since the forward (append, begin "
+          + "or refresh); run the backward before them");
     }
     checkTokens(op, "dVideo", dVideo, Modality.VIDEO);
     checkTokens(op, "dAudio", dAudio, Modality.AUDIO);
@@ -328,7 +325,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     }
     closeTranscript();
     chunk++;
-    appended++;
+    version++;
     phase = Phase.BETWEEN_CHUNKS;
   }
 
@@ -384,6 +381,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     requireChunk("stream.refreshConditions");
     computeConditionKeys();
     computeTranscript();
+    version++;
   }
 
   private void computeConditionKeys() {

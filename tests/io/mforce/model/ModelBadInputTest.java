@@ -76,7 +76,7 @@ class ModelBadInputTest {
         expect(IllegalArgumentException.class, "argument 'dAudio'", () -> s.velocityBackward(f, v0, v0, null, null));
         s.append(v0, a0);
         s.beginChunk(cond.transcript(1, 1));
-        expect(IllegalStateException.class, "the caches changed since the forward",
+        expect(IllegalStateException.class, "the caches or conditions changed since the forward",
             () -> s.velocityBackward(f, v0, a0, null, null));
       }
       s.append(v0, a0);
