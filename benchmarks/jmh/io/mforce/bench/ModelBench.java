@@ -58,7 +58,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(1)
+// JavaCPP's pointer tracking (System.gc() under native-memory pressure) made a CPU training step
+// 10x slower and erratic (773 ± 1172 ms against 96 ms); the tests run with the same flag
+@Fork(value = 1, jvmArgsAppend = "-Dorg.bytedeco.javacpp.nopointergc=true")
 public class ModelBench {
 
   /** A teacher-forcing training step's model, optimizer and inputs. */
