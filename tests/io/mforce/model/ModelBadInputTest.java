@@ -8,10 +8,12 @@ import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
+import io.mforce.testing.Gpu;
 import io.mforce.testing.Random2;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -169,6 +171,26 @@ class ModelBadInputTest {
           assertTrue(Float.isFinite(f.video().toFloatArray()[0]), "inference forward in bf16 on the CPU");
         }
       }
+    }
+  }
+
+  @Tag("gpu")
+  @Test
+  void tensorsOnAnotherDeviceAreRefused() {
+    Device cuda = Gpu.require();
+    Random2 r = new Random2(6);
+    try (AudioVideoModel model = new AudioVideoModel(CONFIG, cuda, ParameterStore.Mode.FP32_TRAINING, 1);
+         AudioVideoModel host = model();
+         StreamSession s = model.stream(StreamSession.Options.full(B, 2));
+         TeacherForcingPass pass = model.teacherForcing(0, 0);
+         ModelFixtures.Clip clip = new ModelFixtures.Clip(r, host, B, 2, new float[] {0.5f, 0.5f},
+             new float[] {0f, 0f});
+         Tensor v0 = ModelFixtures.chunk(clip.cleanVideo, 0);
+         Tensor a0 = ModelFixtures.chunk(clip.cleanAudio, 0)) {
+      expect(IllegalArgumentException.class, "cpu", () -> pass.forward(clip.inputs(), false));
+      s.begin(clip.conditions);
+      s.beginChunk(clip.conditions.transcript(0, 1));
+      expect(IllegalArgumentException.class, "cpu", () -> s.append(v0, a0));
     }
   }
 
