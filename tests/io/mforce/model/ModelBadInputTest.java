@@ -128,8 +128,11 @@ class ModelBadInputTest {
       kept.close();
       expect(IllegalStateException.class, "is closed", () -> pass.backward(kept, nv, na, null, null));
       expect(IllegalArgumentException.class, "no sinks without a window", () -> model.teacherForcing(0, 1));
+    }
+    try (AudioVideoModel model = model()) {
+      TeacherForcingPass pass = model.teacherForcing(0, 0);
       pass.close();
-      expect(IllegalStateException.class, "teacher-forcing pass is closed", () -> pass.forward(in, false));
+      expect(IllegalStateException.class, "teacher-forcing pass is closed", () -> pass.forward(null, false));
     }
   }
 

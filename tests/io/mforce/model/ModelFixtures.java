@@ -3,6 +3,7 @@ package io.mforce.model;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Random2;
 
@@ -62,13 +63,11 @@ final class ModelFixtures {
 
   /** Chunk c of tokens [B, C, T, P] as a new contiguous [B, T, P] tensor. */
   static Tensor chunk(Tensor tokens, int c) {
-    try (Tensor slice = tokens.narrow(1, c, 1)) {
-      long[] s = tokens.shape();
-      Tensor out = Tensor.empty(tokens.dtype(), tokens.device(), s[0], s[2], s[3]);
-      io.mforce.runtime.RowCopy.copy(tokens, c * s[2] * s[3], s[1] * s[2] * s[3], out, 0, s[2] * s[3], s[2] * s[3],
-          s[0]);
-      return out;
-    }
+    long[] s = tokens.shape();
+    long per = s[2] * s[3];
+    Tensor out = Tensor.empty(tokens.dtype(), tokens.device(), s[0], s[2], s[3]);
+    RowCopy.copy(tokens, c * per, s[1] * per, out, 0, per, per, s[0]);
+    return out;
   }
 
   /**
