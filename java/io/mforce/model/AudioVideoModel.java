@@ -21,6 +21,9 @@ import java.nio.file.Path;
  * (fp32 masters and gradients for {@link ParameterStore.Mode#BF16_TRAINING}, none for
  * {@link ParameterStore.Mode#BF16_INFERENCE}). Token inputs and outputs are in {@link #dtype()};
  * times and the conditioning path are F32 everywhere.
+ *
+ * <p>Passes and sessions own their buffers (caches, attention problems): close them too; once
+ * the model is closed they refuse work with an IllegalStateException.
  */
 public final class AudioVideoModel implements AutoCloseable {
   private final ModelConfig config;
