@@ -1,6 +1,7 @@
 package io.mforce.nn;
 
 import io.mforce.runtime.Check;
+import io.mforce.runtime.DType;
 import io.mforce.runtime.Gemm;
 import io.mforce.runtime.Tensor;
 
@@ -121,13 +122,23 @@ public final class Linear {
     }
   }
 
-  /** The GEMM alone: y (+)= x·Wᵀ, for layers that fuse the bias into a following kernel. */
+  /**
+   * The GEMM alone: y (+)= x·Wᵀ, for layers that fuse the bias into a following kernel. An F32
+   * input (the conditioning path) meeting a matrix an inference store keeps in bf16 only is
+   * rounded to bf16 for the product, which still accumulates and writes in F32.
+   */
   void project(Tensor x, Tensor y, boolean accumulate) {
     String op = "linear";
     checkInput(op, x);
     checkOutputShaped(op, "y", y, x);
     try (Tensor x2 = x.view(-1, in); Tensor y2 = y.view(-1, out)) {
-      Gemm.matmulTransB(x2, weight.weight(x.dtype()), y2, accumulate);
+      if (x.dtype() == DType.F32 && !weight.hasMaster()) {
+        try (Tensor rounded = x2.to(DType.BF16)) {
+          Gemm.matmulTransB(rounded, weight.weight(DType.BF16), y2, accumulate);
+        }
+      } else {
+        Gemm.matmulTransB(x2, weight.weight(x.dtype()), y2, accumulate);
+      }
     }
   }
 

@@ -95,6 +95,12 @@ public final class Parameter {
     return grad;
   }
 
+  /** Whether the store keeps this parameter's fp32 master (every parameter of a training store). */
+  public boolean hasMaster() {
+    requireBound();
+    return value != null;
+  }
+
   /** The bf16 working copy, or null where the store keeps none. */
   public Tensor working() {
     requireBound();

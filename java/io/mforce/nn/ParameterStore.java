@@ -71,6 +71,43 @@ public final class ParameterStore implements AutoCloseable {
    * start at zero.
    */
   public void materialize(Device device, Mode mode, long seed) {
+    allocate(device, mode);
+    Rng.Generator root = new Rng.Generator(seed);
+    for (Parameter p : layout) {
+      float[] values = new float[Math.toIntExact(p.numel())];
+      p.init().fill(values, p.shape(), root.fork(nameHash(p.name())));
+      p.primary().copyFrom(values);
+    }
+    refreshWorking();
+  }
+
+  /**
+   * Allocates like {@link #materialize} but fills the parameters on the device, ignoring their
+   * initializers: each row (last dim) of N(0, 1) Philox numbers from {@code seed}, normalized to
+   * an RMS of 1/√in for a matrix (so a linear layer keeps its input's scale) or 0.02 for a vector.
+   * Random weights for throughput runs of models too large to initialize on the host (the paper
+   * config's 14.4 B parameters take minutes there, a fraction of a second on a GPU); not an
+   * initialization to train from.
+   */
+  public void materializeRandom(Device device, Mode mode, long seed) {
+    allocate(device, mode);
+    long offset = 0;
+    for (Parameter p : layout) {
+      Tensor target = p.primary();
+      long[] shape = p.shape();
+      long dim = shape[shape.length - 1];
+      double rms = p.kind() == Parameter.Kind.MATRIX ? 1 / Math.sqrt(dim) : 0.02;
+      Rng.normal(target, seed, offset);
+      offset += (p.numel() + 3) / 4 * 4;
+      try (Tensor rows = target.view(-1, dim); Tensor gain = Tensor.full(DType.F32, device, rms, dim)) {
+        LayerKernels.rmsNormForward(rows, 1e-12f, gain, rows, null);
+      }
+    }
+    refreshWorking();
+  }
+
+  /** Lays the parameters out and allocates the flat buffers (uninitialized values, zero gradients). */
+  private void allocate(Device device, Mode mode) {
     Check.notNull(device, "device");
     Check.notNull(mode, "mode");
     if (layout != null) {
@@ -109,13 +146,6 @@ public final class ParameterStore implements AutoCloseable {
       offset += n;
     }
     layout = Collections.unmodifiableList(order);
-    Rng.Generator root = new Rng.Generator(seed);
-    for (Parameter p : layout) {
-      float[] values = new float[Math.toIntExact(p.numel())];
-      p.init().fill(values, p.shape(), root.fork(nameHash(p.name())));
-      p.primary().copyFrom(values);
-    }
-    refreshWorking();
   }
 
   /** Elements [offset, offset + numel) of a flat buffer, shaped like {@code p}. */

@@ -22,15 +22,15 @@ import java.util.function.Supplier;
  * two orders above both and two orders below the error of any real mistake (a missing term or
  * factor moves a gradient by O(10%) or more); a second check with h/2 would only confirm it.
  */
-final class GradCheck {
-  static final double H = 1e-2;
-  static final double ABS = 2e-3;
-  static final double REL = 1e-2;
+public final class GradCheck {
+  public static final double H = 1e-2;
+  public static final double ABS = 2e-3;
+  public static final double REL = 1e-2;
 
   private GradCheck() {}
 
   /** L = Σ w·y in double. */
-  static double loss(float[] y, float[] w) {
+  public static double loss(float[] y, float[] w) {
     assertEquals(w.length, y.length, "output size");
     double s = 0;
     for (int i = 0; i < y.length; i++) {
@@ -43,7 +43,7 @@ final class GradCheck {
    * Checks {@code analytic} (dL/dθ for every element of {@code target}, a CPU F32 tensor the
    * forward reads) against central differences of {@code forward} (which returns y).
    */
-  static void check(String what, Tensor target, float[] analytic, Supplier<float[]> forward, float[] w) {
+  public static void check(String what, Tensor target, float[] analytic, Supplier<float[]> forward, float[] w) {
     FloatBuffer values = target.hostBuffer().asFloatBuffer();
     assertEquals(values.capacity(), analytic.length, what + ": gradient size");
     double worst = 0;

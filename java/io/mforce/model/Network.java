@@ -1,0 +1,266 @@
+package io.mforce.model;
+
+import io.mforce.nn.Activation;
+import io.mforce.nn.LayerKernels;
+import io.mforce.nn.Saved;
+import io.mforce.nn.attention.JointAttention;
+import io.mforce.nn.attention.KeyRun;
+import io.mforce.nn.attention.KvCache;
+import io.mforce.nn.attention.QueryRun;
+import io.mforce.nn.attention.Rope3D;
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The dual-branch network over the {@link Part}s of one pass, forward and backward in explicit
+ * phases (no autograd): per layer, every (part, branch) runs its {@link BranchPass} phase, and
+ * between the phases the attention calls couple them — the joint self-attention calls of the
+ * {@link AttentionPlan} (queries of both branches over keys of both branches, one softmax) and,
+ * per branch, one cross-attention call over all parts to that branch's {@link ConditionKeys}.
+ *
+ * <p>With caches, a pass of one part of one slot can write its keys and values into them
+ * (appending a clean chunk) before its attention reads them.
+ */
+final class Network {
+  private final ModelLayers layers;
+  private final Rope3D rope;
+  private final DType dtype;
+
+  Network(ModelLayers layers, Rope3D rope, DType dtype) {
+    this.layers = layers;
+    this.rope = rope;
+    this.dtype = dtype;
+  }
+
+  /** What the caller of a pass decides: plan, caches, condition keys, attention objects. */
+  record Setup(AttentionPlan plan, KvCache[][] caches, boolean writeCaches, ConditionKeys conditions,
+               JointAttention self, JointAttention cross) {}
+
+  /** A forward's state (every activation when kept for a backward) and its velocity outputs. */
+  static final class Ctx extends Saved {
+    private final Part[] parts;
+    private final Setup setup;
+    private final BranchPass[][] branches;
+
+    Ctx(Part[] parts, Setup setup) {
+      this.parts = parts;
+      this.setup = setup;
+      this.branches = new BranchPass[parts.length][2];
+    }
+
+    /** The velocity tokens [G, T_in, P] of an output part. */
+    Tensor velocity(int part, Modality m) {
+      requireOpen();
+      return branches[part][m.ordinal()].velocity();
+    }
+
+    BranchPass add(int part, BranchPass b) {
+      branches[part][b.modality().ordinal()] = own(b);
+      return b;
+    }
+  }
+
+  Ctx forward(Part[] parts, Part.Inputs[] inputs, Setup setup, boolean keep) {
+    Ctx ctx = new Ctx(parts, setup);
+    try {
+      for (int p = 0; p < parts.length; p++) {
+        for (Modality m : Modality.values()) {
+          ctx.add(p, new BranchPass(m, layers, parts[p], inputs[p], rope, dtype, keep));
+        }
+      }
+      List<BranchPass> all = all(ctx);
+      int count = layers.config().layers();
+      for (int l = 0; l < count; l++) {
+        for (BranchPass b : all) {
+          b.pre(l);
+        }
+        if (setup.writeCaches()) {
+          for (Modality m : Modality.values()) {
+            BranchPass b = ctx.branches[0][m.ordinal()];
+            setup.caches()[l][m.ordinal()].append(b.rawKeys(l), b.values(l), parts[0].positions(m),
+                parts[0].chunk(0));
+          }
+        }
+        for (BranchPass b : all) {
+          b.rotate(l);
+        }
+        for (AttentionPlan.JointCall call : setup.plan().calls()) {
+          List<QueryRun> queries = selfQueries(ctx, call, l, false);
+          if (!queries.isEmpty()) {
+            List<KeyRun> keys = new ArrayList<>();
+            for (AttentionPlan.Key k : call.keys()) {
+              keys.add(k.cached() ? cache(setup, l, k.modality()).keys()
+                  : branch(ctx, k.part(), k.modality()).ownKeys(l, null, null).withRelation(k.relation()));
+            }
+            setup.self().forward(queries, keys);
+          }
+        }
+        List<BranchPass> continuing = continuing(all, l);
+        for (BranchPass b : continuing) {
+          b.middle(l);
+        }
+        crossAttention(setup, continuing, l, false);
+        for (BranchPass b : continuing) {
+          b.post(l);
+        }
+        for (BranchPass b : all) {
+          b.finish(l);
+        }
+      }
+      for (int p = 0; p < parts.length; p++) {
+        if (parts[p].output()) {
+          for (BranchPass b : ctx.branches[p]) {
+            b.head();
+          }
+        }
+      }
+      return ctx;
+    } catch (RuntimeException e) {
+      ctx.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Backward of a kept forward: dVelocity[p][m] [G, T_in, P] for every output part; dTokens[p][m]
+   * (or null entries, or null) receive the input tokens' gradients. Parameter gradients accumulate.
+   */
+  void backward(Ctx ctx, Tensor[][] dVelocity, Tensor[][] dTokens) {
+    Setup setup = ctx.setup;
+    List<BranchPass> all = all(ctx);
+    for (int p = 0; p < ctx.parts.length; p++) {
+      for (BranchPass b : ctx.branches[p]) {
+        b.beginBackward(ctx.parts[p].output() ? dVelocity[p][b.modality().ordinal()] : null);
+      }
+    }
+    for (int l = layers.config().layers() - 1; l >= 0; l--) {
+      List<BranchPass> continuing = continuing(all, l);
+      for (BranchPass b : continuing) {
+        b.postBackward(l);
+      }
+      crossAttention(setup, continuing, l, true);
+      for (BranchPass b : continuing) {
+        b.middleBackward(l);
+      }
+      selfAttentionBackward(ctx, l);
+      for (BranchPass b : all) {
+        b.preBackward(l);
+      }
+    }
+    for (int p = 0; p < ctx.parts.length; p++) {
+      for (BranchPass b : ctx.branches[p]) {
+        Tensor target = dTokens == null || dTokens[p] == null ? null : dTokens[p][b.modality().ordinal()];
+        b.endBackward(layers, target);
+      }
+    }
+    setup.conditions().backward();
+  }
+
+  /**
+   * The plan's calls backwards, last first. A (part, branch) whose keys several calls read gets
+   * the first gradient written in place and the others added to it.
+   */
+  private static void selfAttentionBackward(Ctx ctx, int l) {
+    Setup setup = ctx.setup;
+    boolean[][] written = new boolean[ctx.parts.length][2];
+    List<AttentionPlan.JointCall> calls = setup.plan().calls();
+    for (int c = calls.size() - 1; c >= 0; c--) {
+      AttentionPlan.JointCall call = calls.get(c);
+      List<QueryRun> queries = selfQueries(ctx, call, l, true);
+      if (queries.isEmpty()) {
+        continue;
+      }
+      List<KeyRun> keys = new ArrayList<>();
+      List<Tensor[]> sums = new ArrayList<>(); // {temporary, target} pairs to add after the call
+      try {
+        for (AttentionPlan.Key k : call.keys()) {
+          if (k.cached()) {
+            keys.add(cache(setup, l, k.modality()).keys());
+            continue;
+          }
+          BranchPass b = branch(ctx, k.part(), k.modality());
+          Tensor[] targets = b.keyGradients(l);
+          if (!written[k.part()][k.modality().ordinal()]) {
+            written[k.part()][k.modality().ordinal()] = true;
+            keys.add(b.ownKeys(l, targets[0], targets[1]).withRelation(k.relation()));
+          } else {
+            Tensor tk = Tensor.empty(targets[0].dtype(), targets[0].device(), targets[0].shape());
+            sums.add(new Tensor[] {tk, targets[0]});
+            Tensor tv = Tensor.empty(targets[1].dtype(), targets[1].device(), targets[1].shape());
+            sums.add(new Tensor[] {tv, targets[1]});
+            keys.add(b.ownKeys(l, tk, tv).withRelation(k.relation()));
+          }
+        }
+        setup.self().backward(queries, keys);
+        for (Tensor[] s : sums) {
+          // target += temporary: the backward of an identity, accumulated
+          LayerKernels.biasActBackward(Activation.NONE, null, s[0], s[1], true, null);
+        }
+      } finally {
+        for (Tensor[] s : sums) {
+          s[0].close();
+        }
+      }
+    }
+  }
+
+  /** The call's query runs of the (part, branch)s whose layer l continues (with gradients for a backward). */
+  private static List<QueryRun> selfQueries(Ctx ctx, AttentionPlan.JointCall call, int l, boolean backward) {
+    List<QueryRun> queries = new ArrayList<>();
+    for (AttentionPlan.Query q : call.queries()) {
+      BranchPass b = branch(ctx, q.part(), q.modality());
+      if (b.continues(l)) {
+        queries.add(backward ? b.selfQueryGradients(l) : b.selfQueries(l));
+      }
+    }
+    return queries;
+  }
+
+  /** Per branch, one cross-attention call: the queries of every continuing part over its condition keys. */
+  private static void crossAttention(Setup setup, List<BranchPass> continuing, int l, boolean backward) {
+    for (Modality m : Modality.values()) {
+      List<QueryRun> queries = new ArrayList<>();
+      for (BranchPass b : continuing) {
+        if (b.modality() == m) {
+          queries.add(backward ? b.crossQueryGradients(l) : b.crossQueries(l));
+        }
+      }
+      if (queries.isEmpty()) {
+        continue;
+      }
+      if (backward) {
+        setup.cross().backward(queries, List.of(setup.conditions().gradients(l, m)));
+      } else {
+        setup.cross().forward(queries, List.of(setup.conditions().keys(l, m)));
+      }
+    }
+  }
+
+  private static KvCache cache(Setup setup, int layer, Modality m) {
+    return setup.caches()[layer][m.ordinal()];
+  }
+
+  private static BranchPass branch(Ctx ctx, int part, Modality m) {
+    return ctx.branches[part][m.ordinal()];
+  }
+
+  private static List<BranchPass> all(Ctx ctx) {
+    List<BranchPass> out = new ArrayList<>();
+    for (BranchPass[] row : ctx.branches) {
+      out.addAll(List.of(row));
+    }
+    return out;
+  }
+
+  private static List<BranchPass> continuing(List<BranchPass> all, int l) {
+    List<BranchPass> out = new ArrayList<>();
+    for (BranchPass b : all) {
+      if (b.continues(l)) {
+        out.add(b);
+      }
+    }
+    return out;
+  }
+}

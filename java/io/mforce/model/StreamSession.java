@@ -1,0 +1,472 @@
+package io.mforce.model;
+
+import io.mforce.flow.VelocityField;
+import io.mforce.nn.ConditionEmbedding;
+import io.mforce.nn.attention.JointAttention;
+import io.mforce.nn.attention.KvCache;
+import io.mforce.runtime.Check;
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * B streams generated chunk by chunk against per-layer, per-branch {@link KvCache}s of their
+ * clean history (DESIGN §4 "Sampling (streaming)"): the streaming pass (b).
+ *
+ * <p>Life of a stream: {@link #begin} (the conditions' attributes; empties the caches), then for
+ * every chunk c = 0, 1, ...: {@link #beginChunk} (the chunk's transcript ids), any number of
+ * velocity evaluations of chunk c at any (t, d), and {@link #append} of the finished clean chunk,
+ * which runs it once at t = 1, d = 0 and writes its keys and values (RoPE applied by the cache)
+ * into every layer's caches. Chunk 0 is the clean prefix (the first frame and its audio): begin
+ * it and append it without sampling.
+ *
+ * <p>A velocity evaluation of chunk c: the chunk's tokens (video, and audio + transcript) are the
+ * queries; the keys are the video cache, the audio cache (the history, read only) and the chunk's
+ * own keys, one softmax (chunk-causal; with a window W the caches are rings of the last W chunks
+ * plus the sink chunks — by default the prefix — and the mask shows exactly those). It equals the
+ * teacher-forcing pass's velocity of chunk c over the same clean history (the cache invariant).
+ *
+ * <p>The session is a {@link VelocityField} on the packed chunk state of {@link ChunkState}
+ * ({@code [B, Nv·Fv + Na·Fa]}), so a {@link io.mforce.flow.Sampler} drives the chunk's sampling
+ * (Few mode, or Multi mode with CFG). Between {@link #beginChunk} and {@link #append} an
+ * evaluation makes no host synchronization and takes every buffer from the memory pool's cache
+ * once warm, so a chunk's sampling loop can be captured into a {@link io.mforce.runtime.Graph}.
+ *
+ * <p>Classifier-free guidance: the null-condition pass sees a different history (every chunk
+ * computed with the null attributes and null transcript), so a session made with
+ * {@link Options#guidance} keeps a second set of caches and condition keys for it, and
+ * {@link #append} writes the clean chunk into both (twice the append cost and cache memory).
+ *
+ * <p>Training (Mutual Forcing's Multi loss on a real chunk after a generated history):
+ * {@link #velocityForward} / {@link #velocityBackward} give gradients of every parameter the
+ * chunk's computation uses (its own path, the cross-attention to the conditions, the transcript
+ * token) and of the chunk's input tokens, with the caches held fixed.
+ */
+public final class StreamSession implements VelocityField, AutoCloseable {
+  /**
+   * What a session holds.
+   *
+   * @param batch B streams
+   * @param window W > 0: attention sees the last W chunks plus {@code sinks} sink chunks and the
+   *     caches are rings that evict older chunks (streams of any length); 0: full causal
+   *     attention over caches of {@code maxChunks} chunks
+   * @param sinks chunks 0 .. sinks−1 stay visible (with a window; 1 keeps the prefix)
+   * @param maxChunks the longest stream without a window (0 with a window)
+   * @param guidance keep a second set of caches for classifier-free guidance's null pass
+   */
+  public record Options(int batch, int window, int sinks, int maxChunks, boolean guidance) {
+    public Options {
+      String op = "StreamSession.Options";
+      if (batch < 1) {
+        throw new IllegalArgumentException(op + ": batch " + batch + " must be >= 1");
+      }
+      if (window < 0 || sinks < 0 || maxChunks < 0) {
+        throw new IllegalArgumentException(op + ": window " + window + ", sinks " + sinks + ", maxChunks "
+            + maxChunks + " must be >= 0");
+      }
+      if (window == 0 && (maxChunks < 1 || sinks != 0)) {
+        throw new IllegalArgumentException(op + ": without a window the caches hold maxChunks >= 1 chunks and there "
+            + "are no sinks; got maxChunks " + maxChunks + ", sinks " + sinks);
+      }
+      if (window > 0 && maxChunks != 0) {
+        throw new IllegalArgumentException(op + ": with a window (" + window + ") the stream has no length limit; "
+            + "maxChunks must be 0, got " + maxChunks);
+      }
+    }
+
+    /** Full causal attention over streams of at most {@code maxChunks} chunks. */
+    public static Options full(int batch, int maxChunks) {
+      return new Options(batch, 0, 0, maxChunks, false);
+    }
+
+    /** A rolling window of {@code window} chunks plus {@code sinks} sinks. */
+    public static Options rolling(int batch, int window, int sinks) {
+      return new Options(batch, window, sinks, 0, false);
+    }
+
+    /** These options with (or without) the null-condition caches of CFG. */
+    public Options withGuidance(boolean on) {
+      return new Options(batch, window, sinks, maxChunks, on);
+    }
+  }
+
+  private enum Phase { NEW, BETWEEN_CHUNKS, IN_CHUNK, CLOSED }
+
+  private final AudioVideoModel model;
+  private final ModelConfig config;
+  private final Options options;
+  private final Network network;
+  private final int sets;                      // 1, or 2 with guidance (index 1: the null pass)
+  private final KvCache[][][] caches;          // [set][layer][modality]
+  private final ConditionKeys[] conditions = new ConditionKeys[2];
+  private final ConditionEmbedding.Ctx[] transcript = new ConditionEmbedding.Ctx[2];
+  private final Part query;                    // the chunk being generated (output)
+  private final Part clean;                    // the chunk being appended (keys only)
+  private final JointAttention self;
+  private final JointAttention cross;
+  private final Tensor videoIn;                // [B, Nv, Fv]: unpacked state
+  private final Tensor audioIn;                // [B, Na, Fa]
+  private final Tensor ones;                   // F32 [B]: t of a clean chunk
+  private final Tensor zeros;                  // F32 [B]: d of a clean chunk
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  private Conditions current;                  // the streams' conditions (begin)
+  private int[] transcriptIds;                 // the current chunk's transcript ids
+  private Phase phase = Phase.NEW;
+  private int chunk;                           // the chunk begun or next to begin
+  private long version;                        // bumped whenever caches or condition keys change
+
+  StreamSession(AudioVideoModel model, Options options) {
+    this.model = model;
+    this.config = model.config();
+    this.options = Check.notNull(options, "options");
+    this.network = model.network();
+    this.sets = options.guidance() ? 2 : 1;
+    int layers = config.layers();
+    int b = options.batch();
+    DType dtype = model.dtype();
+    Device device = model.device();
+    TokenLayout layout = model.layout();
+    this.caches = new KvCache[sets][layers][2];
+    try {
+      boolean windowed = options.window() > 0;
+      int ringWindow = windowed ? options.window() : options.maxChunks();
+      for (int s = 0; s < sets; s++) {
+        for (int l = 0; l < layers; l++) {
+          for (Modality m : Modality.values()) {
+            caches[s][l][m.ordinal()] = track(new KvCache(new KvCache.Config(b, config.heads(), config.headDim(),
+                layout.tokensPerChunk(m), options.sinks(), ringWindow, dtype, device), model.rope()));
+          }
+        }
+      }
+      JointAttention.Config causal = JointAttention.Config.causal(config.heads(), config.heads(), config.headDim());
+      self = track(new JointAttention(windowed ? causal.withWindow(options.window(), options.sinks()) : causal));
+      cross = track(new JointAttention(JointAttention.Config.cross(config.heads(), config.heads(), config.headDim())));
+      query = track(new Part(layout, device, b, new int[] {0}, true));
+      clean = track(new Part(layout, device, b, new int[] {0}, false));
+      videoIn = track(Tensor.empty(dtype, device, b, layout.videoTokens(), config.videoTokenFeatures()));
+      audioIn = track(Tensor.empty(dtype, device, b, layout.audioTokens(), config.audioTokenFeatures()));
+      ones = track(Tensor.full(DType.F32, device, 1.0, b));
+      zeros = track(Tensor.zeros(DType.F32, device, b));
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  /** The chunk begun (between {@link #beginChunk} and {@link #append}) or next to begin. */
+  public int chunk() {
+    return chunk;
+  }
+
+  /**
+   * Starts new streams with the conditions' attributes (its transcript is not read: chunks bring
+   * theirs to {@link #beginChunk}); empties the caches.
+   */
+  public void begin(Conditions conditions) {
+    String op = "stream.begin";
+    requireUsable(op);
+    Check.notNull(conditions, "conditions");
+    if (conditions.batch() != options.batch()) {
+      throw new IllegalArgumentException(op + ": conditions for " + conditions.batch() + " streams; the session has "
+          + options.batch());
+    }
+    requireSameConfig(op, conditions.config());
+    closeTranscript();
+    for (KvCache[][] set : caches) {
+      for (KvCache[] layer : set) {
+        for (KvCache c : layer) {
+          c.reset();
+        }
+      }
+    }
+    this.current = conditions;
+    computeConditionKeys();
+    chunk = 0;
+    version++;
+    phase = Phase.BETWEEN_CHUNKS;
+  }
+
+  /** Begins chunk {@link #chunk()} with its transcript ids [B] (one syllable per stream). */
+  public void beginChunk(int[] transcriptIds) {
+    String op = "stream.beginChunk";
+    requireUsable(op);
+    if (phase != Phase.BETWEEN_CHUNKS) {
+      throw new IllegalStateException(op + ": " + (phase == Phase.NEW ? "begin() the streams first"
+          : "chunk " + chunk + " is already begun; append() it first"));
+    }
+    Check.notNull(transcriptIds, "transcriptIds");
+    if (transcriptIds.length != options.batch()) {
+      throw new IllegalArgumentException(op + ": " + transcriptIds.length + " transcript ids for "
+          + options.batch() + " streams");
+    }
+    Conditions.ids(op, "transcriptIds", transcriptIds, config.transcriptVocab());
+    if (options.window() == 0 && chunk >= options.maxChunks()) {
+      throw new IllegalStateException(op + ": chunk " + chunk + " would overflow the caches: the session holds "
+          + options.maxChunks() + " chunks without a window (Options.maxChunks); use a rolling window for longer "
+          + "streams");
+    }
+    this.transcriptIds = transcriptIds.clone();
+    computeTranscript();
+    query.moveTo(new int[] {chunk});
+    clean.moveTo(new int[] {chunk});
+    phase = Phase.IN_CHUNK;
+  }
+
+  /**
+   * The velocity of the current chunk at state {@code x} ({@link ChunkState}: [B, Nv·Fv + Na·Fa],
+   * the model's dtype and device) into {@code v}; t, d F32 [B] (Few mode d > 0, Multi mode d = 0);
+   * {@code conditional} false is the null-condition pass (sessions with guidance only).
+   */
+  @Override
+  public void velocity(Tensor x, Tensor t, Tensor d, boolean conditional, Tensor v) {
+    String op = "stream.velocity";
+    requireChunk(op);
+    long features = ChunkState.features(config);
+    for (String name : new String[] {"x", "v"}) {
+      Tensor s = name.equals("x") ? x : v;
+      Check.shape(op, name, s, options.batch(), features);
+      checkData(op, name, s);
+    }
+    ChunkState.unpack(config, x, videoIn, audioIn);
+    try (Network.Ctx ctx = run(op, videoIn, audioIn, t, d, conditional, false)) {
+      ChunkState.pack(config, ctx.velocity(0, Modality.VIDEO), ctx.velocity(0, Modality.AUDIO), v);
+    }
+  }
+
+  /** A velocity evaluation kept for its backward: the chunk's velocity tokens. */
+  public static final class Velocity implements AutoCloseable {
+    private final Network.Ctx ctx;
+    private final StreamSession session;
+    private final long version;
+
+    private Velocity(Network.Ctx ctx, StreamSession session, long version) {
+      this.ctx = ctx;
+      this.session = session;
+      this.version = version;
+    }
+
+    /** Video velocity tokens [B, Nv, Fv]. */
+    public Tensor video() {
+      return ctx.velocity(0, Modality.VIDEO);
+    }
+
+    /** Audio velocity tokens [B, Na, Fa]. */
+    public Tensor audio() {
+      return ctx.velocity(0, Modality.AUDIO);
+    }
+
+    @Override
+    public void close() {
+      ctx.close();
+    }
+  }
+
+  /**
+   * The velocity of the current chunk at video [B, Nv, Fv] and audio [B, Na, Fa] tokens, kept
+   * for {@link #velocityBackward} (the model must be a training one).
+   */
+  public Velocity velocityForward(Tensor video, Tensor audio, Tensor t, Tensor d, boolean conditional) {
+    String op = "stream.velocityForward";
+    model.requireTraining(op);
+    requireChunk(op);
+    return new Velocity(run(op, video, audio, t, d, conditional, true), this, version);
+  }
+
+  /**
+   * Backward of {@link #velocityForward} from dVideo [B, Nv, Fv] and dAudio [B, Na, Fa]:
+   * parameter gradients accumulate; the input tokens' gradients go to {@code dxVideo},
+   * {@code dxAudio} (shaped like the inputs) where not null. The caches are held fixed (they must
+   * not have changed since the forward). Close the {@link Velocity} afterwards.
+   */
+  public void velocityBackward(Velocity forward, Tensor dVideo, Tensor dAudio, Tensor dxVideo, Tensor dxAudio) {
+    String op = "stream.velocityBackward";
+    model.requireTraining(op);
+    requireUsable(op);
+    Check.notNull(forward, "forward");
+    if (forward.session != this) {
+      throw new IllegalArgumentException(op + ": the forward belongs to another session");
+    }
+    if (forward.version != version || phase != Phase.IN_CHUNK) {
+      throw new IllegalStateException(op + ": the caches or conditions changed since the forward (append, begin "
+          + "or refresh); run the backward before them");
+    }
+    checkTokens(op, "dVideo", dVideo, Modality.VIDEO);
+    checkTokens(op, "dAudio", dAudio, Modality.AUDIO);
+    if (dxVideo != null) {
+      checkTokens(op, "dxVideo", dxVideo, Modality.VIDEO);
+    }
+    if (dxAudio != null) {
+      checkTokens(op, "dxAudio", dxAudio, Modality.AUDIO);
+    }
+    network.backward(forward.ctx, new Tensor[][] {{dVideo, dAudio}}, new Tensor[][] {{dxVideo, dxAudio}});
+  }
+
+  /**
+   * Appends the finished chunk (video [B, Nv, Fv], audio [B, Na, Fa], clean) to every stream's
+   * history: runs it at t = 1, d = 0 and writes its keys and values into the caches (both sets
+   * with guidance). The next chunk can then begin.
+   */
+  public void append(Tensor video, Tensor audio) {
+    String op = "stream.append";
+    requireChunk(op);
+    checkTokens(op, "video", video, Modality.VIDEO);
+    checkTokens(op, "audio", audio, Modality.AUDIO);
+    for (int s = 0; s < sets; s++) {
+      Part.Inputs in = new Part.Inputs(ones, zeros, video, audio, transcript[s]);
+      Network.Setup setup = new Network.Setup(AttentionPlan.appending(), caches[s], true, conditions[s], self, cross);
+      network.forward(new Part[] {clean}, new Part.Inputs[] {in}, setup, false).close();
+    }
+    closeTranscript();
+    chunk++;
+    version++;
+    phase = Phase.BETWEEN_CHUNKS;
+  }
+
+  private Network.Ctx run(String op, Tensor video, Tensor audio, Tensor t, Tensor d, boolean conditional,
+                          boolean keep) {
+    checkTokens(op, "video", video, Modality.VIDEO);
+    checkTokens(op, "audio", audio, Modality.AUDIO);
+    perStream(op, "t", t);
+    perStream(op, "d", d);
+    Check.rangeOnHost(op, "t", t, 0.0, 1.0);
+    Check.rangeOnHost(op, "d", d, 0.0, 1.0);
+    int s = conditional ? 0 : 1;
+    if (s >= sets) {
+      throw new IllegalStateException(op + ": the null-condition pass needs a session made with "
+          + "Options.withGuidance(true) (it keeps the null pass's own caches)");
+    }
+    Part.Inputs in = new Part.Inputs(t, d, video, audio, transcript[s]);
+    Network.Setup setup = new Network.Setup(AttentionPlan.streaming(), caches[s], false, conditions[s], self, cross);
+    return network.forward(new Part[] {query}, new Part.Inputs[] {in}, setup, keep);
+  }
+
+  /** One chunk's tokens of {@code m} for every stream: [B, T_m, P_m] of the model's dtype and device. */
+  private void checkTokens(String op, String name, Tensor x, Modality m) {
+    TokenLayout layout = model.layout();
+    if (m == Modality.VIDEO) {
+      Check.shape(op, name, x, options.batch(), layout.videoTokens(), config.videoTokenFeatures());
+    } else {
+      Check.shape(op, name, x, options.batch(), layout.audioTokens(), config.audioTokenFeatures());
+    }
+    checkData(op, name, x);
+  }
+
+  private void checkData(String op, String name, Tensor x) {
+    Check.contiguous(op, name, x);
+    Check.dtype(op, name, x, model.dtype());
+    Check.device(op, name, x, model.device());
+  }
+
+  private void perStream(String op, String name, Tensor t) {
+    Check.contiguous(op, name, t);
+    Check.dtype(op, name, t, DType.F32);
+    Check.device(op, name, t, model.device());
+    Check.shape(op, name, t, options.batch());
+  }
+
+  /**
+   * Recomputes what {@link #begin} and {@link #beginChunk} derived from the weights (the
+   * condition keys, the chunk's transcript token) after the weights changed, keeping the caches:
+   * a velocity is then a function of the current weights with the history held fixed, which is
+   * what the gradient check differentiates.
+   */
+  void refreshConditions() {
+    requireChunk("stream.refreshConditions");
+    computeConditionKeys();
+    computeTranscript();
+    version++;
+  }
+
+  private void computeConditionKeys() {
+    clearConditions();
+    Conditions[] variants = {current, current.unconditional()};
+    for (int s = 0; s < sets; s++) {
+      try (Tensor ids = variants[s].attributeTensor(model.device())) {
+        this.conditions[s] = new ConditionKeys(model.layers(), ids, model.dtype(), model.parameters().mode()
+            .training());
+      }
+    }
+  }
+
+  private void computeTranscript() {
+    closeTranscript();
+    int[] nullIds = new int[transcriptIds.length];
+    Arrays.fill(nullIds, config.transcriptVocab());
+    int[][] ids = {transcriptIds, nullIds};
+    for (int s = 0; s < sets; s++) {
+      try (Tensor host = Tensor.of(ids[s], options.batch(), 1); Tensor dev = host.to(model.device())) {
+        transcript[s] = model.layers().condition().transcript(dev, model.dtype());
+      }
+    }
+  }
+
+  private void requireSameConfig(String op, ModelConfig other) {
+    List<String> diff = other.differences(config);
+    if (!diff.isEmpty()) {
+      throw new IllegalArgumentException(op + ": conditions made for model config '" + other.name() + "', not '"
+          + config.name() + "': " + String.join("; ", diff));
+    }
+  }
+
+  private void requireChunk(String op) {
+    requireUsable(op);
+    if (phase != Phase.IN_CHUNK) {
+      throw new IllegalStateException(op + ": no chunk is begun (" + (phase == Phase.NEW ? "begin() the streams, "
+          : "") + "beginChunk() first)");
+    }
+  }
+
+  private void requireUsable(String op) {
+    if (phase == Phase.CLOSED) {
+      throw new IllegalStateException(op + ": this stream session is closed");
+    }
+    model.requireOpen(op);
+  }
+
+  private void clearConditions() {
+    for (int s = 0; s < conditions.length; s++) {
+      if (conditions[s] != null) {
+        conditions[s].close();
+        conditions[s] = null;
+      }
+    }
+  }
+
+  private void closeTranscript() {
+    for (int s = 0; s < transcript.length; s++) {
+      if (transcript[s] != null) {
+        transcript[s].close();
+        transcript[s] = null;
+      }
+    }
+  }
+
+  private <T extends AutoCloseable> T track(T resource) {
+    owned.add(resource);
+    return resource;
+  }
+
+  @Override
+  public void close() {
+    if (phase == Phase.CLOSED) {
+      return;
+    }
+    phase = Phase.CLOSED;
+    closeTranscript();
+    clearConditions();
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception ignored) {
+        // keep releasing the rest
+      }
+    }
+  }
+}
