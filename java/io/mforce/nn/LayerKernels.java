@@ -55,7 +55,7 @@ public final class LayerKernels {
     optionalRowStats(op, g, "rstd", rstd);
     call(op, LayersNative.mf_layernorm_forward(g.dev(), g.stream(), g.dtype().code(), groups, g.rows() / groups,
         g.dim(), eps, x.address(), addr(gamma), addr(beta), addr(shift), addr(scale), stride(scale), y.address(),
-        addr(mean), addr(rstd)));
+        addr(mean), addr(rstd)), x, gamma, beta, shift, scale, y, mean, rstd);
   }
 
   /**
@@ -93,7 +93,7 @@ public final class LayerKernels {
     call(op, LayersNative.mf_layernorm_backward(g.dev(), g.stream(), g.dtype().code(), groups, g.rows() / groups,
         g.dim(), x.address(), addr(gamma), addr(beta), addr(scale), stride(scale), mean.address(), rstd.address(),
         dy.address(), dx.address(), accumulate ? 1 : 0, addr(dgamma), addr(dbeta), addr(dshift), addr(dscale),
-        sharedStride("layerNorm.backward", dshift, dscale)));
+        sharedStride("layerNorm.backward", dshift, dscale)), x, gamma, beta, scale, mean, rstd, dy, dx, dgamma, dbeta, dshift, dscale);
   }
 
   /**
@@ -109,7 +109,7 @@ public final class LayerKernels {
     param(op, g, "weight", weight, g.dim());
     optionalRowStats(op, g, "rstd", rstd);
     call(op, LayersNative.mf_rmsnorm_forward(g.dev(), g.stream(), g.dtype().code(), g.rows(), g.dim(), eps,
-        x.address(), weight.address(), y.address(), addr(rstd)));
+        x.address(), weight.address(), y.address(), addr(rstd)), x, weight, y, rstd);
   }
 
   /** Backward of {@link #rmsNormForward}: dx (= or +=; may be dy when not accumulating), dweight +=. */
@@ -126,7 +126,7 @@ public final class LayerKernels {
       throw new IllegalArgumentException(op + ": dx may be dy only when not accumulating");
     }
     call(op, LayersNative.mf_rmsnorm_backward(g.dev(), g.stream(), g.dtype().code(), g.rows(), g.dim(), x.address(),
-        weight.address(), rstd.address(), dy.address(), dx.address(), accumulate ? 1 : 0, dweight.address()));
+        weight.address(), rstd.address(), dy.address(), dx.address(), accumulate ? 1 : 0, dweight.address()), x, weight, rstd, dy, dx, dweight);
   }
 
   // ------------------------------------------------------------------ residual, bias, activation
@@ -141,7 +141,7 @@ public final class LayerKernels {
     long groups = groupsOf(op, x, gate);
     modVector(op, g, "gate", gate, groups);
     call(op, LayersNative.mf_gated_residual_forward(g.dev(), g.stream(), g.dtype().code(), groups,
-        g.rows() / groups, g.dim(), x.address(), y.address(), gate.address(), gate.stride(), out.address()));
+        g.rows() / groups, g.dim(), x.address(), y.address(), gate.address(), gate.stride(), out.address()), x, y, gate, out);
   }
 
   /**
@@ -160,7 +160,7 @@ public final class LayerKernels {
     modVector(op, g, "dgate", dgate, groups);
     call(op, LayersNative.mf_gated_residual_backward(g.dev(), g.stream(), g.dtype().code(), groups,
         g.rows() / groups, g.dim(), y.address(), gate.address(), gate.stride(), dout.address(), dy.address(),
-        dgate.address(), dgate.stride()));
+        dgate.address(), dgate.stride()), y, gate, dout, dy, dgate);
   }
 
   /**
@@ -182,7 +182,7 @@ public final class LayerKernels {
       param(op, g, "bias", bias, g.dim());
     }
     call(op, LayersNative.mf_bias_act_forward(g.dev(), g.stream(), g.dtype().code(), g.rows(), g.dim(), act.code(),
-        x.address(), addr(bias), addr(h), y.address()));
+        x.address(), addr(bias), addr(h), y.address()), x, bias, h, y);
   }
 
   /**
@@ -208,7 +208,7 @@ public final class LayerKernels {
       param(op, g, "dbias", dbias, g.dim());
     }
     call(op, LayersNative.mf_bias_act_backward(g.dev(), g.stream(), g.dtype().code(), g.rows(), g.dim(), act.code(),
-        addr(h), dy.address(), addr(dh), accumulate ? 1 : 0, addr(dbias)));
+        addr(h), dy.address(), addr(dh), accumulate ? 1 : 0, addr(dbias)), h, dy, dh, dbias);
   }
 
   // ------------------------------------------------------------------ conditioning
@@ -222,7 +222,7 @@ public final class LayerKernels {
     String op = "modulation";
     long[] m = modulationShape(op, base, table, mod, "mod");
     call(op, LayersNative.mf_modulation_forward(mod.device().kind().code(), stream(mod), m[0], m[1], m[2], m[3],
-        base.address(), table.address(), mod.address()));
+        base.address(), table.address(), mod.address()), base, table, mod);
   }
 
   /**
@@ -234,7 +234,7 @@ public final class LayerKernels {
     Check.notNull(dtable, "dtable");
     long[] m = modulationShape(op, dbase, dtable, dmod, "dmod");
     call(op, LayersNative.mf_modulation_backward(dmod.device().kind().code(), stream(dmod), m[0], m[1], m[2], m[3],
-        dmod.address(), addr(dbase), accumulate ? 1 : 0, dtable.address()));
+        dmod.address(), addr(dbase), accumulate ? 1 : 0, dtable.address()), dmod, dbase, dtable);
   }
 
   /**
@@ -263,7 +263,7 @@ public final class LayerKernels {
     }
     Check.rangeOnHost(op, "t", t, 0.0, 1.0);
     call(op, LayersNative.mf_timestep_embedding(t.device().kind().code(), stream(t), t.size(0), out.size(1),
-        t.address(), scale, maxPeriod, zeroNonpositive ? 1 : 0, out.address()));
+        t.address(), scale, maxPeriod, zeroNonpositive ? 1 : 0, out.address()), t, out);
   }
 
   /**
@@ -277,7 +277,7 @@ public final class LayerKernels {
     checkIds(op, ids, table.size(0));
     Tokens g = tokens(op, "out", out);
     call(op, LayersNative.mf_embedding_forward(g.dev(), g.stream(), g.dtype().code(), ids.numel(), table.size(1),
-        table.size(0), ids.address(), table.address(), out.address()));
+        table.size(0), ids.address(), table.address(), out.address()), ids, table, out);
   }
 
   /**
@@ -319,7 +319,7 @@ public final class LayerKernels {
       // in stream order only
       call(op, LayersNative.mf_embedding_backward(g.dev(), g.stream(), g.dtype().code(), ids.numel(), dtable.size(1),
           vocab, ids.address(), orderDev.address(), startsDev.address(), segments, dout.address(),
-          dtable.address()));
+          dtable.address()), ids, dout, dtable);
     }
   }
 
@@ -510,7 +510,7 @@ public final class LayerKernels {
     return Stream.current(t.device()).handle();
   }
 
-  private static void call(String op, int status) {
-    NativeCalls.check(status, op);
+  private static void call(String op, int status, Object... operands) {
+    NativeCalls.check(status, op, operands);
   }
 }

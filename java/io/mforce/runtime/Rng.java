@@ -32,7 +32,7 @@ public final class Rng {
         ? RngNative.mf_rng_normal(d.kind().code(), stream, out.dtype().code(), out.numel(), seed, offset, out.address())
         : RngNative.mf_rng_uniform(d.kind().code(), stream, out.dtype().code(), out.numel(), seed, offset,
             out.address());
-    NativeCalls.check(status, op);
+    NativeCalls.check(status, op, out);
   }
 
   /**

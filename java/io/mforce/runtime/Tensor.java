@@ -236,7 +236,7 @@ public final class Tensor implements AutoCloseable {
     }
     Stream s = Stream.current(device());
     NativeCalls.check(RuntimeNative.mf_fill(device().kind().code(), s.handle(), dtype.code(), numel(), value,
-        address()), "fill");
+        address()), "fill", this);
     return this;
   }
 
@@ -398,7 +398,7 @@ public final class Tensor implements AutoCloseable {
     if (src.device().equals(dst.device())) {
       Stream s = Stream.current(dst.device());
       NativeCalls.check(RuntimeNative.mf_convert(dst.device().kind().code(), s.handle(), src.dtype.code(),
-          src.numel(), src.address(), dst.dtype.code(), dst.address()), "convert");
+          src.numel(), src.address(), dst.dtype.code(), dst.address()), "convert", src, dst);
       return;
     }
     // convert on the source device, then move the bytes

@@ -111,7 +111,7 @@ public final class JointAttention implements AutoCloseable {
     String op = "attention.forward";
     Device device = prepare(op, queries, keys, false);
     NativeCalls.check(AttentionNative.mf_attention_forward(device.kind().code(), Stream.current(device).handle(),
-        problem), op);
+        problem), op, queries, keys);
   }
 
   /**
@@ -122,7 +122,7 @@ public final class JointAttention implements AutoCloseable {
     String op = "attention.backward";
     Device device = prepare(op, queries, keys, true);
     NativeCalls.check(AttentionNative.mf_attention_backward(device.kind().code(), Stream.current(device).handle(),
-        problem), op);
+        problem), op, queries, keys);
   }
 
   @Override

@@ -218,7 +218,7 @@ public final class KvCache implements AutoCloseable {
         Stream.current(config.device()).handle(), config.dtype().code(), config.batch(), config.kvHeads(),
         config.headDim(), config.tokensPerChunk(), config.sinks(), config.window(), layout.len(), k.address(),
         v.address(), layout.batchStride(), layout.tokenStride(), positions.address(), rope.theta(), chunkIndex,
-        chunkIndexDevice, keys.address(), values.address(), chunks.address()), op);
+        chunkIndexDevice, keys.address(), values.address(), chunks.address()), op, k, v, positions, this);
   }
 
   private void requireOpen(String op) {

@@ -79,7 +79,7 @@ public final class Rope3D {
     checkPositions(op, "positions", positions, in.len(), x);
     NativeCalls.check(RopeNative.mf_rope_apply(x.device().kind().code(), Stream.current(x.device()).handle(),
         x.dtype().code(), in.batch(), in.len(), heads, headDim, x.address(), in.batchStride(), in.tokenStride(),
-        out.address(), o.batchStride(), o.tokenStride(), positions.address(), theta, inverse ? 1 : 0), op);
+        out.address(), o.batchStride(), o.tokenStride(), positions.address(), theta, inverse ? 1 : 0), op, x, positions, out);
   }
 
   /** F32 [len, 3], contiguous, on the device of {@code data}; finite values (checked on the CPU). */

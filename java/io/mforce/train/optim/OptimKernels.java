@@ -61,7 +61,7 @@ public final class OptimKernels {
     float bc2 = (float) (1 - Math.pow(beta2, step));
     NativeCalls.check(OptimNative.mf_adamw_step(param.device().kind().code(), stream(param), param.numel(),
         param.address(), grad.address(), m.address(), v.address(), lr, beta1, beta2, eps, weightDecay, bc1, bc2,
-        gradScale == null ? 0 : gradScale.address(), working == null ? 0 : working.address()), op);
+        gradScale == null ? 0 : gradScale.address(), working == null ? 0 : working.address()), op, param, grad, m, v, gradScale, working);
   }
 
   /**
@@ -76,7 +76,7 @@ public final class OptimKernels {
     Check.device(op, "partials", partials, x.device());
     Check.shape(op, "partials", partials, SUMSQ_PARTIALS);
     NativeCalls.check(OptimNative.mf_sumsq_partials(x.device().kind().code(), stream(x), x.numel(), x.address(),
-        partials.address()), op);
+        partials.address()), op, x, partials);
   }
 
   /**
@@ -91,7 +91,7 @@ public final class OptimKernels {
     scalar(op, "norm", norm, partials);
     scalar(op, "factor", factor, partials);
     NativeCalls.check(OptimNative.mf_clip_factor(partials.device().kind().code(), stream(partials), partials.numel(),
-        partials.address(), maxNorm, norm.address(), factor.address()), op);
+        partials.address(), maxNorm, norm.address(), factor.address()), op, partials, norm, factor);
   }
 
   /** {@code ema = decay·ema + (1 - decay)·w}, decay in [0, 1]. */
@@ -103,7 +103,7 @@ public final class OptimKernels {
       throw new IllegalArgumentException(op + ": decay " + decay + " must be in [0, 1]");
     }
     NativeCalls.check(OptimNative.mf_ema_update(ema.device().kind().code(), stream(ema), ema.numel(), ema.address(),
-        w.address(), decay), op);
+        w.address(), decay), op, ema, w);
   }
 
   private static void beta(String op, String name, float beta) {
