@@ -15,7 +15,9 @@ import io.mforce.runtime.Tensor;
  * <p>Convention: t = 0 is noise, t = 1 is data; x_t = (1-t)·z + t·x; target v = x - z. Data
  * tensors have shape [batch, ...] (any rank ≥ 1), one float dtype and one device, and are
  * contiguous; per-sample times and weights are F32 [batch] on the same device. Outputs are
- * written in place and may be the same tensor as an input of the same role (e.g. out == x).
+ * written in place and may be the same tensor as an input (e.g. out == x); partial overlaps are
+ * rejected. On CUDA the kernels that reduce per sample ({@link #mse}, {@link #dmdTarget} with
+ * normalization) take at most 65535 samples per call.
  */
 public final class FlowKernels {
   private FlowKernels() {}
