@@ -7,6 +7,7 @@ import io.mforce.runtime.Device;
 import io.mforce.runtime.NativeCalls;
 import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -156,8 +157,56 @@ public final class JointAttention implements AutoCloseable {
       batch = sameBatch(op, "keys[" + i + "].k", layout.batch(), batch);
       fillKeys(keyStructs[i], keys.get(i), layout, backward);
     }
+    disjointOutputs(op, queries, keys, backward);
     problem.dtype(dtype.code()).batch(Math.toIntExact(batch)).num_queries(queries.size()).num_keys(keys.size());
     return device;
+  }
+
+  /** Every tensor the call writes shares no byte with any other tensor of the call. */
+  private static void disjointOutputs(String op, List<QueryRun> queries, List<KeyRun> keys, boolean backward) {
+    List<String> names = new ArrayList<>();
+    List<Tensor> tensors = new ArrayList<>();
+    List<Boolean> written = new ArrayList<>();
+    BiConsumer3 add = (name, t, w) -> {
+      if (t != null) {
+        names.add(name);
+        tensors.add(t);
+        written.add(w);
+      }
+    };
+    for (int i = 0; i < queries.size(); i++) {
+      QueryRun r = queries.get(i);
+      String n = "queries[" + i + "].";
+      add.accept(n + "q", r.q(), false);
+      add.accept(n + "out", r.out(), !backward);
+      add.accept(n + "lse", r.lse(), !backward);
+      if (backward) {
+        add.accept(n + "gradOut", r.gradOut(), false);
+        add.accept(n + "gradQ", r.gradQ(), true);
+      }
+    }
+    for (int i = 0; i < keys.size(); i++) {
+      KeyRun r = keys.get(i);
+      String n = "keys[" + i + "].";
+      add.accept(n + "k", r.k(), false);
+      add.accept(n + "v", r.v(), false);
+      if (backward) {
+        add.accept(n + "gradK", r.gradK(), true);
+        add.accept(n + "gradV", r.gradV(), true);
+      }
+    }
+    for (int a = 0; a < tensors.size(); a++) {
+      for (int b = a + 1; b < tensors.size(); b++) {
+        if (written.get(a) || written.get(b)) {
+          Check.disjoint(op, names.get(a), tensors.get(a), names.get(b), tensors.get(b));
+        }
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface BiConsumer3 {
+    void accept(String name, Tensor t, boolean written);
   }
 
   private static void runCount(String op, String argument, List<?> runs) {

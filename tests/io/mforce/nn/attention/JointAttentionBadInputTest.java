@@ -122,6 +122,19 @@ class JointAttentionBadInputTest {
   }
 
   @Test
+  void outputsMustNotOverlapOtherTensors() {
+    QueryRun q = query();
+    KeyRun k = key();
+    // forward writes out: out aliasing q (same shape) must be refused, naming both
+    assertMessage(() -> attention.forward(List.of(new QueryRun(q.q(), q.chunks(), q.q(), q.lse(), q.gradOut(),
+        q.gradQ())), List.of(k)), "'queries[0].q' and 'queries[0].out' overlap");
+    // backward writes gradK: gradK aliasing v must be refused
+    assertMessage(() -> attention.backward(List.of(q), List.of(new KeyRun(k.k(), k.v(), k.chunks(), k.v(),
+        k.gradV()))), "overlap");
+    assertNothingWritten();
+  }
+
+  @Test
   void runCountsAndLifecycle() {
     QueryRun q = query();
     KeyRun k = key();
