@@ -17,12 +17,25 @@ public final class Check {
     return value;
   }
 
-  /** A shape is non-null with no negative dimension. */
+  // 8 bytes per element is the widest dtype: past this bound a shape's bytes cannot be counted.
+  private static final long MAX_ELEMENTS = Long.MAX_VALUE / 8;
+
+  /** A shape is non-null, with no negative dimension and at most {@link #MAX_ELEMENTS} elements. */
   public static long[] validShape(long[] shape) {
     notNull(shape, "shape");
     for (long d : shape) {
       if (d < 0) {
         throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has a negative dimension");
+      }
+    }
+    if (Arrays.stream(shape).noneMatch(d -> d == 0)) {
+      long elements = 1;
+      for (long d : shape) {
+        if (elements > MAX_ELEMENTS / d) {
+          throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has more elements than can be"
+              + " addressed (at most " + MAX_ELEMENTS + ")");
+        }
+        elements *= d;
       }
     }
     return shape;

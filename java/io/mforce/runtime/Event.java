@@ -28,6 +28,7 @@ public final class Event implements AutoCloseable {
 
   /** A new event; {@code timing} enables {@link #elapsedMillis}. */
   public static Event create(Device device, boolean timing) {
+    Check.notNull(device, "device");
     if (!device.isCuda()) {
       return new Event(device, null);
     }
@@ -41,6 +42,7 @@ public final class Event implements AutoCloseable {
   /** Marks the current end of {@code stream}'s queued work. */
   public Event record(Stream stream) {
     requireOpen();
+    Check.notNull(stream, "stream");
     if (handle == null) {
       cpuNanos = System.nanoTime();
     } else {
@@ -52,6 +54,7 @@ public final class Event implements AutoCloseable {
   /** Makes {@code stream} wait (on the device, not the host) until this event has happened. */
   public void blockStream(Stream stream) {
     requireOpen();
+    Check.notNull(stream, "stream");
     if (handle != null) {
       Cuda.check(cudaStreamWaitEvent(stream.cudaStream(), handle, 0), "cudaStreamWaitEvent");
     }
@@ -67,6 +70,12 @@ public final class Event implements AutoCloseable {
   /** Milliseconds from this event to {@code end} (both recorded; waits for {@code end}). */
   public float elapsedMillis(Event end) {
     requireOpen();
+    Check.notNull(end, "end");
+    end.requireOpen();
+    if (!end.device.equals(device)) {
+      throw new IllegalArgumentException("elapsedMillis: argument 'end' is an event on " + end.device
+          + "; expected one on " + device);
+    }
     if (handle == null) {
       return (end.cpuNanos - cpuNanos) / 1e6f;
     }

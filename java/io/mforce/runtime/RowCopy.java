@@ -72,8 +72,17 @@ public final class RowCopy {
       throw new IllegalArgumentException(op + ": " + name + " offset " + offset + " and pitch " + pitch
           + " must be >= 0");
     }
-    long last = offset + Math.multiplyExact(rows - 1, pitch) + width;
-    if (last > t.numel()) {
+    String last;
+    boolean overrun;
+    try {
+      long end = Math.addExact(Math.addExact(offset, Math.multiplyExact(rows - 1, pitch)), width);
+      last = Long.toString(end);
+      overrun = end > t.numel();
+    } catch (ArithmeticException overflow) {
+      last = "past 2^63";
+      overrun = true;
+    }
+    if (overrun) {
       throw new IllegalArgumentException(op + ": " + rows + " runs of " + width + " elements at offset " + offset
           + ", pitch " + pitch + " reach element " + last + " of " + name + " " + t.describe() + " ("
           + t.numel() + " elements)");

@@ -36,6 +36,7 @@ public final class Stream implements AutoCloseable {
 
   /** A new stream on {@code device} (on the CPU, the one CPU stream). Close it when done. */
   public static Stream create(Device device) {
+    Check.notNull(device, "device");
     if (!device.isCuda()) {
       return CPU_STREAM;
     }
@@ -47,6 +48,7 @@ public final class Stream implements AutoCloseable {
 
   /** The default stream of {@code device}; lives as long as the process. */
   public static Stream defaultFor(Device device) {
+    Check.notNull(device, "device");
     if (!device.isCuda()) {
       return CPU_STREAM;
     }
@@ -58,6 +60,7 @@ public final class Stream implements AutoCloseable {
 
   /** The calling thread's current stream for {@code device}. */
   public static Stream current(Device device) {
+    Check.notNull(device, "device");
     if (!device.isCuda()) {
       return CPU_STREAM;
     }
@@ -67,6 +70,7 @@ public final class Stream implements AutoCloseable {
 
   /** Makes {@code stream} current for its device on this thread until the scope is closed. */
   public static Scope use(Stream stream) {
+    Check.notNull(stream, "stream");
     Map<Device, Stream> map = CURRENT.get();
     Stream previous = map.put(stream.device, stream);
     return () -> {

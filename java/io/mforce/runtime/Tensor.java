@@ -189,6 +189,7 @@ public final class Tensor implements AutoCloseable {
       }
       resolved[inferred] = numel() / known;
     }
+    Check.validShape(resolved); // an overflowing product above gives a shape this rejects
     if (numel(resolved) != numel()) {
       throw new IllegalArgumentException("view: shape " + Arrays.toString(newShape) + " has " + numel(resolved)
           + " elements; " + describe() + " has " + numel());
@@ -204,8 +205,8 @@ public final class Tensor implements AutoCloseable {
   public Tensor narrow(int dim, long start, long length) {
     requireOpen();
     int d = normalizeDim(dim);
-    if (start < 0 || length < 0 || start + length > shape[d]) {
-      throw new IllegalArgumentException("narrow: range [" + start + ", " + (start + length) + ") is outside dim "
+    if (start < 0 || length < 0 || start > shape[d] || length > shape[d] - start) {
+      throw new IllegalArgumentException("narrow: " + length + " elements from " + start + " do not fit in dim "
           + d + " of " + describe());
     }
     long[] s = shape.clone();

@@ -11,10 +11,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Ten thousand calls of the public runtime and flow API with random invalid arguments: wrong
- * shapes, dtypes, devices, ranks, nulls, closed and empty tensors, out-of-range times and
- * offsets. Each must end in a clear exception (IllegalArgumentException, IllegalStateException
- * or MforceException); anything else, or a JVM crash, fails the run. A rejected call must
- * leave every tensor it was given unchanged.
+ * shapes, dtypes, devices, ranks, nulls, closed and empty tensors, out-of-range times, and
+ * offsets, counts and dimensions up to the limits of a long (where unchecked sums overflow).
+ * Each must end in a clear exception (IllegalArgumentException, IllegalStateException or
+ * MforceException); anything else, or a JVM crash, fails the run. A rejected call must leave
+ * every tensor it was given unchanged.
  */
 class BadInputFuzzTest {
   private final SplittableRandom random = new SplittableRandom(20261124);
@@ -71,8 +72,16 @@ class BadInputFuzzTest {
     return t;
   }
 
+  /** Offsets, counts and dimensions where sums and products overflow. */
+  private static final long[] EXTREMES = {Long.MIN_VALUE, Long.MIN_VALUE + 1, Long.MAX_VALUE, Long.MAX_VALUE - 1,
+      Long.MAX_VALUE / 2, Long.MAX_VALUE / 4 + 1, 1L << 32, Integer.MAX_VALUE + 1L};
+
   private long randomLong() {
-    return random.nextInt(4) == 0 ? -random.nextInt(1, 100) : random.nextInt(1000);
+    return switch (random.nextInt(8)) {
+      case 0 -> EXTREMES[random.nextInt(EXTREMES.length)];
+      case 1, 2 -> -random.nextInt(1, 100);
+      default -> random.nextInt(1000);
+    };
   }
 
   private void randomCall() {
@@ -82,7 +91,7 @@ class BadInputFuzzTest {
     Tensor d = randomTensor();
     Tensor e = randomTensor();
     float w = random.nextInt(5) == 0 ? Float.NaN : (float) random.nextDouble(-5, 5);
-    switch (random.nextInt(20)) {
+    switch (random.nextInt(24)) {
       case 0 -> FlowKernels.noise(a, b, c, d, e);
       case 1 -> FlowKernels.euler(a, b, c, d, e);
       case 2 -> FlowKernels.x0(a, b, c, d);
@@ -103,6 +112,13 @@ class BadInputFuzzTest {
       case 17 -> Check.notNull(a, "a").toIntArray();
       case 18 -> Tensor.empty(DType.F32, random.nextBoolean() ? Device.cuda(random.nextInt(3)) : Device.CPU,
           randomLong(), randomLong()).close();
+      case 19 -> RowCopy.copy(a, randomLong(), randomLong(), b, randomLong(), randomLong(), randomLong(),
+          randomLong());
+      case 20 -> Check.notNull(a, "a").select(randomLong()).close();
+      case 21 -> Stream.use(null).close();
+      case 22 -> Event.create(Device.CPU, true)
+          .elapsedMillis(random.nextBoolean() ? null : Event.create(Device.cuda(random.nextInt(3)), true));
+      case 23 -> Graph.capture(random.nextBoolean() ? null : Stream.current(Device.CPU), null).close();
       default -> Check.notNull(a, "a").to(DType.values()[random.nextInt(3)], Device.CPU).close();
     }
   }

@@ -54,6 +54,9 @@ class RowCopyTest {
          Tensor view = m.narrow(1, 0, 2)) {
       assertMessage(() -> RowCopy.copy(a, 0, 5, b, 0, 5, 5, 5), "reach element 25");
       assertMessage(() -> RowCopy.copy(a, 0, 5, b, 0, 3, 4, 2), "pitch 3 is below the width 4");
+      assertMessage(() -> RowCopy.copy(a, Long.MAX_VALUE, 1, b, 0, 1, 1, 1), "reach element past 2^63");
+      assertMessage(() -> RowCopy.copy(a, 0, 1, b, 0, Long.MAX_VALUE / 2, 1, 3), "of dst");
+      assertMessage(() -> RowCopy.copy(a, 19, 1, b, 0, 1, Long.MAX_VALUE, 1), "of src");
       assertMessage(() -> RowCopy.copy(a, -1, 5, b, 0, 5, 5, 1), "offset -1");
       assertMessage(() -> RowCopy.copy(a, 0, 5, h, 0, 5, 5, 1), "dtype");
       assertMessage(() -> RowCopy.copy(a, 0, 4, a, 2, 4, 4, 2), "overlap");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.mforce.testing.Bf16;
 import org.junit.jupiter.api.Test;
@@ -87,10 +88,14 @@ class TensorTest {
     assertThrows(IllegalArgumentException.class, () -> Tensor.empty(DType.F32, Device.CPU, 2, -1));
     assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[5], 2, 3));
     assertThrows(IllegalArgumentException.class, () -> Tensor.empty(null, Device.CPU, 2));
-    assertThrows(ArithmeticException.class, () -> Tensor.empty(DType.F32, Device.CPU, Long.MAX_VALUE / 2, 4));
+    IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+        () -> Tensor.empty(DType.F32, Device.CPU, Long.MAX_VALUE / 2, 4));
+    assertTrue(huge.getMessage().contains("shape"), huge.getMessage());
     try (Tensor t = Tensor.zeros(DType.F32, Device.CPU, 2, 3)) {
       assertThrows(IllegalArgumentException.class, () -> t.view(4, 2));
       assertThrows(IllegalArgumentException.class, () -> t.narrow(1, 2, 2));
+      assertThrows(IllegalArgumentException.class, () -> t.narrow(1, 1, Long.MAX_VALUE)); // start + length wraps
+      assertThrows(IllegalArgumentException.class, () -> t.view(-1, 1L << 62, 1L << 62));
       assertThrows(IllegalArgumentException.class, () -> t.select(2));
       assertThrows(IllegalArgumentException.class, () -> t.size(2));
     }
@@ -131,9 +136,7 @@ class TensorTest {
 
   @Test
   void cudaTensorsWithoutCudaFailClearly() {
-    if (Cuda.available()) {
-      return; // covered by the GPU tests
-    }
+    assumeFalse(Cuda.available(), "a CUDA device is present (CUDA tensors are covered by the GPU tests)");
     MforceException e = assertThrows(MforceException.class, () -> Tensor.zeros(DType.F32, Device.cuda(0), 4));
     assertEquals(MforceException.Status.NO_CUDA, e.status());
     assertTrue(e.getMessage().contains("no CUDA device"), e.getMessage());
