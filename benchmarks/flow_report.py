@@ -11,7 +11,7 @@ import json
 import sys
 
 STREAMS = {  # reads + writes of n elements per call
-    "copy": 2, "noise": 4, "euler": 3, "x0": 3, "renoise": 3, "cfg": 3, "mse": 5, "dmdTarget": 4,
+    "copy": 2, "noise": 4, "euler": 3, "x0": 3, "renoise": 3, "cfg": 3, "mse": 3, "dmdTarget": 4,
     "shortcutTarget": 3, "noisePhiloxFused": 3, "cfgEulerFused": 4, "dmdRenoiseFused": 4,
 }
 DTYPE_BYTES = {"F32": 4, "BF16": 2}

@@ -11,11 +11,19 @@ using mforce::cuda::row_reduce;
 
 namespace {
 
+__device__ float mse_grad_coef(const float* weight, int64_t b, int64_t n, float grad_scale) {  // 2·w·scale/n
+  float w = weight ? weight[b] : 1.f;
+  return n > 0 ? grad_scale * w * 2.f * (1.f / static_cast<float>(n)) : 0.f;
+}
+
+// The squared difference, and (when grad is set) the gradient written in the same pass: its
+// per-row coefficient does not depend on the sum, so MSE reads pred and target once.
 template <typename T>
-struct SquaredDiff {
-  const T* a; const T* b;
+struct SquaredDiffAndGrad {
+  const T* pred; const T* target; int64_t n; const float* weight; float grad_scale; T* grad;
   __device__ float operator()(int64_t i) const {
-    float d = to_float(a[i]) - to_float(b[i]);
+    float d = to_float(pred[i]) - to_float(target[i]);
+    if (grad) grad[i] = from_float<T>(mse_grad_coef(weight, i / n, n, grad_scale) * d);
     return d * d;
   }
 };
@@ -26,13 +34,11 @@ struct AbsDiff {
   __device__ float operator()(int64_t i) const { return fabsf(to_float(a[i]) - to_float(b[i])); }
 };
 
-struct MseFinish {  // loss[b] = w·sum/n ; coef[b] = grad_scale·w·2/n
-  const float* weight; int64_t n; float grad_scale; float* loss; float* coef;
+struct MseFinish {  // loss[b] = w·sum/n
+  const float* weight; int64_t n; float* loss;
   __device__ void operator()(int64_t b, float sum) const {
     float w = weight ? weight[b] : 1.f;
-    float inv_n = n > 0 ? 1.f / static_cast<float>(n) : 0.f;
-    loss[b] = w * sum * inv_n;
-    if (coef) coef[b] = grad_scale * w * 2.f * inv_n;
+    loss[b] = n > 0 ? w * sum * (1.f / static_cast<float>(n)) : 0.f;
   }
 };
 
@@ -94,18 +100,11 @@ mf_status mfcuda_flow_cfg(mf_device, void* stream, mf_dtype dtype, int64_t batch
 
 mf_status mfcuda_flow_mse(mf_device, void* stream, mf_dtype dtype, int64_t batch, int64_t n, const float* weight,
                           const void* pred, const void* target, float grad_scale, float* loss, void* grad) {
-  return with_float_dtype(dtype, "flow_mse", [&](auto tag) -> mf_status {
+  return with_float_dtype(dtype, "flow_mse", [&](auto tag) {
     using T = decltype(tag);
-    cudaStream_t s = static_cast<cudaStream_t>(stream);
-    float* coef = nullptr;
-    if (grad) MF_CUDA_TRY("flow_mse", cudaMallocAsync(reinterpret_cast<void**>(&coef), sizeof(float) * batch, s));
-    mf_status status = row_reduce("flow_mse", stream, SquaredDiff<T>{(const T*)pred, (const T*)target}, batch, n,
-                                  MseFinish{weight, n, grad_scale, loss, coef});
-    if (status == MF_OK && grad)
-      status = launch_rows<T>("flow_mse", stream, flow::MseGrad<T>{(const T*)pred, (const T*)target, coef, (T*)grad},
-                              batch, n, {pred, target, grad});
-    if (coef) cudaFreeAsync(coef, s);
-    return status;
+    return row_reduce("flow_mse", stream,
+                      SquaredDiffAndGrad<T>{(const T*)pred, (const T*)target, n, weight, grad_scale, (T*)grad}, batch,
+                      n, MseFinish{weight, n, loss});
   });
 }
 
