@@ -8,13 +8,17 @@ package io.mforce.runtime;
 final class PhiloxReference {
   private PhiloxReference() {}
 
+  /** The numbers of block {@code block} of stream {@code seed}: counter (block, 0), key = seed. */
   static int[] block(long seed, long block) {
-    int c0 = (int) block;
-    int c1 = (int) (block >>> 32);
-    int c2 = 0;
-    int c3 = 0;
-    int k0 = (int) seed;
-    int k1 = (int) (seed >>> 32);
+    return philox4x32(new int[] {(int) block, (int) (block >>> 32), 0, 0}, (int) seed, (int) (seed >>> 32));
+  }
+
+  /** Philox4x32-10 (Salmon et al., SC'11) of a 128-bit counter under a 64-bit key. */
+  static int[] philox4x32(int[] counter, int k0, int k1) {
+    int c0 = counter[0];
+    int c1 = counter[1];
+    int c2 = counter[2];
+    int c3 = counter[3];
     for (int round = 0; round < 10; round++) {
       long p0 = (0xD2511F53L) * (c0 & 0xffffffffL);
       long p1 = (0xCD9E8D57L) * (c2 & 0xffffffffL);

@@ -1,5 +1,6 @@
 package io.mforce.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,6 +38,21 @@ class RngTest {
       assertEquals(Float.floatToRawIntBits(expectedUniform), Float.floatToRawIntBits(uniform[j]),
           () -> "uniform " + index);
     }
+  }
+
+  /**
+   * Pins the reference (and so, through the bit-for-bit test above, the native generators) to
+   * the published Philox4x32-10 known-answer vectors of the Random123 library.
+   */
+  @Test
+  void referenceIsPhilox4x32KnownAnswers() {
+    assertArrayEquals(new int[] {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
+        PhiloxReference.philox4x32(new int[] {0, 0, 0, 0}, 0, 0));
+    assertArrayEquals(new int[] {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
+        PhiloxReference.philox4x32(new int[] {-1, -1, -1, -1}, -1, -1));
+    assertArrayEquals(new int[] {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1},
+        PhiloxReference.philox4x32(new int[] {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, 0xa4093822,
+            0x299f31d0));
   }
 
   @Test
