@@ -35,6 +35,7 @@ final class InfoCommand implements Callable<Integer> {
     out.println("javacpp " + Mforce.javacppVersion() + ", platform " + Mforce.platform());
     out.println("native libmforce_cpu " + Mforce.nativeVersion() + " (" + Mforce.cpuThreads() + " threads): "
         + Mforce.cpuLibraryPath());
+    out.println("cpu GEMM: " + Mforce.cpuBlas());
     Cuda.Status cuda = Cuda.status();
     if (!cuda.available()) {
       out.println("no CUDA device: " + cuda.reason());

@@ -17,6 +17,12 @@ final class CpuGemm {
 
   private CpuGemm() {}
 
+  /** The BLAS behind the CPU GEMM: OpenBLAS and the version of its JavaCPP preset (blas-version). */
+  static String describe() {
+    String v = openblas_nolapack.class.getPackage().getImplementationVersion();
+    return "OpenBLAS " + (v != null ? v : "(version unknown)") + ", sgemm";
+  }
+
   static void run(Gemm.Problem p) {
     if (p.a().dtype() == DType.F32) {
       sgemm(p, p.a(), p.b(), p.c());

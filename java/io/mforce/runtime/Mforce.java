@@ -38,6 +38,11 @@ public final class Mforce {
     }
   }
 
+  /** The BLAS library that runs GEMM on the CPU, with its configuration. */
+  public static String cpuBlas() {
+    return CpuGemm.describe();
+  }
+
   /** Worker threads of the CPU kernels. */
   public static int cpuThreads() {
     return RuntimeNative.mf_cpu_threads();

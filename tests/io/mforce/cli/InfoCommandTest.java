@@ -25,6 +25,7 @@ class InfoCommandTest {
     String[] r = run("info");
     assertEquals("0", r[0], r[2]);
     assertTrue(r[1].contains("libmforce_cpu"), r[1]);
+    assertTrue(r[1].contains("cpu GEMM: OpenBLAS"), r[1]);
     if (Cuda.available()) {
       assertTrue(r[1].contains("cuda:0"), r[1]);
     } else {
