@@ -21,6 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * (default: 1 GiB on the CPU, where allocation failures never come; unbounded on CUDA, where an
  * allocation that fails empties the cache and retries), the largest cached blocks are freed.
  * Closing a stream frees the blocks cached for it.
+ *
+ * <p>Tensors come from this pool. The few bytes of scratch that CUDA reduction kernels need
+ * inside one call (per-row partial sums) come from CUDA's own stream-ordered allocator
+ * ({@code cudaMallocAsync}, itself caching and graph-capturable), so they do not appear in
+ * these statistics.
  */
 public final class MemoryPool {
   /** Counters of one pool; compare two snapshots to find leaks. */
