@@ -1,5 +1,7 @@
 package io.mforce.media;
 
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,7 +12,9 @@ import io.mforce.data.TestClips;
 import io.mforce.eval.LipSync;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -129,8 +133,18 @@ class Mp4Test {
   }
 
   @Test
-  void encoderIsH264WhereAvailable() {
-    String encoder = Mp4Writer.videoEncoder();
-    assertTrue(encoder.equals("libx264") || encoder.equals("libopenh264") || encoder.equals("mpeg4"), encoder);
+  void videoIsH264AndAudioIsAacAsReported() throws Exception {
+    Path mp4 = tmp.resolve("codecs.mp4");
+    Mp4Writer.Encoders used = Mp4Writer.write(mp4, TestClips.clip(32, 1, 25));
+    assertTrue(List.of("libx264", "libopenh264").contains(used.video()), "video encoder " + used.video());
+    assertEquals(Mp4Writer.encoders(), used);
+    FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(mp4.toFile());
+    try {
+      grabber.start();
+      assertEquals(AV_CODEC_ID_H264, grabber.getVideoCodec(), "video codec id in " + mp4);
+      assertEquals(AV_CODEC_ID_AAC, grabber.getAudioCodec(), "audio codec id in " + mp4);
+    } finally {
+      grabber.release();
+    }
   }
 }
