@@ -26,8 +26,10 @@ import org.bytedeco.javacv.Frame;
  * either is a {@link MediaException}, since the data set's MP4s are promised to be H.264. Each
  * write returns the {@link Encoders} it used, so callers can report them. Frames and audio are
  * written interleaved frame by frame (frame {@code f}, then its 640 samples), so the streams stay
- * in sync; the file lasts {@code frames / 25} seconds. Frames may be enlarged {@code scale} times
- * (nearest neighbour) so a 32x32 clip is big enough to watch.
+ * in sync; the file lasts {@code frames / 25} seconds (the decoded audio runs a few ms longer:
+ * the AAC encoder pads its last 1024-sample frame; see {@link MediaReader.Media#audioSeconds()}).
+ * Frames may be enlarged {@code scale} times (nearest neighbour) so a 32x32 clip is big enough to
+ * watch.
  * The file is written to a temporary file and renamed into place; on failure nothing is left.
  */
 public final class Mp4Writer {

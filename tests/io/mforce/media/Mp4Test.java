@@ -12,6 +12,7 @@ import io.mforce.data.TestClips;
 import io.mforce.eval.LipSync;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
@@ -63,6 +64,12 @@ class Mp4Test {
     return 10 * Math.log10(255.0 * 255.0 / (e / a.length));
   }
 
+  /** The decoded streams last {@code seconds}, within 40 ms (one frame; AAC pads to whole 1024-sample frames). */
+  private static void assertDurations(double seconds, MediaReader.Media m) {
+    assertEquals(seconds, m.videoSeconds(), 0.04, "video duration");
+    assertEquals(seconds, m.audioSeconds(), 0.04, "audio duration");
+  }
+
   @Test
   void writeThenReadKeepsFramesDurationAndSync() {
     Clip clip = TestClips.clip(64, 3, 21);
@@ -72,7 +79,7 @@ class Mp4Test {
     assertEquals(clip.frames(), m.frames(), "frame count");
     assertEquals(clip.frames(), m.sourceFrames(), "frames in the file");
     assertEquals(25.0, m.sourceFps(), 1e-9);
-    assertEquals(clip.seconds(), (double) m.audio().length / Clip.SAMPLE_RATE, 1.0 / Clip.FPS);
+    assertDurations(clip.seconds(), m);
     assertEquals(64, m.width());
     assertEquals(64, m.height());
     double[] align = alignment(clip.audio(), m.audio(), 400);
@@ -94,6 +101,7 @@ class Mp4Test {
     assertEquals(44_100, m.sourceSampleRate());
     assertEquals(clip.frames(), m.frames());
     assertEquals(clip.audio().length, m.audio().length);
+    assertDurations(clip.seconds(), m);
     double[] align = alignment(clip.audio(), m.audio(), 400);
     assertTrue(Math.abs(align[0]) <= 1 && align[1] > 0.98, "lag " + align[0] + " correlation " + align[1]);
     // scale 2 then box-filtered back to 32x32
@@ -108,6 +116,26 @@ class Mp4Test {
     assertEquals(25, m.frames());
     assertEquals(25 * 640, m.audio().length);
     assertEquals(16, m.width());
+    // the other two seconds (50 frames) are not decoded at all; a few frames of interleaving slack
+    assertTrue(m.sourceFrames() <= 25 + 5, m.sourceFrames() + " frames decoded for 1 s");
+    assertEquals(75, MediaReader.read(mp4, 16, 10).sourceFrames());
+  }
+
+  @Test
+  void streamsThatStartAtDifferentTimesStayInSync() throws Exception {
+    Clip clip = TestClips.clip(32, 3, 26);
+    Path mp4 = tmp.resolve("late-video.mp4");
+    int skip = 5;
+    MediaFiles.writeLateVideo(mp4, clip, skip);
+    MediaReader.Media m = MediaReader.read(mp4);
+    assertEquals(clip.frames() - skip, m.frames());
+    // frame 0 read is the clip's frame 5, so the audio must start 5 frames into the clip's
+    float[] expected = Arrays.copyOfRange(clip.audio(), skip * Clip.SAMPLES_PER_FRAME, clip.audio().length);
+    double[] align = alignment(expected, m.audio(), 400);
+    assertEquals(0, align[0], "audio lag in samples");
+    assertTrue(align[1] > 0.99, "audio correlation " + align[1]);
+    assertDurations(m.frames() / (double) Clip.FPS, m);
+    assertEquals(0, LipSync.measure(m.toClip()).offset());
   }
 
   @Test
