@@ -31,8 +31,8 @@ import org.bytedeco.javacv.FrameGrabber;
  * stops once both streams are past {@code maxSeconds}. With a target size, each frame is centre-cropped to a square
  * and box-filtered down (or enlarged, nearest neighbour) to {@code size x size} as it is read.
  *
- * <p>Errors name the file: not readable by FFmpeg (corrupt, not media), no video stream, no
- * audio track, no frames (zero length).
+ * <p>Errors name the file: not readable by FFmpeg (corrupt, truncated, not media), no stream with
+ * data (an empty recording), no video stream, no audio track, no frames (zero length).
  */
 public final class MediaReader {
   private MediaReader() {}
@@ -82,8 +82,14 @@ public final class MediaReader {
       try {
         grabber.start();
       } catch (FrameGrabber.Exception e) {
-        throw new MediaException("cannot read " + path + ": FFmpeg cannot open it as media (corrupt, empty, or not a "
-            + "media file): " + e.getMessage(), e);
+        // javacv's wording when the container opened but holds no usable stream (e.g. an MP4
+        // recorded with zero frames); anything else is a file FFmpeg cannot parse at all
+        if (String.valueOf(e.getMessage()).startsWith("Did not find a video or audio stream")) {
+          throw new MediaException("cannot use " + path + ": it holds no video or audio stream with data "
+              + "(an empty, zero-length recording)", e);
+        }
+        throw new MediaException("cannot read " + path + ": FFmpeg cannot open it as media (corrupt, truncated, or "
+            + "not a media file): " + e.getMessage(), e);
       }
       if (!grabber.hasVideo()) {
         throw new MediaException("cannot use " + path + ": it has no video stream");

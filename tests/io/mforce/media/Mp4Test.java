@@ -23,28 +23,6 @@ class Mp4Test {
   @TempDir
   Path tmp;
 
-  /** Best normalized cross-correlation of a and b over lags of +-maxLag samples: {lag, correlation}. */
-  private static double[] alignment(float[] a, float[] b, int maxLag) {
-    double best = -2;
-    int bestLag = 0;
-    for (int lag = -maxLag; lag <= maxLag; lag++) {
-      double ab = 0;
-      double aa = 0;
-      double bb = 0;
-      for (int i = maxLag; i < Math.min(a.length, b.length) - maxLag; i++) {
-        ab += (double) a[i] * b[i + lag];
-        aa += (double) a[i] * a[i];
-        bb += (double) b[i + lag] * b[i + lag];
-      }
-      double r = ab / Math.sqrt(aa * bb);
-      if (r > best) {
-        best = r;
-        bestLag = lag;
-      }
-    }
-    return new double[] {bestLag, best};
-  }
-
   private static double snrDb(float[] ref, float[] x) {
     double s = 0;
     double e = 0;
@@ -82,7 +60,7 @@ class Mp4Test {
     assertDurations(clip.seconds(), m);
     assertEquals(64, m.width());
     assertEquals(64, m.height());
-    double[] align = alignment(clip.audio(), m.audio(), 400);
+    double[] align = AudioMatch.alignment(clip.audio(), m.audio(), 400);
     assertEquals(0, align[0], "audio lag in samples");
     assertTrue(align[1] > 0.99, "audio correlation " + align[1]);
     assertTrue(snrDb(clip.audio(), m.audio()) > 20, "audio SNR " + snrDb(clip.audio(), m.audio()));
@@ -102,7 +80,7 @@ class Mp4Test {
     assertEquals(clip.frames(), m.frames());
     assertEquals(clip.audio().length, m.audio().length);
     assertDurations(clip.seconds(), m);
-    double[] align = alignment(clip.audio(), m.audio(), 400);
+    double[] align = AudioMatch.alignment(clip.audio(), m.audio(), 400);
     assertTrue(Math.abs(align[0]) <= 1 && align[1] > 0.98, "lag " + align[0] + " correlation " + align[1]);
     // scale 2 then box-filtered back to 32x32
     assertTrue(psnr(clip.video(), m.video()) > 28, "video PSNR " + psnr(clip.video(), m.video()));
@@ -131,7 +109,7 @@ class Mp4Test {
     assertEquals(clip.frames() - skip, m.frames());
     // frame 0 read is the clip's frame 5, so the audio must start 5 frames into the clip's
     float[] expected = Arrays.copyOfRange(clip.audio(), skip * Clip.SAMPLES_PER_FRAME, clip.audio().length);
-    double[] align = alignment(expected, m.audio(), 400);
+    double[] align = AudioMatch.alignment(expected, m.audio(), 400);
     assertEquals(0, align[0], "audio lag in samples");
     assertTrue(align[1] > 0.99, "audio correlation " + align[1]);
     assertDurations(m.frames() / (double) Clip.FPS, m);
