@@ -149,10 +149,10 @@ final class DatasetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       Clip clip = TalkingFaceGenerator.ofSeconds(size, seconds).generate(seed);
-      Mp4Writer.write(out, clip, Mp4Writer.Options.DEFAULT.withScale(scale));
+      Mp4Writer.Encoders encoders = Mp4Writer.write(out, clip, Mp4Writer.Options.DEFAULT.withScale(scale));
       PrintWriter o = spec.commandLine().getOut();
-      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d (shown at %dx%d), %.2f s, H.264 (%s) + AAC%n", out, clip.frames(),
-          size, size, size * scale, size * scale, clip.seconds(), Mp4Writer.videoEncoder());
+      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d (shown at %dx%d), %.2f s, %s%n", out, clip.frames(),
+          size, size, size * scale, size * scale, clip.seconds(), encoders);
       if (png != null) {
         PngStrip.write(png, clip, 16, Math.max(1, 128 / size));
         o.println("wrote " + png);

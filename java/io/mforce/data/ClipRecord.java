@@ -26,9 +26,27 @@ final class ClipRecord {
   static final int VERSION = 1;
   private static final int MAGIC = 0x4C43464D; // "MFCL" read little-endian
 
+  /** The largest record: the largest Java byte array (a record is read and written whole). */
+  static final int MAX_BYTES = Integer.MAX_VALUE - 8;
+
+  /**
+   * Bytes of the record of a clip of this shape, computed in {@code long} (the video and audio of
+   * a long, large clip together pass 2 GiB); an {@link IllegalArgumentException} above
+   * {@link #MAX_BYTES}.
+   */
+  static int size(int frames, int height, int width, int attributes, int syllables) {
+    long bytes = 4L * 6 + 4L * attributes + 4 + 20L * syllables + 3L * frames * height * width
+        + 4L * frames * Clip.SAMPLES_PER_FRAME + 4;
+    if (bytes > MAX_BYTES) {
+      throw new IllegalArgumentException("clip record: " + frames + " frames of " + width + "x" + height + " need "
+          + bytes + " bytes; a data set record holds at most " + MAX_BYTES + " (2 GiB): write shorter clips or "
+          + "smaller frames");
+    }
+    return (int) bytes;
+  }
+
   static byte[] encode(Clip clip) {
-    int size = 4 * 6 + 4 * clip.attributes().length + 4 + 20 * clip.transcript().size() + clip.video().length
-        + 4 * clip.audio().length + 4;
+    int size = size(clip.frames(), clip.height(), clip.width(), clip.attributes().length, clip.transcript().size());
     ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(MAGIC).putInt(VERSION).putInt(clip.frames()).putInt(clip.height()).putInt(clip.width());
     b.putInt(clip.attributes().length);

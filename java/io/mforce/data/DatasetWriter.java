@@ -13,9 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Writes a data set directory (format in {@link DatasetIndex} and {@link ClipRecord}).
@@ -24,8 +25,11 @@ import java.util.List;
  * renames them to {@code shard-NNNNN.bin} and writes {@code index.json} last (through a temporary
  * file and a rename). A reader only trusts a directory with an index, so a crash or an exception
  * before the commit never leaves something that looks like a data set; {@link #close()} without
- * a commit deletes the partial files. Normalization statistics are accumulated clip by clip
- * while writing and stored in the index.
+ * a commit deletes the partial files. Replacing a data set is atomic too: the new shards are
+ * numbered after every shard already in the directory, so they never overwrite the old data
+ * set's, whose index stays in place (and the old data set readable) until the new index is
+ * renamed over it; only then are the shards the new index does not list deleted. Normalization
+ * statistics are accumulated clip by clip while writing and stored in the index.
  *
  * <pre>
  * try (DatasetWriter w = DatasetWriter.create(dir, "synthetic seed=0", false)) {
@@ -37,10 +41,14 @@ import java.util.List;
 public final class DatasetWriter implements AutoCloseable {
   /** Default shard size: a new shard starts once the current one passes 256 MiB. */
   public static final long DEFAULT_SHARD_BYTES = 256L << 20;
+  /** A shard file, finished ({@code shard-NNNNN.bin}) or not ({@code .shard-NNNNN.bin.partial}). */
+  private static final Pattern SHARD_FILE = Pattern.compile("\\.?shard-(\\d{1,9})\\.bin(\\.partial)?");
 
   private final Path dir;
   private final String source;
   private final long shardBytes;
+  /** This data set's shards are numbered from here (past any shard of a data set it replaces). */
+  private final int firstShard;
   private final NormalizationStats.Accumulator stats = new NormalizationStats.Accumulator();
   private final List<DatasetIndex.Entry> records = new ArrayList<>();
   private final List<Path> partials = new ArrayList<>();
@@ -52,10 +60,11 @@ public final class DatasetWriter implements AutoCloseable {
   private int width;
   private boolean committed;
 
-  private DatasetWriter(Path dir, String source, long shardBytes) {
+  private DatasetWriter(Path dir, String source, long shardBytes, int firstShard) {
     this.dir = dir;
     this.source = source;
     this.shardBytes = shardBytes;
+    this.firstShard = firstShard;
   }
 
   public static DatasetWriter create(Path dir, String source, boolean replace) {
@@ -63,28 +72,38 @@ public final class DatasetWriter implements AutoCloseable {
   }
 
   /**
-   * @param replace if {@code dir} already holds a data set, invalidate it (its index is deleted
-   *     first) and write over it; otherwise that is an error
+   * @param replace if {@code dir} already holds a data set, replace it on {@link #commit()} (it
+   *     stays as it is until then); otherwise that is an error
    * @param shardBytes start a new shard once the current one reaches this many bytes
    */
   public static DatasetWriter create(Path dir, String source, boolean replace, long shardBytes) {
     if (shardBytes < 1) {
       throw new IllegalArgumentException("dataset writer: shard size " + shardBytes + "; expected >= 1 byte");
     }
-    Path index = dir.resolve(DatasetIndex.FILE);
+    if (Files.exists(dir.resolve(DatasetIndex.FILE)) && !replace) {
+      throw new IllegalArgumentException("dataset writer: " + dir + " already holds a data set; pick another "
+          + "directory or replace it (--force on the command line)");
+    }
     try {
-      if (Files.exists(index)) {
-        if (!replace) {
-          throw new IllegalArgumentException("dataset writer: " + dir + " already holds a data set; pick another "
-              + "directory or replace it (--force on the command line)");
-        }
-        Files.delete(index);
-      }
       Files.createDirectories(dir);
+      return new DatasetWriter(dir, source, shardBytes, nextShardNumber(dir));
     } catch (IOException e) {
       throw new UncheckedIOException("dataset writer: cannot prepare " + dir + ": " + e.getMessage(), e);
     }
-    return new DatasetWriter(dir, source, shardBytes);
+  }
+
+  /** One more than the highest shard number in {@code dir}, finished or partial; 0 if there is none. */
+  private static int nextShardNumber(Path dir) throws IOException {
+    int next = 0;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*shard-*.bin*")) {
+      for (Path f : files) {
+        Matcher m = SHARD_FILE.matcher(f.getFileName().toString());
+        if (m.matches()) {
+          next = Math.max(next, Integer.parseInt(m.group(1)) + 1);
+        }
+      }
+    }
+    return next;
   }
 
   /** Appends {@code clip}; every clip must have the first clip's frame size. */
@@ -122,7 +141,7 @@ public final class DatasetWriter implements AutoCloseable {
 
   private void startShard() throws IOException {
     closeShard();
-    Path p = dir.resolve("." + DatasetIndex.shardName(partials.size()) + ".partial");
+    Path p = dir.resolve("." + DatasetIndex.shardName(firstShard + partials.size()) + ".partial");
     partials.add(p);
     shardFile = new FileOutputStream(p.toFile());
     shard = new BufferedOutputStream(shardFile, 1 << 20);
@@ -171,15 +190,16 @@ public final class DatasetWriter implements AutoCloseable {
     try {
       closeShard();
       for (int i = 0; i < partials.size(); i++) {
-        String name = DatasetIndex.shardName(i);
-        Files.move(partials.get(i), dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        // a name no other file has (see firstShard): the data set being replaced keeps its shards
+        String name = DatasetIndex.shardName(firstShard + i);
+        Files.move(partials.get(i), dir.resolve(name));
         index.shards.add(name);
       }
       partials.clear();
-      deleteStaleShards(index.shards.size());
       index.records = records;
       byte[] json = new GsonBuilder().setPrettyPrinting().create().toJson(index).getBytes(StandardCharsets.UTF_8);
       AtomicFiles.write(dir.resolve(DatasetIndex.FILE), tmp -> Files.write(tmp, json));
+      deleteUnlisted(index.shards);
     } catch (IOException e) {
       throw new UncheckedIOException("dataset writer: cannot commit " + dir + ": " + e.getMessage(), e);
     }
@@ -187,12 +207,11 @@ public final class DatasetWriter implements AutoCloseable {
     return dir;
   }
 
-  /** Shards numbered {@code count} and up, left by a data set this one replaced. */
-  private void deleteStaleShards(int count) throws IOException {
+  /** Shards that {@code listed} does not name: those of the data set this one replaced. */
+  private void deleteUnlisted(List<String> listed) throws IOException {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "shard-*.bin")) {
       for (Path f : files) {
-        String digits = f.getFileName().toString().substring(6, f.getFileName().toString().length() - 4);
-        if (digits.matches("\\d+") && Integer.parseInt(digits) >= count) {
+        if (SHARD_FILE.matcher(f.getFileName().toString()).matches() && !listed.contains(f.getFileName().toString())) {
           Files.delete(f);
         }
       }

@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * The result of {@link Evaluator#evaluate}: per set (generated, reference) and per window, the
  * {@link Evaluator.Metrics}. {@link #markdown()} is the table {@code mforce eval} prints;
- * {@link #writeJson(Path)} writes the same numbers (null where not computable) with the metric
- * definitions, atomically.
+ * {@link #writeJson(Path)} writes the same numbers (null where not computable) with a definition
+ * of every field of {@link Evaluator.Metrics}, atomically.
  */
 public record EvalReport(String generated, String reference, int generatedClips, int referenceClips,
     List<Evaluator.Window> windows, Map<String, Evaluator.Metrics> generatedMetrics,
@@ -27,13 +27,18 @@ public record EvalReport(String generated, String reference, int generatedClips,
     d.put("lipSyncConfidence", "mean over clips of the best Pearson correlation, over offsets of -5..5 frames, of the "
         + "mouth opening measured from pixels with the per-frame audio RMS (LSE-C analogue, higher is better)");
     d.put("lipSyncOffsetMedian", "median over clips of the offset (frames) of that best correlation; +k = audio lags");
+    d.put("lipSyncOffsetMeanAbs", "mean over clips of the absolute offset (frames) of that best correlation; 0 = in "
+        + "sync, lower is better");
+    d.put("lipSyncClips", "clips long enough in the window for the lip-sync metric (at least 15 frames)");
     d.put("transcriptErrorRate", "syllable edit distance between the decoded audio and the condition transcript over "
         + "the condition's length, summed over clips (WER analogue, lower is better)");
+    d.put("syllables", "syllables of the condition transcripts in the window: the transcript error rate's denominator");
     d.put("fdAudio", "Frechet distance of 24 log-mel band energies per 40 ms chunk, generated vs reference (FD analogue)");
     d.put("fdVideo", "Frechet distance of 60 video features per frame (4x4 pooled RGB + 4-bin channel histograms), "
         + "generated vs reference");
     d.put("idDrift", "mean over clips of the RMS difference of the 8x8 pooled mean frame over the window from that "
         + "over the first second (ID analogue, lower is better)");
+    d.put("idClips", "clips in the window that the identity drift is averaged over");
     return d;
   }
 

@@ -14,6 +14,11 @@ import io.mforce.data.Palette;
  * from the skin–interior line grows to 25 (of 255): hair, background and eyes are off that line.
  * The opening is the sum of the weighted fractions, i.e. the open mouth's area in pixels
  * (antialiased edges count fractionally), divided by the frame's pixel count.
+ *
+ * <p>Works on the synthetic talking face only: it relies on that face's fixed layout (a face
+ * centred in the frame, the mouth in the box above) and on its mouth interior being exactly
+ * {@link Palette#MOUTH_INTERIOR}. On real video (an imported data set) what it measures is not a
+ * mouth, so the lip-sync metrics ({@link LipSync}) of real clips mean nothing.
  */
 public final class MouthTracker {
   private MouthTracker() {}

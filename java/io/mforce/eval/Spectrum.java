@@ -34,10 +34,6 @@ final class Spectrum {
     }
   }
 
-  int size() {
-    return n;
-  }
-
   /**
    * Power spectrum ({@code n/2 + 1} bins) of the Hann-windowed samples {@code [from, from + n)} of
    * {@code x}; samples outside {@code [lo, hi)} count as zero.

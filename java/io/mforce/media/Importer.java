@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -17,8 +18,9 @@ import java.util.stream.Stream;
  * top level, in name order) into a data set: each file is read with {@link MediaReader} (25 fps,
  * 16 kHz mono, centre-cropped and resized to {@code size x size}, at most {@code maxSeconds}) and
  * written as one clip with unknown attributes and no transcript. A file that cannot be used
- * (corrupt, no audio track, no frames, ...) is skipped and reported with its reason; the import
- * goes on. If no file is usable, nothing is written and that is an error.
+ * (corrupt, no audio track, no frames, ...) is skipped and reported with its reason; so is one on
+ * which decoding fails in any other way (any runtime exception): the import goes on. If no file
+ * is usable, nothing is written and that is an error.
  */
 public final class Importer {
   private Importer() {}
@@ -54,20 +56,27 @@ public final class Importer {
     if (!(maxSeconds > 0)) {
       throw new IllegalArgumentException("import: max seconds " + maxSeconds + "; expected > 0");
     }
+    return run(dir, out, replace, progress, f -> MediaReader.read(f, size, maxSeconds).toClip());
+  }
+
+  /** {@link #run(Path, Path, int, double, boolean, Consumer)} with the file reader given (tests use a faulty one). */
+  static Report run(Path dir, Path out, boolean replace, Consumer<Path> progress, Function<Path, Clip> read) {
     List<Path> files = candidates(dir);
     List<Path> imported = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
     long frames = 0;
-    try (DatasetWriter writer = DatasetWriter.create(out, "imported from " + dir.toAbsolutePath() + " at " + size + "x"
-        + size, replace)) {
+    try (DatasetWriter writer = DatasetWriter.create(out, "imported from " + dir.toAbsolutePath(), replace)) {
       for (Path f : files) {
         try {
-          Clip clip = MediaReader.read(f, size, maxSeconds).toClip();
+          Clip clip = read.apply(f);
           writer.add(clip);
           imported.add(f);
           frames += clip.frames();
         } catch (MediaException | IllegalArgumentException e) {
           skipped.add(new Skipped(f, e.getMessage()));
+        } catch (RuntimeException e) {
+          // whatever one file does to the decoder, the import goes on with the next
+          skipped.add(new Skipped(f, "cannot import " + f + ": unexpected " + e));
         }
         progress.accept(f);
       }

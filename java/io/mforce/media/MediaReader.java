@@ -24,12 +24,15 @@ import org.bytedeco.javacv.FrameGrabber;
  * <p>Audio: FFmpeg resamples from any rate and mixes down to mono. Video: the source frames are
  * re-timed to 25 fps by taking, for each output frame {@code f}, the source frame whose
  * timestamp is nearest to {@code f / 25} s after the first one; the clip has
- * {@code round(video duration * 25)} frames, and the audio is cut or zero-padded to
- * {@code 640 * frames} samples. With a target size, each frame is centre-cropped to a square
+ * {@code round(video duration * 25)} frames. The first video frame is time 0 for both streams:
+ * audio whose stream starts earlier is trimmed by the difference of the start timestamps, audio
+ * that starts later is preceded by silence, so a file whose streams start at different times
+ * stays in sync; the audio is then cut or zero-padded to {@code 640 * frames} samples. Decoding
+ * stops once both streams are past {@code maxSeconds}. With a target size, each frame is centre-cropped to a square
  * and box-filtered down (or enlarged, nearest neighbour) to {@code size x size} as it is read.
  *
- * <p>Errors name the file: not readable by FFmpeg (corrupt, not media), no video stream, no
- * audio track, no frames (zero length).
+ * <p>Errors name the file: not readable by FFmpeg (corrupt, truncated, not media), no stream with
+ * data (an empty recording), no video stream, no audio track, no frames (zero length).
  */
 public final class MediaReader {
   private MediaReader() {}
@@ -41,9 +44,16 @@ public final class MediaReader {
   /**
    * A decoded file: {@code frames} RGB frames {@code [frames, height, width, 3]} at 25 fps and
    * {@code frames * 640} samples of 16 kHz mono audio, with what the source had.
+   *
+   * @param sourceFrames video frames decoded from the file (reading stops soon after
+   *     {@code maxSeconds}, so this is not always every frame in it)
+   * @param videoSeconds the decoded video's length: last frame's timestamp minus the first's, plus
+   *     one source frame
+   * @param audioSeconds where the decoded audio ends, in seconds after the first video frame,
+   *     before it is cut or padded to {@code frames * 640} samples
    */
   public record Media(int frames, int height, int width, byte[] video, float[] audio, double sourceFps,
-      int sourceSampleRate, int sourceFrames) {
+      int sourceSampleRate, int sourceFrames, double videoSeconds, double audioSeconds) {
     /** As a {@link Clip} with unknown attributes and no transcript (real data carries neither). */
     public Clip toClip() {
       return new Clip(frames, height, width, video, audio, new int[io.mforce.data.Attribute.COUNT], List.of());
@@ -72,8 +82,14 @@ public final class MediaReader {
       try {
         grabber.start();
       } catch (FrameGrabber.Exception e) {
-        throw new MediaException("cannot read " + path + ": FFmpeg cannot open it as media (corrupt, empty, or not a "
-            + "media file): " + e.getMessage(), e);
+        // javacv's wording when the container opened but holds no usable stream (e.g. an MP4
+        // recorded with zero frames); anything else is a file FFmpeg cannot parse at all
+        if (String.valueOf(e.getMessage()).startsWith("Did not find a video or audio stream")) {
+          throw new MediaException("cannot use " + path + ": it holds no video or audio stream with data "
+              + "(an empty, zero-length recording)", e);
+        }
+        throw new MediaException("cannot read " + path + ": FFmpeg cannot open it as media (corrupt, truncated, or "
+            + "not a media file): " + e.getMessage(), e);
       }
       if (!grabber.hasVideo()) {
         throw new MediaException("cannot use " + path + ": it has no video stream");
@@ -103,36 +119,50 @@ public final class MediaReader {
     int width = 0;
     int height = 0;
     long limit = Double.isInfinite(maxSeconds) ? Long.MAX_VALUE : (long) (maxSeconds * 1e6);
+    int decoded = 0;
     Long first = null;
+    Long firstAudio = null;
+    boolean videoDone = false;
     Frame frame;
     while ((frame = grabber.grab()) != null) {
       if (frame.image != null) {
+        decoded++;
         if (first == null) {
           first = frame.timestamp;
         }
         if (frame.timestamp - first > limit) {
-          continue;
-        }
-        byte[] rgb = rgb(frame);
-        if (size > 0) {
-          rgb = Frames.cropResize(rgb, frame.imageHeight, frame.imageWidth, size);
-          width = size;
-          height = size;
+          videoDone = true;
         } else {
-          width = frame.imageWidth;
-          height = frame.imageHeight;
+          byte[] rgb = rgb(frame);
+          if (size > 0) {
+            rgb = Frames.cropResize(rgb, frame.imageHeight, frame.imageWidth, size);
+            width = size;
+            height = size;
+          } else {
+            width = frame.imageWidth;
+            height = frame.imageHeight;
+          }
+          frames.add(rgb);
+          stamps.add(frame.timestamp);
         }
-        frames.add(rgb);
-        stamps.add(frame.timestamp);
       } else if (frame.samples != null) {
+        if (firstAudio == null) {
+          firstAudio = frame.timestamp;
+        }
         audio.add((FloatBuffer) frame.samples[0]);
+      }
+      // past maxSeconds in both streams: the rest of the file is not decoded
+      if (videoDone && firstAudio != null
+          && firstAudio + Math.round(audio.size() * 1e6 / Clip.SAMPLE_RATE) - first > limit) {
+        break;
       }
     }
     if (frames.isEmpty()) {
       throw new MediaException("cannot use " + path + ": it has no video frames (zero-length clip)");
     }
     double frameSeconds = sourceFps > 0 ? 1 / sourceFps : 1.0 / Clip.FPS;
-    double duration = Math.min(maxSeconds, (stamps.get(stamps.size() - 1) - first) / 1e6 + frameSeconds);
+    double videoSeconds = (stamps.get(stamps.size() - 1) - first) / 1e6 + frameSeconds;
+    double duration = Math.min(maxSeconds, videoSeconds);
     int count = (int) Math.round(duration * Clip.FPS);
     if (count < 1) {
       throw new MediaException("cannot use " + path + ": it lasts " + duration + " s, less than one 25 fps frame");
@@ -147,8 +177,11 @@ public final class MediaReader {
       }
       System.arraycopy(frames.get(src), 0, video, f * frameBytes, frameBytes);
     }
-    float[] pcm = Arrays.copyOf(audio.toArray(), count * Clip.SAMPLES_PER_FRAME);
-    return new Media(count, height, width, video, pcm, sourceFps, sourceRate, frames.size());
+    // the audio stream may start before or after the first frame: place it on the video's clock
+    long lead = firstAudio == null ? 0 : Math.round((firstAudio - first) * Clip.SAMPLE_RATE / 1e6);
+    float[] pcm = audio.placed(lead, count * Clip.SAMPLES_PER_FRAME);
+    double audioSeconds = (double) (lead + audio.size()) / Clip.SAMPLE_RATE;
+    return new Media(count, height, width, video, pcm, sourceFps, sourceRate, decoded, videoSeconds, audioSeconds);
   }
 
   /** The audio stream's own sample rate (the grabber reports the rate it resamples to). */
@@ -189,8 +222,22 @@ public final class MediaReader {
       size += n;
     }
 
-    float[] toArray() {
-      return Arrays.copyOf(data, size);
+    int size() {
+      return size;
+    }
+
+    /**
+     * {@code length} samples in which the collected ones start at {@code lead} (negative: the
+     * first {@code -lead} are dropped); the rest is silence.
+     */
+    float[] placed(long lead, int length) {
+      float[] out = new float[length];
+      long from = Math.max(0, -lead);
+      long to = Math.min(size, length - lead);
+      if (to > from) {
+        System.arraycopy(data, (int) from, out, (int) (from + lead), (int) (to - from));
+      }
+      return out;
     }
   }
 }

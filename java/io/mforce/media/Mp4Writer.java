@@ -2,7 +2,7 @@ package io.mforce.media;
 
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
-import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MPEG4;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_encoder;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_encoder_by_name;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
@@ -12,6 +12,8 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.ffmpeg.avcodec.AVCodec;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
 
@@ -20,10 +22,14 @@ import org.bytedeco.javacv.Frame;
  * Writes a {@link Clip} as an MP4 (through FFmpeg): H.264 video at 25 fps in yuv420p, AAC audio,
  * mono. The H.264 encoder is {@code libx264} where the FFmpeg build has it; the
  * {@code org.bytedeco:ffmpeg} preset this project uses ships {@code libopenh264} instead (LGPL
- * build), which is used then; {@code mpeg4} is the last resort ({@link #videoEncoder()} says
- * which). Frames and audio are written interleaved frame by frame (frame {@code f}, then its 640
- * samples), so the streams stay in sync; the file lasts {@code frames / 25} seconds. Frames may
- * be enlarged {@code scale} times (nearest neighbour) so a 32x32 clip is big enough to watch.
+ * build), which is used then. There is no fallback to another video codec: a build without
+ * either is a {@link MediaException}, since the data set's MP4s are promised to be H.264. Each
+ * write returns the {@link Encoders} it used, so callers can report them. Frames and audio are
+ * written interleaved frame by frame (frame {@code f}, then its 640 samples), so the streams stay
+ * in sync; the file lasts {@code frames / 25} seconds (the decoded audio runs a few ms longer:
+ * the AAC encoder pads its last 1024-sample frame; see {@link MediaReader.Media#audioSeconds()}).
+ * Frames may be enlarged {@code scale} times (nearest neighbour) so a 32x32 clip is big enough to
+ * watch.
  * The file is written to a temporary file and renamed into place; on failure nothing is left.
  */
 public final class Mp4Writer {
@@ -50,21 +56,41 @@ public final class Mp4Writer {
     }
   }
 
-  /** The video encoder FFmpeg provides here: "libx264", "libopenh264" or "mpeg4". */
-  public static String videoEncoder() {
-    for (String name : new String[] {"libx264", "libopenh264"}) {
-      if (avcodec_find_encoder_by_name(name) != null) {
-        return name;
-      }
+  /** The H.264 encoders tried, in order of preference. */
+  private static final List<String> H264_ENCODERS = List.of("libx264", "libopenh264");
+
+  /**
+   * The FFmpeg encoders a write used.
+   *
+   * @param video the H.264 encoder, "libx264" or "libopenh264"
+   * @param audio the AAC encoder, e.g. "aac" (FFmpeg's own)
+   */
+  public record Encoders(String video, String audio) {
+    /** As the CLI prints it: {@code H.264 (libopenh264) + AAC (aac)}. */
+    @Override
+    public String toString() {
+      return "H.264 (" + video + ") + AAC (" + audio + ")";
     }
-    return "mpeg4";
   }
 
-  public static void write(Path path, Clip clip) {
-    write(path, clip, Options.DEFAULT);
+  /** The encoders a write would use here; a {@link MediaException} if FFmpeg has no H.264 or AAC encoder. */
+  public static Encoders encoders() {
+    String video = H264_ENCODERS.stream().filter(name -> avcodec_find_encoder_by_name(name) != null).findFirst()
+        .orElseThrow(() -> new MediaException("mp4: this FFmpeg build has no H.264 encoder (tried "
+            + String.join(", ", H264_ENCODERS) + "); MP4 output needs one"));
+    AVCodec aac = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    if (aac == null) {
+      throw new MediaException("mp4: this FFmpeg build has no AAC encoder; MP4 output needs one");
+    }
+    return new Encoders(video, aac.name().getString());
   }
 
-  public static void write(Path path, Clip clip, Options options) {
+  public static Encoders write(Path path, Clip clip) {
+    return write(path, clip, Options.DEFAULT);
+  }
+
+  /** Writes {@code clip} to {@code path}; returns the encoders used. */
+  public static Encoders write(Path path, Clip clip, Options options) {
     int scale = options.scale();
     if (scale < 1) {
       throw new IllegalArgumentException("mp4: scale " + scale + "; expected >= 1");
@@ -75,24 +101,25 @@ public final class Mp4Writer {
       throw new IllegalArgumentException("mp4: frame size " + width + "x" + height
           + " is odd; H.264 in yuv420p needs even sides (use an even size or scale 2)");
     }
-    AtomicFiles.write(path, tmp -> encode(tmp, path, clip, options, width, height));
+    Encoders encoders = encoders();
+    AtomicFiles.write(path, tmp -> encode(tmp, path, clip, options, encoders, width, height));
+    return encoders;
   }
 
-  private static void encode(Path tmp, Path target, Clip clip, Options options, int width, int height) {
-    String encoder = videoEncoder();
+  private static void encode(Path tmp, Path target, Clip clip, Options options, Encoders encoders, int width,
+      int height) {
     FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(tmp.toFile(), width, height, 1);
     try {
       recorder.setFormat("mp4");
-      recorder.setVideoCodec(encoder.equals("mpeg4") ? AV_CODEC_ID_MPEG4 : AV_CODEC_ID_H264);
-      if (!encoder.equals("mpeg4")) {
-        recorder.setVideoCodecName(encoder);
-      }
+      recorder.setVideoCodec(AV_CODEC_ID_H264);
+      recorder.setVideoCodecName(encoders.video());
       recorder.setPixelFormat(AV_PIX_FMT_YUV420P);
       recorder.setFrameRate(Clip.FPS);
       recorder.setGopSize(Clip.FPS);
       recorder.setVideoBitrate(Math.max(400_000, width * height * Clip.FPS / 2));
       recorder.setVideoOption("allow_skip_frames", "0");
       recorder.setAudioCodec(AV_CODEC_ID_AAC);
+      recorder.setAudioCodecName(encoders.audio());
       recorder.setAudioChannels(1);
       recorder.setSampleRate(options.audioSampleRate());
       recorder.setAudioBitrate(options.audioBitrate());
@@ -109,7 +136,7 @@ public final class Mp4Writer {
       }
       recorder.stop();
     } catch (FFmpegFrameRecorder.Exception e) {
-      throw new MediaException("mp4: cannot write " + target + " (" + encoder + " + aac, " + width + "x" + height
+      throw new MediaException("mp4: cannot write " + target + " (" + encoders + ", " + width + "x" + height
           + ", audio " + options.audioSampleRate() + " Hz): " + e.getMessage(), e);
     } finally {
       try {

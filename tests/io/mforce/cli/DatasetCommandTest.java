@@ -59,6 +59,8 @@ class DatasetCommandTest {
         "--png", png.toString());
     assertEquals(0, r[0], (String) r[1]);
     assertTrue(((String) r[1]).contains("lip sync: confidence"), (String) r[1]);
+    // the encoders are said, never silently swapped
+    assertTrue(((String) r[1]).contains(Mp4Writer.encoders().toString()), (String) r[1]);
     MediaReader.Media m = MediaReader.read(mp4);
     assertEquals(50, m.frames());
     assertEquals(64, m.width());

@@ -149,6 +149,49 @@ class DatasetTest {
   }
 
   @Test
+  void replacementIsAtomic() throws IOException {
+    List<Clip> old = clips();
+    Path dir = write(tmp.resolve("ds"), old, 300_000);
+    // interrupted after the new data set's shards are written: the old one is untouched throughout
+    assertThrows(IllegalStateException.class, () -> {
+      try (DatasetWriter w = DatasetWriter.create(dir, "new", true, 300_000)) {
+        for (long seed = 900; seed < 903; seed++) {
+          w.add(TestClips.clip(32, 1, seed));
+        }
+        assertReads(old, dir);
+        throw new IllegalStateException("interrupted");
+      }
+    });
+    assertReads(old, dir);
+    List<String> oldFiles = files(dir);
+    // committed: the new data set, and none of the old one's shards left
+    List<Clip> replacement = List.of(TestClips.clip(32, 1, 900));
+    try (DatasetWriter w = DatasetWriter.create(dir, "new", true, 300_000)) {
+      replacement.forEach(w::add);
+      w.commit();
+    }
+    assertReads(replacement, dir);
+    List<String> newFiles = files(dir);
+    assertEquals(2, newFiles.size(), newFiles.toString());
+    assertTrue(newFiles.stream().filter(f -> !f.equals("index.json")).noneMatch(oldFiles::contains),
+        "old shards " + oldFiles + " left in " + newFiles);
+  }
+
+  private static void assertReads(List<Clip> expected, Path dir) {
+    Dataset d = Dataset.open(dir);
+    assertEquals(expected.size(), d.size());
+    for (int i = 0; i < expected.size(); i++) {
+      assertEquals(expected.get(i), d.clip(i), "clip " + i);
+    }
+  }
+
+  private static List<String> files(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
   void framesOfAnotherSizeAreRefused() {
     try (DatasetWriter w = DatasetWriter.create(tmp.resolve("ds"), "test", false)) {
       w.add(TestClips.clip(32, 1, 100));

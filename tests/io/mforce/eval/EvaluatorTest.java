@@ -10,6 +10,7 @@ import com.google.gson.JsonParser;
 import io.mforce.data.Clip;
 import io.mforce.data.TestClips;
 import io.mforce.media.Mp4Writer;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,8 +52,8 @@ class EvaluatorTest {
       assertTrue(r.transcriptErrorRate() <= 0.05, w + " reference TER " + r.transcriptErrorRate());
       assertTrue(n.lipSyncConfidence() < 0.5, w + " noise lip sync " + n.lipSyncConfidence());
       assertTrue(n.transcriptErrorRate() > 0.5, w + " noise TER " + n.transcriptErrorRate());
-      assertTrue(g.fdAudio() < 0.05 * n.fdAudio(), w + " FD audio " + g.fdAudio() + " vs " + n.fdAudio());
-      assertTrue(g.fdVideo() < 0.5 * n.fdVideo(), w + " FD video " + g.fdVideo() + " vs " + n.fdVideo());
+      assertTrue(g.fdAudio() < FdBounds.AUDIO * n.fdAudio(), w + " FD audio " + g.fdAudio() + " vs " + n.fdAudio());
+      assertTrue(g.fdVideo() < FdBounds.VIDEO * n.fdVideo(), w + " FD video " + g.fdVideo() + " vs " + n.fdVideo());
       assertTrue(g.idDrift() < 0.06, w + " ID drift " + g.idDrift());
       assertNull(r.fdAudio(), "no FD for the reference row");
       assertEquals(2, g.lipSyncClips());
@@ -84,7 +85,11 @@ class EvaluatorTest {
     assertEquals(overall.lipSyncConfidence(), gen.getAsJsonObject("overall").get("lipSyncConfidence").getAsDouble());
     assertTrue(gen.getAsJsonObject("15-25s").get("lipSyncConfidence").isJsonNull());
     assertEquals(4, root.getAsJsonArray("windows").size());
-    assertTrue(root.getAsJsonObject("definitions").has("fdVideo"));
+    JsonObject definitions = root.getAsJsonObject("definitions");
+    for (RecordComponent field : Evaluator.Metrics.class.getRecordComponents()) {
+      assertTrue(definitions.has(field.getName()), "no definition of " + field.getName() + " in " + definitions);
+    }
+    assertEquals(Evaluator.Metrics.class.getRecordComponents().length, definitions.size(), "definitions of no metric");
     String table = report.markdown();
     assertEquals(8, table.lines().filter(l -> l.startsWith("| generated") || l.startsWith("| reference")).count());
   }

@@ -97,8 +97,8 @@ class FrechetTest {
     double audioFake = Frechet.distance(audioA, audioNoise);
     double videoReal = Frechet.distance(videoA, videoB);
     double videoFake = Frechet.distance(videoA, videoNoise);
-    assertTrue(audioReal < 0.05 * audioFake, "audio FD real " + audioReal + " vs noise " + audioFake);
-    assertTrue(videoReal < 0.2 * videoFake, "video FD real " + videoReal + " vs noise " + videoFake);
+    assertTrue(audioReal < FdBounds.AUDIO * audioFake, "audio FD real " + audioReal + " vs noise " + audioFake);
+    assertTrue(videoReal < FdBounds.VIDEO * videoFake, "video FD real " + videoReal + " vs noise " + videoFake);
   }
 
   private static double[][] diag(double[] s) {

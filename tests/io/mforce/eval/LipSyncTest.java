@@ -45,26 +45,23 @@ class LipSyncTest {
     }
   }
 
+  /**
+   * Every shuffled pair, not just their mean, scores at most 0.3, so one pair whose audio leaks
+   * into its video (which scores >= 0.8) fails. The clips are 15 s long because the chance
+   * correlation of unrelated series shrinks as 1/sqrt(frames): over 375 frames the best of 11
+   * offsets stays below 0.2 for these 56 pairs, while 6 s clips already reach 0.34.
+   */
   @Test
-  void shuffledPairsScoreLow() {
-    double worstReal = Double.POSITIVE_INFINITY;
-    for (Clip c : CLIPS) {
-      worstReal = Math.min(worstReal, LipSync.measure(c).confidence());
-    }
-    double sum = 0;
-    int pairs = 0;
-    for (int i = 0; i < CLIPS.size(); i++) {
-      for (int j = 0; j < CLIPS.size(); j++) {
+  void everyShuffledPairScoresLow() {
+    List<Clip> clips = TestClips.clips(32, 15, 200, 8);
+    for (int i = 0; i < clips.size(); i++) {
+      for (int j = 0; j < clips.size(); j++) {
         if (i != j) {
-          double conf = LipSync.measure(withAudioOf(CLIPS.get(i), CLIPS.get(j))).confidence();
-          assertTrue(conf < worstReal, "a shuffled pair (" + conf + ") scores like a real clip (" + worstReal + ")");
-          sum += conf;
-          pairs++;
+          double conf = LipSync.measure(withAudioOf(clips.get(i), clips.get(j))).confidence();
+          assertTrue(conf <= 0.3, "video of clip " + i + " with audio of clip " + j + " scores " + conf);
         }
       }
     }
-    // the metric is reported as a mean over clips, as LSE-C is
-    assertTrue(sum / pairs <= 0.3, "mean confidence of shuffled pairs " + sum / pairs);
   }
 
   @Test

@@ -27,6 +27,8 @@ class BadMediaTest {
   static Path truncated;
   static Path silent;
   static Path empty;
+  static Path resampled;
+  static Clip resampledClip;
 
   @BeforeAll
   static void files() throws Exception {
@@ -44,6 +46,10 @@ class BadMediaTest {
     MediaFiles.write(empty, 0, true);
     Files.writeString(dir.resolve("in/notes.txt"), "not a video: not even tried");
     Mp4Writer.write(dir.resolve("in/f-good.MP4"), TestClips.clip(32, 1, 32));
+    // AAC at 22.05 kHz: the import must resample it to the data set's 16 kHz
+    resampled = dir.resolve("in/g-22050-hz.mp4");
+    resampledClip = TestClips.clip(32, 1, 33);
+    Mp4Writer.write(resampled, resampledClip, Mp4Writer.Options.DEFAULT.withAudioSampleRate(22_050));
   }
 
   private static void assertClear(Path file, String what) {
@@ -54,8 +60,9 @@ class BadMediaTest {
 
   @Test
   void corruptFile() {
-    assertClear(corrupt, "cannot open");
-    assertClear(truncated, "cannot");
+    assertClear(corrupt, "FFmpeg cannot open it as media");
+    // the MP4 index (moov) is written last, so the first third of a file has none
+    assertClear(truncated, "FFmpeg cannot open it as media");
   }
 
   @Test
@@ -65,7 +72,7 @@ class BadMediaTest {
 
   @Test
   void zeroLengthClip() {
-    assertClear(empty, "cannot");
+    assertClear(empty, "no video or audio stream with data");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new Clip(0, 8, 8, new byte[0], new float[0], new int[io.mforce.data.Attribute.COUNT], List.of()));
     assertTrue(e.getMessage().contains("zero-length"), e.getMessage());
@@ -81,19 +88,49 @@ class BadMediaTest {
     Path out = dir.resolve("imported");
     List<Path> seen = new ArrayList<>();
     Importer.Report report = Importer.run(dir.resolve("in"), out, 16, 30, false, seen::add);
-    assertEquals(List.of(good, dir.resolve("in/f-good.MP4")), report.imported());
+    assertEquals(List.of(good, dir.resolve("in/f-good.MP4"), resampled), report.imported());
     assertEquals(List.of(corrupt, truncated, silent, empty), report.skipped().stream().map(Importer.Skipped::file)
         .toList());
     assertTrue(report.skipped().get(2).reason().contains("no audio track"), report.skipped().get(2).reason());
-    assertEquals(6, seen.size());
+    assertEquals(7, seen.size());
     Dataset d = Dataset.open(out);
-    assertEquals(2, d.size());
+    assertEquals(3, d.size());
     assertEquals(16, d.width());
     Clip c = d.clip(0);
     assertEquals(25, c.frames());
     assertTrue(c.transcript().isEmpty());
     assertTrue(Arrays.stream(c.attributes()).allMatch(a -> a == 0));
-    assertEquals(50, report.frames());
+    assertEquals(75, report.frames());
+  }
+
+  @Test
+  void oddSampleRateIsResampledOnImport() throws Exception {
+    assertEquals(22_050, MediaReader.read(resampled).sourceSampleRate());
+    Path in = Files.createDirectories(dir.resolve("rate-in"));
+    Files.copy(resampled, in.resolve(resampled.getFileName()));
+    Importer.run(in, dir.resolve("rate"), 16, 30, false, p -> { });
+    Clip c = Dataset.open(dir.resolve("rate")).clip(0);
+    assertEquals(resampledClip.frames(), c.frames());
+    assertEquals(resampledClip.audio().length, c.audio().length);
+    double[] align = AudioMatch.alignment(resampledClip.audio(), c.audio(), 400);
+    assertTrue(Math.abs(align[0]) <= 1 && align[1] > 0.98, "lag " + align[0] + " correlation " + align[1]);
+  }
+
+  @Test
+  void anyFailureOnOneFileIsListedAndTheImportGoesOn() {
+    Path out = dir.resolve("faulty");
+    Importer.Report report = Importer.run(dir.resolve("in"), out, false, p -> { }, f -> {
+      if (f.equals(good)) {
+        throw new IllegalStateException("decoder state lost");
+      }
+      return MediaReader.read(f, 16, 30).toClip();
+    });
+    assertEquals(List.of(dir.resolve("in/f-good.MP4"), resampled), report.imported());
+    Importer.Skipped first = report.skipped().get(0);
+    assertEquals(good, first.file());
+    assertTrue(first.reason().contains(good.toString()) && first.reason().contains("decoder state lost"),
+        first.reason());
+    assertEquals(2, Dataset.open(out).size());
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.mforce.data.Clip;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
 
@@ -16,18 +17,26 @@ import org.bytedeco.javacv.Frame;
 final class MediaFiles {
   private MediaFiles() {}
 
-  /** An MP4 of {@code frames} grey frames with, if {@code audio}, a 440 Hz tone; 0 frames gives an empty file body. */
-  static void write(Path path, int frames, boolean audio) throws Exception {
-    FFmpegFrameRecorder r = new FFmpegFrameRecorder(path.toFile(), 32, 32, audio ? 1 : 0);
+  /** A started MP4 recorder: MPEG-4 video at 25 fps (not the writer's H.264: they test the reader alone), AAC. */
+  private static FFmpegFrameRecorder started(Path path, int width, int height, boolean audio) throws Exception {
+    FFmpegFrameRecorder r = new FFmpegFrameRecorder(path.toFile(), width, height, audio ? 1 : 0);
     r.setFormat("mp4");
     r.setVideoCodec(AV_CODEC_ID_MPEG4);
+    r.setVideoBitrate(800_000);
     r.setPixelFormat(AV_PIX_FMT_YUV420P);
     r.setFrameRate(Clip.FPS);
     if (audio) {
       r.setAudioCodec(AV_CODEC_ID_AAC);
       r.setSampleRate(Clip.SAMPLE_RATE);
+      r.setAudioBitrate(96_000);
     }
     r.start();
+    return r;
+  }
+
+  /** An MP4 of {@code frames} grey frames with, if {@code audio}, a 440 Hz tone; 0 frames gives an empty file body. */
+  static void write(Path path, int frames, boolean audio) throws Exception {
+    FFmpegFrameRecorder r = started(path, 32, 32, audio);
     Frame frame = new Frame(32, 32, Frame.DEPTH_UBYTE, 3);
     ByteBuffer buf = (ByteBuffer) frame.image[0];
     for (int i = 0; i < buf.capacity(); i++) {
@@ -42,6 +51,30 @@ final class MediaFiles {
         }
         r.recordSamples(Clip.SAMPLE_RATE, 1, FloatBuffer.wrap(tone));
       }
+    }
+    r.stop();
+    r.release();
+  }
+
+  /**
+   * {@code clip} as an MP4 whose video stream starts {@code skip} frames after its audio: all of
+   * the clip's audio from time 0, its frames from {@code skip} on at their own times.
+   */
+  static void writeLateVideo(Path path, Clip clip, int skip) throws Exception {
+    FFmpegFrameRecorder r = started(path, clip.width(), clip.height(), true);
+    Frame frame = new Frame(clip.width(), clip.height(), Frame.DEPTH_UBYTE, 3);
+    ByteBuffer buf = (ByteBuffer) frame.image[0];
+    int rowBytes = clip.width() * 3;
+    for (int f = 0; f < clip.frames(); f++) {
+      if (f >= skip) {
+        for (int y = 0; y < clip.height(); y++) {
+          buf.put(y * frame.imageStride, clip.video(), f * clip.frameBytes() + y * rowBytes, rowBytes);
+        }
+        r.setTimestamp(f * 1_000_000L / Clip.FPS);
+        r.record(frame, AV_PIX_FMT_RGB24);
+      }
+      r.recordSamples(Clip.SAMPLE_RATE, 1, FloatBuffer.wrap(
+          Arrays.copyOfRange(clip.audio(), f * Clip.SAMPLES_PER_FRAME, (f + 1) * Clip.SAMPLES_PER_FRAME)));
     }
     r.stop();
     r.release();

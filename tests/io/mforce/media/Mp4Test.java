@@ -1,5 +1,7 @@
 package io.mforce.media;
 
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,35 +12,16 @@ import io.mforce.data.TestClips;
 import io.mforce.eval.LipSync;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class Mp4Test {
   @TempDir
   Path tmp;
-
-  /** Best normalized cross-correlation of a and b over lags of +-maxLag samples: {lag, correlation}. */
-  private static double[] alignment(float[] a, float[] b, int maxLag) {
-    double best = -2;
-    int bestLag = 0;
-    for (int lag = -maxLag; lag <= maxLag; lag++) {
-      double ab = 0;
-      double aa = 0;
-      double bb = 0;
-      for (int i = maxLag; i < Math.min(a.length, b.length) - maxLag; i++) {
-        ab += (double) a[i] * b[i + lag];
-        aa += (double) a[i] * a[i];
-        bb += (double) b[i + lag] * b[i + lag];
-      }
-      double r = ab / Math.sqrt(aa * bb);
-      if (r > best) {
-        best = r;
-        bestLag = lag;
-      }
-    }
-    return new double[] {bestLag, best};
-  }
 
   private static double snrDb(float[] ref, float[] x) {
     double s = 0;
@@ -59,6 +42,12 @@ class Mp4Test {
     return 10 * Math.log10(255.0 * 255.0 / (e / a.length));
   }
 
+  /** The decoded streams last {@code seconds}, within 40 ms (one frame; AAC pads to whole 1024-sample frames). */
+  private static void assertDurations(double seconds, MediaReader.Media m) {
+    assertEquals(seconds, m.videoSeconds(), 0.04, "video duration");
+    assertEquals(seconds, m.audioSeconds(), 0.04, "audio duration");
+  }
+
   @Test
   void writeThenReadKeepsFramesDurationAndSync() {
     Clip clip = TestClips.clip(64, 3, 21);
@@ -68,10 +57,10 @@ class Mp4Test {
     assertEquals(clip.frames(), m.frames(), "frame count");
     assertEquals(clip.frames(), m.sourceFrames(), "frames in the file");
     assertEquals(25.0, m.sourceFps(), 1e-9);
-    assertEquals(clip.seconds(), (double) m.audio().length / Clip.SAMPLE_RATE, 1.0 / Clip.FPS);
+    assertDurations(clip.seconds(), m);
     assertEquals(64, m.width());
     assertEquals(64, m.height());
-    double[] align = alignment(clip.audio(), m.audio(), 400);
+    double[] align = AudioMatch.alignment(clip.audio(), m.audio(), 400);
     assertEquals(0, align[0], "audio lag in samples");
     assertTrue(align[1] > 0.99, "audio correlation " + align[1]);
     assertTrue(snrDb(clip.audio(), m.audio()) > 20, "audio SNR " + snrDb(clip.audio(), m.audio()));
@@ -90,7 +79,8 @@ class Mp4Test {
     assertEquals(44_100, m.sourceSampleRate());
     assertEquals(clip.frames(), m.frames());
     assertEquals(clip.audio().length, m.audio().length);
-    double[] align = alignment(clip.audio(), m.audio(), 400);
+    assertDurations(clip.seconds(), m);
+    double[] align = AudioMatch.alignment(clip.audio(), m.audio(), 400);
     assertTrue(Math.abs(align[0]) <= 1 && align[1] > 0.98, "lag " + align[0] + " correlation " + align[1]);
     // scale 2 then box-filtered back to 32x32
     assertTrue(psnr(clip.video(), m.video()) > 28, "video PSNR " + psnr(clip.video(), m.video()));
@@ -104,6 +94,26 @@ class Mp4Test {
     assertEquals(25, m.frames());
     assertEquals(25 * 640, m.audio().length);
     assertEquals(16, m.width());
+    // the other two seconds (50 frames) are not decoded at all; a few frames of interleaving slack
+    assertTrue(m.sourceFrames() <= 25 + 5, m.sourceFrames() + " frames decoded for 1 s");
+    assertEquals(75, MediaReader.read(mp4, 16, 10).sourceFrames());
+  }
+
+  @Test
+  void streamsThatStartAtDifferentTimesStayInSync() throws Exception {
+    Clip clip = TestClips.clip(32, 3, 26);
+    Path mp4 = tmp.resolve("late-video.mp4");
+    int skip = 5;
+    MediaFiles.writeLateVideo(mp4, clip, skip);
+    MediaReader.Media m = MediaReader.read(mp4);
+    assertEquals(clip.frames() - skip, m.frames());
+    // frame 0 read is the clip's frame 5, so the audio must start 5 frames into the clip's
+    float[] expected = Arrays.copyOfRange(clip.audio(), skip * Clip.SAMPLES_PER_FRAME, clip.audio().length);
+    double[] align = AudioMatch.alignment(expected, m.audio(), 400);
+    assertEquals(0, align[0], "audio lag in samples");
+    assertTrue(align[1] > 0.99, "audio correlation " + align[1]);
+    assertDurations(m.frames() / (double) Clip.FPS, m);
+    assertEquals(0, LipSync.measure(m.toClip()).offset());
   }
 
   @Test
@@ -129,8 +139,18 @@ class Mp4Test {
   }
 
   @Test
-  void encoderIsH264WhereAvailable() {
-    String encoder = Mp4Writer.videoEncoder();
-    assertTrue(encoder.equals("libx264") || encoder.equals("libopenh264") || encoder.equals("mpeg4"), encoder);
+  void videoIsH264AndAudioIsAacAsReported() throws Exception {
+    Path mp4 = tmp.resolve("codecs.mp4");
+    Mp4Writer.Encoders used = Mp4Writer.write(mp4, TestClips.clip(32, 1, 25));
+    assertTrue(List.of("libx264", "libopenh264").contains(used.video()), "video encoder " + used.video());
+    assertEquals(Mp4Writer.encoders(), used);
+    FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(mp4.toFile());
+    try {
+      grabber.start();
+      assertEquals(AV_CODEC_ID_H264, grabber.getVideoCodec(), "video codec id in " + mp4);
+      assertEquals(AV_CODEC_ID_AAC, grabber.getAudioCodec(), "audio codec id in " + mp4);
+    } finally {
+      grabber.release();
+    }
   }
 }

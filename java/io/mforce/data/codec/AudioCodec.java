@@ -126,11 +126,17 @@ public final class AudioCodec {
     return tokenFloats / perFrame;
   }
 
-  /** Tokens {@code [frames, 4, 160]} of {@code pcm} ({@code frames * 640} samples, 16 kHz). */
+  /** Tokens {@code [frames, 4, 160]} of {@code pcm} ({@code frames * 640} finite samples, 16 kHz). */
   public float[] encode(float[] pcm) {
     if (pcm == null || pcm.length == 0 || pcm.length % Clip.SAMPLES_PER_FRAME != 0) {
       throw new IllegalArgumentException("audio codec: " + (pcm == null ? "no" : pcm.length)
           + " samples; expected a positive multiple of " + Clip.SAMPLES_PER_FRAME + " (whole 25 fps frames at 16 kHz)");
+    }
+    // one NaN or infinity would spread through the MDCT into every coefficient of two tokens
+    for (int i = 0; i < pcm.length; i++) {
+      if (!Float.isFinite(pcm[i])) {
+        throw new IllegalArgumentException("audio codec: sample " + i + " is " + pcm[i] + "; expected finite samples");
+      }
     }
     int tokens = pcm.length / HOP;
     float[] out = new float[tokens * FEATURES];

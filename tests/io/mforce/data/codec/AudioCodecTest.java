@@ -139,6 +139,14 @@ class AudioCodecTest {
         () -> AudioCodec.raw().encode(new float[641]));
     assertTrue(e.getMessage().contains("640"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> AudioCodec.raw().encode(new float[0]));
+    for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+      float[] pcm = new float[2 * Clip.SAMPLES_PER_FRAME];
+      pcm[777] = bad;
+      IllegalArgumentException nonFinite = assertThrows(IllegalArgumentException.class,
+          () -> AudioCodec.raw().encode(pcm));
+      assertTrue(nonFinite.getMessage().contains("sample 777") && nonFinite.getMessage().contains(Float.toString(bad)),
+          nonFinite.getMessage());
+    }
     assertThrows(IllegalArgumentException.class, () -> AudioCodec.raw().decode(new float[100]));
     assertThrows(IllegalArgumentException.class, () -> AudioCodec.raw().normalized(null));
   }
