@@ -26,7 +26,8 @@ final class AttentionCases {
 
   /**
    * The cases the CUDA emulator runs in CI (CudaEmulatorTest; it is slow): one of each kernel path
-   * and each relation. With -Dmforce.emulator.cases=all, every case.
+   * and each relation, and the general (SIMT) kernels at head dims 40 and 72. With
+   * -Dmforce.emulator.cases=all, every case.
    */
   static Stream<Arguments> emulatorCases() {
     boolean all = "all".equals(System.getProperty("mforce.emulator.cases"));
@@ -52,7 +53,7 @@ final class AttentionCases {
                 .query(uniformChunks(0, 10, 16)).keys(true, uniformChunks(0, 10, 16))),
         named("queries that see no key (o = 0, lse = -inf), fp32 d128, B=3", () -> noKeyForSome(DType.F32, 128, 3, 17)),
         named("the same in bf16 d64, B=1", () -> noKeyForSome(DType.BF16, 64, 1, 27)),
-        named("window 1 (own chunk only), bf16 d40, GQA 6/2",
+        emulated("window 1 (own chunk only), bf16 d40, GQA 6/2",
             () -> new AttentionProblem(JointAttention.Config.causal(6, 2, 40).withWindow(1, 0), DType.BF16, 2, 18, 1.0)
                 .query(uniformChunks(0, 4, 9)).keys(true, uniformChunks(0, 4, 9)).keys(true, chunks(0, 3, 4, 3, 4))),
         named("teacher forcing, clean call: clean video + ragged audio over the clean keys (CAUSAL), GQA 4/2, B=2, "
@@ -91,7 +92,7 @@ final class AttentionCases {
           return new AttentionProblem(JointAttention.Config.cross(2, 1, 128), DType.BF16, 2, 31, 1.0)
               .query(uniformChunks(0, 1, 50)).keys(true, slots);
         }),
-        named("head dim 72, 5 chunks of 12 tokens, fp32, GQA 2/1",
+        emulated("head dim 72, 5 chunks of 12 tokens, fp32, GQA 2/1",
             () -> self(JointAttention.Config.causal(2, 1, 72), DType.F32, 32, uniformChunks(0, 5, 12))));
   }
 
