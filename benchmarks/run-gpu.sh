@@ -30,8 +30,11 @@ if has peers; then
   done
 fi
 [ -f "$out/FlowBench.json" ] && python3 benchmarks/flow_report.py "$out/FlowBench.json" > "$out/flow.md" 2>&1
+[ -f "$out/AttentionCudaBench.json" ] && [ -f "$out/attention_peer.md" ] && python3 benchmarks/attention_report.py \
+  "$out/AttentionCudaBench.json" "$out/attention_peer.md" > "$out/attention.md" 2>&1
 echo "== $(tail -1 "$out/gpu.txt")"
 [ -f "$out/junit-gpu.txt" ] && grep -E 'tests (successful|failed|skipped|aborted)|junit exit' "$out/junit-gpu.txt"
 [ -f "$out/flow.md" ] && grep -E 'Fused|copy' "$out/flow.md" | grep 67108864
 for f in "$out"/*Bench.txt; do [ -f "$f" ] && grep -E '^[A-Za-z]+Bench\.' "$f" | tail -12; done
+[ -f "$out/attention.md" ] && cat "$out/attention.md"
 cat "$out"/*_peer.md 2>/dev/null | head -40

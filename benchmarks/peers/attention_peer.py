@@ -1,107 +1,98 @@
 #!/usr/bin/env python3
 """Peer timings for mforce's CUDA attention (benchmarks/jmh/.../AttentionCudaBench.java): PyTorch
-SDPA with the flash backend (FlashAttention-2) and the cuDNN backend on the same shapes, bf16.
+SDPA with the flash backend (FlashAttention-2) and the cuDNN backend on the shapes of
+benchmarks/attention_shapes.py, bf16, [B, H, S, D] inputs.
 
 Run on the GPU machine with its own python3 + torch:  python3 benchmarks/peers/attention_peer.py
-CUDA-event timing after a warm-up, median of --runs calls, inputs drawn fresh (several sets,
-rotated, so that no call reuses the previous call's data in cache). FLOPs: forward
-4*B*H*Sq*Sk*D times the fraction of visible (query, key) pairs (1/2 for causal,
-(n+1)/2n for n equal chunks); backward counted as 2.5x forward.
+benchmarks/attention_report.py joins this output with AttentionCudaBench's JMH JSON.
+
+Masking: both backends get the same mask on every shape, SDPA's is_causal where the shape is
+masked (flash takes no mask tensor, so a block-causal mask cannot be given to both). Where
+mforce computes a block-causal mask (shape e, 512-token chunks) the peers thus do 8/9 of its
+visible pairs: the time ratio there favours the peers.
+
+Timing, the same as AttentionCudaBench: after a warm-up, one repeat enqueues --calls calls back
+to back between two CUDA events and synchronizes once; a call's time is the elapsed time over
+--calls; the figure is the median of --runs repeats. The calls rotate through as many input sets
+as attention_shapes.rotation_sets gives (at least 256 MB in all, several times L2), so that no
+call finds its inputs in L2. Random normal inputs, never zeros.
+
+FLOPs: attention_shapes.flops for the mask computed (4*B*H*D*visible pairs; x3.5 with the
+backward), the convention of every row of the attention table.
 """
 import argparse
+import os
 import statistics
+import sys
 
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-# name: (batch, heads, queries, keys, head_dim, mask, note); mask: "none", "causal" or ("block", tokens)
-SHAPES = {
-    "a": (1, 12, 8192, 8192, 128, "causal", "causal, one token per chunk"),
-    "b": (1, 12, 1560, 10920, 128, "none", "last chunk over 7 chunks of 1560 (all visible)"),
-    "c": (1, 12, 1560, 32760, 128, "none", "last chunk over 21 chunks of 1560 (all visible)"),
-    "d": (1, 32, 70, 2100, 128, "none", "66 video + 4 audio queries over a 30-chunk cache"),
-    "e": (8, 16, 4096, 4096, 64, ("block", 512), "training, 512-token chunks (block causal)"),
-}
-BACKWARD = {"a", "e"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from attention_shapes import PEER_SHAPES, SHAPES, flops, rotation_sets  # noqa: E402
+
+BACKENDS = (("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION))
 
 
-def visible_fraction(sq, sk, mask):
-    if mask == "none":
-        return 1.0
-    if mask == "causal":
-        return 0.5  # the convention of shared/gpu/README.md
-    chunks = sq // mask[1]
-    return (chunks + 1) / (2 * chunks)
-
-
-def block_causal_mask(tokens, per, device):
-    c = torch.arange(tokens, device=device) // per
-    return c[:, None] >= c[None, :]  # True: attend
-
-
-def time_ms(fn, runs, warmup):
-    for _ in range(warmup):
-        fn(0)
+def time_ms(fn, sets, calls, runs, warmup):
+    """Median over `runs` repeats of the time per call of `calls` back-to-back calls fn(set)."""
+    for i in range(warmup):
+        fn(i % sets)
     torch.cuda.synchronize()
-    times = []
-    for i in range(runs):
+    times, n = [], 0
+    for _ in range(runs):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        fn(i)
+        for _ in range(calls):
+            fn(n % sets)
+            n += 1
         end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
+        end.synchronize()
+        times.append(start.elapsed_time(end) / calls)
     return statistics.median(times)
 
 
-def bench(name, backend, with_backward, runs, warmup, sets=3):
-    b, h, sq, sk, d, mask, _ = SHAPES[name]
-    dev = "cuda"
-    gen = lambda n: torch.randn(b, h, n, d, device=dev, dtype=torch.bfloat16, requires_grad=with_backward)
-    data = [(gen(sq), gen(sk), gen(sk), torch.randn(b, h, sq, d, device=dev, dtype=torch.bfloat16)) for _ in range(sets)]
-    kwargs = {}
-    if mask == "causal":
-        kwargs["is_causal"] = True
-    elif mask != "none":
-        if backend == SDPBackend.FLASH_ATTENTION:
-            kwargs["is_causal"] = True  # flash takes no mask: token-causal, the nearest peer
-        else:
-            kwargs["attn_mask"] = block_causal_mask(sq, mask[1], dev)
+def bench(name, backend, with_backward, args):
+    shape = SHAPES[name]
+    b, h, sq, sk, d = shape.batch, shape.heads, shape.queries, shape.keys, shape.head_dim
+    gen = lambda n: torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16, requires_grad=with_backward)
+    sets = rotation_sets(shape, with_backward)
+    data = [(gen(sq), gen(sk), gen(sk), torch.randn(b, h, sq, d, device="cuda", dtype=torch.bfloat16))
+            for _ in range(sets)]
+    causal = shape.peer_mask != "none"
 
     def call(i):
-        q, k, v, do = data[i % sets]
+        q, k, v, do = data[i]
         with sdpa_kernel([backend]):
-            o = F.scaled_dot_product_attention(q, k, v, **kwargs)
+            o = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
             if with_backward:
                 torch.autograd.grad(o, (q, k, v), do)
 
-    ms = time_ms(call, runs, warmup)
-    frac = visible_fraction(sq, sk, "causal" if kwargs.get("is_causal") else mask)
-    flops = 4 * b * h * sq * sk * d * frac * (3.5 if with_backward else 1.0)
-    return ms, flops / ms / 1e9, kwargs.get("is_causal", False) and mask != "causal"
+    ms = time_ms(call, sets, args.calls, args.runs, args.warmup)
+    return ms, flops(shape, shape.peer_mask, with_backward) / ms / 1e9
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--shapes", default="abcde")
+    ap.add_argument("--runs", type=int, default=20, help="timed repeats (the median is reported)")
+    ap.add_argument("--calls", type=int, default=16, help="calls per repeat, one synchronization")
+    ap.add_argument("--warmup", type=int, default=10, help="untimed calls first")
+    ap.add_argument("--shapes", default=",".join(PEER_SHAPES), help="comma-separated names of attention_shapes")
     args = ap.parse_args()
     print(f"# {torch.cuda.get_device_name()}  torch {torch.__version__}  cuDNN {torch.backends.cudnn.version()}")
     print(f"{'shape':5} {'pass':8} {'backend':7} {'ms':>9} {'TFLOP/s':>8}  note")
-    for name in args.shapes:
+    for name in args.shapes.split(","):
         for with_backward in (False, True):
-            if with_backward and name not in BACKWARD:
+            if with_backward and not SHAPES[name].backward:
                 continue
-            for label, backend in (("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)):
-                pas = "fwd+bwd" if with_backward else "fwd"
+            pas = "fwd+bwd" if with_backward else "fwd"
+            for label, backend in BACKENDS:
                 try:
-                    ms, tflops, proxy = bench(name, backend, with_backward, args.runs, args.warmup)
-                    note = SHAPES[name][6] + ("; token-causal proxy" if proxy else "")
-                    print(f"{name:5} {pas:8} {label:7} {ms:9.3f} {tflops:8.1f}  {note}")
-                except RuntimeError as e:  # backend refuses the shape or mask
-                    print(f"{name:5} {pas:8} {label:7} {'n/a':>9} {'':>8}  {str(e).splitlines()[0][:80]}")
+                    ms, tflops = bench(name, backend, with_backward, args)
+                    print(f"{name:5} {pas:8} {label:7} {ms:9.3f} {tflops:8.1f}  {SHAPES[name].note}")
+                except RuntimeError as e:  # the backend refuses the shape
+                    print(f"{name:5} {pas:8} {label:7} {'n/a':>9} {'n/a':>8}  {str(e).splitlines()[0][:80]}")
                 torch.cuda.empty_cache()
 
 

@@ -36,8 +36,12 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
   auto delta_of = [&](int slot) { return lse2_of(slot) + BT; };
 
   const int64_t k_off = int64_t(b) * kt.r.batch_stride + kt.t0 * kt.r.token_stride + int64_t(hk) * D;
-  load_tile_async<BT, D, Tr::kThreads>(k_tile, static_cast<const bf16*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows);
-  load_tile_async<BT, D, Tr::kThreads>(v_tile, static_cast<const bf16*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows);
+  // MF_ATTN_EMPTY rows zero, so that their dK, dV rows come out 0 whatever the slots hold
+  const int32_t* k_chunk = kt.r.chunk + kt.t0;
+  load_tile_async<BT, D, Tr::kThreads>(k_tile, static_cast<const bf16*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows,
+                                       k_chunk);
+  load_tile_async<BT, D, Tr::kThreads>(v_tile, static_cast<const bf16*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows,
+                                       k_chunk);
 
   const ChunkMask mask = ChunkMask::of(p.prob, kt.r.relation);
   KeyToken keys[1][2];

@@ -17,7 +17,8 @@
 namespace mforce::cuda::attn {
 
 // K and V rows of walked key tile `t` ([BN tokens, D] of kv head hk, batch entry b) into the
-// swizzled tiles k_tile and v_tile; rows past the source's end are zero.
+// swizzled tiles k_tile and v_tile; rows past the source's end, and MF_ATTN_EMPTY rows, are zero
+// (a tile the walk takes whole has no empty row: only the others read the chunk indices).
 template <int BN, int D, int THREADS>
 __device__ __forceinline__ void load_kv_async(const Params& p, const TileRef& t, int b, int hk, bf16* k_tile,
                                               bf16* v_tile) {
@@ -25,8 +26,9 @@ __device__ __forceinline__ void load_kv_async(const Params& p, const TileRef& t,
   const int64_t k0 = int64_t(t.tile) * BN;
   const int rows = static_cast<int>(min_of(ks.len - k0, BN));
   const int64_t off = int64_t(b) * ks.batch_stride + k0 * ks.token_stride + int64_t(hk) * D;
-  load_tile_async<BN, D, THREADS>(k_tile, static_cast<const bf16*>(ks.k) + off, ks.token_stride, rows);
-  load_tile_async<BN, D, THREADS>(v_tile, static_cast<const bf16*>(ks.v) + off, ks.token_stride, rows);
+  const int32_t* chunk = t.full ? nullptr : ks.chunk + k0;
+  load_tile_async<BN, D, THREADS>(k_tile, static_cast<const bf16*>(ks.k) + off, ks.token_stride, rows, chunk);
+  load_tile_async<BN, D, THREADS>(v_tile, static_cast<const bf16*>(ks.v) + off, ks.token_stride, rows, chunk);
 }
 
 // One online-softmax step over a tile of scaled scores s (log2 domain, -inf where hidden):

@@ -18,12 +18,16 @@
 namespace mforce::cuda::attn {
 
 // tile[r, d] = src[r * stride + d] as float for r < rows and d < head_dim, 0 elsewhere in
-// the kTile x kMaxHeadDim tile (rows kStride floats apart). All threads of the block take part.
+// the kTile x kMaxHeadDim tile (rows kStride floats apart), and 0 in the rows whose chunk is
+// MF_ATTN_EMPTY when `chunk` (the rows' chunk indices) is given: an unused cache slot may hold
+// NaN, and a masked probability of 0 times NaN is NaN. All threads of the block take part.
 template <class Tr, typename T>
-__device__ __forceinline__ void load_simt_tile(float* tile, const T* src, int64_t stride, int rows, int head_dim) {
+__device__ __forceinline__ void load_simt_tile(float* tile, const T* src, int64_t stride, int rows, int head_dim,
+                                               const int32_t* chunk = nullptr) {
   for (int i = static_cast<int>(threadIdx.x); i < Tr::kTile * Tr::kMaxHeadDim; i += Tr::kThreads) {
     const int r = i / Tr::kMaxHeadDim, d = i % Tr::kMaxHeadDim;
-    tile[r * Tr::kStride + d] = r < rows && d < head_dim ? to_float(src[r * stride + d]) : 0.f;
+    const bool ok = r < rows && d < head_dim && (chunk == nullptr || chunk[r] != MF_ATTN_EMPTY);
+    tile[r * Tr::kStride + d] = ok ? to_float(src[r * stride + d]) : 0.f;
   }
 }
 
@@ -69,7 +73,8 @@ __device__ __forceinline__ void store_simt_row(T* dst, const float (&acc)[Tr::kD
 }
 
 // Loads walked key tile t (kv head hk of batch entry b) into k_tile and v_tile once every warp
-// is done with the previous one; returns the key token this lane stands for.
+// is done with the previous one, MF_ATTN_EMPTY rows as zeros (a tile the walk takes whole has
+// none); returns the key token this lane stands for.
 template <class Tr, typename T>
 __device__ __forceinline__ KeyToken load_simt_kv(const Params& p, const TileRef& t, int b, int hk, float* k_tile,
                                                    float* v_tile) {
@@ -78,9 +83,10 @@ __device__ __forceinline__ KeyToken load_simt_kv(const Params& p, const TileRef&
   const int64_t k0 = int64_t(t.tile) * Tr::kTile;
   const int64_t off = int64_t(b) * ks.batch_stride + k0 * ks.token_stride + int64_t(hk) * D;
   const int n = static_cast<int>(min_of(ks.len - k0, Tr::kTile));
+  const int32_t* chunk = t.full ? nullptr : ks.chunk + k0;
   __syncthreads();  // every warp is done with the previous K, V
-  load_simt_tile<Tr>(k_tile, static_cast<const T*>(ks.k) + off, ks.token_stride, n, D);
-  load_simt_tile<Tr>(v_tile, static_cast<const T*>(ks.v) + off, ks.token_stride, n, D);
+  load_simt_tile<Tr>(k_tile, static_cast<const T*>(ks.k) + off, ks.token_stride, n, D, chunk);
+  load_simt_tile<Tr>(v_tile, static_cast<const T*>(ks.v) + off, ks.token_stride, n, D, chunk);
   __syncthreads();
   return key_at(ChunkMask::of(p.prob, ks.relation), ks.chunk, k0 + static_cast<int>(threadIdx.x & 31), ks.len);
 }
@@ -207,8 +213,10 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dkdv_s
   float* const lse2 = do_tile + Tr::kTile * Tr::kStride;
   float* const delta = lse2 + Tr::kTile;
   const int64_t k_off = int64_t(b) * kt.r.batch_stride + kt.t0 * kt.r.token_stride + int64_t(hk) * D;
-  load_simt_tile<Tr>(k_tile, static_cast<const T*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows, D);
-  load_simt_tile<Tr>(v_tile, static_cast<const T*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows, D);
+  // MF_ATTN_EMPTY rows zero, so that their dK, dV rows come out 0 whatever the slots hold
+  const int32_t* k_chunk = kt.r.chunk + kt.t0;
+  load_simt_tile<Tr>(k_tile, static_cast<const T*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows, D, k_chunk);
+  load_simt_tile<Tr>(v_tile, static_cast<const T*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows, D, k_chunk);
 
   const ChunkMask mask = ChunkMask::of(p.prob, kt.r.relation);
   KeyToken keys[R];

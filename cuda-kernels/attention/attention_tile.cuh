@@ -18,17 +18,20 @@ __device__ __forceinline__ int swizzle(int row, int chunk) {
   return row * COLS + ((chunk ^ (row & 7)) << 3);
 }
 
-// tile[r, :] = src[r * row_stride, 0 .. COLS) for r < rows, zeros for rows .. ROWS-1.
+// tile[r, :] = src[r * row_stride, 0 .. COLS) for r < rows, zeros for rows .. ROWS-1 and, when
+// `chunk` (the rows' chunk indices) is given, for rows whose chunk is MF_ATTN_EMPTY: an unused
+// cache slot may hold anything, NaN included, and a masked probability of 0 times NaN is NaN.
 // 16-byte cp.async per thread and chunk; the caller commits the group.
 template <int ROWS, int COLS, int THREADS>
-__device__ __forceinline__ void load_tile_async(bf16* tile, const bf16* src, int64_t row_stride, int rows) {
+__device__ __forceinline__ void load_tile_async(bf16* tile, const bf16* src, int64_t row_stride, int rows,
+                                                const int32_t* chunk = nullptr) {
   constexpr int kChunks = COLS / 8;
   static_assert((ROWS * kChunks) % THREADS == 0, "whole chunks per thread");
 #pragma unroll
   for (int k = 0; k < ROWS * kChunks / THREADS; ++k) {
     const int i = k * THREADS + static_cast<int>(threadIdx.x);
     const int r = i / kChunks, c = i % kChunks;
-    const bool ok = r < rows;
+    const bool ok = r < rows && (chunk == nullptr || chunk[r] != MF_ATTN_EMPTY);
     cp_async_16(tile + swizzle<COLS>(r, c), ok ? src + r * row_stride + c * 8 : src, ok);
   }
 }

@@ -93,7 +93,8 @@ struct Data {
   std::vector<std::vector<float>> q, d_o, k, v;
 };
 
-// Random inputs in [-1, 1), rounded to the case's dtype.
+// Random inputs in [-1, 1), rounded to the case's dtype; k and v rows of MF_ATTN_EMPTY slots are
+// NaN (an unused cache slot may hold anything: no output may depend on it).
 Data random_data(const Case& c) {
   auto gen = [&](size_t n) {
     std::vector<float> x(n);
@@ -108,9 +109,15 @@ Data random_data(const Case& c) {
     d.q.push_back(gen(size_t(c.batch) * s.len() * c.heads * c.head_dim));
     d.d_o.push_back(gen(d.q.back().size()));
   }
+  const size_t row = size_t(c.kv_heads) * c.head_dim;
   for (const Seg& s : c.keys) {
-    d.k.push_back(gen(size_t(c.batch) * s.len() * c.kv_heads * c.head_dim));
+    d.k.push_back(gen(size_t(c.batch) * s.len() * row));
     d.v.push_back(gen(d.k.back().size()));
+    for (int b = 0; b < c.batch; ++b)
+      for (int j = 0; j < s.len(); ++j)
+        if (s.chunk[j] == MF_ATTN_EMPTY)
+          for (std::vector<float>* x : {&d.k.back(), &d.v.back()})
+            std::fill_n(x->begin() + (size_t(b) * s.len() + j) * row, row, NAN);
   }
   return d;
 }

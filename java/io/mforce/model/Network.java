@@ -91,7 +91,7 @@ final class Network {
           if (!queries.isEmpty()) {
             List<KeyRun> keys = new ArrayList<>();
             for (AttentionPlan.Key k : call.keys()) {
-              keys.add(k.cached() ? cache(setup, l, k.modality()).keys()
+              keys.add(k.cached() ? cache(setup, l, k.modality()).keysFor(setup.self().config())
                   : branch(ctx, k.part(), k.modality()).ownKeys(l, null, null).withRelation(k.relation()));
             }
             setup.self().forward(queries, keys);
@@ -177,7 +177,7 @@ final class Network {
       try {
         for (AttentionPlan.Key k : call.keys()) {
           if (k.cached()) {
-            keys.add(cache(setup, l, k.modality()).keys());
+            keys.add(cache(setup, l, k.modality()).keysFor(setup.self().config()));
             continue;
           }
           BranchPass b = branch(ctx, k.part(), k.modality());

@@ -12,12 +12,16 @@ import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.cuda.cudart.CUmemPoolHandle_st;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.LongPointer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -27,14 +31,28 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The CUDA attention kernels on the issue's shapes (bf16), through mforce/attention.h: each
- * invocation is one synchronized call, so the score is the kernel time plus a launch and a
- * stream synchronization (tens of microseconds; small against the millisecond shapes).
- * benchmarks/peers/attention_peer.py times PyTorch SDPA (flash, cuDNN) on the same shapes;
- * benchmarks/NOTES.md gives their FLOP counts. Needs a CUDA device: without one the setup fails
- * with "no CUDA device" and JMH moves on to the next benchmark.
+ * The CUDA attention kernels on the issue's shapes (bf16), through mforce/attention.h, measured
+ * the way benchmarks/peers/attention_peer.py measures PyTorch SDPA on the same GPU:
  *
- * <pre>java org.openjdk.jmh.Main -f 1 -wi 3 -i 5 AttentionCudaBench</pre>
+ * <ul>
+ *   <li>every buffer is allocated once, in the setup; the only allocation per call is the
+ *       kernel's own scratch (tile summaries, the backward's row statistics), from CUDA's
+ *       stream-ordered pool, whose release threshold the setup raises so that the pool keeps its
+ *       memory across synchronizations (PyTorch's caching allocator does the same for the peer's
+ *       per-call outputs);
+ *   <li>one invocation enqueues {@link #CALLS} calls back to back and synchronizes once, so the
+ *       score is the time per call of a full queue (host launch work overlaps the kernels), as
+ *       the peer's events around its {@code --calls} calls give;
+ *   <li>the calls rotate through several complete problems (inputs and outputs), enough that
+ *       their inputs add up to {@link #ROTATION_BYTES}, several times the 50-60 MB of L2 of an
+ *       H100/H200: no call finds its inputs in L2 (the rule of benchmarks/attention_shapes.py).
+ * </ul>
+ *
+ * <p>benchmarks/attention_report.py joins the JSON result with the peer's output and counts
+ * FLOPs (benchmarks/attention_shapes.py). Needs a CUDA device: without one the setup fails with
+ * "no CUDA device" and JMH moves on to the next benchmark.
+ *
+ * <pre>java org.openjdk.jmh.Main -f 1 -wi 3 -i 5 -rf json -rff AttentionCudaBench.json AttentionCudaBench</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +61,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class AttentionCudaBench {
+  /** Calls per invocation, one synchronization (attention_peer.py's --calls default). */
+  static final int CALLS = 16;
+
+  /** The inputs of the rotated problems add up to at least this (attention_shapes.ROTATION_BYTES). */
+  static final long ROTATION_BYTES = 256L << 20;
+
   /**
    * a: causal 1x12x8192 d128, one token per chunk; a64: the same with 64-token chunks (block
    * causal: 1/128 more work); b, c: 1560 queries (the last chunk) over 10920 / 32760 cached keys,
@@ -54,9 +78,12 @@ public class AttentionCudaBench {
 
   private static final Device GPU = Device.cuda(0);
   private final List<Tensor> tensors = new ArrayList<>();
-  private AttentionNative.Problem problem;
+  private final List<AttentionNative.Problem> problems = new ArrayList<>();
+  private AttentionNative.Problem problem;  // the one being built
+  private long inputBytes;                  // what one call reads from the problem being built
   private boolean backward;
   private long stream;
+  private int next;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -64,8 +91,60 @@ public class AttentionCudaBench {
       throw new IllegalStateException("no CUDA device: " + Cuda.status().reason());
     }
     backward = shape.endsWith("+bwd");
+    keepPoolMemory();
+    long rotated = 0;
+    while (problems.size() < 2 || rotated < ROTATION_BYTES) {
+      rotated += addProblem(shape.replace("+bwd", ""));
+    }
+    stream = Stream.current(GPU).handle();
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(CALLS)
+  public void attention() {
+    for (int i = 0; i < CALLS; i++) {
+      AttentionNative.Problem p = problems.get(next);
+      next = (next + 1) % problems.size();
+      run(p, true);
+      if (backward) {
+        run(p, false);
+      }
+    }
+    Stream.current(GPU).synchronize();
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    Stream.current(GPU).synchronize();
+    tensors.forEach(Tensor::close);
+    tensors.clear();
+    problems.forEach(AttentionNative.Problem::close);
+    problems.clear();
+  }
+
+  private void run(AttentionNative.Problem p, boolean forward) {
+    int status = forward
+        ? AttentionNative.mf_attention_forward(RuntimeNative.MF_DEVICE_CUDA, stream, p)
+        : AttentionNative.mf_attention_backward(RuntimeNative.MF_DEVICE_CUDA, stream, p);
+    NativeCalls.check(status, forward ? "attention_forward" : "attention_backward");
+  }
+
+  /** The memory the stream-ordered pool frees stays in the pool (threshold UINT64_MAX) instead of going back to the driver. */
+  private static void keepPoolMemory() {
+    CUmemPoolHandle_st pool = new CUmemPoolHandle_st();
+    Cuda.check(cudart.cudaDeviceGetDefaultMemPool(pool, GPU.index()), "cudaDeviceGetDefaultMemPool");
+    try (LongPointer threshold = new LongPointer(1).put(-1L)) {
+      Cuda.check(cudart.cudaMemPoolSetAttribute(pool, cudart.cudaMemPoolAttrReleaseThreshold, threshold),
+          "cudaMemPoolSetAttribute(ReleaseThreshold)");
+    }
+  }
+
+  /** One more complete problem of shape {@code name}; returns the bytes a call reads from it. */
+  private long addProblem(String name) {
     problem = new AttentionNative.Problem();
-    switch (shape.replace("+bwd", "")) {
+    problems.add(problem);
+    inputBytes = 0;
+    switch (name) {
       case "a" -> selfAttention(1, 12, 128, 8192, 1);
       case "a64" -> selfAttention(1, 12, 128, 8192, 64);
       case "b" -> chunkOverCache(10920);
@@ -74,35 +153,7 @@ public class AttentionCudaBench {
       case "e" -> selfAttention(8, 16, 64, 4096, 512);
       default -> throw new IllegalArgumentException("unknown shape " + shape);
     }
-    stream = Stream.current(GPU).handle();
-    if (backward) {
-      run(true); // the backward reads the forward's o and lse
-    }
-  }
-
-  @Benchmark
-  public void attention() {
-    if (backward) {
-      run(true);
-    }
-    run(!backward);
-  }
-
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    tensors.forEach(Tensor::close);
-    tensors.clear();
-    if (problem != null) {
-      problem.close();
-    }
-  }
-
-  private void run(boolean forward) {
-    int status = forward
-        ? AttentionNative.mf_attention_forward(RuntimeNative.MF_DEVICE_CUDA, stream, problem)
-        : AttentionNative.mf_attention_backward(RuntimeNative.MF_DEVICE_CUDA, stream, problem);
-    NativeCalls.check(status, forward ? "attention_forward" : "attention_backward");
-    Stream.current(GPU).synchronize();
+    return inputBytes;
   }
 
   // tokens share one tensor per role: [batch, tokens, heads, d]
@@ -134,6 +185,7 @@ public class AttentionCudaBench {
 
   private void queries(int r, int batch, int heads, int d, int[] chunk) {
     long len = chunk.length;
+    inputBytes += (backward ? 3 : 1) * 2L * batch * len * heads * d;  // q (+ dO, o): bf16
     problem.queries(r).q(random(batch, len, heads, d)).o(empty(batch, len, heads, d))
         .lse(keep(Tensor.empty(DType.F32, GPU, batch, heads, len)).address()).chunk(chunkTensor(chunk)).len(len)
         .batch_stride(len * heads * d).token_stride((long) heads * d).d_o(random(batch, len, heads, d))
@@ -142,6 +194,7 @@ public class AttentionCudaBench {
 
   private void keys(int s, int batch, int heads, int d, int[] chunk) {
     long len = chunk.length;
+    inputBytes += 2 * 2L * batch * len * heads * d;  // k, v: bf16
     problem.keys(s).k(random(batch, len, heads, d)).v(random(batch, len, heads, d)).chunk(chunkTensor(chunk)).len(len)
         .batch_stride(len * heads * d).token_stride((long) heads * d).dk(empty(batch, len, heads, d))
         .dv(empty(batch, len, heads, d));

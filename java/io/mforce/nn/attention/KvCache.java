@@ -17,8 +17,9 @@ import io.mforce.runtime.Tensor;
  * window, evicting chunk c − window (the oldest non-sink chunk once the ring is full). Appending
  * chunks in increasing order thus keeps the sinks plus the last {@code window} chunks — exactly
  * what a {@link JointAttention} with the same window and sinks lets a query see, so use the same
- * two numbers there (or a window ≥ the stream's length and no sinks for a cache that never
- * evicts). {@link #keys()} is the cache as a key source: {@code [batch, capacity, kvHeads,
+ * two numbers there (or a window ≥ the stream's length for a cache that never evicts), and bind
+ * the cache to the layer with {@link #keysFor}, which checks that. {@link #keys()} is the cache as
+ * a key source: {@code [batch, capacity, kvHeads,
  * headDim]} with each slot's chunk index, {@link JointAttention#EMPTY} for slots that hold
  * nothing (never appended, or past the tokens of a ragged chunk).
  *
@@ -153,9 +154,47 @@ public final class KvCache implements AutoCloseable {
     lastChunkKnown = true;
   }
 
-  /** The cache as a key source for {@link JointAttention} (the same object on every call). */
+  /**
+   * The cache as a key source (the same object on every call), unchecked: to read its contents.
+   * To feed it to an attention layer use {@link #keysFor}, which checks that the two agree.
+   */
   public KeyRun keys() {
     requireOpen("kvCache.keys");
+    return run;
+  }
+
+  /**
+   * The cache as a key source of an attention layer with config {@code attention}, once it is
+   * checked that the cache still holds every chunk that layer lets a query see: the layer's
+   * kvHeads and headDim are the cache's; a windowed layer (window W, S sinks) needs a cache window
+   * ≥ W and ≥ S sink chunks (usually the same two numbers), as a query of chunk cq ≥ the last chunk
+   * appended sees the chunks > cq − W and < S; a layer without a window (or unmasked) sees every
+   * chunk, so the cache must not have evicted any yet (no chunk ≥ sinks + window appended).
+   */
+  public KeyRun keysFor(JointAttention.Config attention) {
+    String op = "kvCache.keysFor";
+    requireOpen(op);
+    Check.notNull(attention, "attention");
+    if (attention.kvHeads() != config.kvHeads() || attention.headDim() != config.headDim()) {
+      throw new IllegalArgumentException(op + ": the attention has kvHeads = " + attention.kvHeads() + ", headDim = "
+          + attention.headDim() + "; the cache holds kvHeads = " + config.kvHeads() + ", headDim = "
+          + config.headDim());
+    }
+    String cache = "the cache keeps " + config.sinks() + " sink chunks and a window of " + config.window();
+    if (attention.masked() && attention.window() > 0) {
+      if (config.window() < attention.window() || config.sinks() < attention.sinks()) {
+        throw new IllegalArgumentException(op + ": " + cache + " chunks, but the attention (window = "
+            + attention.window() + ", sinks = " + attention.sinks() + ") lets a query see the last "
+            + attention.window() + " chunks and the first " + attention.sinks()
+            + ": the cache needs window >= " + attention.window() + " and sinks >= " + attention.sinks()
+            + " (give both the same window and sinks)");
+      }
+    } else if (lastChunkKnown && lastChunk != NONE && (long) lastChunk >= (long) config.sinks() + config.window()) {
+      throw new IllegalArgumentException(op + ": " + cache + " chunks and has evicted chunks to append chunk "
+          + lastChunk + ", but the attention has no window (" + (attention.masked() ? "window = 0" : "unmasked")
+          + ") and would see every chunk: give the attention the cache's window and sinks, or the cache a window"
+          + " >= the stream's length");
+    }
     return run;
   }
 

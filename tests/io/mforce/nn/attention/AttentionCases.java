@@ -7,6 +7,7 @@ import static io.mforce.nn.attention.AttentionProblem.uniformChunks;
 import io.mforce.nn.attention.KeyRun.Relation;
 import io.mforce.runtime.DType;
 import java.util.Arrays;
+import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
@@ -15,7 +16,8 @@ import org.junit.jupiter.params.provider.Arguments;
  * The attention problems every device is checked on (fresh random data from fixed seeds): the
  * layouts the model uses, each chunk relation, and sizes that take each CUDA kernel path (bf16
  * d64/d128: tensor cores, with tiles of 64 and 128 tokens that the mask skips, masks in part or
- * leaves whole; fp32 and other head dims: the general kernels).
+ * leaves whole; fp32 and other head dims: the general kernels), and a few shapes drawn at random
+ * from fixed seeds ({@link #random}).
  */
 final class AttentionCases {
   private AttentionCases() {}
@@ -26,7 +28,8 @@ final class AttentionCases {
 
   /**
    * The cases the CUDA emulator runs in CI (CudaEmulatorTest; it is slow): one of each kernel path
-   * and each relation. With -Dmforce.emulator.cases=all, every case.
+   * and each relation, and the general (SIMT) kernels at head dims 40 and 72. With
+   * -Dmforce.emulator.cases=all, every case.
    */
   static Stream<Arguments> emulatorCases() {
     boolean all = "all".equals(System.getProperty("mforce.emulator.cases"));
@@ -52,7 +55,7 @@ final class AttentionCases {
                 .query(uniformChunks(0, 10, 16)).keys(true, uniformChunks(0, 10, 16))),
         named("queries that see no key (o = 0, lse = -inf), fp32 d128, B=3", () -> noKeyForSome(DType.F32, 128, 3, 17)),
         named("the same in bf16 d64, B=1", () -> noKeyForSome(DType.BF16, 64, 1, 27)),
-        named("window 1 (own chunk only), bf16 d40, GQA 6/2",
+        emulated("window 1 (own chunk only), bf16 d40, GQA 6/2",
             () -> new AttentionProblem(JointAttention.Config.causal(6, 2, 40).withWindow(1, 0), DType.BF16, 2, 18, 1.0)
                 .query(uniformChunks(0, 4, 9)).keys(true, uniformChunks(0, 4, 9)).keys(true, chunks(0, 3, 4, 3, 4))),
         named("teacher forcing, clean call: clean video + ragged audio over the clean keys (CAUSAL), GQA 4/2, B=2, "
@@ -91,8 +94,66 @@ final class AttentionCases {
           return new AttentionProblem(JointAttention.Config.cross(2, 1, 128), DType.BF16, 2, 31, 1.0)
               .query(uniformChunks(0, 1, 50)).keys(true, slots);
         }),
-        named("head dim 72, 5 chunks of 12 tokens, fp32, GQA 2/1",
-            () -> self(JointAttention.Config.causal(2, 1, 72), DType.F32, 32, uniformChunks(0, 5, 12))));
+        emulated("head dim 72, 5 chunks of 12 tokens, fp32, GQA 2/1",
+            () -> self(JointAttention.Config.causal(2, 1, 72), DType.F32, 32, uniformChunks(0, 5, 12))),
+        randomCase(101), randomCase(102), randomCase(104), randomCase(109), randomCase(110));
+  }
+
+  /** A {@link #random} problem as a case named after its shape. */
+  private static Case randomCase(long seed) {
+    AttentionProblem p = random(seed);
+    JointAttention.Config c = p.config;
+    String mask = !c.masked() ? "unmasked" : c.window() > 0 ? "window " + c.window() + " + " + c.sinks() + " sinks"
+        : "chunk-causal";
+    String relations = p.keys.stream().map(k -> k.relation + (k.grads ? "" : " (no grads)") + " " + k.len())
+        .reduce((a, b) -> a + ", " + b).orElse("");
+    String runs = p.queries.stream().map(q -> String.valueOf(q.len())).reduce((a, b) -> a + ", " + b).orElse("");
+    return named("random shape (seed " + seed + "): " + p.dtype + " d" + c.headDim() + ", GQA " + c.heads() + "/"
+        + c.kvHeads() + ", B=" + p.batch + ", " + mask + ", query runs of " + runs + " tokens over keys " + relations,
+        () -> random(seed));
+  }
+
+  /**
+   * A random problem drawn from {@code seed}: dtype, head dim (64, 128 or any multiple of 8 up to
+   * 256), grouped heads, batch 1-2, masked (with or without a window and sinks) or not, 1-2 query
+   * runs and 1-3 key sources of ragged chunks (1-12 tokens each), random relations, about one key
+   * slot in 8 empty, score amplitude 0.5-2.5.
+   */
+  static AttentionProblem random(long seed) {
+    SplittableRandom r = new SplittableRandom(seed);  // mixes nearby seeds (Random's first draws do not)
+    DType dtype = r.nextBoolean() ? DType.F32 : DType.BF16;
+    int[] dims = {64, 128, 8 * (1 + r.nextInt(32))};
+    int headDim = dims[r.nextInt(dims.length)];
+    int kvHeads = 1 + r.nextInt(2);
+    int heads = kvHeads * (1 + r.nextInt(3));
+    JointAttention.Config config = r.nextInt(5) == 0 ? JointAttention.Config.cross(heads, kvHeads, headDim)
+        : JointAttention.Config.causal(heads, kvHeads, headDim);
+    if (config.masked() && r.nextBoolean()) {
+      config = config.withWindow(1 + r.nextInt(3), r.nextInt(2));
+    }
+    int count = 2 + r.nextInt(5);
+    AttentionProblem p = new AttentionProblem(config, dtype, 1 + r.nextInt(2), seed, 0.5 + 2 * r.nextDouble());
+    for (int q = 1 + r.nextInt(2); q > 0; q--) {
+      int first = r.nextInt(count);  // a run of the last chunks (a streaming step) or of all of them
+      p.query(raggedChunks(r, first, count - first));
+    }
+    for (int s = 1 + r.nextInt(3); s > 0; s--) {
+      int[] chunks = raggedChunks(r, 0, count);
+      for (int i = 0; i < chunks.length; i++) {
+        chunks[i] = r.nextInt(8) == 0 ? EMPTY : chunks[i];
+      }
+      p.keys(Relation.values()[r.nextInt(Relation.values().length)], r.nextInt(4) > 0, chunks);
+    }
+    return p;
+  }
+
+  /** Chunks first .. first+count−1 of 1 to 12 tokens each. */
+  private static int[] raggedChunks(SplittableRandom r, int first, int count) {
+    int[] tokens = new int[count];
+    for (int c = 0; c < count; c++) {
+      tokens[c] = 1 + r.nextInt(12);
+    }
+    return chunks(first, tokens);
   }
 
   /** A whole clip in one masked pass (teacher forcing): 6 chunks of 12 video + 3 or 4 audio tokens. */

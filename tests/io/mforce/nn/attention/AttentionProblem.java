@@ -2,6 +2,7 @@ package io.mforce.nn.attention;
 
 import io.mforce.runtime.DType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -76,10 +77,26 @@ final class AttentionProblem {
     return keys(KeyRun.Relation.CAUSAL, grads, chunks);
   }
 
-  /** A key source with relation {@code relation} and random k, v. */
+  /**
+   * A key source with relation {@code relation} and random k, v, except in the slots whose chunk
+   * is {@link #EMPTY}: their k and v rows are NaN, as an unused cache slot may hold anything, so
+   * that a kernel whose outputs depend on an empty slot fails (0·NaN is NaN).
+   */
   AttentionProblem keys(KeyRun.Relation relation, boolean grads, int... chunks) {
-    int n = batch * chunks.length * config.kvHeads() * config.headDim();
-    keys.add(new Keys(chunks, fresh(n, amplitude), fresh(n, 1.0), grads, relation));
+    int row = config.kvHeads() * config.headDim();
+    int n = batch * chunks.length * row;
+    double[] k = fresh(n, amplitude);
+    double[] v = fresh(n, 1.0);
+    for (int b = 0; b < batch; b++) {
+      for (int j = 0; j < chunks.length; j++) {
+        if (chunks[j] == EMPTY) {
+          int at = (b * chunks.length + j) * row;
+          Arrays.fill(k, at, at + row, Double.NaN);
+          Arrays.fill(v, at, at + row, Double.NaN);
+        }
+      }
+    }
+    keys.add(new Keys(chunks, k, v, grads, relation));
     return this;
   }
 
@@ -114,7 +131,7 @@ final class AttentionProblem {
   /** {@code count} chunks of {@code tokens} tokens each, from chunk {@code first}. */
   static int[] uniformChunks(int first, int count, int tokens) {
     int[] sizes = new int[count];
-    java.util.Arrays.fill(sizes, tokens);
+    Arrays.fill(sizes, tokens);
     return chunks(first, sizes);
   }
 

@@ -115,7 +115,8 @@ final class AttentionReference {
               }
               ref.out[r][qOff + e] = x.stored(acc);
             }
-            // backward: dP = dO·vᵀ, D = Σ p·dP, dS = p∘(dP − D)
+            // backward: dP = dO·vᵀ, D = Σ p·dP (p as stored: bf16 in a bf16 implementation, as PyTorch's
+            // softmax backward reads its bf16 output), dS = p∘(dP − D)
             double[] dS = new double[n];
             double delta = 0;
             for (int k = 0; k < n; k++) {
@@ -125,7 +126,7 @@ final class AttentionReference {
                 dot = x.op(dot + x.op(run.gradOut[qOff + e] * value[kOff[k] + e]));
               }
               dS[k] = dot;
-              delta = x.op(delta + x.op(prob[k] * dot));
+              delta = x.op(delta + x.op(pStored[k] * dot));  // the probabilities as stored, like o
             }
             for (int k = 0; k < n; k++) {
               dS[k] = x.stored(x.op(prob[k] * x.op(dS[k] - delta)));

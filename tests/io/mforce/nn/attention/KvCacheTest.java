@@ -3,6 +3,7 @@ package io.mforce.nn.attention;
 import static io.mforce.nn.attention.Rope3DTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -336,6 +337,32 @@ class KvCacheTest {
       closed.close();
       assertThrows(IllegalStateException.class, () -> closed.append(k, v, pos, 0));
       assertThrows(IllegalStateException.class, closed::keys);
+    }
+  }
+
+  /** keysFor binds a cache to an attention layer only if the cache holds every chunk the layer lets a query see. */
+  @Test
+  void keysForChecksTheAttentionLayer() {
+    Random random = new Random(48);
+    KvCache.Config config = new KvCache.Config(1, 1, 16, 2, 1, 2, DType.F32, Device.CPU);  // 1 sink + window 2
+    JointAttention.Config causal = JointAttention.Config.causal(2, 1, 16);
+    try (KvCache cache = new KvCache(config, new Rope3D());
+         Chunk chunk = Chunk.random(random, DType.F32, Device.CPU, 0, 1, 2, 1, 16)) {
+      assertSame(cache.keys(), cache.keysFor(causal.withWindow(2, 1)));
+      assertSame(cache.keys(), cache.keysFor(causal.withWindow(1, 0)), "a layer may see less than the cache keeps");
+      assertMessage(() -> cache.keysFor(causal.withWindow(3, 1)), "the cache needs window >= 3 and sinks >= 1");
+      assertMessage(() -> cache.keysFor(causal.withWindow(2, 2)), "the cache needs window >= 2 and sinks >= 2");
+      assertMessage(() -> cache.keysFor(JointAttention.Config.causal(2, 2, 16)),
+          "kvHeads = 2, headDim = 16; the cache holds kvHeads = 1, headDim = 16");
+      for (int c = 0; c < 3; c++) {
+        cache.append(chunk.k(), chunk.v(), chunk.positions(), c);
+      }
+      assertSame(cache.keys(), cache.keysFor(causal), "chunks 0..2 fit 1 sink + 2 regions: nothing evicted yet");
+      cache.append(chunk.k(), chunk.v(), chunk.positions(), 3);  // evicts chunk 1
+      assertMessage(() -> cache.keysFor(causal), "has evicted chunks to append chunk 3, but the attention has no"
+          + " window (window = 0)");
+      assertMessage(() -> cache.keysFor(JointAttention.Config.cross(2, 1, 16)), "no window (unmasked)");
+      assertSame(cache.keys(), cache.keysFor(causal.withWindow(2, 1)));
     }
   }
 

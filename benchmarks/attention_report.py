@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Joins AttentionCudaBench's JMH JSON with peers/attention_peer.py's output into the attention
+table of RESULTS.md: per shape and pass, mforce's time and TFLOP/s, the PyTorch SDPA flash and
+cuDNN backends' times, and the speed ratios peer time / mforce time (above 1: mforce faster).
+Every TFLOP/s figure follows attention_shapes.py's one convention (4*B*H*D*visible pairs of the
+mask that row computes, x3.5 with the backward).
+
+    python3 benchmarks/attention_report.py AttentionCudaBench.json attention_peer.md > attention.md
+
+Run by benchmarks/run-gpu.sh after its attention and peers stages. Self-test, no GPU needed:
+    python3 benchmarks/attention_report.py --self-test
+"""
+import argparse
+import os
+import sys
+import tempfile
+
+from attention_shapes import SHAPES, flops, peer_of
+from jmh_results import load, markdown_table
+
+BACKENDS = ("flash", "cudnn")
+
+
+def read_peer(path):
+    """{(shape, pass, backend): ms or None} from attention_peer.py's output (None: refused)."""
+    times = {}
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) < 4 or line.startswith("#") or fields[0] == "shape":
+                continue
+            shape, pas, backend, ms = fields[:4]
+            times[(shape, pas, backend)] = None if ms == "n/a" else float(ms)
+    return times
+
+
+def rows(jmh_path, peer_path):
+    peer = read_peer(peer_path)
+    out = []
+    runs = [r for r in load(jmh_path) if r.bench == "AttentionCudaBench"]
+    order = list(SHAPES)
+    runs.sort(key=lambda r: (order.index(r.params["shape"].replace("+bwd", "")), r.params["shape"]))
+    for r in runs:
+        name = r.params["shape"].replace("+bwd", "")
+        backward = r.params["shape"].endswith("+bwd")
+        shape, pas = SHAPES[name], "fwd+bwd" if backward else "fwd"
+        ms = r.score("ms")
+        cells = [name, pas, f"{ms:.3f}", f"{flops(shape, shape.mask, backward) / ms / 1e9:.0f}"]
+        peers = [peer.get((peer_of(name), pas, b)) for b in BACKENDS]
+        cells += [f"{p:.3f}" if p else "n/a" for p in peers]
+        cells += [f"{p / ms:.2f}x" if p else "n/a" for p in peers]
+        out.append(cells + [shape.note])
+    return out
+
+
+def report(jmh_path, peer_path):
+    header = ["shape", "pass", "mforce ms", "mforce TFLOP/s", "flash ms", "cuDNN ms", "vs flash", "vs cuDNN", "note"]
+    return markdown_table(header, rows(jmh_path, peer_path))
+
+
+def self_test():
+    """Runs the report on a tiny hand-made JMH file and peer output; raises on a wrong table."""
+    jmh = """[
+      {"benchmark": "io.mforce.bench.AttentionCudaBench.attention", "mode": "avgt", "params": {"shape": "e+bwd"},
+       "primaryMetric": {"score": 2.0, "scoreError": 0.1, "scoreUnit": "ms/op"}},
+      {"benchmark": "io.mforce.bench.AttentionCudaBench.attention", "mode": "avgt", "params": {"shape": "a"},
+       "primaryMetric": {"score": 500.0, "scoreError": 5, "scoreUnit": "us/op"}},
+      {"benchmark": "io.mforce.bench.AttentionCudaBench.attention", "mode": "avgt", "params": {"shape": "a64"},
+       "primaryMetric": {"score": 0.4, "scoreError": "NaN", "scoreUnit": "ms/op"}}]"""
+    peer = """# NVIDIA H200  torch 2.11  cuDNN 91400
+shape pass     backend        ms  TFLOP/s  note
+a     fwd      flash       1.000    206.2  causal, one token per chunk
+a     fwd      cudnn       0.400    515.5  causal, one token per chunk
+e     fwd+bwd  flash       3.000    320.8  training
+e     fwd+bwd  cudnn         n/a      n/a  No available kernel
+"""
+    with tempfile.TemporaryDirectory() as d:
+        paths = [os.path.join(d, "jmh.json"), os.path.join(d, "peer.md")]
+        for path, text in zip(paths, (jmh, peer)):
+            with open(path, "w") as f:
+                f.write(text)
+        got = rows(*paths)
+    want = [
+        # a: 206.18 GFLOP in 0.5 ms = 412 TFLOP/s; flash 1.0 ms -> 2.00x, cuDNN 0.4 ms -> 0.80x
+        ["a", "fwd", "0.500", "412", "1.000", "0.400", "2.00x", "0.80x"],
+        # a64 is compared with the peers of a; 207.77 GFLOP in 0.4 ms = 519 TFLOP/s
+        ["a64", "fwd", "0.400", "519", "1.000", "0.400", "2.50x", "1.00x"],
+        # e fwd+bwd: 309.24 GFLOP x 3.5 in 2 ms = 541 TFLOP/s; cuDNN refused
+        ["e", "fwd+bwd", "2.000", "541", "3.000", "n/a", "1.50x", "n/a"],
+    ]
+    assert [r[:8] for r in got] == want, f"self-test: got\n{got}\nwant\n{want}"
+    print("attention_report self-test: ok")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("jmh", nargs="?", help="AttentionCudaBench JMH JSON (-rf json)")
+    ap.add_argument("peer", nargs="?", help="output of peers/attention_peer.py")
+    ap.add_argument("--self-test", action="store_true", help="check the report on built-in fake inputs")
+    args = ap.parse_args()
+    if args.self_test:
+        self_test()
+    elif args.jmh and args.peer:
+        print(report(args.jmh, args.peer))
+    else:
+        ap.error("give the JMH JSON and the peer output, or --self-test")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
