@@ -5,6 +5,7 @@ import io.mforce.nn.attention.JointAttention;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -185,6 +186,26 @@ public final class TeacherForcingPass implements AutoCloseable {
          Tensor ga = dNoisyAudio == null ? null : groups(dNoisyAudio)) {
       model.network().backward(f.ctx, new Tensor[][] {null, {dv, da}}, new Tensor[][] {null, {gv, ga}});
     }
+  }
+
+  /**
+   * Chunks 1..C−1 of clean tokens [B, C, T, P] as a new contiguous [B, C − 1, T, P]: the data the
+   * noisy stream's chunks are noised from (x of x_t = (1 − t)·z + t·x, so the flow-matching
+   * target's data term), shaped like {@link Inputs#noisyVideo} / {@link Inputs#noisyAudio}.
+   */
+  public static Tensor laterChunks(Tensor clean) {
+    Check.notNull(clean, "clean");
+    if (clean.rank() != 4 || clean.size(1) < 2) {
+      throw new IllegalArgumentException("teacherForcing.laterChunks: " + clean.describe() + " must be [B, C, T, P] "
+          + "with C >= 2 chunks");
+    }
+    Check.contiguous("teacherForcing.laterChunks", "clean", clean);
+    long b = clean.size(0);
+    long chunks = clean.size(1);
+    long per = clean.size(2) * clean.size(3);
+    Tensor out = Tensor.empty(clean.dtype(), clean.device(), b, chunks - 1, clean.size(2), clean.size(3));
+    RowCopy.copy(clean, per, chunks * per, out, 0, (chunks - 1) * per, (chunks - 1) * per, b);
+    return out;
   }
 
   /** [B, C, T, P] as the groups [B·C, T, P] (a view). */

@@ -14,7 +14,6 @@ import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Rng;
-import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.GradClip;
@@ -88,14 +87,6 @@ public class ModelBench {
     private Tensor[] grads;
     private Tensor[] targets;
 
-    /** Chunks 1..C-1 of [B, C, T, P] as a new [B, C - 1, T, P]. */
-    private Tensor later(Tensor x) {
-      long per = x.size(2) * x.size(3);
-      Tensor out = Tensor.empty(x.dtype(), x.device(), x.size(0), chunks - 1, x.size(2), x.size(3));
-      RowCopy.copy(x, per, chunks * per, out, 0, (chunks - 1) * per, (chunks - 1) * per, x.size(0));
-      return out;
-    }
-
     @Setup(Level.Trial)
     public void setup() {
       dev = BenchDevice.parse(device);
@@ -124,7 +115,8 @@ public class ModelBench {
           Conditions.of(c, batch, attributes, transcript));
       grads = new Tensor[] {Tensor.empty(dt, dev, noisyVideo.shape()), Tensor.empty(dt, dev, noisyAudio.shape())};
       // the loss's targets: the clean chunks 1..C-1 (a velocity target's shape and cost)
-      targets = new Tensor[] {later(cleanVideo), later(cleanAudio)};
+      targets = new Tensor[] {TeacherForcingPass.laterChunks(cleanVideo),
+          TeacherForcingPass.laterChunks(cleanAudio)};
       loss = Tensor.empty(DType.F32, dev, (long) batch * (chunks - 1));
       BenchDevice.sync(dev);
     }
