@@ -211,11 +211,11 @@ class ModelBadInputTest {
     Path path = dir.resolve("micro.safetensors");
     try (AudioVideoModel a = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 4, 0.3);
          AdamW adam = new AdamW(a.parameters(), AdamW.Config.paper());
-         Ema ema = new Ema(a.parameters())) {
+         Ema ema = new Ema(a.parameters(), 0.9f)) {
       a.save(path, adam, ema);
       try (AudioVideoModel b = AudioVideoModel.fromCheckpoint(path, Device.CPU, ParameterStore.Mode.FP32_TRAINING);
            AudioVideoModel c = model(); AdamW adamC = new AdamW(c.parameters(), AdamW.Config.paper());
-           Ema emaC = new Ema(c.parameters())) {
+           Ema emaC = new Ema(c.parameters(), 0.9f)) {
         Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 2);
         assertArrayEquals(firstVelocity(a, cond), firstVelocity(b, cond), "loaded weights give the same velocity");
         c.load(path, adamC, emaC);

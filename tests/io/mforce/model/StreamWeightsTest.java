@@ -68,7 +68,7 @@ class StreamWeightsTest {
     Random2 r = new Random2(22);
     try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 6,
              0.3);
-         Ema ema = new Ema(model.parameters());
+         Ema ema = new Ema(model.parameters(), Ema.PRETRAIN_DECAY);
          StreamSession s = model.stream(StreamSession.Options.full(B, 4));
          Tensor x = state(r)) {
       Path path = dir.resolve("w.safetensors");
