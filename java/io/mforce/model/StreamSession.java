@@ -2,6 +2,7 @@ package io.mforce.model;
 
 import io.mforce.flow.VelocityField;
 import io.mforce.nn.ConditionEmbedding;
+import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.nn.attention.KvCache;
 import io.mforce.runtime.Check;
@@ -352,6 +353,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     perStream(op, "d", d);
     Check.rangeOnHost(op, "t", t, 0.0, 1.0);
     Check.rangeOnHost(op, "d", d, 0.0, 1.0);
+    TimeEmbedding.checkInterval(op, t, d);
     int s = conditional ? 0 : 1;
     if (s >= sets) {
       throw new IllegalStateException(op + ": the null-condition pass needs a session made with "

@@ -1,6 +1,7 @@
 package io.mforce.model;
 
 import io.mforce.nn.ConditionEmbedding;
+import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
@@ -246,6 +247,7 @@ public final class TeacherForcingPass implements AutoCloseable {
       Check.device(op, name, x, model.device());
       Check.rangeOnHost(op, name, x, 0.0, 1.0);
     }
+    TimeEmbedding.checkInterval(op, in.t(), in.d());
     Conditions cond = Check.notNull(in.conditions(), "conditions");
     List<String> diff = cond.config().differences(c);
     if (!diff.isEmpty()) {
