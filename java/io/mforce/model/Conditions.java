@@ -112,17 +112,20 @@ public final class Conditions {
   }
 
   /**
-   * The conditions of the samples with {@code dropped[b]} replaced by the null ids (training's
-   * per-sample condition dropout, {@link ConditionEmbedding#drop}).
+   * These conditions with the attributes of the samples with {@code dropAttributes[b]} and the
+   * transcript of those with {@code dropTranscript[b]} replaced by the null ids (training's
+   * per-sample, per-condition dropout: {@link ConditionDropout}; {@link ConditionEmbedding#drop}).
    */
-  public Conditions dropped(boolean[] dropped) {
-    Check.notNull(dropped, "dropped");
-    if (dropped.length != batch) {
-      throw new IllegalArgumentException("conditions.dropped: " + dropped.length + " flags for a batch of " + batch);
+  public Conditions dropped(boolean[] dropAttributes, boolean[] dropTranscript) {
+    Check.notNull(dropAttributes, "dropAttributes");
+    Check.notNull(dropTranscript, "dropTranscript");
+    if (dropAttributes.length != batch || dropTranscript.length != batch) {
+      throw new IllegalArgumentException("conditions.dropped: " + dropAttributes.length + " attribute and "
+          + dropTranscript.length + " transcript flags for a batch of " + batch);
     }
     return new Conditions(config, batch, chunks,
-        ConditionEmbedding.drop(attributes, config.conditionTokens(), dropped, config.attributeVocab()),
-        ConditionEmbedding.drop(transcript, chunks, dropped, config.transcriptVocab()));
+        ConditionEmbedding.drop(attributes, config.conditionTokens(), dropAttributes, config.attributeVocab()),
+        ConditionEmbedding.drop(transcript, chunks, dropTranscript, config.transcriptVocab()));
   }
 
   public ModelConfig config() {

@@ -39,7 +39,7 @@ public final class TeacherForcingPass implements AutoCloseable {
    * @param t F32 [B, C − 1]: each noisy chunk's noise level (t = 0 noise, t = 1 data)
    * @param d F32 [B, C − 1]: each noisy chunk's interval (0: Multi mode; t2 − t1 > 0: Few mode)
    * @param conditions the clips' conditions (C chunks of transcript); apply condition dropout
-   *     with {@link Conditions#dropped} before
+   *     ({@link ConditionDropout}) before
    */
   public record Inputs(Tensor cleanVideo, Tensor cleanAudio, Tensor noisyVideo, Tensor noisyAudio, Tensor t,
                        Tensor d, Conditions conditions) {}
