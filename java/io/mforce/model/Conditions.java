@@ -21,6 +21,19 @@ import java.util.Arrays;
  * sequence, the clean prefix (the teacher-forcing pass's clean chunk 0, or the first
  * {@link StreamSession#append} of a stream), and so is kept by {@link #unconditional()}.
  *
+ * <p>Deviation from DESIGN §3 and the paper (transcript tokens "whose timestamps fall in" the
+ * chunk, one per syllable, RoPE-placed at their own timestamps; README "Deviations from the
+ * design"): a chunk carries exactly ONE transcript token, the syllable covering its midpoint.
+ * A syllable spanning several chunks is repeated in each; one that covers no chunk midpoint
+ * (shorter than a chunk, or between two midpoints) is not seen at all; a chunk whose midpoint
+ * falls in a pause gets {@link Syllables#SILENCE}. Why: a fixed token count per chunk keeps every
+ * chunk of every sample the same shape (one AdaLN group, fixed cache slots, batched streams);
+ * variable per-chunk token counts would need ragged groups in the layer, attention and KV-cache
+ * kernels. At the toy data's 25 fps with one frame per chunk (40 ms), every syllable (at least
+ * 78 ms: a vowel of 100–220 ms times a speaker's duration scale ≥ 0.78, {@code SpeechPlan})
+ * covers at least one midpoint; with the paper's VAE (4 frames, 160 ms per chunk) short
+ * syllables could be lost.
+ *
  * <p>Ids are checked against the config's vocabularies; the null ids (the extra table rows of
  * {@link ConditionEmbedding}: {@code attributeVocab}, {@code transcriptVocab}) are allowed, which
  * is how a condition is dropped. Immutable.
