@@ -4,10 +4,10 @@
 #   run: bash benchmarks/run-gpu.sh   # there, with carry [".device"]; results under $OUT
 # GPU tests first, then JMH for every kernel family on CUDA, then the PyTorch peers; a short
 # table is printed last. Logs and JSON land in $OUT (or ./gpu-out when OUT is unset).
-# STAGES (space-separated: tests flow gemm launch layers attention model peers) picks a subset.
+# STAGES (space-separated: tests flow gemm launch layers attention model peers checkpoint) picks a subset.
 set -uo pipefail
 out=${OUT:-gpu-out}
-stages=${STAGES:-tests flow gemm launch layers attention model peers}
+stages=${STAGES:-tests flow gemm launch layers attention model peers checkpoint}
 mkdir -p "$out"
 run=".device/run.sh"
 has() { case " $stages " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -29,11 +29,20 @@ if has peers; then
     python3 "$f" > "$out/$(basename "$f" .py).md" 2> "$out/$(basename "$f" .py).err"
   done
 fi
+# a tiny checkpoint written by mforce, read back by Python (the safetensors package where installed,
+# the script alone otherwise); the file itself is not kept
+if has checkpoint; then
+  { bash "$run" java io.mforce.model.checkpoint.SampleCheckpoint tiny "$out/tiny.safetensors" \
+      && python3 tools/check_safetensors.py "$out/tiny.safetensors"; echo "checkpoint exit $?"; } \
+    > "$out/checkpoint.txt" 2>&1
+  rm -f "$out/tiny.safetensors"
+fi
 [ -f "$out/FlowBench.json" ] && python3 benchmarks/flow_report.py "$out/FlowBench.json" > "$out/flow.md" 2>&1
 [ -f "$out/AttentionCudaBench.json" ] && [ -f "$out/attention_peer.md" ] && python3 benchmarks/attention_report.py \
   "$out/AttentionCudaBench.json" "$out/attention_peer.md" > "$out/attention.md" 2>&1
 echo "== $(tail -1 "$out/gpu.txt")"
 [ -f "$out/junit-gpu.txt" ] && grep -E 'tests (successful|failed|skipped|aborted)|junit exit' "$out/junit-gpu.txt"
+[ -f "$out/checkpoint.txt" ] && grep -E 'sha256 of the file|checkpoint exit|package' "$out/checkpoint.txt"
 [ -f "$out/flow.md" ] && grep -E 'Fused|copy' "$out/flow.md" | grep 67108864
 for f in "$out"/*Bench.txt; do [ -f "$f" ] && grep -E '^[A-Za-z]+Bench\.' "$f" | tail -12; done
 [ -f "$out/attention.md" ] && cat "$out/attention.md"

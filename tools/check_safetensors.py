@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Reads a safetensors file (e.g. an mforce checkpoint) with Python's safetensors package and
-prints its tensors and metadata; checks the data's SHA-256 against the metadata's "sha256"
-(written by mforce) when present. Exit status 0 when the file loads and the checksum matches.
+"""Checks a safetensors file (e.g. an mforce checkpoint) from Python and prints its tensors and
+metadata; verifies the "sha256" metadata value mforce writes (the SHA-256 of the whole file with
+that value's 64 hex digits read as '0's) when present. Exit status 0 when the file reads and the
+checksum matches, 1 otherwise.
 
-    python3 tools/check_safetensors.py FILE [--max N]
+    python3 tools/check_safetensors.py FILE [--max N] [--pure]
 
-Needs the safetensors package (pip install safetensors); reads tensors with torch when it is
-installed, numpy otherwise (numpy cannot hold BF16: such tensors are only listed).
+With Python's safetensors package installed the file is opened through it (tensors read with
+torch when installed, numpy otherwise; numpy cannot hold BF16, so such tensors are only listed).
+Without it (or with --pure) the file is checked by this script alone against the format: the
+header's JSON, every tensor's dtype, shape and byte range, the tensors covering the data section
+back to back; nothing beyond the standard library is needed then.
 """
 import argparse
 import hashlib
@@ -14,64 +18,136 @@ import json
 import struct
 import sys
 
-from safetensors import safe_open
+ELEMENT_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,
+                 "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}
 
 
-def framework():
-    try:
-        import torch  # noqa: F401
-        return "pt"
-    except ImportError:
-        return "numpy"
-
-
-def data_sha256(path):
+def read_header(path):
+    """(header bytes, parsed header, data section size) of a file, checked against the format."""
     with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        f.seek(8 + n)
-        digest = hashlib.sha256()
+        prefix = f.read(8)
+        if len(prefix) < 8:
+            raise ValueError("shorter than the 8-byte header size")
+        (n,) = struct.unpack("<Q", prefix)
+        raw = f.read(n)
+        if len(raw) != n:
+            raise ValueError(f"header size {n} is larger than the file")
+        f.seek(0, 2)
+        data_bytes = f.tell() - 8 - n
+    return raw, json.loads(raw.decode("utf-8")), data_bytes
+
+
+def check_layout(header, data_bytes):
+    """The tensors' (name, dtype, shape) in file order; raises ValueError where the format is broken."""
+    tensors = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            if not all(isinstance(v, str) for v in info.values()):
+                raise ValueError("__metadata__ values must be strings")
+            continue
+        dtype, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
+        if dtype not in ELEMENT_BYTES:
+            raise ValueError(f"tensor '{name}' has unknown dtype {dtype}")
+        numel = 1
+        for s in shape:
+            numel *= s
+        if end - begin != numel * ELEMENT_BYTES[dtype]:
+            raise ValueError(f"tensor '{name}': data_offsets [{begin}, {end}] do not hold {numel} {dtype}")
+        tensors.append((begin, end, name, dtype, shape))
+    tensors.sort()
+    expected = 0
+    for begin, end, name, _, _ in tensors:
+        if begin != expected:
+            raise ValueError(f"tensor '{name}' starts at byte {begin}; expected {expected} (back to back)")
+        expected = end
+    if expected != data_bytes:
+        raise ValueError(f"the tensors cover {expected} bytes but the data section has {data_bytes}")
+    return [(name, dtype, shape) for _, _, name, dtype, shape in tensors]
+
+
+def file_sha256(path, raw, recorded):
+    """SHA-256 of the whole file with the recorded value's 64 digits read as '0's (mforce's rule)."""
+    quoted = b'"' + recorded.encode("ascii") + b'"'
+    at = raw.find(quoted)
+    if len(recorded) != 64 or at < 0 or raw.find(quoted, at + 1) >= 0:
+        raise ValueError(f"sha256 value '{recorded}' is not 64 hex digits found once in the header")
+    zeroed = raw[:at + 1] + b"0" * 64 + raw[at + 65:]
+    digest = hashlib.sha256(struct.pack("<Q", len(raw)) + zeroed)
+    with open(path, "rb") as f:
+        f.seek(8 + len(raw))
         for block in iter(lambda: f.read(1 << 24), b""):
             digest.update(block)
-    return digest.hexdigest(), n
+    return digest.hexdigest()
+
+
+def list_with_package(path):
+    """Opens the file with the safetensors package; returns its (name, dtype, shape) list."""
+    from safetensors import safe_open
+    try:
+        import torch  # noqa: F401
+        fw = "pt"
+    except ImportError:
+        fw = "numpy"
+    out = []
+    with safe_open(path, framework=fw, device="cpu") as f:
+        keys = list(f.keys())
+        for name in keys:
+            piece = f.get_slice(name)  # shape and dtype without loading (numpy has no bfloat16)
+            out.append((name, piece.get_dtype(), [int(s) for s in piece.get_shape()]))
+        if keys and (fw == "pt" or out[-1][1] != "BF16"):
+            f.get_tensor(keys[-1])  # one full read through the package
+    print(f"read with the safetensors package (framework {fw})")
+    return out
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file")
     parser.add_argument("--max", type=int, default=20, help="tensors to list (default 20)")
+    parser.add_argument("--pure", action="store_true", help="do not use the safetensors package")
     args = parser.parse_args()
 
-    fw = framework()
-    with safe_open(args.file, framework=fw, device="cpu") as f:
-        metadata = f.metadata() or {}
-        keys = list(f.keys())
-        print(f"{args.file}: {len(keys)} tensors (read with safetensors, framework {fw})")
-        total = 0
-        for i, name in enumerate(keys):
-            piece = f.get_slice(name)  # shape and dtype without loading (numpy has no bfloat16)
-            shape = [int(s) for s in piece.get_shape()]
-            n = 1
-            for s in shape:
-                n *= s
-            total += n
-            if i < args.max:
-                print(f"  {name}: shape {shape} dtype {piece.get_dtype()}")
-        if keys and (fw == "pt" or piece.get_dtype() != "BF16"):
-            f.get_tensor(keys[-1])  # one full read through the package
-        if len(keys) > args.max:
-            print(f"  ... and {len(keys) - args.max} more")
-        print(f"elements: {total}")
+    try:
+        raw, header, data_bytes = read_header(args.file)
+        tensors = check_layout(header, data_bytes)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        print(f"{args.file}: not a valid safetensors file: {e}")
+        return 1
+    if not args.pure:
+        try:
+            tensors = list_with_package(args.file)
+        except ImportError:
+            print("the safetensors package is not installed: checked by this script alone")
+    else:
+        print("checked by this script alone (--pure)")
+    metadata = header.get("__metadata__", {})
+    print(f"{args.file}: {len(tensors)} tensors, {sum(_numel(s) for _, _, s in tensors)} elements")
+    for name, dtype, shape in tensors[:args.max]:
+        print(f"  {name}: shape {shape} dtype {dtype}")
+    if len(tensors) > args.max:
+        print(f"  ... and {len(tensors) - args.max} more")
     print(f"metadata keys: {sorted(metadata)}")
     if "config" in metadata:
         print(f"config: {json.loads(metadata['config'])}")
-
-    ok = True
-    digest, header = data_sha256(args.file)
-    print(f"header: {header} bytes (8-byte aligned data: {(8 + header) % 8 == 0})")
-    if "sha256" in metadata:
-        ok = digest == metadata["sha256"]
-        print(f"sha256 of the data: {digest} ({'matches' if ok else 'DOES NOT MATCH'} the metadata)")
+    print(f"header: {len(raw)} bytes (8-byte aligned data: {(8 + len(raw)) % 8 == 0})")
+    if "sha256" not in metadata:
+        print("no sha256 in the metadata: nothing to verify")
+        return 0
+    try:
+        digest = file_sha256(args.file, raw, metadata["sha256"])
+    except ValueError as e:
+        print(f"sha256: {e}")
+        return 1
+    ok = digest == metadata["sha256"]
+    print(f"sha256 of the file: {digest} ({'matches' if ok else 'DOES NOT MATCH'} the metadata)")
     return 0 if ok else 1
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
 
 
 if __name__ == "__main__":

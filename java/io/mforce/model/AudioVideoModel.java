@@ -122,11 +122,17 @@ public final class AudioVideoModel implements AutoCloseable {
 
   /**
    * Loads a checkpoint written for this model's config (any other config is refused, naming
-   * every differing field) into the weights and, where not null, the optimizer and EMA.
+   * every differing field) into the weights and, where not null, the optimizer and EMA, whose
+   * settings must be the checkpoint's ({@link Checkpoint#load}).
    */
   public Checkpoint.Info load(Path path, AdamW optimizer, Ema ema) {
+    return load(path, optimizer, ema, Checkpoint.Settings.REQUIRE_SAME);
+  }
+
+  /** {@link #load(Path, AdamW, Ema)}, with what to do about differing optimizer and EMA settings. */
+  public Checkpoint.Info load(Path path, AdamW optimizer, Ema ema, Checkpoint.Settings settings) {
     requireOpen("load");
-    return Checkpoint.load(path, config, store, optimizer, ema);
+    return Checkpoint.load(path, config, store, optimizer, ema, settings);
   }
 
   /**

@@ -397,11 +397,6 @@ final class BranchPass extends Saved {
     branch.time().backward(time, de);
   }
 
-  /** dx of a part without output at its last layer: nothing flows down the residual stream yet. */
-  boolean hasResidualGradient() {
-    return dx != null;
-  }
-
   // ------------------------------------------------------------------ helpers
 
   private RmsNorm.Ctx norm(RmsNorm norm, Tensor y3) {

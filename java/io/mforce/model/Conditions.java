@@ -21,6 +21,19 @@ import java.util.Arrays;
  * sequence, the clean prefix (the teacher-forcing pass's clean chunk 0, or the first
  * {@link StreamSession#append} of a stream), and so is kept by {@link #unconditional()}.
  *
+ * <p>Deviation from DESIGN §3 and the paper (transcript tokens "whose timestamps fall in" the
+ * chunk, one per syllable, RoPE-placed at their own timestamps; README "Deviations from the
+ * design"): a chunk carries exactly ONE transcript token, the syllable covering its midpoint.
+ * A syllable spanning several chunks is repeated in each; one that covers no chunk midpoint
+ * (shorter than a chunk, or between two midpoints) is not seen at all; a chunk whose midpoint
+ * falls in a pause gets {@link Syllables#SILENCE}. Why: a fixed token count per chunk keeps every
+ * chunk of every sample the same shape (one AdaLN group, fixed cache slots, batched streams);
+ * variable per-chunk token counts would need ragged groups in the layer, attention and KV-cache
+ * kernels. At the toy data's 25 fps with one frame per chunk (40 ms), every syllable (at least
+ * 78 ms: a vowel of 100–220 ms times a speaker's duration scale ≥ 0.78, {@code SpeechPlan})
+ * covers at least one midpoint; with the paper's VAE (4 frames, 160 ms per chunk) short
+ * syllables could be lost.
+ *
  * <p>Ids are checked against the config's vocabularies; the null ids (the extra table rows of
  * {@link ConditionEmbedding}: {@code attributeVocab}, {@code transcriptVocab}) are allowed, which
  * is how a condition is dropped. Immutable.
@@ -112,17 +125,20 @@ public final class Conditions {
   }
 
   /**
-   * The conditions of the samples with {@code dropped[b]} replaced by the null ids (training's
-   * per-sample condition dropout, {@link ConditionEmbedding#drop}).
+   * These conditions with the attributes of the samples with {@code dropAttributes[b]} and the
+   * transcript of those with {@code dropTranscript[b]} replaced by the null ids (training's
+   * per-sample, per-condition dropout: {@link ConditionDropout}; {@link ConditionEmbedding#drop}).
    */
-  public Conditions dropped(boolean[] dropped) {
-    Check.notNull(dropped, "dropped");
-    if (dropped.length != batch) {
-      throw new IllegalArgumentException("conditions.dropped: " + dropped.length + " flags for a batch of " + batch);
+  public Conditions dropped(boolean[] dropAttributes, boolean[] dropTranscript) {
+    Check.notNull(dropAttributes, "dropAttributes");
+    Check.notNull(dropTranscript, "dropTranscript");
+    if (dropAttributes.length != batch || dropTranscript.length != batch) {
+      throw new IllegalArgumentException("conditions.dropped: " + dropAttributes.length + " attribute and "
+          + dropTranscript.length + " transcript flags for a batch of " + batch);
     }
     return new Conditions(config, batch, chunks,
-        ConditionEmbedding.drop(attributes, config.conditionTokens(), dropped, config.attributeVocab()),
-        ConditionEmbedding.drop(transcript, chunks, dropped, config.transcriptVocab()));
+        ConditionEmbedding.drop(attributes, config.conditionTokens(), dropAttributes, config.attributeVocab()),
+        ConditionEmbedding.drop(transcript, chunks, dropTranscript, config.transcriptVocab()));
   }
 
   public ModelConfig config() {

@@ -2,6 +2,7 @@ package io.mforce.model;
 
 import io.mforce.flow.VelocityField;
 import io.mforce.nn.ConditionEmbedding;
+import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.nn.attention.KvCache;
 import io.mforce.runtime.Check;
@@ -44,6 +45,16 @@ import java.util.List;
  * {@link #velocityForward} / {@link #velocityBackward} give gradients of every parameter the
  * chunk's computation uses (its own path, the cross-attention to the conditions, the transcript
  * token) and of the chunk's input tokens, with the caches held fixed.
+ *
+ * <p>Weights that change under a session (an optimizer step, a checkpoint load, an EMA swap:
+ * anything that moves {@link io.mforce.nn.ParameterStore#version()}): the session derived its
+ * condition keys and the chunk's transcript token from the weights of {@link #begin} and
+ * {@link #beginChunk}, so every evaluation and append checks the store's version and refuses,
+ * naming the two ways on, once it moved: {@link #refreshConditions()} re-derives them from the
+ * current weights and keeps the cached history (keys and values of the appended chunks as the
+ * weights of their append computed them: Mutual Forcing's fixed generated history), or
+ * {@link #begin} starts the streams anew. A captured {@link io.mforce.runtime.Graph} replays
+ * without these checks: re-capture after refreshing.
  */
 public final class StreamSession implements VelocityField, AutoCloseable {
   /**
@@ -117,6 +128,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private Phase phase = Phase.NEW;
   private int chunk;                           // the chunk begun or next to begin
   private long version;                        // bumped whenever caches or condition keys change
+  private long weights;                        // the store's version the condition keys were derived at
 
   StreamSession(AudioVideoModel model, Options options) {
     this.model = model;
@@ -207,6 +219,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
           + options.batch() + " streams");
     }
     Conditions.ids(op, "transcriptIds", transcriptIds, config.transcriptVocab());
+    requireCurrentWeights(op);
     if (options.window() == 0 && chunk >= options.maxChunks()) {
       throw new IllegalStateException(op + ": chunk " + chunk + " would overflow the caches: the session holds "
           + options.maxChunks() + " chunks without a window (Options.maxChunks); use a rolling window for longer "
@@ -297,6 +310,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       throw new IllegalStateException(op + ": the caches or conditions changed since the forward (append, begin "
           + "or refresh); run the backward before them");
     }
+    requireCurrentWeights(op);
     checkTokens(op, "dVideo", dVideo, Modality.VIDEO);
     checkTokens(op, "dAudio", dAudio, Modality.AUDIO);
     if (dxVideo != null) {
@@ -316,6 +330,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   public void append(Tensor video, Tensor audio) {
     String op = "stream.append";
     requireChunk(op);
+    requireCurrentWeights(op);
     checkTokens(op, "video", video, Modality.VIDEO);
     checkTokens(op, "audio", audio, Modality.AUDIO);
     for (int s = 0; s < sets; s++) {
@@ -331,12 +346,14 @@ public final class StreamSession implements VelocityField, AutoCloseable {
 
   private Network.Ctx run(String op, Tensor video, Tensor audio, Tensor t, Tensor d, boolean conditional,
                           boolean keep) {
+    requireCurrentWeights(op);
     checkTokens(op, "video", video, Modality.VIDEO);
     checkTokens(op, "audio", audio, Modality.AUDIO);
     perStream(op, "t", t);
     perStream(op, "d", d);
     Check.rangeOnHost(op, "t", t, 0.0, 1.0);
     Check.rangeOnHost(op, "d", d, 0.0, 1.0);
+    TimeEmbedding.checkInterval(op, t, d);
     int s = conditional ? 0 : 1;
     if (s >= sets) {
       throw new IllegalStateException(op + ": the null-condition pass needs a session made with "
@@ -372,20 +389,43 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   }
 
   /**
-   * Recomputes what {@link #begin} and {@link #beginChunk} derived from the weights (the
-   * condition keys, the chunk's transcript token) after the weights changed, keeping the caches:
-   * a velocity is then a function of the current weights with the history held fixed, which is
-   * what the gradient check differentiates.
+   * Re-derives what {@link #begin} and {@link #beginChunk} computed from the weights — the
+   * condition keys and, inside a chunk, the chunk's transcript token — from the current weights,
+   * after they changed (optimizer step, checkpoint load, EMA swap, or a direct edit of the
+   * masters). The caches are kept as they are: the history stays what the weights of each
+   * append made of it. A velocity is then a function of the current weights with the history
+   * held fixed (what Mutual Forcing's Multi loss trains, and what the gradient check
+   * differentiates). A kept {@link Velocity} of before the refresh can no longer be
+   * back-propagated. Between chunks or inside one; the evaluations and appends refuse stale
+   * weights until this (or {@link #begin}) is called.
    */
-  void refreshConditions() {
-    requireChunk("stream.refreshConditions");
+  public void refreshConditions() {
+    String op = "stream.refreshConditions";
+    requireUsable(op);
+    if (phase == Phase.NEW) {
+      throw new IllegalStateException(op + ": begin() the streams first (begin derives the condition keys itself)");
+    }
     computeConditionKeys();
-    computeTranscript();
+    if (phase == Phase.IN_CHUNK) {
+      computeTranscript();
+    }
     version++;
+  }
+
+  /** Refuses to use condition keys or a transcript token derived from weights that changed since. */
+  private void requireCurrentWeights(String op) {
+    long now = model.parameters().version();
+    if (now != weights) {
+      throw new IllegalStateException(op + ": the model's weights changed (parameter version " + weights + " -> "
+          + now + ": an optimizer step, a checkpoint load, an EMA swap or refreshWorking) since this session derived "
+          + "its condition keys from them; call refreshConditions() to re-derive them and keep the cached history, "
+          + "or begin() to start the streams anew");
+    }
   }
 
   private void computeConditionKeys() {
     clearConditions();
+    weights = model.parameters().version();
     Conditions[] variants = {current, current.unconditional()};
     for (int s = 0; s < sets; s++) {
       try (Tensor ids = variants[s].attributeTensor(model.device())) {

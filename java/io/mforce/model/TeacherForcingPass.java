@@ -1,10 +1,12 @@
 package io.mforce.model;
 
 import io.mforce.nn.ConditionEmbedding;
+import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +39,7 @@ public final class TeacherForcingPass implements AutoCloseable {
    * @param t F32 [B, C − 1]: each noisy chunk's noise level (t = 0 noise, t = 1 data)
    * @param d F32 [B, C − 1]: each noisy chunk's interval (0: Multi mode; t2 − t1 > 0: Few mode)
    * @param conditions the clips' conditions (C chunks of transcript); apply condition dropout
-   *     with {@link Conditions#dropped} before
+   *     ({@link ConditionDropout}) before
    */
   public record Inputs(Tensor cleanVideo, Tensor cleanAudio, Tensor noisyVideo, Tensor noisyAudio, Tensor t,
                        Tensor d, Conditions conditions) {}
@@ -187,6 +189,26 @@ public final class TeacherForcingPass implements AutoCloseable {
     }
   }
 
+  /**
+   * Chunks 1..C−1 of clean tokens [B, C, T, P] as a new contiguous [B, C − 1, T, P]: the data the
+   * noisy stream's chunks are noised from (x of x_t = (1 − t)·z + t·x, so the flow-matching
+   * target's data term), shaped like {@link Inputs#noisyVideo} / {@link Inputs#noisyAudio}.
+   */
+  public static Tensor laterChunks(Tensor clean) {
+    Check.notNull(clean, "clean");
+    if (clean.rank() != 4 || clean.size(1) < 2) {
+      throw new IllegalArgumentException("teacherForcing.laterChunks: " + clean.describe() + " must be [B, C, T, P] "
+          + "with C >= 2 chunks");
+    }
+    Check.contiguous("teacherForcing.laterChunks", "clean", clean);
+    long b = clean.size(0);
+    long chunks = clean.size(1);
+    long per = clean.size(2) * clean.size(3);
+    Tensor out = Tensor.empty(clean.dtype(), clean.device(), b, chunks - 1, clean.size(2), clean.size(3));
+    RowCopy.copy(clean, per, chunks * per, out, 0, (chunks - 1) * per, (chunks - 1) * per, b);
+    return out;
+  }
+
   /** [B, C, T, P] as the groups [B·C, T, P] (a view). */
   private static Tensor groups(Tensor x) {
     return x.view(x.size(0) * x.size(1), x.size(2), x.size(3));
@@ -225,6 +247,7 @@ public final class TeacherForcingPass implements AutoCloseable {
       Check.device(op, name, x, model.device());
       Check.rangeOnHost(op, name, x, 0.0, 1.0);
     }
+    TimeEmbedding.checkInterval(op, in.t(), in.d());
     Conditions cond = Check.notNull(in.conditions(), "conditions");
     List<String> diff = cond.config().differences(c);
     if (!diff.isEmpty()) {

@@ -22,7 +22,8 @@ package io.mforce.model;
  *       syllable was chosen for. Not the syllable's own start time: positions are shared by the
  *       batch in the RoPE and KV-cache kernels ([tokens, 3]), and the samples of a batch speak
  *       different syllables at different times; the midpoint is the same for all of them and
- *       keeps the token inside its chunk's time span.</li>
+ *       keeps the token inside its chunk's time span. (One token per chunk at its midpoint
+ *       is a deviation from per-syllable timestamped tokens: {@link Conditions}.)</li>
  * </ul>
  * Condition (attribute) tokens take no position: they are keys of an unmasked cross-attention.
  */

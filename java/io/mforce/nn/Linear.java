@@ -181,10 +181,4 @@ public final class Linear {
           + in + "]");
     }
   }
-
-  /** The input saved by a forward (for layers built on Linear). */
-  static Tensor input(Ctx ctx) {
-    ctx.requireOpen();
-    return ctx.x;
-  }
 }

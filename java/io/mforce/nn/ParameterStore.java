@@ -27,6 +27,13 @@ import java.util.Map;
  * of everything (plus bf16 working copies of the matrices for bf16 activations); inference in
  * bf16 keeps the matrices in bf16 only and the vectors in fp32, without gradients (the paper
  * config's 14.4 B parameters take 29 GB that way, 115 GB with fp32 masters and gradients).
+ *
+ * <p>Weight version: {@link #version()} counts the changes of the values made through the
+ * library (materializing, {@link #refreshWorking} after a load or an edit, an optimizer step,
+ * an EMA swap: each calls {@link #markChanged}). Whatever caches values derived from the
+ * weights (a stream's condition keys) records the version it derived them at and refuses to
+ * use them once it moved. Code that writes the masters directly calls {@link #refreshWorking}
+ * (or {@link #markChanged}) afterwards, as it must for the working copies anyway.
  */
 public final class ParameterStore implements AutoCloseable {
   /** What a materialized store holds. */
@@ -51,6 +58,7 @@ public final class ParameterStore implements AutoCloseable {
   private Tensor grads;
   private Tensor working;
   private long matrixNumel;
+  private long version;
 
   /** Declares a parameter; names are unique. Only before {@link #materialize}. */
   public Parameter add(String name, Parameter.Kind kind, Init init, long... shape) {
@@ -227,7 +235,8 @@ public final class ParameterStore implements AutoCloseable {
 
   /**
    * Re-derives the bf16 working copies from the masters (after loading or editing them; a
-   * no-op where the store keeps no working copies or, for inference, no fp32 matrices).
+   * no-op where the store keeps no working copies or, for inference, no fp32 matrices) and
+   * {@link #markChanged marks} the values changed.
    */
   public void refreshWorking() {
     requireMaterialized();
@@ -236,6 +245,24 @@ public final class ParameterStore implements AutoCloseable {
         working.copyFrom(matrices);
       }
     }
+    markChanged();
+  }
+
+  /**
+   * Records that the parameter values changed (an optimizer step that updated masters and
+   * working copies in place calls it): bumps {@link #version()}.
+   */
+  public void markChanged() {
+    requireMaterialized();
+    version++;
+  }
+
+  /**
+   * How many times the values changed through the library since the store was made (see the
+   * class comment): equal versions mean the same weights.
+   */
+  public long version() {
+    return version;
   }
 
   private void requireTraining(String what) {

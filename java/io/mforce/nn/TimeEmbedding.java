@@ -15,7 +15,8 @@ import io.mforce.runtime.Tensor;
  * samples give MLP_d's weights no gradient. MLP_d's last layer starts at zero, so a model
  * starts out ignoring d. All F32 (the conditioning path).
  *
- * <p>Shapes: t, d F32 [batch] in [0, 1]; e F32 [batch, dim]. Parameters: {@code name.t.fc1},
+ * <p>Shapes: t, d F32 [batch] in [0, 1] with t + d ≤ 1 (a Few step from t1 = t ends at
+ * t2 = t + d, at the data at the latest; {@link #checkInterval}); e F32 [batch, dim]. Parameters: {@code name.t.fc1},
  * {@code name.t.fc2} (weights Normal(0.02), biases zero, Wan's time-embedding init),
  * {@code name.d.fc1} (Normal(0.02)), {@code name.d.fc2} (zero).
  */
@@ -79,6 +80,30 @@ public final class TimeEmbedding {
   /** The four linear layers: t.fc1, t.fc2, d.fc1, d.fc2. */
   public Linear[] linears() {
     return new Linear[] {t1, t2, d1, d2};
+  }
+
+  /** How far t + d may exceed 1: the float rounding of t1 + (t2 − t1) with t2 = 1 (a few ulps). */
+  public static final double INTERVAL_SLACK = 1e-6;
+
+  /**
+   * Refuses a sample whose interval ends past the data: t[i] + d[i] > 1 (+ {@link #INTERVAL_SLACK}),
+   * t, d F32 [batch]. Read on the host, so checked for CPU tensors only (a CUDA check would need
+   * a device synchronization, which a captured sampling loop cannot make), like the [0, 1]
+   * range checks of the passes.
+   */
+  public static void checkInterval(String op, Tensor t, Tensor d) {
+    if (t.device().isCuda() || d.device().isCuda()) {
+      return;
+    }
+    float[] ts = t.toFloatArray();
+    float[] ds = d.toFloatArray();
+    for (int i = 0; i < ts.length; i++) {
+      if ((double) ts[i] + ds[i] > 1 + INTERVAL_SLACK) {
+        throw new IllegalArgumentException(op + ": sample " + i + " has t + d = " + ts[i] + " + " + ds[i] + " = "
+            + ((double) ts[i] + ds[i]) + " > 1: a Few-mode step from t to t + d must end at the data (t = 1) at the "
+            + "latest");
+      }
+    }
   }
 
   /** e = MLP_t(sin t) + [d > 0]·MLP_d(sin d); t, d F32 [batch]. */

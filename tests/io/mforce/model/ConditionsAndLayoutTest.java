@@ -66,8 +66,11 @@ class ConditionsAndLayoutTest {
     Conditions none = cond.unconditional();
     assertTrue(Arrays.stream(none.attributes()).allMatch(i -> i == TINY.attributeVocab()));
     assertTrue(Arrays.stream(none.transcript()).allMatch(i -> i == TINY.transcriptVocab()));
-    Conditions drop = cond.dropped(new boolean[] {false, true});
+    Conditions drop = cond.dropped(new boolean[] {true, false}, new boolean[] {false, true});
     assertArrayEquals(new int[] {1, 2, 3, 64, 64, 64}, drop.transcript());
+    int[] attributes = drop.attributes();
+    assertTrue(Arrays.stream(attributes, 0, 10).allMatch(i -> i == TINY.attributeVocab()), "sample 0's attributes");
+    assertTrue(Arrays.stream(attributes, 10, 20).allMatch(i -> i == 0), "sample 1's attributes kept");
     assertArrayEquals(new int[] {2, 3, 5, 6}, cond.transcript(1, 2));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Conditions.of(TINY, 2, new int[20], new int[] {1, 2, 65, 4}));
@@ -76,5 +79,47 @@ class ConditionsAndLayoutTest {
     assertTrue(e.getMessage().contains("conditionTokens"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Conditions.of(TINY, 2, new int[20], new int[3]));
     assertTrue(e.getMessage().contains("[batch, chunks]"), e.getMessage());
+  }
+
+  /**
+   * Condition dropout draws the two conditions independently at their own rates: over 20000
+   * samples (fixed seed) each rate, and the rate of both (their product, the null pass's input),
+   * within 4 standard deviations of the binomial (at most 0.013).
+   */
+  @Test
+  void conditionDropoutDropsEachConditionIndependentlyAtItsRate() {
+    int n = 20000;
+    double pa = 0.3;
+    double pt = 0.2;
+    Conditions cond = Conditions.of(TINY, n, new int[n * TINY.conditionTokens()], new int[n * 2]);
+    Conditions d = new ConditionDropout(pa, pt).apply(cond, new java.util.SplittableRandom(7));
+    int[] a = d.attributes();
+    int[] t = d.transcript();
+    int attributes = 0;
+    int transcript = 0;
+    int both = 0;
+    for (int b = 0; b < n; b++) {
+      boolean da = a[b * TINY.conditionTokens()] == TINY.attributeVocab();
+      boolean dt = t[2 * b] == TINY.transcriptVocab();
+      for (int k = 0; k < TINY.conditionTokens(); k++) {
+        assertEquals(da, a[b * TINY.conditionTokens() + k] == TINY.attributeVocab(),
+            "a sample's attributes go together");
+      }
+      assertEquals(dt, t[2 * b + 1] == TINY.transcriptVocab(), "a sample's transcript goes together");
+      attributes += da ? 1 : 0;
+      transcript += dt ? 1 : 0;
+      both += da && dt ? 1 : 0;
+    }
+    assertRate("attributes", attributes, n, pa);
+    assertRate("transcript", transcript, n, pt);
+    assertRate("both", both, n, pa * pt);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConditionDropout(1.5, 0));
+    assertTrue(e.getMessage().contains("[0, 1]"), e.getMessage());
+  }
+
+  private static void assertRate(String what, int count, int n, double p) {
+    double rate = (double) count / n;
+    double bound = 4 * Math.sqrt(p * (1 - p) / n);
+    assertTrue(Math.abs(rate - p) <= bound, what + ": rate " + rate + ", expected " + p + " ± " + bound);
   }
 }

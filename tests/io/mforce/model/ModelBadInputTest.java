@@ -52,7 +52,8 @@ class ModelBadInputTest {
          Tensor t = ModelFixtures.full(model, 0.5f, B);
          Tensor t3 = ModelFixtures.full(model, 0.5f, 3);
          Tensor late = ModelFixtures.full(model, 1.5f, B);
-         Tensor d = ModelFixtures.full(model, 0f, B)) {
+         Tensor d = ModelFixtures.full(model, 0f, B);
+         Tensor past = Tensor.of(new float[] {0.25f, 0.6f}, B)) {
       x.fill(0.1);
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 4);
       expect(IllegalStateException.class, "begin() the streams", () -> s.beginChunk(new int[] {0, 0}));
@@ -71,6 +72,8 @@ class ModelBadInputTest {
       expect(IllegalArgumentException.class, "BF16", () -> s.velocity(xHalf, t, d, true, v));
       expect(IllegalArgumentException.class, "argument 't'", () -> s.velocity(x, t3, d, true, v));
       expect(IllegalArgumentException.class, "[0.0, 1.0]", () -> s.velocity(x, late, d, true, v));
+      expect(IllegalArgumentException.class, "sample 1 has t + d = 0.5 + 0.6", () -> s.velocity(x, t, past, true, v));
+      expect(IllegalArgumentException.class, "must end at the data", () -> s.velocityForward(v0, a0, t, past, true));
       expect(IllegalStateException.class, "withGuidance", () -> s.velocity(x, t, d, false, v));
       expect(IllegalArgumentException.class, "argument 'audio'", () -> s.append(v0, v0));
       expect(IllegalArgumentException.class, "argument 'video'", () -> s.append(a0, a0));
@@ -102,7 +105,8 @@ class ModelBadInputTest {
          Tensor t = Tensor.full(DType.F32, Device.CPU, 0.5, B, 2);
          Tensor tWide = Tensor.full(DType.F32, Device.CPU, 0.5, B, 3);
          Tensor tLate = Tensor.full(DType.F32, Device.CPU, 1.5, B, 2);
-         Tensor d = Tensor.zeros(DType.F32, Device.CPU, B, 2)) {
+         Tensor d = Tensor.zeros(DType.F32, Device.CPU, B, 2);
+         Tensor past = Tensor.of(new float[] {0f, 0.2f, 0.75f, 0f}, B, 2)) {
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 3);
       expect(IllegalArgumentException.class, "C >= 2", () -> pass.forward(new TeacherForcingPass.Inputs(one,
           oneAudio, one, oneAudio, t, d, cond), false));
@@ -116,6 +120,8 @@ class ModelBadInputTest {
           new TeacherForcingPass.Inputs(cv, ca, nv, na, tWide, d, cond), false));
       expect(IllegalArgumentException.class, "[0.0, 1.0]", () -> pass.forward(
           new TeacherForcingPass.Inputs(cv, ca, nv, na, tLate, d, cond), false));
+      expect(IllegalArgumentException.class, "sample 2 has t + d = 0.5 + 0.75", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, nv, na, t, past, cond), false));
       expect(IllegalArgumentException.class, "conditions of 2 clips of 4 chunks", () -> pass.forward(
           new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, ModelFixtures.conditions(r, CONFIG, B, 4)), false));
       TeacherForcingPass.Inputs in = new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, cond);
@@ -211,11 +217,11 @@ class ModelBadInputTest {
     Path path = dir.resolve("micro.safetensors");
     try (AudioVideoModel a = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 4, 0.3);
          AdamW adam = new AdamW(a.parameters(), AdamW.Config.paper());
-         Ema ema = new Ema(a.parameters())) {
+         Ema ema = new Ema(a.parameters(), 0.9f)) {
       a.save(path, adam, ema);
       try (AudioVideoModel b = AudioVideoModel.fromCheckpoint(path, Device.CPU, ParameterStore.Mode.FP32_TRAINING);
            AudioVideoModel c = model(); AdamW adamC = new AdamW(c.parameters(), AdamW.Config.paper());
-           Ema emaC = new Ema(c.parameters())) {
+           Ema emaC = new Ema(c.parameters(), 0.9f)) {
         Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 2);
         assertArrayEquals(firstVelocity(a, cond), firstVelocity(b, cond), "loaded weights give the same velocity");
         c.load(path, adamC, emaC);

@@ -10,7 +10,6 @@ import io.mforce.flow.FlowKernels;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
-import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.GradClip;
@@ -29,19 +28,17 @@ import org.junit.jupiter.api.Test;
  * 64-wide patch embedding cannot carry the 192 (video) and 160 (audio) noise features of a
  * token, so about 1 − 64/192 and 1 − 64/160 of the noise variance would stay unpredictable
  * (a floor near 1.3 against the start's 4).
+ *
+ * <p>Limitation: this shows that the passes, the loss gradient and AdamW make the model fit, not
+ * that it generalizes. On a held-out noise draw (seed 101, same clip and times) the loss does not
+ * fall: measured 3.99 before and 4.53 after the 120 steps, since the model memorizes the one
+ * training pair's velocities; no bound in between would test anything. Generalization over noise
+ * needs fresh noise every step and far more steps than CI's time allows on the CPU.
  */
 class OverfitTest {
   private static final int CHUNKS = 8;
   private static final int STEPS = 120;
   private static final long NOISE = 100;
-
-  /** Chunks 1..C−1 of [1, C, T, P] as [C − 1, T·P]. */
-  private static Tensor later(Tensor x) {
-    long per = x.size(2) * x.size(3);
-    Tensor out = Tensor.empty(x.dtype(), x.device(), CHUNKS - 1, per);
-    RowCopy.copy(x, per, CHUNKS * per, out, 0, (CHUNKS - 1) * per, (CHUNKS - 1) * per, 1);
-    return out;
-  }
 
   /** One forward (and, when training, backward) at the given per-chunk times and noise seed; returns the loss. */
   private static double step(AudioVideoModel model, TeacherForcingPass pass, Tensor[] clean, Tensor[] target,
@@ -107,8 +104,10 @@ class OverfitTest {
          AdamW adam = new AdamW(model.parameters(), new AdamW.Config(3e-3f, 0.9f, 0.95f, 1e-8f, 0f));
          Tensor video = batch.videoTensor();
          Tensor audio = batch.audioTensor();
-         Tensor targetVideo = later(video);
-         Tensor targetAudio = later(audio)) {
+         Tensor laterVideo = TeacherForcingPass.laterChunks(video);
+         Tensor laterAudio = TeacherForcingPass.laterChunks(audio);
+         Tensor targetVideo = laterVideo.view(CHUNKS - 1, -1);  // [C − 1, T·P]: one loss row per chunk
+         Tensor targetAudio = laterAudio.view(CHUNKS - 1, -1)) {
       Tensor[] clean = {video, audio};
       Tensor[] target = {targetVideo, targetAudio};
       double before = evaluate(model, pass, clean, target, cond, evalTimes);

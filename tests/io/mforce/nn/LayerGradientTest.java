@@ -276,10 +276,15 @@ class LayerGradientTest {
           randomize(l.bias(), random, -0.5, 0.5);
         }
       }
-      // samples 0 and 2 in Multi mode (d = 0), 1 and 3 in Few mode; small t so the sinusoid
-      // features stay smooth at the perturbation size
-      try (Tensor t = Tensor.of(new float[] {0.0003f, 0.0007f, 0.0002f, 0.0005f}, 4);
-           Tensor d = Tensor.of(new float[] {0f, 0.0004f, 0f, 0.0002f}, 4)) {
+      // samples 0 and 2 in Multi mode (d = 0), 1 and 3 in Few mode; t drawn in [0.1, 0.9] and
+      // d in [0.05, 0.95 − t] (t + d < 1): the weights are perturbed, not t, so the sinusoid features
+      // are fixed inputs of MLP_t and MLP_d whatever their frequency
+      float[] times = uniform(random, 4, 0.1, 0.9);
+      float[] intervals = new float[4];
+      for (int i = 1; i < 4; i += 2) {
+        intervals[i] = uniform(random, 1, 0.05, 0.95 - times[i])[0];
+      }
+      try (Tensor t = Tensor.of(times, 4); Tensor d = Tensor.of(intervals, 4)) {
         float[] w = uniform(random, 4 * 6, -1, 1);
         java.util.function.Supplier<float[]> f = () -> {
           try (TimeEmbedding.Ctx c = te.forward(t, d)) {
@@ -357,6 +362,8 @@ class LayerGradientTest {
       store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 19);
       assertArrayEquals(new float[96], unembed.linear().weight().value().toFloatArray(), "zero-initialized head");
       randomize(unembed.linear().weight(), random, -1, 1);
+      randomize(embed.linear().bias(), random, -1, 1);
+      randomize(unembed.linear().bias(), random, -1, 1);
       try (Tensor tokens = Tensor.of(uniform(random, 2 * 3 * 12, -1, 1), 2, 3, 12)) {
         float[] w = uniform(random, 2 * 3 * 12, -1, 1);
         java.util.function.Supplier<float[]> f = () -> {
@@ -372,6 +379,8 @@ class LayerGradientTest {
         GradCheck.check("patch embed weight", embed.linear().weight().value(), grad(embed.linear().weight()), f, w);
         GradCheck.check("patch unembed weight", unembed.linear().weight().value(), grad(unembed.linear().weight()), f,
             w);
+        GradCheck.check("patch embed bias", embed.linear().bias().value(), grad(embed.linear().bias()), f, w);
+        GradCheck.check("patch unembed bias", unembed.linear().bias().value(), grad(unembed.linear().bias()), f, w);
       }
       try (Tensor flat = Tensor.of(new float[24], 2, 12)) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> embed.forward(flat));

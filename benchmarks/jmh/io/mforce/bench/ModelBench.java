@@ -14,12 +14,12 @@ import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Rng;
-import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.GradClip;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -43,11 +43,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code streamChunk}: one streaming chunk of {@code paper} with random bf16 weights at 66,
  *       360 and 880 video tokens (192x336, 480x768, 704x1280): fresh noise, 4 Few-mode steps,
  *       then the clean chunk's cache write, with a full rolling window of history (W chunks plus
- *       the prefix as sink), so every chunk costs the same.</li>
+ *       the prefix as sink), so every chunk costs the same. Reported as throughput: chunks per
+ *       second, and the secondary result {@code streamChunk:frames}, the FPS: video frames per
+ *       second = {@code framesPerChunk} × chunks per second ({@code framesPerChunk} 4 for the
+ *       paper's VAE, the default; pass 1 for tiny and small, whose toy codec makes one frame a
+ *       chunk). Milliseconds per chunk = 1000 / chunks per second.</li>
  * </ul>
  * Each invocation waits for the device. The paper model (14.4 B parameters, 29 GB in bf16) needs
  * the GPU; on the CPU run these with {@code -p streamConfig=tiny} (and {@code -p trainConfig=tiny});
- * {@code -p videoTokens=0} keeps the config's own resolution (tiny: 16 tokens).
+ * {@code -p videoTokens=0} keeps the config's own resolution (tiny: 16 tokens) and
+ * {@code -p framesPerChunk=1} counts its frames.
  *
  * <pre>
  *   java -cp ... org.openjdk.jmh.Main ModelBench -p device=cuda -f 1 -wi 3 -i 5
@@ -88,14 +93,6 @@ public class ModelBench {
     private Tensor[] grads;
     private Tensor[] targets;
 
-    /** Chunks 1..C-1 of [B, C, T, P] as a new [B, C - 1, T, P]. */
-    private Tensor later(Tensor x) {
-      long per = x.size(2) * x.size(3);
-      Tensor out = Tensor.empty(x.dtype(), x.device(), x.size(0), chunks - 1, x.size(2), x.size(3));
-      RowCopy.copy(x, per, chunks * per, out, 0, (chunks - 1) * per, (chunks - 1) * per, x.size(0));
-      return out;
-    }
-
     @Setup(Level.Trial)
     public void setup() {
       dev = BenchDevice.parse(device);
@@ -124,7 +121,8 @@ public class ModelBench {
           Conditions.of(c, batch, attributes, transcript));
       grads = new Tensor[] {Tensor.empty(dt, dev, noisyVideo.shape()), Tensor.empty(dt, dev, noisyAudio.shape())};
       // the loss's targets: the clean chunks 1..C-1 (a velocity target's shape and cost)
-      targets = new Tensor[] {later(cleanVideo), later(cleanAudio)};
+      targets = new Tensor[] {TeacherForcingPass.laterChunks(cleanVideo),
+          TeacherForcingPass.laterChunks(cleanAudio)};
       loss = Tensor.empty(DType.F32, dev, (long) batch * (chunks - 1));
       BenchDevice.sync(dev);
     }
@@ -182,6 +180,13 @@ public class ModelBench {
 
     @Param({"8"})
     public int window;
+
+    /**
+     * Video frames one chunk (one latent frame) decodes to: 4 for the paper's video VAE (Wan2.2,
+     * temporal stride 4; paper-notes §2), 1 for the toy codec of tiny and small.
+     */
+    @Param({"4"})
+    public int framesPerChunk;
 
     private Device dev;
     private AudioVideoModel model;
@@ -247,9 +252,24 @@ public class ModelBench {
     s.session.append(s.video, s.audio);
   }
 
+  /** Video frames delivered: the secondary result {@code streamChunk:frames}, frames per second. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.OPERATIONS)
+  public static class Frames {
+    public long frames;
+
+    @Setup(Level.Iteration)
+    public void reset() {
+      frames = 0;
+    }
+  }
+
   @Benchmark
-  public void streamChunk(Stream s) {
+  @BenchmarkMode(Mode.Throughput)
+  @OutputTimeUnit(TimeUnit.SECONDS)
+  public void streamChunk(Stream s, Frames f) {
     chunk(s);
     BenchDevice.sync(s.dev);
+    f.frames += s.framesPerChunk;
   }
 }

@@ -12,7 +12,9 @@ import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Training checkpoints as safetensors files ({@link SafeTensors}), readable by Python's
@@ -23,20 +25,32 @@ import java.util.List;
  *   <li>{@code optim.m.NAME}, {@code optim.v.NAME}: the AdamW moments (when saved).</li>
  * </ul>
  * Metadata: {@code format} ({@value #FORMAT}), {@code config} (the {@link ModelConfig} JSON),
- * {@code optimizer} (AdamW's step and hyper-parameters, when saved), {@code contents}, and the
- * writer's {@code sha256} of the data. Writes are atomic; loading verifies the checksum, the
- * config (naming every differing field) and every tensor's presence and shape before changing
- * anything in memory. A checkpoint loads into a training store or, weights only, into an
- * inference store (its matrices rounded to bf16).
+ * {@code optimizer} (AdamW's step and hyper-parameters, when saved), {@code ema} (its decay, when
+ * saved), {@code contents}, and the writer's {@code sha256} of the whole file (header included,
+ * {@link SafeTensors}). Writes are atomic; loading verifies, before changing anything in memory,
+ * the checksum, the config (naming every differing field), every tensor's presence and shape,
+ * and — on a resume into an optimizer or EMA — that their settings are the checkpoint's (naming
+ * each differing one; {@link Settings#USE_RUNNING} keeps the running ones on purpose). A
+ * checkpoint loads into a training store or, weights only, into an inference store (its
+ * matrices rounded to bf16).
  */
 public final class Checkpoint {
-  public static final String FORMAT = "mforce-checkpoint/1";
+  /** 2: the checksum covers the header, and the EMA decay is recorded. */
+  public static final String FORMAT = "mforce-checkpoint/2";
   static final String MODEL = "model.";
   static final String EMA = "ema.";
   static final String OPTIM_M = "optim.m.";
   static final String OPTIM_V = "optim.v.";
 
   private Checkpoint() {}
+
+  /** What a resume does with optimizer and EMA settings that differ from the checkpoint's. */
+  public enum Settings {
+    /** Refuse the load, naming every differing setting: a resume continues the same run. */
+    REQUIRE_SAME,
+    /** Keep the running optimizer's and EMA's settings (a deliberate change, e.g. fine-tuning at another lr). */
+    USE_RUNNING
+  }
 
   /**
    * Saves the store's master weights and, where not null, the optimizer state and EMA weights,
@@ -57,6 +71,7 @@ public final class Checkpoint {
       if (ema != null) {
         add(w, views, EMA, store, ema.weights());
         contents.add("ema");
+        w.metadata("ema", emaJson(ema.decay()));
       }
       if (optimizer != null) {
         add(w, views, OPTIM_M, store, optimizer.m());
@@ -89,16 +104,34 @@ public final class Checkpoint {
   private static String optimizerJson(AdamW optimizer) {
     JsonObject o = new JsonObject();
     o.addProperty("step", optimizer.step());
-    o.addProperty("lr", optimizer.config().lr());
-    o.addProperty("beta1", optimizer.config().beta1());
-    o.addProperty("beta2", optimizer.config().beta2());
-    o.addProperty("eps", optimizer.config().eps());
-    o.addProperty("weightDecay", optimizer.config().weightDecay());
+    AdamW.Config c = optimizer.config();
+    settings(c).forEach(o::addProperty);
     return o.toString();
   }
 
-  /** What a checkpoint held, besides the tensors loaded. */
-  public record Info(ModelConfig config, long optimizerStep, boolean hasEma, boolean hasOptimizer) {}
+  /** AdamW's settings by their metadata names. */
+  private static Map<String, Float> settings(AdamW.Config c) {
+    Map<String, Float> m = new LinkedHashMap<>();
+    m.put("lr", c.lr());
+    m.put("beta1", c.beta1());
+    m.put("beta2", c.beta2());
+    m.put("eps", c.eps());
+    m.put("weightDecay", c.weightDecay());
+    return m;
+  }
+
+  private static String emaJson(float decay) {
+    JsonObject o = new JsonObject();
+    o.addProperty("decay", decay);
+    return o.toString();
+  }
+
+  /**
+   * What a checkpoint held, besides the tensors loaded: the optimizer's step and settings (null
+   * without optimizer state) and the EMA decay (NaN without EMA weights).
+   */
+  public record Info(ModelConfig config, long optimizerStep, boolean hasEma, boolean hasOptimizer,
+                     AdamW.Config optimizer, float emaDecay) {}
 
   /** Reads a checkpoint's header and config without loading tensors. */
   public static Info inspect(Path path) {
@@ -106,16 +139,26 @@ public final class Checkpoint {
     return info(file);
   }
 
+  /** {@link #load(Path, ModelConfig, ParameterStore, AdamW, Ema, Settings)} requiring the same settings. */
+  public static Info load(Path path, ModelConfig expected, ParameterStore store, AdamW optimizer, Ema ema) {
+    return load(path, expected, store, optimizer, ema, Settings.REQUIRE_SAME);
+  }
+
   /**
    * Loads {@code path} into {@code store} (and, where not null, into {@code optimizer} and
    * {@code ema}, which the checkpoint must then contain). Verifies, before changing anything:
-   * the format, the data checksum, that the checkpoint's config equals {@code expected}, and
-   * that every tensor needed is present with the parameter's shape and dtype.
+   * the format, the checksum of the whole file, that the checkpoint's config equals
+   * {@code expected}, that every tensor needed is present with the parameter's shape and dtype,
+   * and (with {@link Settings#REQUIRE_SAME}) that the optimizer's and the EMA's settings are the
+   * recorded ones.
    */
-  public static Info load(Path path, ModelConfig expected, ParameterStore store, AdamW optimizer, Ema ema) {
+  public static Info load(Path path, ModelConfig expected, ParameterStore store, AdamW optimizer, Ema ema,
+                          Settings settings) {
     Check.notNull(expected, "expected");
     Check.notNull(store, "store");
+    Check.notNull(settings, "settings");
     SafeTensors.File file = SafeTensors.open(path);
+    file.verifyChecksum();  // before any metadata is trusted
     Info info = info(file);
     List<String> diff = info.config().differences(expected);
     if (!diff.isEmpty()) {
@@ -129,6 +172,9 @@ public final class Checkpoint {
     if (optimizer != null && !info.hasOptimizer()) {
       throw new IllegalArgumentException("checkpoint " + path + " holds no optimizer state");
     }
+    if (settings == Settings.REQUIRE_SAME) {
+      checkSettings(path, info, optimizer, ema);
+    }
     List<String> prefixes = new ArrayList<>(List.of(MODEL));
     if (ema != null) {
       prefixes.add(EMA);
@@ -138,7 +184,6 @@ public final class Checkpoint {
       prefixes.add(OPTIM_V);
     }
     checkTensors(file, store, prefixes);
-    file.verifyChecksum();
 
     for (Parameter p : store.parameters()) {
       file.read(MODEL + p.name(), p.primary());  // an inference store takes the matrices as bf16
@@ -168,14 +213,51 @@ public final class Checkpoint {
     ModelConfig config = ModelConfig.fromJson(configJson, file.path() + " (config)");
     List<String> contents = List.of(file.metadata().getOrDefault("contents", "").split(","));
     long step = 0;
-    if (contents.contains("optim")) {
-      String optim = file.metadata().get("optimizer");
-      if (optim == null) {
-        throw new IllegalArgumentException(file.path() + ": optimizer state without its 'optimizer' metadata");
+    AdamW.Config optimizer = null;
+    float decay = Float.NaN;
+    try {
+      if (contents.contains("optim")) {
+        JsonObject o = metadataObject(file, "optimizer");
+        step = o.get("step").getAsLong();
+        optimizer = new AdamW.Config(o.get("lr").getAsFloat(), o.get("beta1").getAsFloat(),
+            o.get("beta2").getAsFloat(), o.get("eps").getAsFloat(), o.get("weightDecay").getAsFloat());
       }
-      step = JsonParser.parseString(optim).getAsJsonObject().get("step").getAsLong();
+      if (contents.contains("ema")) {
+        decay = metadataObject(file, "ema").get("decay").getAsFloat();
+      }
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(file.path() + ": malformed optimizer or EMA metadata (" + e.getMessage()
+          + ")", e);
     }
-    return new Info(config, step, contents.contains("ema"), contents.contains("optim"));
+    return new Info(config, step, contents.contains("ema"), contents.contains("optim"), optimizer, decay);
+  }
+
+  private static JsonObject metadataObject(SafeTensors.File file, String key) {
+    String json = file.metadata().get(key);
+    if (json == null) {
+      throw new IllegalArgumentException("no '" + key + "' metadata");
+    }
+    return JsonParser.parseString(json).getAsJsonObject();
+  }
+
+  /** The running optimizer's and EMA's settings against the recorded ones, every difference named. */
+  private static void checkSettings(Path path, Info info, AdamW optimizer, Ema ema) {
+    List<String> diff = new ArrayList<>();
+    if (optimizer != null) {
+      Map<String, Float> running = settings(optimizer.config());
+      settings(info.optimizer()).forEach((name, recorded) -> {
+        if (Float.compare(recorded, running.get(name)) != 0) {
+          diff.add("AdamW " + name + ": " + recorded + " in the checkpoint, " + running.get(name) + " running");
+        }
+      });
+    }
+    if (ema != null && Float.compare(info.emaDecay(), ema.decay()) != 0) {
+      diff.add("EMA decay: " + info.emaDecay() + " in the checkpoint, " + ema.decay() + " running");
+    }
+    if (!diff.isEmpty()) {
+      throw new IllegalArgumentException("checkpoint " + path + " was written by a run with other settings: "
+          + String.join("; ", diff) + " (load with Checkpoint.Settings.USE_RUNNING to keep the running ones)");
+    }
   }
 
   private static void checkTensors(SafeTensors.File file, ParameterStore store, List<String> prefixes) {

@@ -41,13 +41,16 @@ import java.util.Map;
  *   <li>the data section: the tensors' bytes, little-endian, row-major, back to back without
  *       gaps, covering the section exactly.</li>
  * </ol>
- * On top of the format: the writer records the SHA-256 of the data section in the metadata
- * (key {@link #SHA256}) and replaces the target file atomically (temporary file in the same
- * directory, fsync, rename, fsync of the directory): a failed write leaves no partial file and
- * the previous file intact.
+ * On top of the format: the writer records in the metadata (key {@link #SHA256}) the SHA-256 of
+ * the whole file — size prefix, header and data — as it is with that value's 64 hex digits
+ * read as {@code '0'}s (the writer hashes the header with a zero placeholder, then patches the
+ * digest in), so that a changed header (metadata, shapes, offsets) is detected like changed
+ * data; and it replaces the target file atomically (temporary file in the same directory, fsync,
+ * rename, fsync of the directory): a failed write leaves no partial file and the previous file
+ * intact. {@code tools/check_safetensors.py} recomputes the same digest.
  */
 public final class SafeTensors {
-  /** Metadata key of the hex SHA-256 of the data section. */
+  /** Metadata key of the hex SHA-256 of the whole file with this value zeroed (see the class comment). */
   public static final String SHA256 = "sha256";
   private static final String METADATA = "__metadata__";
   private static final long MAX_HEADER = 100L << 20;
@@ -155,13 +158,19 @@ public final class SafeTensors {
       int padded = (8 + json.length + 7) / 8 * 8 - 8;
       byte[] headerBytes = Arrays.copyOf(json, padded);
       Arrays.fill(headerBytes, json.length, padded, (byte) ' ');
-      int checksumAt = 8 + indexOf(headerBytes, ("\"" + SHA256 + "\":\"" + placeholder + "\"")
-          .getBytes(StandardCharsets.UTF_8)) + SHA256.length() + 4;
+      int placeholderAt = indexOf(headerBytes, ("\"" + SHA256 + "\":\"" + placeholder + "\"")
+          .getBytes(StandardCharsets.UTF_8), 0);
+      if (placeholderAt < 0) {
+        throw new IllegalStateException("checksum placeholder not found in the header");
+      }
+      int checksumAt = 8 + placeholderAt + SHA256.length() + 4;
 
       MessageDigest digest = sha256();
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).flip();
+        digest.update(prefix.duplicate());
+        digest.update(headerBytes);
         writeFully(ch, prefix);
         writeFully(ch, ByteBuffer.wrap(headerBytes));
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
@@ -197,13 +206,16 @@ public final class SafeTensors {
   /** An opened file: its validated header. Tensors are read on demand. */
   public static final class File {
     private final Path path;
+    private final byte[] header;   // the raw header bytes (between the size prefix and the data)
     private final long dataStart;
     private final long dataBytes;
     private final Map<String, String> metadata;
     private final Map<String, Entry> entries;
 
-    private File(Path path, long dataStart, long dataBytes, Map<String, String> metadata, Map<String, Entry> entries) {
+    private File(Path path, byte[] header, long dataStart, long dataBytes, Map<String, String> metadata,
+                 Map<String, Entry> entries) {
       this.path = path;
+      this.header = header;
       this.dataStart = dataStart;
       this.dataBytes = dataBytes;
       this.metadata = metadata;
@@ -233,15 +245,26 @@ public final class SafeTensors {
     }
 
     /**
-     * Recomputes the SHA-256 of the data section and compares it with the metadata's; throws
-     * {@link IllegalArgumentException} (file corrupt) on a mismatch or when none is recorded.
+     * Recomputes the SHA-256 of the whole file (its recorded value zeroed) and compares it with
+     * the metadata's; throws {@link IllegalArgumentException} (file corrupt) on a mismatch or
+     * when none is recorded.
      */
     public void verifyChecksum() {
       String recorded = metadata.get(SHA256);
       if (recorded == null) {
-        throw new IllegalArgumentException(path + ": no '" + SHA256 + "' in the metadata, cannot verify the data");
+        throw new IllegalArgumentException(path + ": no '" + SHA256 + "' in the metadata, cannot verify the file");
       }
+      byte[] quoted = ("\"" + recorded + "\"").getBytes(StandardCharsets.UTF_8);
+      int at = indexOf(header, quoted, 0);
+      if (recorded.length() != 64 || at < 0 || indexOf(header, quoted, at + 1) >= 0) {
+        throw new IllegalArgumentException(path + " is corrupt: its '" + SHA256 + "' value '" + recorded
+            + "' is not 64 hex digits found once in the header");
+      }
+      byte[] zeroed = header.clone();
+      Arrays.fill(zeroed, at + 1, at + 1 + 64, (byte) '0');
       MessageDigest digest = sha256();
+      digest.update(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip());
+      digest.update(zeroed);
       try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
         ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
         for (long pos = 0; pos < dataBytes; ) {
@@ -256,7 +279,7 @@ public final class SafeTensors {
       }
       String actual = HexFormat.of().formatHex(digest.digest());
       if (!actual.equals(recorded)) {
-        throw new IllegalArgumentException(path + " is corrupt: the SHA-256 of its data is " + actual
+        throw new IllegalArgumentException(path + " is corrupt: the SHA-256 of its header and data is " + actual
             + " but its header records " + recorded);
       }
     }
@@ -308,7 +331,7 @@ public final class SafeTensors {
       ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
       readFully(ch, headerBytes, 8);
       String text = StandardCharsets.UTF_8.newDecoder().decode(headerBytes.flip()).toString();
-      return parse(path, text, 8 + n, size - 8 - n);
+      return parse(path, headerBytes.array(), text, 8 + n, size - 8 - n);
     } catch (java.nio.charset.CharacterCodingException e) {
       throw bad(path, "header is not UTF-8");
     } catch (IOException e) {
@@ -316,7 +339,7 @@ public final class SafeTensors {
     }
   }
 
-  private static File parse(Path path, String text, long dataStart, long dataBytes) {
+  private static File parse(Path path, byte[] raw, String text, long dataStart, long dataBytes) {
     JsonObject header;
     try {
       JsonElement root = JsonParser.parseString(text);
@@ -363,7 +386,7 @@ public final class SafeTensors {
     for (Entry e : list) {
       entries.put(e.name(), e);
     }
-    return new File(path, dataStart, dataBytes, Collections.unmodifiableMap(metadata),
+    return new File(path, raw, dataStart, dataBytes, Collections.unmodifiableMap(metadata),
         Collections.unmodifiableMap(entries));
   }
 
@@ -433,9 +456,10 @@ public final class SafeTensors {
     }
   }
 
-  private static int indexOf(byte[] haystack, byte[] needle) {
+  /** The first index >= from where needle occurs in haystack, or -1. */
+  private static int indexOf(byte[] haystack, byte[] needle, int from) {
     outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
+    for (int i = from; i + needle.length <= haystack.length; i++) {
       for (int j = 0; j < needle.length; j++) {
         if (haystack[i + j] != needle[j]) {
           continue outer;
@@ -443,7 +467,7 @@ public final class SafeTensors {
       }
       return i;
     }
-    throw new IllegalStateException("checksum placeholder not found in the header");
+    return -1;
   }
 
 }

@@ -102,6 +102,9 @@ public final class AdamW implements AutoCloseable {
     } catch (RuntimeException e) {
       step--;
       throw e;
+    } finally {
+      // even a failed launch may have updated part of the weights: caches derived from them are stale
+      store.markChanged();
     }
   }
 

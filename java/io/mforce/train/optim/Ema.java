@@ -13,12 +13,24 @@ public final class Ema implements AutoCloseable {
   public static final float MUTUAL_FORCING_DECAY = 0.99f;
 
   private final ParameterStore store;
+  private final float decay;
   private final Tensor weights;
 
-  /** Starts from the store's current master weights. */
-  public Ema(ParameterStore store) {
+  /**
+   * Starts from the store's current master weights, averaging with {@code decay} in [0, 1) (a
+   * setting of the run: checkpoints record it and a resume checks it).
+   */
+  public Ema(ParameterStore store, float decay) {
+    if (!(decay >= 0 && decay < 1)) {
+      throw new IllegalArgumentException("EMA: decay " + decay + " must be in [0, 1)");
+    }
     this.store = store;
+    this.decay = decay;
     this.weights = store.master().copy().named("ema");
+  }
+
+  public float decay() {
+    return decay;
   }
 
   /** The averaged weights [numel], aligned with the store's flat buffers. */
@@ -27,7 +39,7 @@ public final class Ema implements AutoCloseable {
   }
 
   /** ema = decay·ema + (1 - decay)·master. */
-  public void update(float decay) {
+  public void update() {
     OptimKernels.emaUpdate(weights, store.master(), decay);
   }
 

@@ -14,6 +14,7 @@ import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.Device;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -37,20 +38,24 @@ class CheckpointTest {
     for (int i = 0; i < 2; i++) {
       store.grads().copyFrom(uniform(random, (int) store.numel(), -1, 1));
       adam.step(1e-3f, null);
-      ema.update(0.9f);
+      ema.update();
     }
   }
 
   @Test
   void roundTrip(@TempDir Path dir) {
     Path path = dir.resolve("tiny.safetensors");
-    try (ParameterStore a = tinyStore(1); AdamW adamA = new AdamW(a, AdamW.Config.paper()); Ema emaA = new Ema(a)) {
+    try (ParameterStore a = tinyStore(1); AdamW adamA = new AdamW(a, AdamW.Config.paper());
+         Ema emaA = new Ema(a, 0.9f)) {
       train(a, adamA, emaA);
       Checkpoint.save(path, TINY, a, adamA, emaA);
-      try (ParameterStore b = tinyStore(2); AdamW adamB = new AdamW(b, AdamW.Config.paper()); Ema emaB = new Ema(b)) {
+      try (ParameterStore b = tinyStore(2); AdamW adamB = new AdamW(b, AdamW.Config.paper());
+           Ema emaB = new Ema(b, 0.9f)) {
         Checkpoint.Info info = Checkpoint.load(path, TINY, b, adamB, emaB);
         assertEquals(TINY, info.config());
         assertEquals(2, info.optimizerStep());
+        assertEquals(AdamW.Config.paper(), info.optimizer());
+        assertEquals(0.9f, info.emaDecay());
         assertEquals(2, adamB.step());
         assertArrayEquals(a.master().toFloatArray(), b.master().toFloatArray());
         assertArrayEquals(adamA.m().toFloatArray(), adamB.m().toFloatArray());
@@ -107,6 +112,59 @@ class CheckpointTest {
           () -> Checkpoint.load(path, TINY, b, null, null));
       assertTrue(e.getMessage().contains("is corrupt") && e.getMessage().contains("SHA-256"), e.getMessage());
       assertArrayEquals(before, b.master().toFloatArray(), "nothing half-loaded");
+    }
+  }
+
+  @Test
+  void aTamperedHeaderIsDetected(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1); AdamW adam = new AdamW(a, AdamW.Config.paper()); Ema ema = new Ema(a, 0.9f)) {
+      train(a, adam, ema);
+      Checkpoint.save(path, TINY, a, adam, ema);
+      // the optimizer's recorded step, 2, becomes 7: same length, valid JSON, data untouched
+      byte[] bytes = Files.readAllBytes(path);
+      String head = new String(bytes, 0, 4096, StandardCharsets.ISO_8859_1);
+      int at = head.indexOf("\\\"step\\\":2");
+      assertTrue(at > 0, "the step in the header");
+      bytes[at + "\\\"step\\\":".length()] = '7';
+      Files.write(path, bytes);
+      try (ParameterStore b = tinyStore(2); AdamW adamB = new AdamW(b, AdamW.Config.paper());
+           Ema emaB = new Ema(b, 0.9f)) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> Checkpoint.load(path, TINY, b, adamB, emaB));
+        assertTrue(e.getMessage().contains("is corrupt") && e.getMessage().contains("header and data"),
+            e.getMessage());
+        assertEquals(0, adamB.step(), "nothing loaded");
+      }
+    }
+  }
+
+  @Test
+  void aResumeChecksTheOptimizerAndEmaSettings(@TempDir Path dir) {
+    Path path = dir.resolve("tiny.safetensors");
+    AdamW.Config paper = AdamW.Config.paper();
+    AdamW.Config other = new AdamW.Config(paper.lr(), paper.beta1(), 0.999f, paper.eps(), 0.1f);
+    try (ParameterStore a = tinyStore(1); AdamW adam = new AdamW(a, paper); Ema ema = new Ema(a, 0.99f)) {
+      train(a, adam, ema);
+      Checkpoint.save(path, TINY, a, adam, ema);
+    }
+    try (ParameterStore b = tinyStore(2); AdamW adamB = new AdamW(b, other); Ema emaB = new Ema(b, 0.999f)) {
+      float[] before = b.master().toFloatArray();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, TINY, b, adamB, emaB));
+      String m = e.getMessage();
+      assertTrue(m.contains("AdamW beta2: 0.95 in the checkpoint, 0.999 running")
+          && m.contains("AdamW weightDecay: 0.02 in the checkpoint, 0.1 running")
+          && m.contains("EMA decay: 0.99 in the checkpoint, 0.999 running") && !m.contains("beta1")
+          && m.contains("USE_RUNNING"), m);
+      assertArrayEquals(before, b.master().toFloatArray(), "nothing loaded");
+      // weights only: the optimizer and EMA settings are not involved
+      Checkpoint.load(path, TINY, b, null, null);
+      // an explicit override keeps the running settings and loads the state
+      Checkpoint.load(path, TINY, b, adamB, emaB, Checkpoint.Settings.USE_RUNNING);
+      assertEquals(2, adamB.step());
+      assertEquals(other, adamB.config());
+      assertEquals(0.999f, emaB.decay());
     }
   }
 

@@ -96,10 +96,15 @@ class SafeTensorsTest {
     for (int i = 0; i < C.length; i++) {
       assertEquals(C[i], le.getInt(dataStart + 30 + 4 * i));
     }
-    // the checksum covers the data section
-    byte[] digest = MessageDigest.getInstance("SHA-256").digest(java.util.Arrays.copyOfRange(file, dataStart,
-        file.length));
-    assertEquals(HexFormat.of().formatHex(digest), meta.get(SafeTensors.SHA256).getAsString());
+    // the checksum covers the whole file, its own 64 hex digits read as '0's
+    String recorded = meta.get(SafeTensors.SHA256).getAsString();
+    String text = new String(file, java.nio.charset.StandardCharsets.ISO_8859_1);
+    int at = text.indexOf("\"" + recorded + "\"") + 1;
+    assertTrue(at > 8 && at < dataStart, "the checksum sits in the header");
+    byte[] zeroed = file.clone();
+    java.util.Arrays.fill(zeroed, at, at + 64, (byte) '0');
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(zeroed);
+    assertEquals(HexFormat.of().formatHex(digest), recorded);
   }
 
   @Test
@@ -137,6 +142,16 @@ class SafeTensorsTest {
     Files.write(path, flipped);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SafeTensors.open(path).verifyChecksum());
+    assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
+
+    // a header change the format accepts (a metadata value) is caught by the checksum too
+    byte[] edited = good.clone();
+    int at = new String(good, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("hello");
+    edited[at] = 'j';
+    Files.write(path, edited);
+    SafeTensors.File opened = SafeTensors.open(path);
+    assertEquals("jello \"world\"", opened.metadata().get("note"));
+    e = assertThrows(IllegalArgumentException.class, opened::verifyChecksum);
     assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
 
     assertRejected(path, java.util.Arrays.copyOf(good, good.length - 4), "cover");

@@ -106,11 +106,11 @@ class OptimizerTest {
 
   @Test
   void emaAveragesAndSwaps() {
-    try (ParameterStore s = store(5); Ema ema = new Ema(s)) {
+    try (ParameterStore s = store(5); Ema ema = new Ema(s, 0.9f)) {
       float[] start = s.master().toFloatArray();
       float[] live = uniform(new Random(6), (int) s.numel(), -1, 1);
       s.master().copyFrom(live);
-      ema.update(0.9f);
+      ema.update();
       float[] avg = ema.weights().toFloatArray();
       for (int i = 0; i < avg.length; i++) {
         assertEquals(0.9 * start[i] + 0.1 * live[i], avg[i], 1e-6);

@@ -1,0 +1,105 @@
+package io.mforce.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.nn.ParameterStore;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Tensor;
+import io.mforce.testing.Random2;
+import io.mforce.train.optim.AdamW;
+import io.mforce.train.optim.Ema;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A stream session whose model's weights change (CPU, fp32): every evaluation and append
+ * refuses the condition keys derived from the old weights, naming refreshConditions; after
+ * {@link StreamSession#refreshConditions()} the velocity is exactly that of a session begun on
+ * the new weights (chunk 0: no history, so nothing else differs), and not the old one.
+ */
+class StreamWeightsTest {
+  private static final ModelConfig CONFIG = ModelFixtures.micro(2);
+  private static final int B = 2;
+
+  @Test
+  void optimizerStepMakesTheSessionRefuseUntilRefreshed() {
+    Random2 r = new Random2(21);
+    try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5,
+             0.3);
+         AdamW adam = new AdamW(model.parameters(), new AdamW.Config(1e-2f, 0.9f, 0.95f, 1e-8f, 0f));
+         StreamSession s = model.stream(StreamSession.Options.full(B, 4));
+         Tensor x = state(r)) {
+      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 2);
+      s.begin(cond);
+      s.beginChunk(cond.transcript(0, 1));
+      float[] before = velocity(s, x);
+
+      // one AdamW step on random gradients moves every weight by about lr
+      model.parameters().grads().copyFrom(r.uniform((int) model.parameters().numel(), -1, 1));
+      adam.step(1e-2f, null);
+
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> velocity(s, x));
+      assertTrue(e.getMessage().contains("weights changed") && e.getMessage().contains("refreshConditions()"),
+          e.getMessage());
+      try (Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+           Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
+           Tensor v = ModelFixtures.chunk(video, 0); Tensor a = ModelFixtures.chunk(audio, 0)) {
+        assertThrows(IllegalStateException.class, () -> s.append(v, a));
+      }
+
+      s.refreshConditions();
+      float[] after = velocity(s, x);
+      assertFalse(Arrays.equals(before, after), "the refreshed session uses the new weights");
+      try (StreamSession fresh = model.stream(StreamSession.Options.full(B, 4))) {
+        fresh.begin(cond);
+        fresh.beginChunk(cond.transcript(0, 1));
+        assertArrayEquals(velocity(fresh, x), after, "refreshed = begun on the new weights");
+      }
+    }
+  }
+
+  @Test
+  void checkpointLoadAndEmaSwapAlsoCount(@TempDir Path dir) {
+    Random2 r = new Random2(22);
+    try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 6,
+             0.3);
+         Ema ema = new Ema(model.parameters(), Ema.PRETRAIN_DECAY);
+         StreamSession s = model.stream(StreamSession.Options.full(B, 4));
+         Tensor x = state(r)) {
+      Path path = dir.resolve("w.safetensors");
+      model.save(path, null, null);
+      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 2);
+      s.begin(cond);
+      s.beginChunk(cond.transcript(0, 1));
+      velocity(s, x);
+
+      model.load(path, null, null);
+      assertThrows(IllegalStateException.class, () -> velocity(s, x), "after a checkpoint load");
+      s.refreshConditions();
+      velocity(s, x);
+
+      ema.swap();
+      assertThrows(IllegalStateException.class, () -> velocity(s, x), "after an EMA swap");
+      s.refreshConditions();
+      velocity(s, x);
+    }
+  }
+
+  private static Tensor state(Random2 r) {
+    float[] values = r.uniform((int) (B * ChunkState.features(CONFIG)), -1, 1);
+    return Tensor.of(values, B, ChunkState.features(CONFIG));
+  }
+
+  private static float[] velocity(StreamSession s, Tensor x) {
+    try (Tensor t = Tensor.of(new float[] {0.3f, 0.7f}, B); Tensor d = Tensor.of(new float[] {0f, 0.25f}, B);
+         Tensor v = ChunkState.empty(CONFIG, B, x.dtype(), x.device())) {
+      s.velocity(x, t, d, true, v);
+      return v.toFloatArray();
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.mforce.model.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tools/check_safetensors.py --pure} (standard library only) reads a tiny checkpoint of
+ * mforce and verifies its checksum, and refuses a copy whose header was edited; skipped where no
+ * {@code python3} is on the PATH.
+ */
+class PythonReadsCheckpointTest {
+  private static final Path SCRIPT = Path.of("tools", "check_safetensors.py");
+
+  @Test
+  void theScriptVerifiesACheckpointAndRefusesATamperedOne(@TempDir Path dir) throws Exception {
+    assumeTrue(python(), "no python3 on the PATH");
+    Path path = dir.resolve("tiny.safetensors");
+    SampleCheckpoint.write("tiny", path);
+    Result good = run(path);
+    assertEquals(0, good.code, good.output);
+    assertTrue(good.output.contains("model.video.patch_embed.weight") && good.output.contains("matches the metadata"),
+        good.output);
+
+    byte[] bytes = Files.readAllBytes(path);
+    String head = new String(bytes, 0, 4096, StandardCharsets.ISO_8859_1);
+    int at = head.indexOf("name\\\":\\\"tiny");  // name\":\"tiny: the config JSON is a string in the header
+    assertTrue(at > 0, "the config's name in the header");
+    bytes[at + "name\\\":\\\"".length()] = 'T';
+    Path tampered = dir.resolve("tampered.safetensors");
+    Files.write(tampered, bytes);
+    Result bad = run(tampered);
+    assertEquals(1, bad.code, bad.output);
+    assertTrue(bad.output.contains("DOES NOT MATCH"), bad.output);
+  }
+
+  private record Result(int code, String output) {}
+
+  private static Result run(Path file) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("python3", SCRIPT.toString(), "--pure", file.toString()).redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the script finished");
+    return new Result(p.exitValue(), out);
+  }
+
+  private static boolean python() {
+    try {
+      Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+}
