@@ -59,6 +59,7 @@ public final class DatasetWriter implements AutoCloseable {
   private int height;
   private int width;
   private boolean committed;
+  private String failure; // why an earlier write failed: the writer then refuses further use
 
   private DatasetWriter(Path dir, String source, long shardBytes, int firstShard) {
     this.dir = dir;
@@ -108,9 +109,7 @@ public final class DatasetWriter implements AutoCloseable {
 
   /** Appends {@code clip}; every clip must have the first clip's frame size. */
   public void add(Clip clip) {
-    if (committed) {
-      throw new IllegalStateException("dataset writer: already committed");
-    }
+    requireUsable();
     if (records.isEmpty()) {
       height = clip.height();
       width = clip.width();
@@ -125,8 +124,9 @@ public final class DatasetWriter implements AutoCloseable {
       }
       shard.write(record);
     } catch (IOException e) {
-      throw new UncheckedIOException("dataset writer: cannot write " + partials.get(partials.size() - 1) + ": "
-          + e.getMessage(), e);
+      // the shard may hold part of the record: offsets after it would be wrong
+      failure = "cannot write " + partials.get(partials.size() - 1) + ": " + e.getMessage();
+      throw new UncheckedIOException("dataset writer: " + failure, e);
     }
     records.add(new DatasetIndex.Entry(partials.size() - 1, shardOffset, record.length, clip.frames()));
     shardOffset += record.length;
@@ -161,9 +161,7 @@ public final class DatasetWriter implements AutoCloseable {
 
   /** Finishes the shards and writes the index; returns the data set directory. */
   public Path commit() {
-    if (committed) {
-      throw new IllegalStateException("dataset writer: already committed");
-    }
+    requireUsable();
     if (records.isEmpty()) {
       throw new IllegalStateException("dataset writer: no clips were added to " + dir);
     }
@@ -193,18 +191,38 @@ public final class DatasetWriter implements AutoCloseable {
         // a name no other file has (see firstShard): the data set being replaced keeps its shards
         String name = DatasetIndex.shardName(firstShard + i);
         Files.move(partials.get(i), dir.resolve(name));
+        partials.set(i, dir.resolve(name)); // still deleted by close() until the index names it
         index.shards.add(name);
       }
-      partials.clear();
       index.records = records;
       byte[] json = new GsonBuilder().setPrettyPrinting().create().toJson(index).getBytes(StandardCharsets.UTF_8);
       AtomicFiles.write(dir.resolve(DatasetIndex.FILE), tmp -> Files.write(tmp, json));
-      deleteUnlisted(index.shards);
     } catch (IOException e) {
-      throw new UncheckedIOException("dataset writer: cannot commit " + dir + ": " + e.getMessage(), e);
+      failure = "cannot commit " + dir + ": " + e.getMessage();
+      throw new UncheckedIOException("dataset writer: " + failure, e);
+    } catch (RuntimeException e) {
+      failure = "cannot commit " + dir + ": " + e.getMessage();
+      throw e;
     }
     committed = true;
+    partials.clear();
+    try {
+      deleteUnlisted(index.shards);
+    } catch (IOException e) {
+      // the new data set is in place; a shard it does not list is never read, and the next
+      // replacement of this directory deletes it
+    }
     return dir;
+  }
+
+  private void requireUsable() {
+    if (committed) {
+      throw new IllegalStateException("dataset writer: already committed");
+    }
+    if (failure != null) {
+      throw new IllegalStateException("dataset writer: an earlier write failed (" + failure + "); nothing was "
+          + "committed; start again with a new writer");
+    }
   }
 
   /** Shards that {@code listed} does not name: those of the data set this one replaced. */

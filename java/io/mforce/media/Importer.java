@@ -67,16 +67,25 @@ public final class Importer {
     long frames = 0;
     try (DatasetWriter writer = DatasetWriter.create(out, "imported from " + dir.toAbsolutePath(), replace)) {
       for (Path f : files) {
+        Clip clip;
         try {
-          Clip clip = read.apply(f);
-          writer.add(clip);
-          imported.add(f);
-          frames += clip.frames();
+          clip = read.apply(f);
         } catch (MediaException | IllegalArgumentException e) {
+          clip = null;
           skipped.add(new Skipped(f, e.getMessage()));
         } catch (RuntimeException e) {
           // whatever one file does to the decoder, the import goes on with the next
+          clip = null;
           skipped.add(new Skipped(f, "cannot import " + f + ": unexpected " + e));
+        }
+        if (clip != null) {
+          try {
+            writer.add(clip); // a failure to write the output (an IOException) ends the import
+            imported.add(f);
+            frames += clip.frames();
+          } catch (IllegalArgumentException e) { // this clip cannot be stored (e.g. too large for a record)
+            skipped.add(new Skipped(f, e.getMessage()));
+          }
         }
         progress.accept(f);
       }

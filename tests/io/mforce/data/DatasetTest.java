@@ -177,6 +177,21 @@ class DatasetTest {
         "old shards " + oldFiles + " left in " + newFiles);
   }
 
+  @Test
+  void failedCommitLeavesNoShardsAndRefusesARetry() throws IOException {
+    Path dir = tmp.resolve("blocked");
+    Files.createDirectories(dir.resolve("index.json").resolve("in-the-way")); // the index cannot be renamed in
+    try (DatasetWriter w = DatasetWriter.create(dir, "test", true)) {
+      w.add(TestClips.clip(32, 1, 100));
+      assertThrows(RuntimeException.class, w::commit);
+      IllegalStateException retry = assertThrows(IllegalStateException.class, w::commit);
+      assertTrue(retry.getMessage().contains("earlier write failed"), retry.getMessage());
+      assertThrows(IllegalStateException.class, () -> w.add(TestClips.clip(32, 1, 101)));
+    }
+    // the shard renamed before the index failed is deleted with the writer
+    assertEquals(List.of("index.json"), files(dir));
+  }
+
   private static void assertReads(List<Clip> expected, Path dir) {
     Dataset d = Dataset.open(dir);
     assertEquals(expected.size(), d.size());
