@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.bytedeco.ffmpeg.avcodec.AVCodecParameters;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
@@ -27,14 +28,20 @@ import org.bytedeco.javacv.FrameGrabber;
  * {@code round(video duration * 25)} frames. The first video frame is time 0 for both streams:
  * audio whose stream starts earlier is trimmed by the difference of the start timestamps, audio
  * that starts later is preceded by silence, so a file whose streams start at different times
- * stays in sync; the audio is then cut or zero-padded to {@code 640 * frames} samples. Decoding
- * stops once both streams are past {@code maxSeconds}. With a target size, each frame is centre-cropped to a square
- * and box-filtered down (or enlarged, nearest neighbour) to {@code size x size} as it is read.
+ * stays in sync; the audio is then cut or zero-padded to {@code 640 * frames} samples (audio
+ * that does not overlap the clip at all is an error). Decoding stops once both streams are past
+ * {@code maxSeconds}, or one is and the other has ended (not reached it 10 s later: FFmpeg's
+ * muxers interleave streams closer than that); neither stream is kept past it. With a target
+ * size, each frame is centre-cropped to a square and box-filtered down (or enlarged, nearest
+ * neighbour) to {@code size x size} as it is read.
  *
  * <p>Errors name the file: not readable by FFmpeg (corrupt, truncated, not media), no stream with
  * data (an empty recording), no video stream, no audio track, no frames (zero length).
  */
 public final class MediaReader {
+  /** FFmpeg's default max_interleave_delta: how far apart in time a muxer lets streams drift. */
+  private static final long INTERLEAVE_US = 10_000_000;
+
   private MediaReader() {}
 
   static {
@@ -119,10 +126,13 @@ public final class MediaReader {
     int width = 0;
     int height = 0;
     long limit = Double.isInfinite(maxSeconds) ? Long.MAX_VALUE : (long) (maxSeconds * 1e6);
+    // a stream still short of the limit this long after the other passed it has ended
+    long horizon = limit > Long.MAX_VALUE - INTERLEAVE_US ? Long.MAX_VALUE : limit + INTERLEAVE_US;
     int decoded = 0;
     Long first = null;
     Long firstAudio = null;
-    boolean videoDone = false;
+    long videoAt = 0; // µs after the first frame: of the last video frame, and where the audio ends
+    long audioAt = 0;
     Frame frame;
     while ((frame = grabber.grab()) != null) {
       if (frame.image != null) {
@@ -130,9 +140,8 @@ public final class MediaReader {
         if (first == null) {
           first = frame.timestamp;
         }
-        if (frame.timestamp - first > limit) {
-          videoDone = true;
-        } else {
+        videoAt = frame.timestamp - first;
+        if (videoAt <= limit) {
           byte[] rgb = rgb(frame);
           if (size > 0) {
             rgb = Frames.cropResize(rgb, frame.imageHeight, frame.imageWidth, size);
@@ -146,14 +155,23 @@ public final class MediaReader {
           stamps.add(frame.timestamp);
         }
       } else if (frame.samples != null) {
-        if (firstAudio == null) {
-          firstAudio = frame.timestamp;
+        if (first == null || audioAt <= limit) {
+          if (firstAudio == null) {
+            firstAudio = frame.timestamp;
+          }
+          audio.add((FloatBuffer) frame.samples[0]);
+          if (first != null) {
+            audioAt = firstAudio + Math.round(audio.size() * 1e6 / Clip.SAMPLE_RATE) - first;
+          }
+        } else {
+          audioAt = Math.max(audioAt, frame.timestamp - first); // past the limit: not kept
         }
-        audio.add((FloatBuffer) frame.samples[0]);
       }
-      // past maxSeconds in both streams: the rest of the file is not decoded
-      if (videoDone && firstAudio != null
-          && firstAudio + Math.round(audio.size() * 1e6 / Clip.SAMPLE_RATE) - first > limit) {
+      // past maxSeconds in both streams, or in one while the other has ended: the rest of the
+      // file is not decoded
+      boolean videoPast = first != null && videoAt > limit;
+      boolean audioPast = firstAudio != null && first != null && audioAt > limit;
+      if ((videoPast && audioPast) || (videoPast && videoAt > horizon) || (audioPast && audioAt > horizon)) {
         break;
       }
     }
@@ -177,8 +195,17 @@ public final class MediaReader {
       }
       System.arraycopy(frames.get(src), 0, video, f * frameBytes, frameBytes);
     }
+    if (firstAudio == null) {
+      throw new MediaException("cannot use " + path + ": its audio track holds no samples");
+    }
     // the audio stream may start before or after the first frame: place it on the video's clock
-    long lead = firstAudio == null ? 0 : Math.round((firstAudio - first) * Clip.SAMPLE_RATE / 1e6);
+    long lead = Math.round((firstAudio - first) * Clip.SAMPLE_RATE / 1e6);
+    long clipSamples = (long) count * Clip.SAMPLES_PER_FRAME;
+    if (lead >= clipSamples || lead + audio.size() <= 0) {
+      throw new MediaException(String.format(Locale.ROOT, "cannot use %s: its audio (%.3f s to %.3f s after the "
+          + "first video frame) does not overlap the clip's %.3f s", path, (double) lead / Clip.SAMPLE_RATE,
+          (double) (lead + audio.size()) / Clip.SAMPLE_RATE, (double) count / Clip.FPS));
+    }
     float[] pcm = audio.placed(lead, count * Clip.SAMPLES_PER_FRAME);
     double audioSeconds = (double) (lead + audio.size()) / Clip.SAMPLE_RATE;
     return new Media(count, height, width, video, pcm, sourceFps, sourceRate, decoded, videoSeconds, audioSeconds);

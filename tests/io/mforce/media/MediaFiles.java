@@ -36,15 +36,27 @@ final class MediaFiles {
 
   /** An MP4 of {@code frames} grey frames with, if {@code audio}, a 440 Hz tone; 0 frames gives an empty file body. */
   static void write(Path path, int frames, boolean audio) throws Exception {
-    FFmpegFrameRecorder r = started(path, 32, 32, audio);
+    writeStreams(path, frames, 0, audio ? frames : 0);
+  }
+
+  /**
+   * An MP4 on a timeline of {@code frames} 25 fps frames: grey video frames from frame
+   * {@code videoFrom} on, a 440 Hz tone during the first {@code audioFrames} (no audio stream
+   * if 0).
+   */
+  static void writeStreams(Path path, int frames, int videoFrom, int audioFrames) throws Exception {
+    FFmpegFrameRecorder r = started(path, 32, 32, audioFrames > 0);
     Frame frame = new Frame(32, 32, Frame.DEPTH_UBYTE, 3);
     ByteBuffer buf = (ByteBuffer) frame.image[0];
     for (int i = 0; i < buf.capacity(); i++) {
       buf.put(i, (byte) 128);
     }
     for (int f = 0; f < frames; f++) {
-      r.record(frame, AV_PIX_FMT_RGB24);
-      if (audio) {
+      if (f >= videoFrom) {
+        r.setTimestamp(f * 1_000_000L / Clip.FPS);
+        r.record(frame, AV_PIX_FMT_RGB24);
+      }
+      if (f < audioFrames) {
         float[] tone = new float[Clip.SAMPLES_PER_FRAME];
         for (int i = 0; i < tone.length; i++) {
           tone[i] = (float) (0.3 * Math.sin(2 * Math.PI * 440 * (f * tone.length + i) / Clip.SAMPLE_RATE));

@@ -100,6 +100,26 @@ class Mp4Test {
   }
 
   @Test
+  void readingStopsAtMaxSecondsWhenTheAudioEndsEarly() throws Exception {
+    Path mp4 = tmp.resolve("short-audio.mp4");
+    MediaFiles.writeStreams(mp4, 30 * Clip.FPS, 0, Clip.FPS); // 30 s of video, 1 s of audio
+    MediaReader.Media m = MediaReader.read(mp4, 16, 2.0);
+    assertEquals(2 * Clip.FPS, m.frames());
+    // the audio never reaches 2 s: decoding stops 10 s (the interleaving horizon) past it, not at the end
+    assertTrue(m.sourceFrames() <= 13 * Clip.FPS, m.sourceFrames() + " frames decoded of 750");
+    assertTrue(m.audioSeconds() < 1.2, "audio ends at " + m.audioSeconds() + " s");
+  }
+
+  @Test
+  void audioThatDoesNotOverlapTheVideoIsAClearError() throws Exception {
+    Path mp4 = tmp.resolve("disjoint.mp4");
+    MediaFiles.writeStreams(mp4, 2 * Clip.FPS, Clip.FPS, Clip.FPS / 2); // audio 0-0.5 s, video 1-2 s
+    MediaException e = assertThrows(MediaException.class, () -> MediaReader.read(mp4));
+    assertTrue(e.getMessage().contains("disjoint.mp4") && e.getMessage().contains("does not overlap"),
+        e.getMessage());
+  }
+
+  @Test
   void streamsThatStartAtDifferentTimesStayInSync() throws Exception {
     Clip clip = TestClips.clip(32, 3, 26);
     Path mp4 = tmp.resolve("late-video.mp4");
