@@ -1,5 +1,6 @@
 package io.mforce.data;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -58,6 +59,7 @@ class SyntheticVariationTest {
           }
         }
       }
+      assertTrue(n > 0, "frame " + f + " has no pixels inside the measured region");
       out[f] = sum / n;
     }
     return out;
@@ -97,6 +99,7 @@ class SyntheticVariationTest {
         }
       }
     }
+    assertFalse(found.isEmpty(), "no syllable long enough to measure a pitch period");
     return found.stream().sorted().toList().get(found.size() / 2);
   }
 
