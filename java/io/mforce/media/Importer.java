@@ -19,8 +19,9 @@ import java.util.stream.Stream;
  * 16 kHz mono, centre-cropped and resized to {@code size x size}, at most {@code maxSeconds}) and
  * written as one clip with unknown attributes and no transcript. A file that cannot be used
  * (corrupt, no audio track, no frames, ...) is skipped and reported with its reason; so is one on
- * which decoding fails in any other way (any runtime exception): the import goes on. If no file
- * is usable, nothing is written and that is an error.
+ * which decoding fails in any other way (any runtime exception): the import goes on. A failure to
+ * write the output (disk full, ...) ends the import with nothing committed. If no file is
+ * usable, nothing is written and that is an error.
  */
 public final class Importer {
   private Importer() {}
