@@ -133,6 +133,7 @@ public final class MediaReader {
     Long firstAudio = null;
     long videoAt = 0; // µs after the first frame: of the last video frame, and where the audio ends
     long audioAt = 0;
+    long stoppedAt = -1; // where decoding stopped early, or -1 at the end of the file
     Frame frame;
     while ((frame = grabber.grab()) != null) {
       if (frame.image != null) {
@@ -172,6 +173,7 @@ public final class MediaReader {
       boolean videoPast = first != null && videoAt > limit;
       boolean audioPast = firstAudio != null && first != null && audioAt > limit;
       if ((videoPast && audioPast) || (videoPast && videoAt > horizon) || (audioPast && audioAt > horizon)) {
+        stoppedAt = Math.max(videoAt, audioAt);
         break;
       }
     }
@@ -196,7 +198,8 @@ public final class MediaReader {
       System.arraycopy(frames.get(src), 0, video, f * frameBytes, frameBytes);
     }
     if (firstAudio == null) {
-      throw new MediaException("cannot use " + path + ": its audio track holds no samples");
+      throw new MediaException("cannot use " + path + ": its audio track holds no samples" + (stoppedAt < 0 ? ""
+          : String.format(Locale.ROOT, " in the first %.1f s after the first video frame", stoppedAt / 1e6)));
     }
     // the audio stream may start before or after the first frame: place it on the video's clock
     long lead = Math.round((firstAudio - first) * Clip.SAMPLE_RATE / 1e6);
