@@ -17,6 +17,7 @@ import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.GradClip;
+import io.mforce.train.optim.LrSchedule;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -161,7 +162,7 @@ public class ModelBench {
       s.pass.backward(f, s.grads[0], s.grads[1], null, null);
     }
     try (GradClip.Result clip = GradClip.compute(GradClip.PAPER_MAX_NORM, s.model.parameters().grads())) {
-      s.adam.step(5e-5f, clip.factor());
+      s.adam.step(LrSchedule.PAPER_LR, clip.factor());
     }
     BenchDevice.sync(s.dev);
   }

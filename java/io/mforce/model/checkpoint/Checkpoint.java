@@ -30,9 +30,13 @@ import java.util.Map;
  * {@link SafeTensors}). Writes are atomic; loading verifies, before changing anything in memory,
  * the checksum, the config (naming every differing field), every tensor's presence and shape,
  * and — on a resume into an optimizer or EMA — that their settings are the checkpoint's (naming
- * each differing one; {@link Settings#USE_RUNNING} keeps the running ones on purpose). A
- * checkpoint loads into a training store or, weights only, into an inference store (its
- * matrices rounded to bf16).
+ * each differing one; {@link Settings#USE_RUNNING} keeps the running ones on purpose). The
+ * learning rate is not among them: AdamW takes it from its caller at every step (an
+ * {@link io.mforce.train.optim.LrSchedule}, a function of the step with no settings to record),
+ * so a resume's schedule is the caller's to keep, and is not checked here. (Format-2 files
+ * written before record an {@code lr} of the optimizer's config that no step used; it is
+ * ignored.) A checkpoint loads into a training store or, weights only, into an inference store
+ * (its matrices rounded to bf16).
  */
 public final class Checkpoint {
   /** 2: the checksum covers the header, and the EMA decay is recorded. */
@@ -48,7 +52,7 @@ public final class Checkpoint {
   public enum Settings {
     /** Refuse the load, naming every differing setting: a resume continues the same run. */
     REQUIRE_SAME,
-    /** Keep the running optimizer's and EMA's settings (a deliberate change, e.g. fine-tuning at another lr). */
+    /** Keep the running optimizer's and EMA's settings (a deliberate change, e.g. fine-tuning with another weight decay). */
     USE_RUNNING
   }
 
@@ -112,7 +116,6 @@ public final class Checkpoint {
   /** AdamW's settings by their metadata names. */
   private static Map<String, Float> settings(AdamW.Config c) {
     Map<String, Float> m = new LinkedHashMap<>();
-    m.put("lr", c.lr());
     m.put("beta1", c.beta1());
     m.put("beta2", c.beta2());
     m.put("eps", c.eps());
@@ -219,8 +222,8 @@ public final class Checkpoint {
       if (contents.contains("optim")) {
         JsonObject o = metadataObject(file, "optimizer");
         step = o.get("step").getAsLong();
-        optimizer = new AdamW.Config(o.get("lr").getAsFloat(), o.get("beta1").getAsFloat(),
-            o.get("beta2").getAsFloat(), o.get("eps").getAsFloat(), o.get("weightDecay").getAsFloat());
+        optimizer = new AdamW.Config(o.get("beta1").getAsFloat(), o.get("beta2").getAsFloat(),
+            o.get("eps").getAsFloat(), o.get("weightDecay").getAsFloat());
       }
       if (contents.contains("ema")) {
         decay = metadataObject(file, "ema").get("decay").getAsFloat();

@@ -143,7 +143,7 @@ class CheckpointTest {
   void aResumeChecksTheOptimizerAndEmaSettings(@TempDir Path dir) {
     Path path = dir.resolve("tiny.safetensors");
     AdamW.Config paper = AdamW.Config.paper();
-    AdamW.Config other = new AdamW.Config(paper.lr(), paper.beta1(), 0.999f, paper.eps(), 0.1f);
+    AdamW.Config other = new AdamW.Config(paper.beta1(), 0.999f, paper.eps(), 0.1f);
     try (ParameterStore a = tinyStore(1); AdamW adam = new AdamW(a, paper); Ema ema = new Ema(a, 0.99f)) {
       train(a, adam, ema);
       Checkpoint.save(path, TINY, a, adam, ema);
