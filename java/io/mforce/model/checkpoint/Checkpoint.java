@@ -153,7 +153,8 @@ public final class Checkpoint {
    * the format, the checksum of the whole file, that the checkpoint's config equals
    * {@code expected}, that every tensor needed is present with the parameter's shape and dtype,
    * and (with {@link Settings#REQUIRE_SAME}) that the optimizer's and the EMA's settings are the
-   * recorded ones.
+   * recorded ones. An I/O error while the tensors are then read leaves them partly loaded (the
+   * store marked changed, {@link ParameterStore#version()}): load again.
    */
   public static Info load(Path path, ModelConfig expected, ParameterStore store, AdamW optimizer, Ema ema,
                           Settings settings) {
@@ -187,11 +188,24 @@ public final class Checkpoint {
       prefixes.add(OPTIM_V);
     }
     checkTensors(file, store, prefixes);
+    readTensors(file, info, store, optimizer, ema);
+    return info;
+  }
 
-    for (Parameter p : store.parameters()) {
-      file.read(MODEL + p.name(), p.primary());  // an inference store takes the matrices as bf16
+  /**
+   * Reads the checked tensors of {@code file} into the store (and the optimizer and EMA where
+   * not null). An I/O error here (the file changed or became unreadable after its checksum was
+   * verified) leaves some masters loaded and the rest as they were: the store is then still
+   * marked changed, so that nothing keeps using values derived from the weights before.
+   */
+  static void readTensors(SafeTensors.File file, Info info, ParameterStore store, AdamW optimizer, Ema ema) {
+    try {
+      for (Parameter p : store.parameters()) {
+        file.read(MODEL + p.name(), p.primary());  // an inference store takes the matrices as bf16
+      }
+    } finally {
+      store.refreshWorking();
     }
-    store.refreshWorking();
     if (ema != null) {
       readFlat(file, EMA, store, ema.weights());
     }
@@ -200,7 +214,6 @@ public final class Checkpoint {
       readFlat(file, OPTIM_V, store, optimizer.v());
       optimizer.restoreStep(info.optimizerStep());
     }
-    return info;
   }
 
   private static Info info(SafeTensors.File file) {

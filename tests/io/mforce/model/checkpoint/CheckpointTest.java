@@ -3,6 +3,7 @@ package io.mforce.model.checkpoint;
 import static io.mforce.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,9 +15,13 @@ import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.Device;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +117,29 @@ class CheckpointTest {
           () -> Checkpoint.load(path, TINY, b, null, null));
       assertTrue(e.getMessage().contains("is corrupt") && e.getMessage().contains("SHA-256"), e.getMessage());
       assertArrayEquals(before, b.master().toFloatArray(), "nothing half-loaded");
+    }
+  }
+
+  @Test
+  void aReadFailingPartwayMarksTheStoreChanged(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1)) {
+      Checkpoint.save(path, TINY, a, null, null);
+    }
+    Checkpoint.Info info = Checkpoint.inspect(path);
+    SafeTensors.File file = SafeTensors.open(path);
+    // the file loses its second half after it was opened (and, in load, verified)
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+      ch.truncate(ch.size() / 2);
+    }
+    try (ParameterStore b = tinyStore(2)) {
+      float[] before = b.master().toFloatArray();
+      long version = b.version();
+      UncheckedIOException e = assertThrows(UncheckedIOException.class,
+          () -> Checkpoint.readTensors(file, info, b, null, null));
+      assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
+      assertFalse(Arrays.equals(before, b.master().toFloatArray()), "the first tensors were read");
+      assertTrue(b.version() > version, "the partly loaded store is marked changed");
     }
   }
 
