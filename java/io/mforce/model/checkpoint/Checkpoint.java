@@ -41,6 +41,8 @@ import java.util.Map;
 public final class Checkpoint {
   /** 2: the checksum covers the header, and the EMA decay is recorded. */
   public static final String FORMAT = "mforce-checkpoint/2";
+  /** The format before, no longer read: its checksum covered the data only. */
+  static final String FORMAT_1 = "mforce-checkpoint/1";
   static final String MODEL = "model.";
   static final String EMA = "ema.";
   static final String OPTIM_M = "optim.m.";
@@ -162,7 +164,9 @@ public final class Checkpoint {
     Check.notNull(store, "store");
     Check.notNull(settings, "settings");
     SafeTensors.File file = SafeTensors.open(path);
-    file.verifyChecksum();  // before any metadata is trusted
+    // the format first: a format-1 file's data-only checksum would fail as "corrupt"
+    checkFormat(file);
+    file.verifyChecksum();  // before any other metadata is trusted
     Info info = info(file);
     List<String> diff = info.config().differences(expected);
     if (!diff.isEmpty()) {
@@ -216,12 +220,21 @@ public final class Checkpoint {
     }
   }
 
-  private static Info info(SafeTensors.File file) {
+  private static void checkFormat(SafeTensors.File file) {
     String format = file.metadata().get("format");
+    if (FORMAT_1.equals(format)) {
+      throw new IllegalArgumentException(file.path() + " is an " + FORMAT_1 + " checkpoint, which this version no "
+          + "longer reads (its checksum covers the data only, not the header): load it with an earlier version "
+          + "and save it again with this one, which writes " + FORMAT);
+    }
     if (!FORMAT.equals(format)) {
       throw new IllegalArgumentException(file.path() + " is not an mforce checkpoint (format '" + format
           + "', expected '" + FORMAT + "')");
     }
+  }
+
+  private static Info info(SafeTensors.File file) {
+    checkFormat(file);
     String configJson = file.metadata().get("config");
     if (configJson == null) {
       throw new IllegalArgumentException(file.path() + ": the metadata holds no model config");

@@ -234,16 +234,40 @@ class CheckpointTest {
     }
   }
 
-  @Test
-  void notACheckpoint(@TempDir Path dir) {
+  /** A one-tensor file whose metadata format is {@code format} (null: none). */
+  private static Path plainFile(Path dir, String format) {
     Path path = dir.resolve("plain.safetensors");
     try (io.mforce.runtime.Tensor t = io.mforce.runtime.Tensor.of(new float[] {1}, 1)) {
-      new SafeTensors.Writer().tensor("x", t).write(path);
+      SafeTensors.Writer w = new SafeTensors.Writer().tensor("x", t);
+      if (format != null) {
+        w.metadata("format", format);
+      }
+      w.write(path);
     }
+    return path;
+  }
+
+  private static IllegalArgumentException loadFailure(Path path) {
     try (ParameterStore a = tinyStore(1)) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> Checkpoint.load(path, TINY, a, null, null));
-      assertTrue(e.getMessage().contains("not an mforce checkpoint"), e.getMessage());
+      return assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(path, TINY, a, null, null));
     }
+  }
+
+  @Test
+  void notACheckpoint(@TempDir Path dir) {
+    IllegalArgumentException e = loadFailure(plainFile(dir, null));
+    assertTrue(e.getMessage().contains("not an mforce checkpoint"), e.getMessage());
+  }
+
+  @Test
+  void formatOneIsNamedAsNoLongerRead(@TempDir Path dir) throws Exception {
+    Path path = plainFile(dir, "mforce-checkpoint/1");
+    // format 1's checksum covered the data only: the whole-file check would call it corrupt
+    byte[] bytes = Files.readAllBytes(path);
+    bytes[bytes.length - 1] ^= 0x01;
+    Files.write(path, bytes);
+    String m = loadFailure(path).getMessage();
+    assertTrue(m.contains("is an mforce-checkpoint/1 checkpoint, which this version no longer reads")
+        && m.contains("the data only") && m.contains("save it again with this one"), m);
   }
 }
