@@ -2,6 +2,7 @@ package io.mforce.model.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PythonReadsCheckpointTest {
   private static final Path SCRIPT = Path.of("tools", "check_safetensors.py");
+  private static final long TIMEOUT_SECONDS = 60;
 
   @Test
   void theScriptVerifiesACheckpointAndRefusesATamperedOne(@TempDir Path dir) throws Exception {
@@ -44,19 +46,36 @@ class PythonReadsCheckpointTest {
 
   private record Result(int code, String output) {}
 
+  /**
+   * Runs the script on {@code file}. Its output goes to a file rather than a pipe, so that waiting
+   * with a timeout is not preceded by a read that blocks until the script ends; a script still
+   * running after the timeout is killed and the test fails with what it printed so far.
+   */
   private static Result run(Path file) throws IOException, InterruptedException {
+    Path log = Files.createTempFile(file.getParent(), "check_safetensors", ".log");
     Process p = new ProcessBuilder("python3", SCRIPT.toString(), "--pure", file.toString()).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the script finished");
+        .redirectOutput(log.toFile()).start();
+    boolean finished = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly().waitFor();
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    if (!finished) {
+      fail(SCRIPT + " on " + file + " did not finish within " + TIMEOUT_SECONDS + " s (killed); its output: " + out);
+    }
     return new Result(p.exitValue(), out);
   }
 
   private static boolean python() {
     try {
-      Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+      // output discarded, not read: a read would block before the timeout could apply
+      Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(20, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return false;
+      }
+      return p.exitValue() == 0;
     } catch (IOException | InterruptedException e) {
       return false;
     }
