@@ -67,10 +67,14 @@ def check_layout(header, data_bytes):
 
 def file_sha256(path, raw, recorded):
     """SHA-256 of the whole file with the recorded value's 64 digits read as '0's (mforce's rule)."""
+    problem = f"sha256 value '{recorded}' is not 64 hex digits found once in the header"
+    # checked before encoding: a non-ASCII value would otherwise fail as an encoding error
+    if len(recorded) != 64 or any(c not in "0123456789abcdef" for c in recorded):
+        raise ValueError(problem)
     quoted = b'"' + recorded.encode("ascii") + b'"'
     at = raw.find(quoted)
-    if len(recorded) != 64 or at < 0 or raw.find(quoted, at + 1) >= 0:
-        raise ValueError(f"sha256 value '{recorded}' is not 64 hex digits found once in the header")
+    if at < 0 or raw.find(quoted, at + 1) >= 0:
+        raise ValueError(problem)
     zeroed = raw[:at + 1] + b"0" * 64 + raw[at + 65:]
     digest = hashlib.sha256(struct.pack("<Q", len(raw)) + zeroed)
     with open(path, "rb") as f:
@@ -118,6 +122,9 @@ def main():
             tensors = list_with_package(args.file)
         except ImportError:
             print("the safetensors package is not installed: checked by this script alone")
+        except Exception as e:  # the package's own error types differ between its versions
+            print(f"{args.file}: not valid: the safetensors package cannot read it: {type(e).__name__}: {e}")
+            return 1
     else:
         print("checked by this script alone (--pure)")
     metadata = header.get("__metadata__", {})
@@ -136,7 +143,7 @@ def main():
     try:
         digest = file_sha256(args.file, raw, metadata["sha256"])
     except ValueError as e:
-        print(f"sha256: {e}")
+        print(f"{args.file}: not valid: {e}")
         return 1
     ok = digest == metadata["sha256"]
     print(f"sha256 of the file: {digest} ({'matches' if ok else 'DOES NOT MATCH'} the metadata)")

@@ -87,8 +87,9 @@ public final class TimeEmbedding {
 
   /**
    * Refuses a sample whose interval ends past the data: t[i] + d[i] > 1 (+ {@link #INTERVAL_SLACK}),
-   * t, d F32 [batch]. Read on the host, so checked for CPU tensors only (a CUDA check would need
-   * a device synchronization, which a captured sampling loop cannot make), like the [0, 1]
+   * t, d F32 [batch] or [batch, chunks] (the same shape), the offender named as "sample i" or
+   * "sample i, chunk j". Read on the host, so checked for CPU tensors only (a CUDA check would
+   * need a device synchronization, which a captured sampling loop cannot make), like the [0, 1]
    * range checks of the passes.
    */
   public static void checkInterval(String op, Tensor t, Tensor d) {
@@ -97,9 +98,11 @@ public final class TimeEmbedding {
     }
     float[] ts = t.toFloatArray();
     float[] ds = d.toFloatArray();
+    long chunks = t.rank() == 2 ? t.size(1) : 0;
     for (int i = 0; i < ts.length; i++) {
       if ((double) ts[i] + ds[i] > 1 + INTERVAL_SLACK) {
-        throw new IllegalArgumentException(op + ": sample " + i + " has t + d = " + ts[i] + " + " + ds[i] + " = "
+        String where = chunks > 0 ? "sample " + i / chunks + ", chunk " + i % chunks : "sample " + i;
+        throw new IllegalArgumentException(op + ": " + where + " has t + d = " + ts[i] + " + " + ds[i] + " = "
             + ((double) ts[i] + ds[i]) + " > 1: a Few-mode step from t to t + d must end at the data (t = 1) at the "
             + "latest");
       }

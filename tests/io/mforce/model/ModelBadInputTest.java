@@ -120,7 +120,7 @@ class ModelBadInputTest {
           new TeacherForcingPass.Inputs(cv, ca, nv, na, tWide, d, cond), false));
       expect(IllegalArgumentException.class, "[0.0, 1.0]", () -> pass.forward(
           new TeacherForcingPass.Inputs(cv, ca, nv, na, tLate, d, cond), false));
-      expect(IllegalArgumentException.class, "sample 2 has t + d = 0.5 + 0.75", () -> pass.forward(
+      expect(IllegalArgumentException.class, "sample 1, chunk 0 has t + d = 0.5 + 0.75", () -> pass.forward(
           new TeacherForcingPass.Inputs(cv, ca, nv, na, t, past, cond), false));
       expect(IllegalArgumentException.class, "conditions of 2 clips of 4 chunks", () -> pass.forward(
           new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, ModelFixtures.conditions(r, CONFIG, B, 4)), false));

@@ -101,7 +101,7 @@ class OverfitTest {
     }
     try (AudioVideoModel model = new AudioVideoModel(tiny, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 7);
          TeacherForcingPass pass = model.teacherForcing(0, 0);
-         AdamW adam = new AdamW(model.parameters(), new AdamW.Config(3e-3f, 0.9f, 0.95f, 1e-8f, 0f));
+         AdamW adam = new AdamW(model.parameters(), new AdamW.Config(0.9f, 0.95f, 1e-8f, 0f));
          Tensor video = batch.videoTensor();
          Tensor audio = batch.audioTensor();
          Tensor laterVideo = TeacherForcingPass.laterChunks(video);

@@ -31,7 +31,7 @@ class StreamWeightsTest {
     Random2 r = new Random2(21);
     try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5,
              0.3);
-         AdamW adam = new AdamW(model.parameters(), new AdamW.Config(1e-2f, 0.9f, 0.95f, 1e-8f, 0f));
+         AdamW adam = new AdamW(model.parameters(), new AdamW.Config(0.9f, 0.95f, 1e-8f, 0f));
          StreamSession s = model.stream(StreamSession.Options.full(B, 4));
          Tensor x = state(r)) {
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 2);

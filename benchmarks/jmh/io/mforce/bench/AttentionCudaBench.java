@@ -82,7 +82,7 @@ public class AttentionCudaBench {
   private AttentionNative.Problem problem;  // the one being built
   private long inputBytes;                  // what one call reads from the problem being built
   private boolean backward;
-  private long stream;
+  private Stream stream;  // the stream the calls are launched on, and the one synchronized
   private int next;
 
   @Setup(Level.Trial)
@@ -96,7 +96,7 @@ public class AttentionCudaBench {
     while (problems.size() < 2 || rotated < ROTATION_BYTES) {
       rotated += addProblem(shape.replace("+bwd", ""));
     }
-    stream = Stream.current(GPU).handle();
+    stream = Stream.current(GPU);
   }
 
   @Benchmark
@@ -110,12 +110,12 @@ public class AttentionCudaBench {
         run(p, false);
       }
     }
-    Stream.current(GPU).synchronize();
+    stream.synchronize();
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    Stream.current(GPU).synchronize();
+    stream.synchronize();
     tensors.forEach(Tensor::close);
     tensors.clear();
     problems.forEach(AttentionNative.Problem::close);
@@ -124,8 +124,8 @@ public class AttentionCudaBench {
 
   private void run(AttentionNative.Problem p, boolean forward) {
     int status = forward
-        ? AttentionNative.mf_attention_forward(RuntimeNative.MF_DEVICE_CUDA, stream, p)
-        : AttentionNative.mf_attention_backward(RuntimeNative.MF_DEVICE_CUDA, stream, p);
+        ? AttentionNative.mf_attention_forward(RuntimeNative.MF_DEVICE_CUDA, stream.handle(), p)
+        : AttentionNative.mf_attention_backward(RuntimeNative.MF_DEVICE_CUDA, stream.handle(), p);
     NativeCalls.check(status, forward ? "attention_forward" : "attention_backward");
   }
 
@@ -186,18 +186,22 @@ public class AttentionCudaBench {
   private void queries(int r, int batch, int heads, int d, int[] chunk) {
     long len = chunk.length;
     inputBytes += (backward ? 3 : 1) * 2L * batch * len * heads * d;  // q (+ dO, o): bf16
-    problem.queries(r).q(random(batch, len, heads, d)).o(empty(batch, len, heads, d))
+    AttentionNative.Queries run = problem.queries(r).q(random(batch, len, heads, d)).o(empty(batch, len, heads, d))
         .lse(keep(Tensor.empty(DType.F32, GPU, batch, heads, len)).address()).chunk(chunkTensor(chunk)).len(len)
-        .batch_stride(len * heads * d).token_stride((long) heads * d).d_o(random(batch, len, heads, d))
-        .dq(empty(batch, len, heads, d));
+        .batch_stride(len * heads * d).token_stride((long) heads * d);
+    if (backward) {  // the forward reads neither: forward-only shapes leave them unallocated
+      run.d_o(random(batch, len, heads, d)).dq(empty(batch, len, heads, d));
+    }
   }
 
   private void keys(int s, int batch, int heads, int d, int[] chunk) {
     long len = chunk.length;
     inputBytes += 2 * 2L * batch * len * heads * d;  // k, v: bf16
-    problem.keys(s).k(random(batch, len, heads, d)).v(random(batch, len, heads, d)).chunk(chunkTensor(chunk)).len(len)
-        .batch_stride(len * heads * d).token_stride((long) heads * d).dk(empty(batch, len, heads, d))
-        .dv(empty(batch, len, heads, d));
+    AttentionNative.Keys run = problem.keys(s).k(random(batch, len, heads, d)).v(random(batch, len, heads, d))
+        .chunk(chunkTensor(chunk)).len(len).batch_stride(len * heads * d).token_stride((long) heads * d);
+    if (backward) {
+      run.dk(empty(batch, len, heads, d)).dv(empty(batch, len, heads, d));
+    }
   }
 
   private long random(long... shape) {

@@ -17,6 +17,7 @@ import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.GradClip;
+import io.mforce.train.optim.LrSchedule;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -44,15 +45,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *       360 and 880 video tokens (192x336, 480x768, 704x1280): fresh noise, 4 Few-mode steps,
  *       then the clean chunk's cache write, with a full rolling window of history (W chunks plus
  *       the prefix as sink), so every chunk costs the same. Reported as throughput: chunks per
- *       second, and the secondary result {@code streamChunk:frames}, the FPS: video frames per
- *       second = {@code framesPerChunk} × chunks per second ({@code framesPerChunk} 4 for the
- *       paper's VAE, the default; pass 1 for tiny and small, whose toy codec makes one frame a
- *       chunk). Milliseconds per chunk = 1000 / chunks per second.</li>
+ *       second, and the secondary result {@code streamChunk:frames}, a model-only FPS: video
+ *       frames per second = {@code framesPerChunk} × chunks per second, with the frames the
+ *       chunks would decode to counted but the VAE decode itself excluded (not run).
+ *       {@code framesPerChunk} follows the config: 4 for {@code paper} (its VAE), 1 for tiny and
+ *       small (their toy codec makes one frame a chunk); other configs must pass it.
+ *       Milliseconds per chunk = 1000 / chunks per second.</li>
  * </ul>
  * Each invocation waits for the device. The paper model (14.4 B parameters, 29 GB in bf16) needs
  * the GPU; on the CPU run these with {@code -p streamConfig=tiny} (and {@code -p trainConfig=tiny});
- * {@code -p videoTokens=0} keeps the config's own resolution (tiny: 16 tokens) and
- * {@code -p framesPerChunk=1} counts its frames.
+ * {@code -p videoTokens=0} keeps the config's own resolution (tiny: 16 tokens).
  *
  * <pre>
  *   java -cp ... org.openjdk.jmh.Main ModelBench -p device=cuda -f 1 -wi 3 -i 5
@@ -161,7 +163,7 @@ public class ModelBench {
       s.pass.backward(f, s.grads[0], s.grads[1], null, null);
     }
     try (GradClip.Result clip = GradClip.compute(GradClip.PAPER_MAX_NORM, s.model.parameters().grads())) {
-      s.adam.step(5e-5f, clip.factor());
+      s.adam.step(LrSchedule.PAPER_LR, clip.factor());
     }
     BenchDevice.sync(s.dev);
   }
@@ -182,11 +184,13 @@ public class ModelBench {
     public int window;
 
     /**
-     * Video frames one chunk (one latent frame) decodes to: 4 for the paper's video VAE (Wan2.2,
-     * temporal stride 4; paper-notes §2), 1 for the toy codec of tiny and small.
+     * Video frames one chunk (one latent frame) decodes to: 0 (the default) takes the config's
+     * ({@link #framesPerChunk(String, int)}); a built-in config refuses any other value.
      */
-    @Param({"4"})
+    @Param({"0"})
     public int framesPerChunk;
+
+    private int frames;
 
     private Device dev;
     private AudioVideoModel model;
@@ -201,6 +205,7 @@ public class ModelBench {
     @Setup(Level.Trial)
     public void setup() {
       dev = BenchDevice.parse(device);
+      frames = framesPerChunk(streamConfig, framesPerChunk);
       ModelConfig base = ModelConfig.load(streamConfig);
       int[] size = switch (videoTokens) {
         case 0 -> new int[] {base.videoHeight() * 32 / base.videoPixelsPerToken(),
@@ -243,6 +248,28 @@ public class ModelBench {
     }
   }
 
+  /**
+   * Video frames a chunk of {@code config} decodes to: 4 for {@code paper} (the Wan2.2 VAE's
+   * temporal stride; paper-notes §2), 1 for tiny and small (the toy codec); {@code requested}
+   * when not 0, which a built-in config must match (a wrong value would scale the FPS by it).
+   */
+  static int framesPerChunk(String config, int requested) {
+    int known = switch (config) {
+      case "paper" -> 4;
+      case "tiny", "small" -> 1;
+      default -> 0;
+    };
+    if (requested < 0 || requested == 0 && known == 0) {
+      throw new IllegalArgumentException("framesPerChunk " + requested + " for config '" + config
+          + "': pass the video frames one chunk decodes to (-p framesPerChunk=N, N >= 1)");
+    }
+    if (requested != 0 && known != 0 && requested != known) {
+      throw new IllegalArgumentException("framesPerChunk " + requested + " for config '" + config
+          + "', whose chunks decode to " + known + " frames: leave framesPerChunk at 0 to take the config's");
+    }
+    return requested != 0 ? requested : known;
+  }
+
   /** Noise, 4 Few steps, the cache write of the finished chunk. */
   private static void chunk(Stream s) {
     s.session.beginChunk(s.transcript);
@@ -270,6 +297,6 @@ public class ModelBench {
   public void streamChunk(Stream s, Frames f) {
     chunk(s);
     BenchDevice.sync(s.dev);
-    f.frames += s.framesPerChunk;
+    f.frames += s.frames;
   }
 }

@@ -30,13 +30,19 @@ import java.util.Map;
  * {@link SafeTensors}). Writes are atomic; loading verifies, before changing anything in memory,
  * the checksum, the config (naming every differing field), every tensor's presence and shape,
  * and — on a resume into an optimizer or EMA — that their settings are the checkpoint's (naming
- * each differing one; {@link Settings#USE_RUNNING} keeps the running ones on purpose). A
- * checkpoint loads into a training store or, weights only, into an inference store (its
- * matrices rounded to bf16).
+ * each differing one; {@link Settings#USE_RUNNING} keeps the running ones on purpose). The
+ * learning rate is not among them: AdamW takes it from its caller at every step (an
+ * {@link io.mforce.train.optim.LrSchedule}, a function of the step with no settings to record),
+ * so a resume's schedule is the caller's to keep, and is not checked here. (Format-2 files
+ * written before record an {@code lr} of the optimizer's config that no step used; it is
+ * ignored.) A checkpoint loads into a training store or, weights only, into an inference store
+ * (its matrices rounded to bf16).
  */
 public final class Checkpoint {
   /** 2: the checksum covers the header, and the EMA decay is recorded. */
   public static final String FORMAT = "mforce-checkpoint/2";
+  /** The format before, no longer read: its checksum covered the data only. */
+  static final String FORMAT_1 = "mforce-checkpoint/1";
   static final String MODEL = "model.";
   static final String EMA = "ema.";
   static final String OPTIM_M = "optim.m.";
@@ -48,7 +54,7 @@ public final class Checkpoint {
   public enum Settings {
     /** Refuse the load, naming every differing setting: a resume continues the same run. */
     REQUIRE_SAME,
-    /** Keep the running optimizer's and EMA's settings (a deliberate change, e.g. fine-tuning at another lr). */
+    /** Keep the running optimizer's and EMA's settings (a deliberate change, e.g. fine-tuning with another weight decay). */
     USE_RUNNING
   }
 
@@ -112,7 +118,6 @@ public final class Checkpoint {
   /** AdamW's settings by their metadata names. */
   private static Map<String, Float> settings(AdamW.Config c) {
     Map<String, Float> m = new LinkedHashMap<>();
-    m.put("lr", c.lr());
     m.put("beta1", c.beta1());
     m.put("beta2", c.beta2());
     m.put("eps", c.eps());
@@ -150,7 +155,8 @@ public final class Checkpoint {
    * the format, the checksum of the whole file, that the checkpoint's config equals
    * {@code expected}, that every tensor needed is present with the parameter's shape and dtype,
    * and (with {@link Settings#REQUIRE_SAME}) that the optimizer's and the EMA's settings are the
-   * recorded ones.
+   * recorded ones. An I/O error while the tensors are then read leaves them partly loaded (the
+   * store marked changed, {@link ParameterStore#version()}): load again.
    */
   public static Info load(Path path, ModelConfig expected, ParameterStore store, AdamW optimizer, Ema ema,
                           Settings settings) {
@@ -158,7 +164,9 @@ public final class Checkpoint {
     Check.notNull(store, "store");
     Check.notNull(settings, "settings");
     SafeTensors.File file = SafeTensors.open(path);
-    file.verifyChecksum();  // before any metadata is trusted
+    // the format first: a format-1 file's data-only checksum would fail as "corrupt"
+    checkFormat(file);
+    file.verifyChecksum();  // before any other metadata is trusted
     Info info = info(file);
     List<String> diff = info.config().differences(expected);
     if (!diff.isEmpty()) {
@@ -184,11 +192,24 @@ public final class Checkpoint {
       prefixes.add(OPTIM_V);
     }
     checkTensors(file, store, prefixes);
+    readTensors(file, info, store, optimizer, ema);
+    return info;
+  }
 
-    for (Parameter p : store.parameters()) {
-      file.read(MODEL + p.name(), p.primary());  // an inference store takes the matrices as bf16
+  /**
+   * Reads the checked tensors of {@code file} into the store (and the optimizer and EMA where
+   * not null). An I/O error here (the file changed or became unreadable after its checksum was
+   * verified) leaves some masters loaded and the rest as they were: the store is then still
+   * marked changed, so that nothing keeps using values derived from the weights before.
+   */
+  static void readTensors(SafeTensors.File file, Info info, ParameterStore store, AdamW optimizer, Ema ema) {
+    try {
+      for (Parameter p : store.parameters()) {
+        file.read(MODEL + p.name(), p.primary());  // an inference store takes the matrices as bf16
+      }
+    } finally {
+      store.refreshWorking();
     }
-    store.refreshWorking();
     if (ema != null) {
       readFlat(file, EMA, store, ema.weights());
     }
@@ -197,15 +218,23 @@ public final class Checkpoint {
       readFlat(file, OPTIM_V, store, optimizer.v());
       optimizer.restoreStep(info.optimizerStep());
     }
-    return info;
   }
 
-  private static Info info(SafeTensors.File file) {
+  private static void checkFormat(SafeTensors.File file) {
     String format = file.metadata().get("format");
+    if (FORMAT_1.equals(format)) {
+      throw new IllegalArgumentException(file.path() + " is an " + FORMAT_1 + " checkpoint, which this version no "
+          + "longer reads (its checksum covers the data only, not the header): load it with an earlier version "
+          + "and save it again with this one, which writes " + FORMAT);
+    }
     if (!FORMAT.equals(format)) {
       throw new IllegalArgumentException(file.path() + " is not an mforce checkpoint (format '" + format
           + "', expected '" + FORMAT + "')");
     }
+  }
+
+  private static Info info(SafeTensors.File file) {
+    checkFormat(file);
     String configJson = file.metadata().get("config");
     if (configJson == null) {
       throw new IllegalArgumentException(file.path() + ": the metadata holds no model config");
@@ -219,8 +248,8 @@ public final class Checkpoint {
       if (contents.contains("optim")) {
         JsonObject o = metadataObject(file, "optimizer");
         step = o.get("step").getAsLong();
-        optimizer = new AdamW.Config(o.get("lr").getAsFloat(), o.get("beta1").getAsFloat(),
-            o.get("beta2").getAsFloat(), o.get("eps").getAsFloat(), o.get("weightDecay").getAsFloat());
+        optimizer = new AdamW.Config(o.get("beta1").getAsFloat(), o.get("beta2").getAsFloat(),
+            o.get("eps").getAsFloat(), o.get("weightDecay").getAsFloat());
       }
       if (contents.contains("ema")) {
         decay = metadataObject(file, "ema").get("decay").getAsFloat();

@@ -18,10 +18,12 @@ import io.mforce.runtime.Tensor;
  * chunks in increasing order thus keeps the sinks plus the last {@code window} chunks — exactly
  * what a {@link JointAttention} with the same window and sinks lets a query see, so use the same
  * two numbers there (or a window ≥ the stream's length for a cache that never evicts), and bind
- * the cache to the layer with {@link #keysFor}, which checks that. {@link #keys()} is the cache as
- * a key source: {@code [batch, capacity, kvHeads,
- * headDim]} with each slot's chunk index, {@link JointAttention#EMPTY} for slots that hold
- * nothing (never appended, or past the tokens of a ragged chunk).
+ * the cache to the layer with {@link #keysFor}, which checks that (whether a cache read by a
+ * layer without a window has evicted, only while the last chunk appended is known on the host:
+ * not after a device-indexed append on CUDA, see {@link #keysFor}). {@link #keys()} is the cache
+ * as a key source: {@code [batch, capacity, kvHeads, headDim]} with each slot's chunk index,
+ * {@link JointAttention#EMPTY} for slots that hold nothing (never appended, or past the tokens of
+ * a ragged chunk).
  *
  * <p>{@link #append} rotates the keys with {@link Rope3D} on the way in (the cached keys are
  * ready for attention; queries get the same rotation with {@link Rope3D#apply}). The cache's
@@ -170,6 +172,13 @@ public final class KvCache implements AutoCloseable {
    * ≥ W and ≥ S sink chunks (usually the same two numbers), as a query of chunk cq ≥ the last chunk
    * appended sees the chunks > cq − W and < S; a layer without a window (or unmasked) sees every
    * chunk, so the cache must not have evicted any yet (no chunk ≥ sinks + window appended).
+   *
+   * <p>That last check reads the last chunk appended on the host. After a
+   * {@link #append(Tensor, Tensor, Tensor, Tensor) device-indexed append} on CUDA it is unknown
+   * (the index lives on the device, and a captured graph may replay the append with any value)
+   * until the next {@link #reset} or host-indexed append, and the check is skipped: the caller
+   * must then keep a layer without a window from reading a cache that has evicted. The
+   * kvHeads/headDim and window/sinks checks do not depend on it and always run.
    */
   public KeyRun keysFor(JointAttention.Config attention) {
     String op = "kvCache.keysFor";

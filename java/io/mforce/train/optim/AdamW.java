@@ -16,12 +16,15 @@ import io.mforce.runtime.Tensor;
  * every device; bf16 exists only as the working copies GEMMs read.
  */
 public final class AdamW implements AutoCloseable {
-  /** Hyper-parameters; {@link #paper()} gives the paper's (App. A). */
-  public record Config(float lr, float beta1, float beta2, float eps, float weightDecay) {
+  /**
+   * Hyper-parameters; {@link #paper()} gives the paper's (App. A). The learning rate is not one
+   * of them: each {@link AdamW#step(float, Tensor) step} takes it from the caller (an
+   * {@link LrSchedule}; the paper's is {@link LrSchedule#PAPER_LR}).
+   */
+  public record Config(float beta1, float beta2, float eps, float weightDecay) {
     public Config {
-      if (!(lr >= 0) || !Float.isFinite(lr) || !(weightDecay >= 0) || !Float.isFinite(weightDecay)) {
-        throw new IllegalArgumentException("AdamW: lr " + lr + " and weight decay " + weightDecay
-            + " must be finite and >= 0");
+      if (!(weightDecay >= 0) || !Float.isFinite(weightDecay)) {
+        throw new IllegalArgumentException("AdamW: weight decay " + weightDecay + " must be finite and >= 0");
       }
       if (!(eps > 0) || !Float.isFinite(eps)) {
         throw new IllegalArgumentException("AdamW: eps " + eps + " must be finite and positive");
@@ -31,9 +34,9 @@ public final class AdamW implements AutoCloseable {
       }
     }
 
-    /** lr 5e-5, betas 0.9 / 0.95, eps 1e-8, weight decay 0.02. */
+    /** Betas 0.9 / 0.95, eps 1e-8, weight decay 0.02. */
     public static Config paper() {
-      return new Config(5e-5f, 0.9f, 0.95f, 1e-8f, 0.02f);
+      return new Config(0.9f, 0.95f, 1e-8f, 0.02f);
     }
   }
 

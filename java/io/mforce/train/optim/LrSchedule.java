@@ -6,6 +6,9 @@ package io.mforce.train.optim;
  */
 @FunctionalInterface
 public interface LrSchedule {
+  /** The paper's learning rate (App. A): 5e-5. */
+  float PAPER_LR = 5e-5f;
+
   float lr(long step);
 
   /** peak·min(1, step / warmup). */

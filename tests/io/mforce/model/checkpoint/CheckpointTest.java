@@ -3,6 +3,7 @@ package io.mforce.model.checkpoint;
 import static io.mforce.testing.Numerics.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,9 +15,13 @@ import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.Device;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -116,6 +121,29 @@ class CheckpointTest {
   }
 
   @Test
+  void aReadFailingPartwayMarksTheStoreChanged(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1)) {
+      Checkpoint.save(path, TINY, a, null, null);
+    }
+    Checkpoint.Info info = Checkpoint.inspect(path);
+    SafeTensors.File file = SafeTensors.open(path);
+    // the file loses its second half after it was opened (and, in load, verified)
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+      ch.truncate(ch.size() / 2);
+    }
+    try (ParameterStore b = tinyStore(2)) {
+      float[] before = b.master().toFloatArray();
+      long version = b.version();
+      UncheckedIOException e = assertThrows(UncheckedIOException.class,
+          () -> Checkpoint.readTensors(file, info, b, null, null));
+      assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
+      assertFalse(Arrays.equals(before, b.master().toFloatArray()), "the first tensors were read");
+      assertTrue(b.version() > version, "the partly loaded store is marked changed");
+    }
+  }
+
+  @Test
   void aTamperedHeaderIsDetected(@TempDir Path dir) throws Exception {
     Path path = dir.resolve("tiny.safetensors");
     try (ParameterStore a = tinyStore(1); AdamW adam = new AdamW(a, AdamW.Config.paper()); Ema ema = new Ema(a, 0.9f)) {
@@ -143,7 +171,7 @@ class CheckpointTest {
   void aResumeChecksTheOptimizerAndEmaSettings(@TempDir Path dir) {
     Path path = dir.resolve("tiny.safetensors");
     AdamW.Config paper = AdamW.Config.paper();
-    AdamW.Config other = new AdamW.Config(paper.lr(), paper.beta1(), 0.999f, paper.eps(), 0.1f);
+    AdamW.Config other = new AdamW.Config(paper.beta1(), 0.999f, paper.eps(), 0.1f);
     try (ParameterStore a = tinyStore(1); AdamW adam = new AdamW(a, paper); Ema ema = new Ema(a, 0.99f)) {
       train(a, adam, ema);
       Checkpoint.save(path, TINY, a, adam, ema);
@@ -206,16 +234,40 @@ class CheckpointTest {
     }
   }
 
-  @Test
-  void notACheckpoint(@TempDir Path dir) {
+  /** A one-tensor file whose metadata format is {@code format} (null: none). */
+  private static Path plainFile(Path dir, String format) {
     Path path = dir.resolve("plain.safetensors");
     try (io.mforce.runtime.Tensor t = io.mforce.runtime.Tensor.of(new float[] {1}, 1)) {
-      new SafeTensors.Writer().tensor("x", t).write(path);
+      SafeTensors.Writer w = new SafeTensors.Writer().tensor("x", t);
+      if (format != null) {
+        w.metadata("format", format);
+      }
+      w.write(path);
     }
+    return path;
+  }
+
+  private static IllegalArgumentException loadFailure(Path path) {
     try (ParameterStore a = tinyStore(1)) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> Checkpoint.load(path, TINY, a, null, null));
-      assertTrue(e.getMessage().contains("not an mforce checkpoint"), e.getMessage());
+      return assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(path, TINY, a, null, null));
     }
+  }
+
+  @Test
+  void notACheckpoint(@TempDir Path dir) {
+    IllegalArgumentException e = loadFailure(plainFile(dir, null));
+    assertTrue(e.getMessage().contains("not an mforce checkpoint"), e.getMessage());
+  }
+
+  @Test
+  void formatOneIsNamedAsNoLongerRead(@TempDir Path dir) throws Exception {
+    Path path = plainFile(dir, "mforce-checkpoint/1");
+    // format 1's checksum covered the data only: the whole-file check would call it corrupt
+    byte[] bytes = Files.readAllBytes(path);
+    bytes[bytes.length - 1] ^= 0x01;
+    Files.write(path, bytes);
+    String m = loadFailure(path).getMessage();
+    assertTrue(m.contains("is an mforce-checkpoint/1 checkpoint, which this version no longer reads")
+        && m.contains("the data only") && m.contains("save it again with this one"), m);
   }
 }

@@ -2,23 +2,30 @@ package io.mforce.model.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tools/check_safetensors.py --pure} (standard library only) reads a tiny checkpoint of
- * mforce and verifies its checksum, and refuses a copy whose header was edited; skipped where no
- * {@code python3} is on the PATH.
+ * mforce and verifies its checksum, and refuses a copy whose header was edited; a malformed
+ * checksum or an error of the safetensors package ends in one "not valid" line, not a traceback.
+ * Skipped where no {@code python3} is on the PATH.
  */
 class PythonReadsCheckpointTest {
   private static final Path SCRIPT = Path.of("tools", "check_safetensors.py");
+  private static final long TIMEOUT_SECONDS = 60;
 
   @Test
   void theScriptVerifiesACheckpointAndRefusesATamperedOne(@TempDir Path dir) throws Exception {
@@ -42,21 +49,79 @@ class PythonReadsCheckpointTest {
     assertTrue(bad.output.contains("DOES NOT MATCH"), bad.output);
   }
 
+  @Test
+  void aNonHexChecksumIsOneClearLine(@TempDir Path dir) throws Exception {
+    assumeTrue(python(), "no python3 on the PATH");
+    String header = "{\"__metadata__\":{\"sha256\":\"" + "é".repeat(64)
+        + "\"},\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+    byte[] json = header.getBytes(StandardCharsets.UTF_8);
+    Path path = dir.resolve("odd.safetensors");
+    Files.write(path, ByteBuffer.allocate(8 + json.length + 4).order(ByteOrder.LITTLE_ENDIAN)
+        .putLong(json.length).put(json).array());
+    Result r = run(path, null, "--pure");
+    assertEquals(1, r.code, r.output);
+    assertTrue(r.output.contains(path + ": not valid: sha256 value") && !r.output.contains("Traceback"), r.output);
+  }
+
+  @Test
+  void aSafetensorsPackageErrorIsOneClearLine(@TempDir Path dir) throws Exception {
+    assumeTrue(python(), "no python3 on the PATH");
+    Path path = dir.resolve("tiny.safetensors");
+    SampleCheckpoint.write("tiny", path);
+    // a stand-in package whose safe_open fails as the real one does on a file it cannot read
+    Path fake = Files.createDirectories(dir.resolve("fake").resolve("safetensors"));
+    Files.writeString(fake.resolve("__init__.py"),
+        "def safe_open(*args, **kwargs):\n    raise RuntimeError('header too large')\n");
+    Result r = run(path, fake.getParent());
+    assertEquals(1, r.code, r.output);
+    assertTrue(r.output.contains(path + ": not valid: the safetensors package cannot read it: RuntimeError: header"
+        + " too large") && !r.output.contains("Traceback"), r.output);
+  }
+
   private record Result(int code, String output) {}
 
+  /** The script on {@code file} with --pure. */
   private static Result run(Path file) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("python3", SCRIPT.toString(), "--pure", file.toString()).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the script finished");
+    return run(file, null, "--pure");
+  }
+
+  /**
+   * Runs the script on {@code file} with {@code options}, and {@code pythonPath} (when not null)
+   * as PYTHONPATH. Its output goes to a file rather than a pipe, so that waiting with a timeout
+   * is not preceded by a read that blocks until the script ends; a script still running after
+   * the timeout is killed and the test fails with what it printed so far.
+   */
+  private static Result run(Path file, Path pythonPath, String... options) throws IOException, InterruptedException {
+    Path log = Files.createTempFile(file.getParent(), "check_safetensors", ".log");
+    List<String> command = new ArrayList<>(List.of("python3", SCRIPT.toString()));
+    command.addAll(List.of(options));
+    command.add(file.toString());
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    if (pythonPath != null) {
+      builder.environment().put("PYTHONPATH", pythonPath.toString());
+    }
+    Process p = builder.start();
+    boolean finished = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly().waitFor();
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    if (!finished) {
+      fail(SCRIPT + " on " + file + " did not finish within " + TIMEOUT_SECONDS + " s (killed); its output: " + out);
+    }
     return new Result(p.exitValue(), out);
   }
 
   private static boolean python() {
     try {
-      Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+      // output discarded, not read: a read would block before the timeout could apply
+      Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(20, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return false;
+      }
+      return p.exitValue() == 0;
     } catch (IOException | InterruptedException e) {
       return false;
     }

@@ -7,6 +7,7 @@ import io.mforce.runtime.Device;
 import io.mforce.runtime.Rng;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
+import io.mforce.train.optim.LrSchedule;
 import java.nio.file.Path;
 
 /**
@@ -26,7 +27,7 @@ public final class SampleCheckpoint {
          AdamW adam = new AdamW(model.parameters(), AdamW.Config.paper());
          Ema ema = new Ema(model.parameters(), Ema.PRETRAIN_DECAY)) {
       new Rng.Generator(2).normal(model.parameters().grads());
-      adam.step(AdamW.Config.paper().lr(), null);
+      adam.step(LrSchedule.PAPER_LR, null);
       ema.update();
       model.save(out, adam, ema);
     }

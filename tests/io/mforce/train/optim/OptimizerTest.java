@@ -35,7 +35,7 @@ class OptimizerTest {
   @Test
   void adamwDecaysMatricesOnlyAndAppliesTheClipFactor() {
     Random random = new Random(1);
-    try (ParameterStore s = store(2); AdamW adam = new AdamW(s, new AdamW.Config(0.1f, 0.9f, 0.95f, 1e-8f, 0.5f))) {
+    try (ParameterStore s = store(2); AdamW adam = new AdamW(s, new AdamW.Config(0.9f, 0.95f, 1e-8f, 0.5f))) {
       float[] p0 = s.master().toFloatArray();
       float[] g = uniform(random, (int) s.numel(), -2, 2);
       s.grads().copyFrom(g);
