@@ -15,7 +15,7 @@ class ModelBenchTest {
     assertEquals(1, ModelBench.framesPerChunk("small", 1));
     assertEquals(2, ModelBench.framesPerChunk("custom.json", 2));
     String m = assertThrows(IllegalArgumentException.class, () -> ModelBench.framesPerChunk("tiny", 4)).getMessage();
-    assertTrue(m.contains("framesPerChunk 4 for config 'tiny', whose chunks decode to 1 frames"), m);
+    assertTrue(m.contains("framesPerChunk 4 for config 'tiny', whose chunks decode to 1 frame(s) each"), m);
     m = assertThrows(IllegalArgumentException.class, () -> ModelBench.framesPerChunk("custom.json", 0)).getMessage();
     assertTrue(m.contains("-p framesPerChunk=N"), m);
   }

@@ -265,7 +265,7 @@ public class ModelBench {
     }
     if (requested != 0 && known != 0 && requested != known) {
       throw new IllegalArgumentException("framesPerChunk " + requested + " for config '" + config
-          + "', whose chunks decode to " + known + " frames: leave framesPerChunk at 0 to take the config's");
+          + "', whose chunks decode to " + known + " frame(s) each: leave framesPerChunk at 0 to take the config's");
     }
     return requested != 0 ? requested : known;
   }
