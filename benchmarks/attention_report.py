@@ -2,6 +2,9 @@
 """Joins AttentionCudaBench's JMH JSON with peers/attention_peer.py's output into the attention
 table of RESULTS.md: per shape and pass, mforce's time and TFLOP/s, the PyTorch SDPA flash and
 cuDNN backends' times, and the speed ratios peer time / mforce time (above 1: mforce faster).
+Forward + backward has a row per backward mode of mforce: "atomic dQ" (the default, dq added
+with fp32 atomics, as FlashAttention-2) and "deterministic" (Mforce.setDeterministic(true));
+both are compared with the same peer times.
 Every TFLOP/s figure follows attention_shapes.py's one convention (4*B*H*D*visible pairs of the
 mask that row computes, x3.5 with the backward).
 
@@ -34,18 +37,29 @@ def read_peer(path):
     return times
 
 
+# AttentionCudaBench's methods: the pass each times
+PASSES = {"forward": "fwd", "forwardBackward": "fwd+bwd"}
+# its forwardBackward's "deterministic" parameter: the label of each backward mode
+MODES = {"false": "atomic dQ", "true": "deterministic"}
+
+
 def rows(jmh_path, peer_path):
     peer = read_peer(peer_path)
     out = []
     runs = [r for r in load(jmh_path) if r.bench == "AttentionCudaBench"]
-    order = list(SHAPES)
-    runs.sort(key=lambda r: (order.index(r.params["shape"].replace("+bwd", "")), r.params["shape"]))
     for r in runs:
-        name = r.params["shape"].replace("+bwd", "")
-        backward = r.params["shape"].endswith("+bwd")
-        shape, pas = SHAPES[name], "fwd+bwd" if backward else "fwd"
+        if r.method not in PASSES:
+            raise ValueError(f"{jmh_path}: unknown AttentionCudaBench method {r.method!r}")
+    order = list(SHAPES)
+    runs.sort(key=lambda r: (order.index(r.params["shape"]), list(PASSES).index(r.method),
+                             list(MODES).index(r.params.get("deterministic", "false"))))
+    for r in runs:
+        name = r.params["shape"]
+        backward = r.method == "forwardBackward"
+        shape, pas = SHAPES[name], PASSES[r.method]
         ms = r.score("ms")
-        cells = [name, pas, f"{ms:.3f}", f"{flops(shape, shape.mask, backward) / ms / 1e9:.0f}"]
+        label = f"{pas} ({MODES[r.params['deterministic']]})" if backward else pas
+        cells = [name, label, f"{ms:.3f}", f"{flops(shape, shape.mask, backward) / ms / 1e9:.0f}"]
         peers = [peer.get((peer_of(name), pas, b)) for b in BACKENDS]
         cells += [f"{p:.3f}" if p else "n/a" for p in peers]
         cells += [f"{p / ms:.2f}x" if p else "n/a" for p in peers]
@@ -61,11 +75,15 @@ def report(jmh_path, peer_path):
 def self_test():
     """Runs the report on a tiny hand-made JMH file and peer output; raises on a wrong table."""
     jmh = """[
-      {"benchmark": "io.mforce.bench.AttentionCudaBench.attention", "mode": "avgt", "params": {"shape": "e+bwd"},
+      {"benchmark": "io.mforce.bench.AttentionCudaBench.forwardBackward", "mode": "avgt",
+       "params": {"shape": "e", "deterministic": "true"},
+       "primaryMetric": {"score": 2.5, "scoreError": 0.1, "scoreUnit": "ms/op"}},
+      {"benchmark": "io.mforce.bench.AttentionCudaBench.forwardBackward", "mode": "avgt",
+       "params": {"shape": "e", "deterministic": "false"},
        "primaryMetric": {"score": 2.0, "scoreError": 0.1, "scoreUnit": "ms/op"}},
-      {"benchmark": "io.mforce.bench.AttentionCudaBench.attention", "mode": "avgt", "params": {"shape": "a"},
+      {"benchmark": "io.mforce.bench.AttentionCudaBench.forward", "mode": "avgt", "params": {"shape": "a"},
        "primaryMetric": {"score": 500.0, "scoreError": 5, "scoreUnit": "us/op"}},
-      {"benchmark": "io.mforce.bench.AttentionCudaBench.attention", "mode": "avgt", "params": {"shape": "a64"},
+      {"benchmark": "io.mforce.bench.AttentionCudaBench.forward", "mode": "avgt", "params": {"shape": "a64"},
        "primaryMetric": {"score": 0.4, "scoreError": "NaN", "scoreUnit": "ms/op"}}]"""
     peer = """# NVIDIA H200  torch 2.11  cuDNN 91400
 shape pass     backend        ms  TFLOP/s  note
@@ -85,8 +103,10 @@ e     fwd+bwd  cudnn         n/a      n/a  No available kernel
         ["a", "fwd", "0.500", "412", "1.000", "0.400", "2.00x", "0.80x"],
         # a64 is compared with the peers of a; 207.77 GFLOP in 0.4 ms = 519 TFLOP/s
         ["a64", "fwd", "0.400", "519", "1.000", "0.400", "2.50x", "1.00x"],
-        # e fwd+bwd: 309.24 GFLOP x 3.5 in 2 ms = 541 TFLOP/s; cuDNN refused
-        ["e", "fwd+bwd", "2.000", "541", "3.000", "n/a", "1.50x", "n/a"],
+        # e fwd+bwd, atomic dQ first: 309.24 GFLOP x 3.5 in 2 ms = 541 TFLOP/s; cuDNN refused
+        ["e", "fwd+bwd (atomic dQ)", "2.000", "541", "3.000", "n/a", "1.50x", "n/a"],
+        # deterministic, against the same peer times: in 2.5 ms = 433 TFLOP/s, flash 3.0 ms -> 1.20x
+        ["e", "fwd+bwd (deterministic)", "2.500", "433", "3.000", "n/a", "1.20x", "n/a"],
     ]
     assert [r[:8] for r in got] == want, f"self-test: got\n{got}\nwant\n{want}"
     print("attention_report self-test: ok")

@@ -4,6 +4,7 @@ import io.mforce.bindings.AttentionNative;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Mforce;
 import io.mforce.runtime.NativeCalls;
 import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
@@ -27,6 +28,13 @@ import java.util.List;
  * no key gets out = 0 and lse = −inf.
  *
  * <p>Grouped heads: query head h reads key/value head h / (heads / kvHeads).
+ *
+ * <p>Determinism: every call passes {@link Mforce#deterministic()} as it is at that call (default
+ * false). It matters only to the CUDA backward in bf16 at head dims 64 and 128: false lets it
+ * accumulate dq in fp32 with atomic additions (5 GEMMs, as FlashAttention-2), so the last bits of
+ * dq may differ from run to run; true computes dq in a fixed order (7 GEMMs), bitwise reproducible.
+ * dk and dv are reduced in a fixed order in both modes; the forward, the general CUDA kernels
+ * (fp32, other head dims, unaligned runs) and the CPU ignore the flag.
  *
  * <p>Every argument is checked before the native call ({@link IllegalArgumentException} naming
  * the run and the tensor). Outputs must not overlap inputs or each other. One object reuses one
@@ -158,8 +166,14 @@ public final class JointAttention implements AutoCloseable {
       fillKeys(keyStructs[i], keys.get(i), layout, backward);
     }
     disjointOutputs(op, queries, keys, backward);
-    problem.dtype(dtype.code()).batch(Math.toIntExact(batch)).num_queries(queries.size()).num_keys(keys.size());
+    problem.dtype(dtype.code()).batch(Math.toIntExact(batch)).num_queries(queries.size()).num_keys(keys.size())
+        .deterministic(Mforce.deterministic() ? 1 : 0);
     return device;
+  }
+
+  /** The native struct's {@code deterministic} as the last call set it (for the tests). */
+  synchronized int nativeDeterministic() {
+    return problem.deterministic();
   }
 
   /** Every tensor the call writes shares no byte with any other tensor of the call. */

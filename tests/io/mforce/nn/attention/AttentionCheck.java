@@ -1,9 +1,11 @@
 package io.mforce.nn.attention;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Mforce;
 import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 
@@ -87,6 +89,64 @@ final class AttentionCheck {
         i -> naive.gradK[sources[i]], i -> oracle.gradK[sources[i]], f32, true, lseError);
     assertClose("gradV", sources.length, i -> a.gradV(sources[i]), i -> b.gradV(sources[i]),
         i -> naive.gradV[sources[i]], i -> oracle.gradV[sources[i]], f32, true, lseError);
+  }
+
+  /** Runs {@code body} under {@link Mforce#setDeterministic}({@code deterministic}), then restores the setting. */
+  static void withDeterministic(boolean deterministic, Runnable body) {
+    boolean before = Mforce.deterministic();
+    Mforce.setDeterministic(deterministic);
+    try {
+      body.run();
+    } finally {
+      Mforce.setDeterministic(before);
+    }
+  }
+
+  /**
+   * Runs the forward of {@code p} on {@code device} once, then one backward per entry of
+   * {@code modes}, each under {@link #withDeterministic} of that entry and into gradient outputs
+   * reset to NaN, and asserts that every backward wrote bitwise the same gradQ of every run and
+   * gradK, gradV of every source with gradients as the first.
+   */
+  static void assertBackwardRepeats(AttentionProblem p, Device device, boolean... modes) {
+    int[] sources = withGradients(p);
+    try (JointAttention attention = new JointAttention(p.config);
+         AttentionLaunch launch = new AttentionLaunch(p, device, AttentionLaunch.Layout.DENSE)) {
+      attention.forward(launch.queries(), launch.keys());
+      HostOutputs first = null;
+      for (int call = 0; call < modes.length; call++) {
+        launch.poisonGradients();
+        withDeterministic(modes[call], () -> attention.backward(launch.queries(), launch.keys()));
+        HostOutputs now = gradients(p, launch, sources);
+        if (first == null) {
+          first = now;
+          continue;
+        }
+        String which = "backward " + call + " (deterministic = " + modes[call] + ") against backward 0 ("
+            + modes[0] + "): ";
+        for (int r = 0; r < p.queries.size(); r++) {
+          assertArrayEquals(first.gradQ(r), now.gradQ(r), which + "gradQ of run " + r);
+        }
+        for (int s : sources) {
+          assertArrayEquals(first.gradK(s), now.gradK(s), which + "gradK of source " + s);
+          assertArrayEquals(first.gradV(s), now.gradV(s), which + "gradV of source " + s);
+        }
+      }
+    }
+  }
+
+  /** The gradients {@code launch} holds (gradK, gradV of {@code sources} only; no out, lse). */
+  private static HostOutputs gradients(AttentionProblem p, AttentionLaunch launch, int[] sources) {
+    HostOutputs o = new HostOutputs(null, null, new double[p.queries.size()][], new double[p.keys.size()][],
+        new double[p.keys.size()][]);
+    for (int r = 0; r < p.queries.size(); r++) {
+      o.gradQ()[r] = launch.gradQ(r);
+    }
+    for (int s : sources) {
+      o.gradK()[s] = launch.gradK(s);
+      o.gradV()[s] = launch.gradV(s);
+    }
+    return o;
   }
 
   /** The sources of {@code p} that ask for gradients. */

@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CUDA attention on the problems of {@link AttentionCases}: against the float64 oracle
@@ -23,6 +24,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * of the tensor-core ones), and against the CPU, forward and backward. Head dims other than 64
  * and 128 (40, 72) take the general SIMT kernels, which support every multiple of 8 up to 256:
  * they must pass too.
+ *
+ * <p>{@link io.mforce.runtime.Mforce#deterministic()}: the oracle checks run the default (false:
+ * the bf16 d64/d128 backward adds dq with fp32 atomics); the comparison with the CPU runs every
+ * case in both modes; with true, repeated backward calls must give bitwise the same gradients.
  */
 @Tag("gpu")
 class AttentionCudaTest {
@@ -45,10 +50,29 @@ class AttentionCudaTest {
     AttentionCheck.verify(problem.get(), GPU, layout);
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("io.mforce.nn.attention.AttentionCases#cases")
-  void matchesCpu(String name, Supplier<AttentionProblem> problem) {
-    AttentionCheck.compareDevices(problem.get(), Device.CPU, GPU);
+  /** Every case with Mforce.deterministic() false (atomic dq) and true. */
+  static Stream<Arguments> casesInBothModes() {
+    return AttentionCases.cases().flatMap(c -> Stream.of(false, true)
+        .map(deterministic -> Arguments.of(c.get()[0], deterministic, c.get()[1])));
+  }
+
+  @ParameterizedTest(name = "{0}, deterministic = {1}")
+  @MethodSource("casesInBothModes")
+  void matchesCpu(String name, boolean deterministic, Supplier<AttentionProblem> problem) {
+    AttentionCheck.withDeterministic(deterministic,
+        () -> AttentionCheck.compareDevices(problem.get(), Device.CPU, GPU));
+  }
+
+  /**
+   * Deterministic mode: three backward calls of the tensor-core kernels (a teacher-forcing clean
+   * call whose video run spans 2 (d64) or 5 (d128) 64-token tiles, GQA 4/2, B=2) write bitwise the
+   * same dq, dk and dv.
+   */
+  @ParameterizedTest(name = "bf16 d{0}")
+  @ValueSource(ints = {64, 128})
+  void deterministicBackwardRepeatsBitwise(int headDim) {
+    AttentionCheck.assertBackwardRepeats(AttentionCases.teacherForcing(DType.BF16, headDim, 4, 2, 40 + headDim, false),
+        GPU, true, true, true);
   }
 
   @ParameterizedTest

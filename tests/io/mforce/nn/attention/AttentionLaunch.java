@@ -162,6 +162,17 @@ final class AttentionLaunch implements AttentionOutputs, AutoCloseable {
     return read(gradV[s]);
   }
 
+  /** Sets every gradient output (gradQ, gradK, gradV, with their padding) to NaN again, as before the first call. */
+  void poisonGradients() {
+    for (Tensor[] outputs : new Tensor[][] {gradQ, gradK, gradV}) {
+      for (Tensor t : outputs) {
+        if (t != null) {
+          outputParents.get(t).parent().fill(Double.NaN);
+        }
+      }
+    }
+  }
+
   /** Every padding element of every output parent is still NaN. */
   void assertPaddingUntouched() {
     for (Placed placed : outputParents.values()) {
