@@ -78,6 +78,11 @@ typedef struct mf_attn_problem {
   int32_t masked;
   int32_t window;
   int32_t sinks;
+  int32_t deterministic;  /* backward: nonzero = bitwise reproducible from run to run. 0 lets the
+                           * CUDA bf16 head-dim-64/128 kernels accumulate dq in fp32 with atomics
+                           * (FlashAttention-2's 5 GEMMs instead of 7; the order of the additions,
+                           * and so the last bits of dq, vary between runs). The CPU backend and
+                           * the general CUDA kernels are deterministic either way. */
   int32_t num_queries;    /* 1 .. MF_ATTN_MAX_SEGMENTS */
   int32_t num_keys;       /* 1 .. MF_ATTN_MAX_SEGMENTS */
   mf_attn_queries queries[MF_ATTN_MAX_SEGMENTS];

@@ -117,6 +117,8 @@ public final class AttentionNative {
     public native Problem window(int value);
     public native int sinks();
     public native Problem sinks(int value);
+    public native int deterministic();
+    public native Problem deterministic(int value);
     public native int num_queries();
     public native Problem num_queries(int value);
     public native int num_keys();
