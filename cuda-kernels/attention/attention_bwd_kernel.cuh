@@ -1,13 +1,17 @@
-// bf16 tensor-core backward (FlashAttention-2 style, deterministic) for sm_80+, after the
-// delta kernel (attention_prep.cuh) has written delta = rowsum(dO * O) and lse2 = lse * log2(e):
+// bf16 tensor-core backward (FlashAttention-2 style) for sm_80+, after the delta kernel
+// (attention_prep.cuh) has written delta = rowsum(dO * O) and lse2 = lse * log2(e):
 //  dK/dV kernel: one block per (key tile, kv head, batch entry); each warp owns 16 keys and
 //    walks every visible query tile of every run, for every query head of its group, in one
 //    fixed order: dV += P^T dO, dK += dS^T Q, so GQA reduces without atomics;
-//  dQ kernel: one block per (query tile, head, batch entry); each warp owns 16 queries and
-//    walks the visible key tiles of every source: dQ += dS K.
+//  dQ, deterministic (prob.deterministic != 0): one block per (query tile, head, batch entry);
+//    each warp owns 16 queries and walks the visible key tiles of every source: dQ += dS K.
+//    S and dP are computed in both kernels: 7 GEMMs, every output written exactly once;
+//  dQ, atomic (otherwise): the dK/dV kernel stages dS^T in shared memory and each warp adds
+//    dS K for 16 queries of the tile into the fp32 p.dq_accum with atomicAdd: 5 GEMMs, as
+//    FlashAttention-2; the order of the additions varies from run to run, so the last bits of
+//    dQ do. attention_dq_convert_kernel then scales and rounds dq_accum into dq.
 // with P = 2^(S * scale_log2 - lse2), dS = P * (dP - delta), dP = dO V^T, and the softmax
-// scale applied once to dK and dQ at the end. Both kernels recompute S and dP (7 GEMMs against
-// the 5 of a kernel that accumulates dQ with atomics) and write every output exactly once.
+// scale applied once to dK and dQ at the end.
 #ifndef MFORCE_CUDA_ATTENTION_BWD_KERNEL_CUH
 #define MFORCE_CUDA_ATTENTION_BWD_KERNEL_CUH
 
@@ -17,19 +21,50 @@
 
 namespace mforce::cuda::attn {
 
-template <class Tr>
+// The warp's share of dQ += dS K for one (key tile, query tile) pair of the atomic mode: ds_t is
+// its 16 keys' rows of dS^T (fp32 fragments, rows keys, columns the tile's queries); after the
+// block's barrier every warp reads the whole dS^T tile back transposed and adds dS K for its 16
+// queries (rows < rows of dq_rows [BT, D], fp32) 64 columns at a time (register budget).
+template <int BT, int D>
+__device__ __forceinline__ void add_dq_atomic(const float (&ds_t)[1][BT / 8][4], bf16* ds_tile, const bf16* k_tile,
+                                              int row0, float* dq_rows, int rows) {
+  store_fragment<1, BT>(ds_t, ds_tile, row0);
+  __syncthreads();
+  uint32_t ds[1][BT / 16][4];  // A of dQ = dS K: rows this warp's 16 queries, k the tile's keys
+  load_a_transposed<BT / 16, BT>(ds, ds_tile, row0);
+  constexpr int kCols = 64;
+  static_assert(D % kCols == 0, "whole 64-column slices");
+#pragma unroll
+  for (int c0 = 0; c0 < D; c0 += kCols) {
+    float dq[1][kCols / 8][4];
+    clear(dq);
+    warp_gemm_rn<1, kCols / 8, BT / 16, D>(dq, ds, k_tile, c0 / 8);
+#pragma unroll
+    for (int n = 0; n < kCols / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = fragment_row(row0, 0, e >> 1);
+        if (r < rows) atomicAdd(dq_rows + int64_t(r) * D + c0 + fragment_col(n, e & 1), dq[0][n][e]);
+      }
+  }
+}
+
+template <class Tr, bool kAtomicDq>
 __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(const __grid_constant__ Params p) {
   constexpr int D = Tr::kHeadDim, BT = Tr::kTile, NT = BT / 8, DT = D / 8;
   const KeyTile kt = key_tile(p);
-  if (kt.r.dk == nullptr) return;  // no gradient wanted for this source
+  const bool want_dkdv = kt.r.dk != nullptr;  // block-uniform
+  if (!want_dkdv && !kAtomicDq) return;       // nothing to do here for a source without gradients
   const int b = static_cast<int>(blockIdx.z), hk = static_cast<int>(blockIdx.y);
   const int row0 = static_cast<int>(threadIdx.x / 32) * 16;
 
   // shared memory: K [BT, D], V [BT, D] | ring slot s: Q [BT, D], dO [BT, D], lse2 [BT], delta [BT]
-  constexpr int kSlot = 2 * BT * D * 2 + 2 * BT * 4;  // bytes
+  //   | atomic dQ only: dS^T [BT keys, BT queries]
+  constexpr int kSlot = Tr::kSmemSlot;  // bytes
   bf16* const k_tile = reinterpret_cast<bf16*>(dynamic_smem());
   bf16* const v_tile = k_tile + BT * D;
   unsigned char* const ring = reinterpret_cast<unsigned char*>(v_tile + BT * D);
+  bf16* const ds_tile = reinterpret_cast<bf16*>(ring + Tr::kStages * kSlot);
   auto q_of = [&](int slot) { return reinterpret_cast<bf16*>(ring + slot * kSlot); };
   auto do_of = [&](int slot) { return q_of(slot) + BT * D; };
   auto lse2_of = [&](int slot) { return reinterpret_cast<float*>(do_of(slot) + BT * D); };
@@ -92,15 +127,28 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
         clear(dpt);
         warp_gemm_nt<1, NT, D / 16, D, D>(dpt, v_tile, row0, d_o, 0);
         uint32_t a[1][NT / 2][4];
-        accumulator_to_a(pt, a);
-        warp_gemm_rn<1, DT, NT / 2, D>(dv, a, d_o);  // dV += P^T dO
+        if (want_dkdv) {
+          accumulator_to_a(pt, a);
+          warp_gemm_rn<1, DT, NT / 2, D>(dv, a, d_o);  // dV += P^T dO
+        }
 #pragma unroll
         for (int n = 0; n < NT; ++n)
 #pragma unroll
           for (int e = 0; e < 4; ++e) dpt[0][n][e] = pt[0][n][e] * (dpt[0][n][e] - delta[fragment_col(n, e & 1)]);
-        accumulator_to_a(dpt, a);
-        warp_gemm_rn<1, DT, NT / 2, D>(dk, a, q);  // dK += dS^T Q
+        if (want_dkdv) {
+          accumulator_to_a(dpt, a);
+          warp_gemm_rn<1, DT, NT / 2, D>(dk, a, q);  // dK += dS^T Q
+        }
+        if constexpr (kAtomicDq) {
+          const mf_attn_queries qr = pick(p.prob.queries, it.t.seg);
+          const int h = hk * p.group + it.head;
+          const int64_t t0 = int64_t(it.t.tile) * BT;
+          const int64_t row = pick(p.stat_offset, it.t.seg) + row_stat(p, qr.len, b, h, t0);
+          add_dq_atomic<BT, D>(dpt, ds_tile, k_tile, row0, p.dq_accum + row * D,
+                               static_cast<int>(min_of(qr.len - t0, BT)));
+        }
       });
+  if (!want_dkdv) return;
 
 #pragma unroll
   for (int n = 0; n < DT; ++n)

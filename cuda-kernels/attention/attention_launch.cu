@@ -97,8 +97,11 @@ class Scratch {
   void* ptr_ = nullptr;
 };
 
+constexpr int kPrepWarps = kPrepThreads / 32;
+
 // Everything the kernels of one call need: the parameters (with the tile summaries written
-// into scratch memory) and, for the backward, room for delta and lse2.
+// into scratch memory) and, for the backward, room for delta and lse2 and, when dQ is summed
+// with atomics (tensor-core path, prob.deterministic == 0), the zeroed fp32 dq_accum.
 mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, cudaStream_t stream, Scratch& scratch,
                   Params& p, const char* op) {
   p = Params{};
@@ -115,10 +118,13 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
     p.stat_offset[i] = rows;
     rows += int64_t(prob.batch) * prob.heads * prob.queries[i].len;
   }
+  p.stat_rows = rows;
   const int q_tiles = p.q.offset[kMaxSeg], k_tiles = p.k.offset[kMaxSeg];
   const size_t summary_bytes = sizeof(TileSummary) * (size_t(q_tiles) + k_tiles);
   const size_t stat_bytes = backward ? sizeof(float) * size_t(rows) : 0;
-  if (mf_status s = scratch.allocate(summary_bytes + 2 * stat_bytes, op)) return s;
+  const bool atomic_dq = backward && !prob.deterministic && (plan.path == Path::kMma64 || plan.path == Path::kMma128);
+  const size_t accum_bytes = atomic_dq ? sizeof(float) * size_t(rows) * prob.head_dim : 0;
+  if (mf_status s = scratch.allocate(summary_bytes + 2 * stat_bytes + accum_bytes, op)) return s;
   TileSummary* summaries = reinterpret_cast<TileSummary*>(scratch.get());
   p.q.summary = summaries;
   p.k.summary = summaries + q_tiles;
@@ -140,10 +146,9 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
     jobs.first[jobs.count] = q_tiles + p.k.offset[i];
   }
   jobs.first[jobs.count] = q_tiles + k_tiles;
-  constexpr int kWarps = kPrepThreads / 32;
   if (mf_status s = launch("attention tile summaries", attention_summary_kernel,
-                           dim3(static_cast<unsigned>((q_tiles + k_tiles + kWarps - 1) / kWarps)), kPrepThreads, 0,
-                           stream, jobs))
+                           dim3(static_cast<unsigned>((q_tiles + k_tiles + kPrepWarps - 1) / kPrepWarps)),
+                           kPrepThreads, 0, stream, jobs))
     return s;
   if (!backward || rows == 0) return MF_OK;
 
@@ -151,7 +156,11 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
   float* lse2 = delta + rows;
   p.delta = delta;
   p.lse2 = lse2;
-  const dim3 grid(static_cast<unsigned>((rows + kWarps - 1) / kWarps));
+  if (atomic_dq) {
+    p.dq_accum = lse2 + rows;
+    MF_CUDA_TRY(op, cudaMemsetAsync(p.dq_accum, 0, accum_bytes, stream));
+  }
+  const dim3 grid(static_cast<unsigned>((rows + kPrepWarps - 1) / kPrepWarps));
   return prob.dtype == MF_F32
              ? launch("attention_backward (delta)", attention_delta_kernel<float>, grid, kPrepThreads, 0, stream, p,
                       delta, lse2, rows)
@@ -187,6 +196,12 @@ mf_status run(const mf_attn_problem* prob, void* stream_ptr, bool backward) {
 }
 
 }  // namespace
+
+mf_status launch_dq_convert(const Params& p, cudaStream_t stream) {
+  return launch("attention_backward (dQ convert)", attention_dq_convert_kernel,
+                dim3(static_cast<unsigned>((p.stat_rows + kPrepWarps - 1) / kPrepWarps)), kPrepThreads, 0, stream, p);
+}
+
 }  // namespace mforce::cuda::attn
 
 extern "C" {

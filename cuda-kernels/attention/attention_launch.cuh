@@ -14,6 +14,8 @@ namespace mforce::cuda::attn {
 // bf16 tensor-core path, head_dim D (64 or 128): p.q/p.k tiles as FwdTraits<D> / BwdTraits<D>.
 template <int D> mf_status forward_mma(const Params& p, cudaStream_t stream);
 template <int D> mf_status backward_mma(const Params& p, cudaStream_t stream);  // dK/dV, then dQ
+// Atomic-dQ backward's last step (attention_launch.cu): dq of every run from p.dq_accum.
+mf_status launch_dq_convert(const Params& p, cudaStream_t stream);
 // General path, element type T, head_dim <= 32 DL: p.q/p.k tiles as SimtTraits<DL>.
 template <typename T, int DL> mf_status forward_simt(const Params& p, cudaStream_t stream);
 template <typename T, int DL> mf_status backward_simt(const Params& p, cudaStream_t stream);

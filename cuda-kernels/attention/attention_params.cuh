@@ -37,7 +37,12 @@ struct Params {
   // Backward only, per query run r: float [batch, heads, len] starting at stat_offset[r].
   const float* delta;  // rowsum(dO * O)
   const float* lse2;   // lse * log2(e); +inf where lse = -inf (a row that sees no key)
+  // Backward with atomic dQ (prob.deterministic == 0, tensor-core path), else null: float
+  // [rows, head_dim], row as delta's; zeroed, summed into by the dK/dV kernel, then scaled and
+  // converted into each run's dq.
+  float* dq_accum;
   int64_t stat_offset[kMaxSeg];
+  int64_t stat_rows;  // rows over all runs
 };
 
 template <typename A, typename B>

@@ -1,6 +1,6 @@
-// The two small kernels that run before the attention kernels: the tile summaries that let a
-// block classify a (query tile, key tile) pair without reading chunk arrays, and the backward's
-// per-row statistics.
+// The small kernels around the attention kernels: the tile summaries that let a block classify
+// a (query tile, key tile) pair without reading chunk arrays, the backward's per-row statistics
+// and, in the atomic-dQ backward, the final scaling and rounding of dQ.
 #ifndef MFORCE_CUDA_ATTENTION_PREP_CUH
 #define MFORCE_CUDA_ATTENTION_PREP_CUH
 
@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "attention_params.cuh"
+#include "attention_ptx.cuh"
 #include "mforce/detail/bf16.h"
 
 namespace mforce::cuda::attn {
@@ -57,35 +58,62 @@ __global__ void __launch_bounds__(kPrepThreads) attention_summary_kernel(const _
   if (lane == 0) jobs.out[w] = TileSummary{lo, hi, full ? 1 : 0, jobs.relation[j]};
 }
 
-// For every query row (run r, batch b, head h, token t), at stat_offset[r] + (b heads + h) len + t:
-//   delta = sum over the head dims of dO * O, lse2 = lse * log2(e) (+inf where lse = -inf, so
-//   that 2^(s - lse2) = 0 for a row that sees no key).
+// Query row w of the backward's statistics (run r, batch b, head h, token t) sits at
+// stat_offset[r] + (b heads + h) len + t.
+struct StatRow {
+  mf_attn_queries r;
+  int64_t local;  // (b heads + h) len + t: the row's index in the run's lse
+  int64_t off;    // element offset of the row's head in the run's q, o, d_o, dq
+};
+
+__device__ __forceinline__ StatRow stat_row(const Params& p, int64_t w) {
+  int run = 0;
+#pragma unroll
+  for (int j = 1; j < kMaxSeg; ++j)
+    if (j < p.prob.num_queries && w >= p.stat_offset[j]) run = j;
+  StatRow row;
+  row.r = pick(p.prob.queries, run);
+  row.local = w - pick(p.stat_offset, run);
+  const int64_t t = row.local % row.r.len, bh = row.local / row.r.len;
+  const int64_t h = bh % p.prob.heads, b = bh / p.prob.heads;
+  row.off = b * row.r.batch_stride + t * row.r.token_stride + h * p.prob.head_dim;
+  return row;
+}
+
+// One warp per query row: delta = sum over the head dims of dO * O, lse2 = lse * log2(e) (+inf
+// where lse = -inf, so that 2^(s - lse2) = 0 for a row that sees no key).
 template <typename T>
 __global__ void __launch_bounds__(kPrepThreads) attention_delta_kernel(const __grid_constant__ Params p, float* delta,
                                                                        float* lse2, int64_t total) {
   const int64_t w = (int64_t(blockIdx.x) * kPrepThreads + threadIdx.x) / 32;
   const int lane = static_cast<int>(threadIdx.x & 31);
   if (w >= total) return;
-  int run = 0;
-#pragma unroll
-  for (int j = 1; j < kMaxSeg; ++j)
-    if (j < p.prob.num_queries && w >= p.stat_offset[j]) run = j;
-  const mf_attn_queries qr = pick(p.prob.queries, run);
-  const int64_t local = w - pick(p.stat_offset, run);  // (b heads + h) len + t
-  const int64_t t = local % qr.len, bh = local / qr.len;
-  const int64_t h = bh % p.prob.heads, b = bh / p.prob.heads;
-  const int64_t off = b * qr.batch_stride + t * qr.token_stride + h * p.prob.head_dim;
-  const T* o = static_cast<const T*>(qr.o) + off;
-  const T* d_o = static_cast<const T*>(qr.d_o) + off;
+  const StatRow row = stat_row(p, w);
+  const T* o = static_cast<const T*>(row.r.o) + row.off;
+  const T* d_o = static_cast<const T*>(row.r.d_o) + row.off;
   float s = 0.f;
   for (int d = lane; d < p.prob.head_dim; d += 32) s = fmaf(to_float(d_o[d]), to_float(o[d]), s);
 #pragma unroll
   for (int m = 16; m > 0; m >>= 1) s += __shfl_xor_sync(0xffffffffu, s, m);
   if (lane == 0) {
-    const float l = qr.lse[local];
+    const float l = row.r.lse[row.local];
     delta[w] = s;
     lse2[w] = l == -INFINITY ? INFINITY : l * 1.4426950408889634f;
   }
+}
+
+// Atomic-dQ backward, after the dK/dV kernel: one warp per query row, dq = bf16(dq_accum * scale)
+// two head dims per lane at a time (head_dim is 64 or 128 on this path).
+__global__ void __launch_bounds__(kPrepThreads) attention_dq_convert_kernel(const __grid_constant__ Params p) {
+  const int64_t w = (int64_t(blockIdx.x) * kPrepThreads + threadIdx.x) / 32;
+  const int lane = static_cast<int>(threadIdx.x & 31);
+  if (w >= p.stat_rows) return;
+  const StatRow row = stat_row(p, w);
+  const int dim = p.prob.head_dim;
+  const float* acc = p.dq_accum + w * dim;
+  uint32_t* dq = reinterpret_cast<uint32_t*>(static_cast<bf16*>(row.r.dq) + row.off);
+  for (int d = 2 * lane; d < dim; d += 64)
+    dq[d / 2] = pack_bf16x2(acc[d] * p.prob.scale, acc[d + 1] * p.prob.scale);
 }
 
 }  // namespace mforce::cuda::attn

@@ -70,11 +70,11 @@ __device__ __forceinline__ void warp_gemm_nt(float (&acc)[MT][NT][4], const bf16
 }
 
 // acc[MT x 16, NT x 8] += A * B where A [MT x 16, 16 KS] is in registers (from
-// accumulator_to_a) and B [16 KS, NT x 8] is a [K rows, N cols] tile in shared memory:
-// O += P V and kin.
+// accumulator_to_a or load_a_transposed) and B [16 KS, NT x 8] is columns 8 chunk0 .. of a
+// [K rows, N cols] tile in shared memory: O += P V and kin.
 template <int MT, int NT, int KS, int B_COLS>
 __device__ __forceinline__ void warp_gemm_rn(float (&acc)[MT][NT][4], const uint32_t (&a)[MT][KS][4],
-                                             const bf16* b_tile) {
+                                             const bf16* b_tile, int chunk0 = 0) {
   static_assert(NT % 2 == 0, "B fragments come two n8 tiles at a time");
   const int lane = static_cast<int>(threadIdx.x & 31);
 #pragma unroll
@@ -82,7 +82,7 @@ __device__ __forceinline__ void warp_gemm_rn(float (&acc)[MT][NT][4], const uint
 #pragma unroll
     for (int np = 0; np < NT / 2; ++np) {
       uint32_t b[4];
-      ldmatrix_x4_trans(b, b_tile + swizzle<B_COLS>(16 * kk + (lane & 15), 2 * np + (lane >> 4)));
+      ldmatrix_x4_trans(b, b_tile + swizzle<B_COLS>(16 * kk + (lane & 15), chunk0 + 2 * np + (lane >> 4)));
 #pragma unroll
       for (int mi = 0; mi < MT; ++mi) {
         mma_bf16(acc[mi][2 * np], a[mi][kk], b[0], b[1]);
@@ -90,6 +90,19 @@ __device__ __forceinline__ void warp_gemm_rn(float (&acc)[MT][NT][4], const uint
       }
     }
   }
+}
+
+// The A fragments of rows m0 .. m0 + 15 of A = T^T [M, 16 KS], where T [16 KS rows, M cols] is a
+// swizzled tile in shared memory: lanes 8i .. 8i + 7 address matrix i (rows k 0-7 / 8-15 of T,
+// columns m0 .. m0 + 7 / m0 + 8 ..), and the transposing load hands each lane its A elements.
+// dQ = dS K from a dS^T tile.
+template <int KS, int T_COLS>
+__device__ __forceinline__ void load_a_transposed(uint32_t (&a)[1][KS][4], const bf16* t_tile, int m0) {
+  const int lane = static_cast<int>(threadIdx.x & 31);
+#pragma unroll
+  for (int kk = 0; kk < KS; ++kk)
+    ldmatrix_x4_trans(a[0][kk], t_tile + swizzle<T_COLS>(16 * kk + (lane & 7) + ((lane >> 4) << 3),
+                                                         (m0 >> 3) + ((lane >> 3) & 1)));
 }
 
 // The accumulator layout of two adjacent n8 tiles is the A layout of one k16 step: the
@@ -145,6 +158,21 @@ __device__ __forceinline__ void mask_fragment(float (&acc)[MT][NT][4], const Row
     }
 }
 
+// Writes the warp's MT x 16 rows (tile rows row0..) of acc [.., COLS] as bf16 into the same rows
+// of the swizzled shared tile `tile` [.., COLS].
+template <int MT, int COLS>
+__device__ __forceinline__ void store_fragment(const float (&acc)[MT][COLS / 8][4], bf16* tile, int row0) {
+  const int lane = static_cast<int>(threadIdx.x & 31);
+#pragma unroll
+  for (int mi = 0; mi < MT; ++mi)
+#pragma unroll
+    for (int n = 0; n < COLS / 8; ++n)
+#pragma unroll
+      for (int half = 0; half < 2; ++half)
+        *reinterpret_cast<uint32_t*>(tile + swizzle<COLS>(fragment_row(row0, mi, half), n) + 2 * (lane & 3)) =
+            pack_bf16x2(acc[mi][n][2 * half], acc[mi][n][2 * half + 1]);
+}
+
 // Writes the warp's MT x 16 rows (tile rows row0..) of acc [.., D] as bf16 to dst (tile row 0
 // at dst, rows row_stride apart), rows < rows only. Staged through the same rows of the
 // swizzled shared tile `stage` (the caller's warp must own them) for 16-byte global stores.
@@ -153,14 +181,7 @@ __device__ __forceinline__ void store_rows(const float (&acc)[MT][D / 8][4], bf1
                                            int64_t row_stride, int rows) {
   const int lane = static_cast<int>(threadIdx.x & 31);
   __syncwarp();
-#pragma unroll
-  for (int mi = 0; mi < MT; ++mi)
-#pragma unroll
-    for (int n = 0; n < D / 8; ++n)
-#pragma unroll
-      for (int half = 0; half < 2; ++half)
-        *reinterpret_cast<uint32_t*>(stage + swizzle<D>(fragment_row(row0, mi, half), n) + 2 * (lane & 3)) =
-            pack_bf16x2(acc[mi][n][2 * half], acc[mi][n][2 * half + 1]);
+  store_fragment<MT, D>(acc, stage, row0);
   __syncwarp();
   constexpr int kChunks = D / 8;
 #pragma unroll

@@ -51,21 +51,27 @@ template <> struct FwdTraits<128> : FwdConfig<128, 128, 64, 4, 2> {};
 // Backward: two kernels with square tiles of kTile = 16 x kWarps tokens, one m16 tile per warp.
 //  dK/dV: a block owns kTile keys of one (batch, kv head) and walks the visible query tiles of
 //         every run and every query head of its group (deterministic GQA reduction);
-//  dQ:    a block owns kTile queries of one (batch, head) and walks the visible key tiles.
-// Per thread (d128): dK+dV 128 floats, S and dP 2 x 32 floats.
+//  dQ:    a block owns kTile queries of one (batch, head) and walks the visible key tiles
+//         (deterministic mode), or the dK/dV kernel adds dS K through a dS^T tile (atomic mode).
+// Per thread (d128): dK+dV 128 floats, S and dP 2 x 32 floats (+ 32 for a dQ slice, atomic).
 template <int D, int W, int ST>
 struct BwdConfig : MmaConfig<D, 16 * W, 16 * W, W, ST> {
   static constexpr int kTile = 16 * W;
-  // K, V tiles + kStages x (Q tile + dO tile (bf16) + lse2 and delta rows (fp32))
-  static constexpr size_t kSmemDkdv = size_t(2) * kTile * D * 2 + size_t(ST) * (size_t(2) * kTile * D * 2 + 2 * kTile * 4);
+  // one dK/dV ring slot: Q tile + dO tile (bf16) + lse2 and delta rows (fp32)
+  static constexpr size_t kSmemSlot = size_t(2) * kTile * D * 2 + 2 * kTile * 4;
+  // K, V tiles + kStages slots
+  static constexpr size_t kSmemDkdv = size_t(2) * kTile * D * 2 + size_t(ST) * kSmemSlot;
+  // the same + the dS^T tile [kTile, kTile] bf16 of the atomic-dQ mode
+  static constexpr size_t kSmemDkdvAtomic = kSmemDkdv + size_t(kTile) * kTile * 2;
   // Q, dO tiles + kStages x (K tile + V tile)
   static constexpr size_t kSmemDq = size_t(2) * kTile * D * 2 + size_t(ST) * 2 * kTile * D * 2;
-  static_assert(kSmemDkdv <= kSmemLimit && kSmemDq <= kSmemLimit, "backward tiles exceed shared memory");
+  static_assert(kSmemDkdvAtomic <= kSmemLimit && kSmemDq <= kSmemLimit, "backward tiles exceed shared memory");
+  static_assert(kTile % 64 == 0, "the dS^T tile is swizzled: rows of at least 8 chunks");
 };
 
 template <int D> struct BwdTraits;
-template <> struct BwdTraits<64> : BwdConfig<64, 4, 2> {};    // 48 KB + 1 KB each
-template <> struct BwdTraits<128> : BwdConfig<128, 4, 2> {};  // 96 KB + 1 KB each
+template <> struct BwdTraits<64> : BwdConfig<64, 4, 2> {};    // 48 KB + 1 KB each (+ 8 KB atomic)
+template <> struct BwdTraits<128> : BwdConfig<128, 4, 2> {};  // 96 KB + 1 KB each (+ 8 KB atomic)
 
 // ---------------------------------------------------------------- general SIMT path
 // Any dtype, any head_dim that is a multiple of 8 up to 32 * kDimsPerLane. A block owns 32

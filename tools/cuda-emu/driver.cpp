@@ -39,8 +39,12 @@ struct Case {
   bool masked;
   int window, sinks;
   std::vector<Seg> queries, keys;
-  int pad = 0;         // elements after each token's heads (rows 16-byte unaligned: SIMT path)
-  bool quick = false;  // part of --quick
+  int pad = 0;                 // elements after each token's heads (rows 16-byte unaligned: SIMT path)
+  bool quick = false;          // part of --quick
+  bool deterministic = false;  // mf_attn_problem.deterministic: the tensor-core backward without atomics
+
+  // Whether the backward takes the tensor-core kernels, whose dQ depends on `deterministic`.
+  bool tensor_cores() const { return dtype == MF_BF16 && (head_dim == 64 || head_dim == 128) && pad == 0; }
 };
 
 Seg keys(std::vector<int> chunk, int relation = MF_ATTN_CAUSAL, bool grad = true) {
@@ -143,6 +147,7 @@ struct Launch {
     p.masked = c.masked;
     p.window = c.window;
     p.sinks = c.sinks;
+    p.deterministic = c.deterministic;
     p.num_queries = nq;
     p.num_keys = nk;
     lse.resize(nq);
@@ -387,7 +392,8 @@ int run_case(const Case& c, bool eager) {
 // ------------------------------------------------------------------ problems from a file
 // `driver --problem IN OUT` runs one problem given by a caller (the Java tests, which check the
 // results against their own oracle) and writes the outputs. Little-endian; IN:
-//   int32 dtype, batch, heads, kv_heads, head_dim, masked, window, sinks, num_queries, num_keys, pad
+//   int32 dtype, batch, heads, kv_heads, head_dim, masked, window, sinks, num_queries, num_keys, pad,
+//         deterministic
 //   per run:    int32 len, chunk[len]; float32 q, dO [batch, len, heads, head_dim]
 //   per source: int32 len, relation, grad, chunk[len]; float32 k, v [batch, len, kv_heads, head_dim]
 // OUT, float32: per run o, lse [batch, heads, len], dq; per source with grad dk, dv (layouts of IN).
@@ -433,6 +439,7 @@ int run_file(const char* in_path, const char* out_path) {
     c.sinks = r.i32();
     const int nq = r.i32(), nk = r.i32();
     c.pad = r.i32();
+    c.deterministic = r.i32() != 0;
     if (nq < 1 || nq > MF_ATTN_MAX_SEGMENTS || nk < 1 || nk > MF_ATTN_MAX_SEGMENTS || c.batch < 0 || c.heads < 1 ||
         c.kv_heads < 1 || c.head_dim < 1 || c.pad < 0)
       throw std::runtime_error("malformed problem header");
@@ -661,9 +668,18 @@ int main(int argc, char** argv) {
   int runs = 0, fails = 0;
   for (const Case& c : cases) {
     if ((quick && !c.quick) || (!only.empty() && c.name.find(only) == std::string::npos)) continue;
-    fails += run_case(c, false);
-    ++runs;
-    if (getenv("EMU_EAGER")) fails += run_case(c, true);
+    // the tensor-core backward in both dQ modes: atomic (the default) and deterministic
+    std::vector<Case> modes{c};
+    if (c.tensor_cores()) {
+      modes.push_back(c);
+      modes.back().deterministic = true;
+      modes.back().name += " det";
+    }
+    for (const Case& m : modes) {
+      fails += run_case(m, false);
+      ++runs;
+      if (getenv("EMU_EAGER")) fails += run_case(m, true);
+    }
   }
   printf("%d cases, %d failures\n", runs, fails);
   return fails != 0 || runs == 0;

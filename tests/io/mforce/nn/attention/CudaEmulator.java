@@ -51,22 +51,23 @@ final class CudaEmulator {
 
   /**
    * Forward and backward of {@code p} on the emulated kernels (driver --problem; dense runs, or
-   * with {@code pad} elements after each token's heads), through files in {@code dir}.
+   * with {@code pad} elements after each token's heads; {@code deterministic}: the problem's
+   * flag, which picks the tensor-core backward's dQ mode), through files in {@code dir}.
    */
-  HostOutputs run(AttentionProblem p, int pad, Path dir) throws IOException {
+  HostOutputs run(AttentionProblem p, int pad, boolean deterministic, Path dir) throws IOException {
     Path in = dir.resolve("problem.bin");
     Path out = dir.resolve("outputs.bin");
-    Files.write(in, encode(p, pad));
+    Files.write(in, encode(p, pad, deterministic));
     Result r = driver(List.of("--problem", in.toString(), out.toString()));
     assertEquals(0, r.exitCode, "the emulated attention failed:\n" + r.output);
     return decode(p, Files.readAllBytes(out));
   }
 
   /** The problem file of tools/cuda-emu/driver.cpp (run_file): little-endian int32 and float32. */
-  private static byte[] encode(AttentionProblem p, int pad) {
+  private static byte[] encode(AttentionProblem p, int pad, boolean deterministic) {
     JointAttention.Config c = p.config;
     long floats = 0;
-    long ints = 11;
+    long ints = 12;
     for (AttentionProblem.Queries q : p.queries) {
       floats += 2L * q.q.length;
       ints += 1 + q.len();
@@ -78,7 +79,7 @@ final class CudaEmulator {
     ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(4 * (ints + floats))).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(p.dtype == DType.BF16 ? 1 : 0).putInt(p.batch).putInt(c.heads()).putInt(c.kvHeads())
         .putInt(c.headDim()).putInt(c.masked() ? 1 : 0).putInt(c.window()).putInt(c.sinks())
-        .putInt(p.queries.size()).putInt(p.keys.size()).putInt(pad);
+        .putInt(p.queries.size()).putInt(p.keys.size()).putInt(pad).putInt(deterministic ? 1 : 0);
     for (AttentionProblem.Queries q : p.queries) {
       b.putInt(q.len());
       for (int x : q.chunks) {

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CUDA attention kernels (cuda-kernels/attention) run where no GPU is: on the host emulator
@@ -45,13 +46,25 @@ class CudaEmulatorTest {
   @MethodSource("io.mforce.nn.attention.AttentionCases#emulatorCases")
   void matchesOracle(String name, Supplier<AttentionProblem> problem, @TempDir Path dir) throws IOException {
     AttentionProblem p = problem.get();
-    AttentionCheck.assertMatchesOracle(p, emulator.run(p, 0, dir));
+    AttentionCheck.assertMatchesOracle(p, emulator.run(p, 0, false, dir));
+  }
+
+  /**
+   * Both dQ modes of the tensor-core backward (atomic, the default, and deterministic) on a
+   * streaming step: two caches without gradients (whose keys still add to dQ) beside the chunk's
+   * own keys, bf16 d128.
+   */
+  @ParameterizedTest(name = "deterministic = {0}")
+  @ValueSource(booleans = {false, true})
+  void streamingStepInBothDqModes(boolean deterministic, @TempDir Path dir) throws IOException {
+    AttentionProblem p = AttentionCases.streamingStep(DType.BF16, 128, 13);
+    AttentionCheck.assertMatchesOracle(p, emulator.run(p, 0, deterministic, dir));
   }
 
   /** Rows 4 elements longer than the heads: unaligned for 16-byte loads, so bf16 takes the general kernels. */
   @Test
   void unalignedRowsTakeTheGeneralKernels(@TempDir Path dir) throws IOException {
     AttentionProblem p = AttentionCases.pastWithWindowOne(DType.BF16, 42);
-    AttentionCheck.assertMatchesOracle(p, emulator.run(p, 4, dir));
+    AttentionCheck.assertMatchesOracle(p, emulator.run(p, 4, false, dir));
   }
 }
