@@ -42,9 +42,10 @@ __device__ __forceinline__ void add_dq_atomic(const float (&ds_t)[1][BT / 8][4],
 #pragma unroll
     for (int n = 0; n < kCols / 8; ++n)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int r = fragment_row(row0, 0, e >> 1);
-        if (r < rows) atomicAdd(dq_rows + int64_t(r) * D + c0 + fragment_col(n, e & 1), dq[0][n][e]);
+      for (int half = 0; half < 2; ++half) {
+        const int r = fragment_row(row0, 0, half);
+        if (r < rows)
+          atomic_add_pair(dq_rows + int64_t(r) * D + c0 + fragment_col(n, 0), dq[0][n][2 * half], dq[0][n][2 * half + 1]);
       }
   }
 }

@@ -2,10 +2,13 @@
 // head, batch entry); 4 warps, each owning kWarpRows query rows; the key tiles of every
 // source are walked in one loop (one online softmax across all sources) through a cp.async
 // ring, skipping tiles the chunk mask hides entirely and masking elementwise only the tiles
-// it hides in part. Scores live in the exp2 domain (scale * log2(e) folded in).
+// it hides in part. Scores live in the exp2 domain (scale * log2(e) folded in). Where the
+// blocks cannot fill the device, the key tiles are split among several blocks per query tile
+// (kSplit; the choice is attention_launch.cu's) and a merge kernel combines their results.
 #ifndef MFORCE_CUDA_ATTENTION_FWD_KERNEL_CUH
 #define MFORCE_CUDA_ATTENTION_FWD_KERNEL_CUH
 
+#include <limits.h>
 #include <math.h>
 
 #include "attention_mask.cuh"
@@ -69,13 +72,20 @@ __device__ __forceinline__ void online_softmax(float (&s)[MT][NT][4], float (&o)
     }
 }
 
-template <class Tr>
+// kSplit: blockIdx.x = tile * p.splits + split; the block walks key tiles [lo, hi) of the split
+// and writes its partial result to p.o_part / p.lse_part instead of o and lse.
+template <class Tr, bool kSplit>
 __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const __grid_constant__ Params p) {
   constexpr int D = Tr::kHeadDim, BM = Tr::kBlockM, BN = Tr::kBlockN, MT = Tr::kMTiles;
   constexpr int NT = BN / 8, DT = D / 8;
   const int b = static_cast<int>(blockIdx.z), h = static_cast<int>(blockIdx.y), hk = h / p.group;
   const int row0 = static_cast<int>(threadIdx.x / 32) * Tr::kWarpRows;  // the warp's first tile row
-  const QueryTile qt = query_tile(p);
+  const int block = static_cast<int>(blockIdx.x);
+  const int split = kSplit ? block % p.splits : 0;
+  const QueryTile qt = query_tile(p, kSplit ? block / p.splits : block);
+  const int64_t k_tiles = first_tile(p.k, p.k.count);
+  const int k_lo = kSplit ? static_cast<int>(k_tiles * split / p.splits) : 0;
+  const int k_hi = kSplit ? static_cast<int>(k_tiles * (split + 1) / p.splits) : INT_MAX;
 
   // shared memory: Q [BM, D] | ring slot s: K [BN, D], V [BN, D]
   bf16* const q_tile = reinterpret_cast<bf16*>(dynamic_smem());
@@ -95,7 +105,7 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
       row_sum[mi][half] = 0.f;
     }
 
-  TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob);
+  TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob, k_lo, k_hi);
   run_pipeline<Tr::kStages>(
       walk,
       [&](int slot, const TileRef& t) {
@@ -149,15 +159,32 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
         o[mi][n][2 * half + 1] *= inv;
       }
     }
-  store_rows<MT, D>(o, q_tile, row0, static_cast<bf16*>(qt.r.o) + q_off, qt.r.token_stride, qt.rows);
-  if ((threadIdx.x & 3) == 0)
+  if constexpr (kSplit) {
+    // fp32 partials at [split, row]: each lane writes its column pairs of its rows
+    const int64_t row_base = int64_t(split) * p.stat_rows + pick(p.stat_offset, qt.run) + row_stat(p, qt.r.len, b, h, qt.t0);
 #pragma unroll
     for (int mi = 0; mi < MT; ++mi)
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         const int r = fragment_row(row0, mi, half);
-        if (r < qt.rows) qt.r.lse[row_stat(p, qt.r.len, b, h, qt.t0 + r)] = lse[mi][half];
+        if (r >= qt.rows) continue;
+        float* o_row = p.o_part + (row_base + r) * D;
+#pragma unroll
+        for (int n = 0; n < DT; ++n)
+          *reinterpret_cast<float2*>(o_row + fragment_col(n, 0)) = make_float2(o[mi][n][2 * half], o[mi][n][2 * half + 1]);
+        if ((threadIdx.x & 3) == 0) p.lse_part[row_base + r] = lse[mi][half];
       }
+  } else {
+    store_rows<MT, D>(o, q_tile, row0, static_cast<bf16*>(qt.r.o) + q_off, qt.r.token_stride, qt.rows);
+    if ((threadIdx.x & 3) == 0)
+#pragma unroll
+      for (int mi = 0; mi < MT; ++mi)
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          const int r = fragment_row(row0, mi, half);
+          if (r < qt.rows) qt.r.lse[row_stat(p, qt.r.len, b, h, qt.t0 + r)] = lse[mi][half];
+        }
+  }
 }
 
 }  // namespace mforce::cuda::attn

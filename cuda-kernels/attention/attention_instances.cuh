@@ -14,7 +14,38 @@ namespace mforce::cuda::attn {
 template <int D>
 mf_status forward_mma(const Params& p, cudaStream_t stream) {
   using Tr = FwdTraits<D>;
-  return launch("attention_forward", attention_fwd_mma_kernel<Tr>, query_grid(p), Tr::kThreads, Tr::kSmem, stream, p);
+  if (p.splits > 1) {  // p.o_part and p.lse_part were allocated by prepare()
+    dim3 grid = query_grid(p);
+    grid.x *= static_cast<unsigned>(p.splits);
+    mf_status s = launch("attention_forward (split keys)", attention_fwd_mma_kernel<Tr, true>, grid, Tr::kThreads,
+                         Tr::kSmem, stream, p);
+    if (s != MF_OK) return s;
+    return launch_split_combine(p, stream);
+  }
+  return launch("attention_forward", attention_fwd_mma_kernel<Tr, false>, query_grid(p), Tr::kThreads, Tr::kSmem,
+                stream, p);
+}
+
+// Asked once per device (the answer depends on the device, not on the call). 0 where the device
+// cannot say, or cannot give the kernel its shared memory: the forward then runs unsplit, and its
+// launch reports the shared-memory limit clearly.
+template <int D>
+int forward_blocks_per_sm() {
+  using Tr = FwdTraits<D>;
+  constexpr int kMaxDevices = 64;
+  static int cached[kMaxDevices] = {0};
+  int device = 0, blocks = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || device < 0 || device >= kMaxDevices) return 0;
+  if (cached[device] > 0) return cached[device];
+  if (cudaFuncSetAttribute(attention_fwd_mma_kernel<Tr, true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                           static_cast<int>(Tr::kSmem)) != cudaSuccess ||
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, attention_fwd_mma_kernel<Tr, true>, Tr::kThreads,
+                                                    Tr::kSmem) != cudaSuccess) {
+    cudaGetLastError();  // not sticky: clear it, so that it is not blamed on a later call
+    return 0;
+  }
+  cached[device] = blocks;
+  return blocks;
 }
 
 template <int D>

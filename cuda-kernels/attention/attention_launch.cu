@@ -99,11 +99,40 @@ class Scratch {
 
 constexpr int kPrepWarps = kPrepThreads / 32;
 
+// Key splits of the tensor-core forward. A grid of `blocks` (query tile, head, batch) blocks
+// that cannot fill the device's `slots` block slots in one wave leaves SMs idle for the whole
+// call (issue #3's (b)-(d): 156 or 64 blocks for 264 slots). Splitting the key tiles of each
+// query tile S ways multiplies the blocks by S and divides their work by S; the time goes as
+// waves(S) / S = ceil(blocks S / slots) / S, for blocks of equal cost. Each split also costs a
+// block start (Q load, pipeline fill), an fp32 partial output and its share of the merge, which
+// this model leaves out; so: the smallest S within 5% of the best time, S <= kMaxSplits, each
+// split keeping at least kMinSplitTiles key tiles. The split follows the key tiles' order, not
+// the mask: under a causal mask some blocks find nothing to do (small calls only: the large
+// masked ones fill the device and are never split).
+constexpr int kMaxSplits = 16;
+constexpr int kMinSplitTiles = 2;
+
+int choose_splits(int64_t blocks, int64_t slots, int64_t key_tiles) {
+  if (blocks <= 0 || blocks >= slots) return 1;
+  auto time = [&](int s) { return double((blocks * s + slots - 1) / slots) / s; };
+  int max_splits = 1;
+  double best = 1.0;  // one wave, whole key range
+  while (max_splits < kMaxSplits && key_tiles / (max_splits + 1) >= kMinSplitTiles) {
+    ++max_splits;
+    best = time(max_splits) < best ? time(max_splits) : best;
+  }
+  for (int s = 1; s < max_splits; ++s)
+    if (time(s) <= best * 1.05) return s;
+  return max_splits;
+}
+
 // Everything the kernels of one call need: the parameters (with the tile summaries written
-// into scratch memory) and, for the backward, room for delta and lse2 and, when dQ is summed
-// with atomics (tensor-core path, prob.deterministic == 0), the zeroed fp32 dq_accum.
-mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, cudaStream_t stream, Scratch& scratch,
-                  Params& p, const char* op) {
+// into scratch memory) and, for a split forward (slots: the device's block slots for it, 0 where
+// the keys are never split), room for the partial results; for the backward, room for delta and
+// lse2 and, when dQ is summed with atomics (tensor-core path, prob.deterministic == 0), the
+// zeroed fp32 dq_accum.
+mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, int64_t slots, cudaStream_t stream,
+                  Scratch& scratch, Params& p, const char* op) {
   p = Params{};
   p.prob = prob;
   p.scale_log2 = prob.scale * 1.4426950408889634f;
@@ -124,10 +153,16 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
   const size_t stat_bytes = backward ? sizeof(float) * size_t(rows) : 0;
   const bool atomic_dq = backward && !prob.deterministic && (plan.path == Path::kMma64 || plan.path == Path::kMma128);
   const size_t accum_bytes = atomic_dq ? sizeof(float) * size_t(rows) * prob.head_dim : 0;
-  if (mf_status s = scratch.allocate(summary_bytes + 2 * stat_bytes + accum_bytes, op)) return s;
+  p.splits = backward ? 1 : choose_splits(int64_t(q_tiles) * prob.heads * prob.batch, slots, k_tiles);
+  const size_t part_bytes = p.splits > 1 ? sizeof(float) * size_t(p.splits) * size_t(rows) * (prob.head_dim + 1) : 0;
+  if (mf_status s = scratch.allocate(summary_bytes + 2 * stat_bytes + accum_bytes + part_bytes, op)) return s;
   TileSummary* summaries = reinterpret_cast<TileSummary*>(scratch.get());
   p.q.summary = summaries;
   p.k.summary = summaries + q_tiles;
+  if (p.splits > 1) {
+    p.o_part = reinterpret_cast<float*>(scratch.get() + summary_bytes + 2 * stat_bytes + accum_bytes);
+    p.lse_part = p.o_part + size_t(p.splits) * rows * prob.head_dim;
+  }
 
   SummaryJobs jobs{};
   jobs.out = summaries;
@@ -174,9 +209,14 @@ mf_status run(const mf_attn_problem* prob, void* stream_ptr, bool backward) {
   if (prob->batch == 0) return MF_OK;
   const cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
   const Plan plan = plan_for(*prob, backward);
+  // blocks of the split forward kernel per SM; 0: this call never splits
+  const int per_sm = backward                      ? 0
+                     : plan.path == Path::kMma64  ? forward_blocks_per_sm<64>()
+                     : plan.path == Path::kMma128 ? forward_blocks_per_sm<128>()
+                                                   : 0;
   Scratch scratch(stream);
   Params p;
-  if (mf_status s = prepare(*prob, plan, backward, stream, scratch, p, op)) return s;
+  if (mf_status s = prepare(*prob, plan, backward, int64_t(sm_count()) * per_sm, stream, scratch, p, op)) return s;
   const bool f32 = prob->dtype == MF_F32;
   switch (plan.path) {
     case Path::kMma64: return backward ? backward_mma<64>(p, stream) : forward_mma<64>(p, stream);
@@ -196,6 +236,11 @@ mf_status run(const mf_attn_problem* prob, void* stream_ptr, bool backward) {
 }
 
 }  // namespace
+
+mf_status launch_split_combine(const Params& p, cudaStream_t stream) {
+  return launch("attention_forward (merge splits)", attention_split_combine_kernel,
+                dim3(static_cast<unsigned>((p.stat_rows + kPrepWarps - 1) / kPrepWarps)), kPrepThreads, 0, stream, p);
+}
 
 mf_status launch_dq_convert(const Params& p, cudaStream_t stream) {
   return launch("attention_backward (dQ convert)", attention_dq_convert_kernel,

@@ -12,8 +12,12 @@
 namespace mforce::cuda::attn {
 
 // bf16 tensor-core path, head_dim D (64 or 128): p.q/p.k tiles as FwdTraits<D> / BwdTraits<D>.
-template <int D> mf_status forward_mma(const Params& p, cudaStream_t stream);
+template <int D> mf_status forward_mma(const Params& p, cudaStream_t stream);  // split when p.splits > 1
+// How many blocks of the split forward kernel at head_dim D fit on one SM (occupancy API; 0: unknown).
+template <int D> int forward_blocks_per_sm();
 template <int D> mf_status backward_mma(const Params& p, cudaStream_t stream);  // dK/dV, then dQ
+// Split forward's last step (attention_launch.cu): o and lse of every run from p.o_part, p.lse_part.
+mf_status launch_split_combine(const Params& p, cudaStream_t stream);
 // Atomic-dQ backward's last step (attention_launch.cu): dq of every run from p.dq_accum.
 mf_status launch_dq_convert(const Params& p, cudaStream_t stream);
 // General path, element type T, head_dim <= 32 DL: p.q/p.k tiles as SimtTraits<DL>.

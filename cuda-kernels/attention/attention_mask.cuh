@@ -5,6 +5,8 @@
 #ifndef MFORCE_CUDA_ATTENTION_MASK_CUH
 #define MFORCE_CUDA_ATTENTION_MASK_CUH
 
+#include <limits.h>
+
 #include "attention_params.cuh"
 #include "mforce/detail/attention_mask.h"
 
@@ -58,14 +60,19 @@ struct TileRef {
 
 // Walks, run by run (or source by source) and tile by tile, over the tiles of `set` that may
 // be visible from one fixed tile of the other side. kWalkKeys: the fixed tile is a query tile
-// and the walk goes over key tiles; otherwise the reverse. Every warp keeps an identical copy:
-// each step is warp-uniform, reads only the tile summaries (32 per refill, one per lane, then
-// two ballots) and needs neither shared memory nor a barrier.
+// and the walk goes over key tiles; otherwise the reverse. Only tiles whose index among all of
+// `set`'s tiles is in [lo, hi) are walked (a split of the keys). Every warp keeps an identical
+// copy: each step is warp-uniform, reads only the tile summaries (32 per refill, one per lane,
+// then two ballots) and needs neither shared memory nor a barrier.
 template <bool kWalkKeys>
 class TileWalk {
  public:
-  __device__ __forceinline__ TileWalk(const TileSet& set, const TileSummary& fixed, const mf_attn_problem& prob)
-      : set_(set), prob_(prob), fixed_(fixed) {}
+  __device__ __forceinline__ TileWalk(const TileSet& set, const TileSummary& fixed, const mf_attn_problem& prob,
+                                      int lo = 0, int hi = INT_MAX)
+      : set_(set), prob_(prob), fixed_(fixed), hi_(hi) {
+    seg_ = segment_of(set, lo);
+    base_ = lo - first_tile(set, seg_) - 32;
+  }
 
   __device__ __forceinline__ TileRef next() {
     while (any_ == 0)
@@ -88,9 +95,10 @@ class TileWalk {
       ++seg_;
       base_ = 0;
     }
+    if (first_tile(set_, seg_) + base_ >= hi_) return false;
     const int t = base_ + static_cast<int>(threadIdx.x & 31);
     int c = kInvisible;
-    if (t < tiles_in(seg_)) {
+    if (t < tiles_in(seg_) && first_tile(set_, seg_) + t < hi_) {
       const TileSummary s = set_.summary[first_tile(set_, seg_) + t];
       c = kWalkKeys ? classify(fixed_, s, prob_) : classify(s, fixed_, prob_);
     }
@@ -102,8 +110,9 @@ class TileWalk {
   const TileSet& set_;
   const mf_attn_problem& prob_;
   const TileSummary& fixed_;  // in global memory: read again at each refill, not held in registers
-  int seg_ = 0;
-  int base_ = -32;
+  int hi_;
+  int seg_;
+  int base_;
   uint32_t any_ = 0;
   uint32_t full_ = 0;
 };

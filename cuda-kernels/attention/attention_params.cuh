@@ -43,6 +43,12 @@ struct Params {
   float* dq_accum;
   int64_t stat_offset[kMaxSeg];
   int64_t stat_rows;  // rows over all runs
+  // Forward with the keys split (splits > 1: too few query tiles to fill the device): block
+  // (tile, split) walks the split's share of the key tiles and writes, at [split, row] with row
+  // as delta's, its normalized fp32 output and its lse; attention_split_combine_kernel merges them.
+  int32_t splits;     // 1: no split
+  float* o_part;      // [splits, stat_rows, head_dim]
+  float* lse_part;    // [splits, stat_rows]
 };
 
 template <typename A, typename B>
@@ -78,8 +84,9 @@ __device__ __forceinline__ int first_tile(const TileSet& set, int seg) {
   return r;
 }
 
-// The query tile a block owns. blockIdx.x counts from the last tile: under causal-like masks
-// the last tiles see the most keys, and starting them first shortens the tail of the grid.
+// The query tile a block owns (block: blockIdx.x, or its tile part in a split forward), counted
+// from the last tile: under causal-like masks the last tiles see the most keys, and starting
+// them first shortens the tail of the grid.
 struct QueryTile {
   int index;  // among the tiles of all runs
   int run;
@@ -88,15 +95,17 @@ struct QueryTile {
   int rows;    // tokens in the tile
 };
 
-__device__ __forceinline__ QueryTile query_tile(const Params& p) {
+__device__ __forceinline__ QueryTile query_tile(const Params& p, int block) {
   QueryTile t;
-  t.index = first_tile(p.q, p.q.count) - 1 - static_cast<int>(blockIdx.x);
+  t.index = first_tile(p.q, p.q.count) - 1 - block;
   t.run = segment_of(p.q, t.index);
   t.r = pick(p.prob.queries, t.run);
   t.t0 = int64_t(t.index - first_tile(p.q, t.run)) * p.q.tile;
   t.rows = static_cast<int>(min_of(t.r.len - t.t0, p.q.tile));
   return t;
 }
+
+__device__ __forceinline__ QueryTile query_tile(const Params& p) { return query_tile(p, static_cast<int>(blockIdx.x)); }
 
 // The key tile a dK/dV block owns: blockIdx.x in source order.
 struct KeyTile {

@@ -1,6 +1,7 @@
 // The small kernels around the attention kernels: the tile summaries that let a block classify
-// a (query tile, key tile) pair without reading chunk arrays, the backward's per-row statistics
-// and, in the atomic-dQ backward, the final scaling and rounding of dQ.
+// a (query tile, key tile) pair without reading chunk arrays, the merge of a split forward's
+// partial results, the backward's per-row statistics and, in the atomic-dQ backward, the final
+// scaling and rounding of dQ.
 #ifndef MFORCE_CUDA_ATTENTION_PREP_CUH
 #define MFORCE_CUDA_ATTENTION_PREP_CUH
 
@@ -78,6 +79,50 @@ __device__ __forceinline__ StatRow stat_row(const Params& p, int64_t w) {
   const int64_t h = bh % p.prob.heads, b = bh / p.prob.heads;
   row.off = b * row.r.batch_stride + t * row.r.token_stride + h * p.prob.head_dim;
   return row;
+}
+
+// Split forward, after the attention kernel: one warp per query row merges the splits' partial
+// outputs (each normalized over its own keys) with weights 2^(lse_s - max) / sum, and writes o
+// (bf16; head_dim 64 or 128, two dims per lane at a time) and lse; a row no split saw gets o = 0,
+// lse = -inf, and a NaN lse in any split makes o and lse NaN.
+__global__ void __launch_bounds__(kPrepThreads) attention_split_combine_kernel(const __grid_constant__ Params p) {
+  constexpr int kMaxDimsPerLane = 4;  // head_dim <= 128
+  const int64_t w = (int64_t(blockIdx.x) * kPrepThreads + threadIdx.x) / 32;
+  const int lane = static_cast<int>(threadIdx.x & 31);
+  if (w >= p.stat_rows) return;
+  const StatRow row = stat_row(p, w);
+  const int dim = p.prob.head_dim;
+  float m = -INFINITY;
+  bool nan = false;  // a NaN lse (from NaN inputs) makes the row NaN, as without a split
+  for (int s = 0; s < p.splits; ++s) {
+    const float l = p.lse_part[s * p.stat_rows + w];
+    nan = nan || isnan(l);
+    m = fmaxf(m, l);
+  }
+  if (nan) m = NAN;
+  float acc[kMaxDimsPerLane] = {0.f, 0.f, 0.f, 0.f}, total = 0.f;
+  if (m != -INFINITY)
+    for (int s = 0; s < p.splits; ++s) {
+      const float weight = expf(p.lse_part[s * p.stat_rows + w] - m);  // 0 for a split that saw no key
+      const float* part = p.o_part + (s * p.stat_rows + w) * dim;
+      total += weight;
+#pragma unroll
+      for (int i = 0; i < kMaxDimsPerLane / 2; ++i) {
+        const int d = 2 * lane + 64 * i;
+        if (d < dim) {
+          acc[2 * i] = fmaf(weight, part[d], acc[2 * i]);
+          acc[2 * i + 1] = fmaf(weight, part[d + 1], acc[2 * i + 1]);
+        }
+      }
+    }
+  const float inv = total > 0.f || nan ? 1.f / total : 0.f;
+  uint32_t* o = reinterpret_cast<uint32_t*>(static_cast<bf16*>(row.r.o) + row.off);
+#pragma unroll
+  for (int i = 0; i < kMaxDimsPerLane / 2; ++i) {
+    const int d = 2 * lane + 64 * i;
+    if (d < dim) o[d / 2] = pack_bf16x2(acc[2 * i] * inv, acc[2 * i + 1] * inv);
+  }
+  if (lane == 0) row.r.lse[row.local] = total > 0.f || nan ? m + logf(total) : -INFINITY;
 }
 
 // One warp per query row: delta = sum over the head dims of dO * O, lse2 = lse * log2(e) (+inf

@@ -1,5 +1,6 @@
 // The few PTX instructions the attention kernels use, each behind a small function:
-// ldmatrix, mma.sync m16n8k16 bf16, cp.async, ex2.approx and the bf16x2 pack. Fragment layouts
+// ldmatrix, mma.sync m16n8k16 bf16, cp.async, ex2.approx, the bf16x2 pack and a paired fp32
+// atomic add. Fragment layouts
 // (PTX ISA, "Matrix fragments for mma.m16n8k16"), with g = lane / 4 and t = lane % 4:
 //   A 16x16 (row-major): a0 = (g, 2t..2t+1), a1 = (g+8, 2t..), a2 = (g, 2t+8..), a3 = (g+8, 2t+8..)
 //   B 16x8  (k x n):     b0 = (k 2t..2t+1, n g), b1 = (k 2t+8..2t+9, n g)
@@ -78,6 +79,17 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
   uint32_t r;
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(r) : "f"(hi), "f"(lo));
   return r;
+}
+
+// *addr += lo, *(addr + 1) += hi, each atomically (addr 8-byte aligned): one 8-byte vector
+// reduction (red.global.add.v2.f32) on sm_90, two scalar ones before.
+__device__ __forceinline__ void atomic_add_pair(float* addr, float lo, float hi) {
+#if __CUDA_ARCH__ >= 900
+  atomicAdd(reinterpret_cast<float2*>(addr), make_float2(lo, hi));
+#else
+  atomicAdd(addr, lo);
+  atomicAdd(addr + 1, hi);
+#endif
 }
 
 }  // namespace mforce::cuda::attn

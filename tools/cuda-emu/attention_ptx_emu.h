@@ -62,5 +62,7 @@ template <int N> inline void cp_async_wait() {
   while ((int)emu::cur->groups.size() > N) { for (auto& c : emu::cur->groups.front()) emu::do_copy(c); emu::cur->groups.pop_front(); }
 }
 inline float exp2_approx(float x) { return exp2f(x); }
+// Fibers switch only at barriers and warp-wide operations, so plain additions are atomic here.
+inline void atomic_add_pair(float* addr, float lo, float hi) { addr[0] += lo; addr[1] += hi; }
 inline uint32_t pack_bf16x2(float lo, float hi) { return mforce::float_to_bf16(lo).bits | (uint32_t(mforce::float_to_bf16(hi).bits) << 16); }
 }  // namespace mforce::cuda::attn

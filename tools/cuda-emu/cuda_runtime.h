@@ -24,6 +24,8 @@
 
 struct dim3 { unsigned x, y, z; dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {} };
 struct uint4 { unsigned x, y, z, w; };
+struct alignas(8) float2 { float x, y; };
+inline float2 make_float2(float x, float y) { return float2{x, y}; }
 typedef int cudaError_t;
 enum { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorLaunchFailure = 719 };
 typedef struct CUstream_st* cudaStream_t;
@@ -41,6 +43,10 @@ struct Thread {
   std::deque<std::vector<std::pair<void*, std::pair<const void*, std::pair<int, int>>>>> groups;
 };
 struct Warp { int arrived = 0; uint64_t gen = 0; int kind = 0; unsigned char in[2][32][64]; unsigned char out[2][32][64]; };
+// The SM count the launch code sees (sm_count(), cudaDevAttrMultiProcessorCount): 132 as on an
+// H100; the driver raises it to run the forward unsplit (attention_launch.cu splits the keys only
+// when the blocks cannot fill the device).
+extern int sms;
 extern std::vector<Thread> threads;
 extern std::vector<Warp> warps;
 extern Thread* cur;
@@ -114,13 +120,14 @@ inline int __all_sync(unsigned, int pred) {
 inline int __ffs(unsigned x) { return __builtin_ffs((int)x); }
 
 inline cudaError_t cudaGetDevice(int* d) { *d = 0; return 0; }
-inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? 232448 : 132; return 0; }
+inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? 232448 : emu::sms; return 0; }
 template <class T> cudaError_t cudaFuncSetAttribute(T*, cudaFuncAttribute, int v) { emu::max_smem_request = v; return 0; }
 inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { *p = malloc(n); memset(*p, 0xAB, n); return 0; }
 inline cudaError_t cudaFreeAsync(void* p, cudaStream_t) { free(p); return 0; }
+// Two blocks per SM: what ptxas's 255 registers x 128 threads allow the tensor-core forward on an
+// H100 (the emulator knows no register counts).
+template <class T> cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* n, T*, int, size_t) { *n = 2; return 0; }
 inline cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) { memset(p, v, n); return 0; }
-// Fibers switch only at barriers and warp-wide operations, so a plain read-modify-write is atomic.
-inline float atomicAdd(float* a, float v) { const float old = *a; *a = old + v; return old; }
 inline cudaError_t cudaGetLastError() { return 0; }
 inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return 0; }
 inline cudaError_t cudaStreamIsCapturing(cudaStream_t, cudaStreamCaptureStatus* s) { *s = cudaStreamCaptureStatusNone; return 0; }

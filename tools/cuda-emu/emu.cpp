@@ -3,6 +3,7 @@
 // cuda-kernels/common.cu the attention launch code calls.
 #include "cuda_runtime.h"
 namespace emu {
+int sms = 132;
 std::vector<Thread> threads; std::vector<Warp> warps; Thread* cur = nullptr; ucontext_t sched;
 dim3 g_block, g_grid, g_bdim; std::vector<unsigned char> smem; size_t smem_size = 0;
 int block_arrived = 0; uint64_t block_gen = 0; bool eager_cp = false, progress = false; size_t max_smem_request = 0;
@@ -43,5 +44,5 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
 namespace mforce::cuda {
 mf_status fail(const char* what, cudaError_t) { mf_set_error("%s: emulated CUDA error", what); return MF_ERR_CUDA; }
 mf_status check_launch(const char*, cudaStream_t) { return MF_OK; }
-int sm_count() { return 132; }
+int sm_count() { return emu::sms; }
 }
