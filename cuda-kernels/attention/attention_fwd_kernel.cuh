@@ -34,13 +34,15 @@ __device__ __forceinline__ void load_kv_async(const Params& p, const TileRef& t,
   load_tile_async<BN, D, THREADS>(v_tile, static_cast<const bf16*>(ks.v) + off, ks.token_stride, rows, chunk);
 }
 
-// One online-softmax step over a tile of scaled scores s (log2 domain, -inf where hidden):
-// updates the running row maxima and sums, rescales the output accumulator, and turns s into
-// the tile's unnormalized probabilities. A row that has seen no visible key keeps max -inf and
-// contributes zeros (2^-inf = 0; the base 0 avoids -inf - -inf).
+// One online-softmax step over a tile of scores s (-inf where hidden) whose log2-domain values
+// are s * fold (fold > 0; the scale is folded into the exponent's FMA, as in FlashAttention-2,
+// instead of costing a multiply per score): updates the running row maxima (of s) and sums,
+// rescales the output accumulator, and turns s into the tile's unnormalized probabilities
+// 2^((s - max) fold). A row that has seen no visible key keeps max -inf and contributes zeros
+// (2^-inf = 0; the base 0 avoids -inf - -inf).
 template <int MT, int NT, int DT>
 __device__ __forceinline__ void online_softmax(float (&s)[MT][NT][4], float (&o)[MT][DT][4], float (&row_max)[MT][2],
-                                               float (&row_sum)[MT][2]) {
+                                               float (&row_sum)[MT][2], float fold) {
 #pragma unroll
   for (int mi = 0; mi < MT; ++mi)
 #pragma unroll
@@ -51,15 +53,15 @@ __device__ __forceinline__ void online_softmax(float (&s)[MT][NT][4], float (&o)
       // the 4 lanes of a quad hold the same row
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
       mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float base = mx == -INFINITY ? 0.f : mx;
-      const float alpha = exp2_approx(row_max[mi][half] - base);
+      const float base = (mx == -INFINITY ? 0.f : mx) * fold;
+      const float alpha = exp2_approx(fmaf(row_max[mi][half], fold, -base));
       row_max[mi][half] = mx;
       float sum = 0.f;
 #pragma unroll
       for (int n = 0; n < NT; ++n)
 #pragma unroll
         for (int c = 0; c < 2; ++c) {
-          const float e = exp2_approx(s[mi][n][2 * half + c] - base);
+          const float e = exp2_approx(fmaf(s[mi][n][2 * half + c], fold, -base));
           s[mi][n][2 * half + c] = e;
           sum += e;
         }
@@ -105,6 +107,9 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
       row_sum[mi][half] = 0.f;
     }
 
+  // the softmax works on raw scores and applies the scale inside its exponent; the launch code
+  // sends only positive scales here (a scale <= 0 reverses or erases the order of the scores)
+  const float fold = p.scale_log2;
   TileWalk<true> walk(p.k, p.q.summary[qt.index], p.prob, k_lo, k_hi);
   run_pipeline<Tr::kStages>(
       walk,
@@ -117,12 +122,6 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
         float s[MT][NT][4];
         clear(s);
         warp_gemm_nt<MT, NT, D / 16, D, D>(s, q_tile, row0, k_tile, 0);  // S = Q K^T
-#pragma unroll
-        for (int mi = 0; mi < MT; ++mi)
-#pragma unroll
-          for (int n = 0; n < NT; ++n)
-#pragma unroll
-            for (int e = 0; e < 4; ++e) s[mi][n][e] *= p.scale_log2;
         if (!t.full) {
           const mf_attn_queries qr = pick(p.prob.queries, qt.run);
           QueryToken rows[MT][2];
@@ -136,7 +135,7 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
           const int64_t k0 = int64_t(t.tile) * BN;
           mask_fragment(s, rows, [&](int j) { return key_at(mask, ks.chunk, k0 + j, ks.len); }, -INFINITY);
         }
-        online_softmax(s, o, row_max, row_sum);
+        online_softmax(s, o, row_max, row_sum, fold);
         uint32_t pa[MT][NT / 2][4];
         accumulator_to_a(s, pa);
         warp_gemm_rn<MT, DT, NT / 2, D>(o, pa, k_tile + BN * D);  // O += P V
@@ -152,7 +151,7 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
       sum += __shfl_xor_sync(0xffffffffu, sum, 1);
       sum += __shfl_xor_sync(0xffffffffu, sum, 2);
       const float inv = sum > 0.f ? 1.f / sum : 0.f;
-      lse[mi][half] = sum > 0.f ? (row_max[mi][half] + log2f(sum)) * 0.69314718055994531f : -INFINITY;
+      lse[mi][half] = sum > 0.f ? fmaf(row_max[mi][half], fold, log2f(sum)) * 0.69314718055994531f : -INFINITY;
 #pragma unroll
       for (int n = 0; n < DT; ++n) {
         o[mi][n][2 * half] *= inv;

@@ -1,7 +1,8 @@
 // mfcuda_attention_forward / mfcuda_attention_backward (mforce/attention.h): check the CUDA
 // limits, pick the kernels, summarize the tiles, launch.
 //   bf16, head_dim 64 or 128, 16-byte aligned rows -> tensor-core kernels (fwd/bwd_bf16_d*.cu)
-//   everything else (fp32; other head dims; unaligned)  -> SIMT kernels (simt_*.cu)
+//   everything else (fp32; other head dims; unaligned; a forward with scale <= 0, which the
+//   tensor-core forward cannot fold into its exponent)  -> SIMT kernels (simt_*.cu)
 
 #include "attention_launch.cuh"
 #include "attention_prep.cuh"
@@ -53,7 +54,8 @@ struct Plan {
 };
 
 Plan plan_for(const mf_attn_problem& p, bool backward) {
-  if (p.dtype == MF_BF16 && (p.head_dim == 64 || p.head_dim == 128) && rows_vectorizable(p, backward)) {
+  if (p.dtype == MF_BF16 && (p.head_dim == 64 || p.head_dim == 128) && rows_vectorizable(p, backward) &&
+      (backward || p.scale > 0.f)) {
     if (p.head_dim == 64)
       return backward ? Plan{Path::kMma64, BwdTraits<64>::kTile, BwdTraits<64>::kTile}
                       : Plan{Path::kMma64, FwdTraits<64>::kBlockM, FwdTraits<64>::kBlockN};

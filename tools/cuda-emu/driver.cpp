@@ -42,6 +42,7 @@ struct Case {
   int pad = 0;                 // elements after each token's heads (rows 16-byte unaligned: SIMT path)
   bool quick = false;          // part of --quick
   bool deterministic = false;  // mf_attn_problem.deterministic: the tensor-core backward without atomics
+  float scale_factor = 1.f;    // the softmax scale is scale_factor / sqrt(head_dim)
 
   // Whether the backward takes the tensor-core kernels, whose dQ depends on `deterministic`.
   bool tensor_cores() const { return dtype == MF_BF16 && (head_dim == 64 || head_dim == 128) && pad == 0; }
@@ -143,7 +144,7 @@ struct Launch {
     p.heads = c.heads;
     p.kv_heads = c.kv_heads;
     p.head_dim = c.head_dim;
-    p.scale = 1.f / sqrtf(static_cast<float>(c.head_dim));
+    p.scale = c.scale_factor / sqrtf(static_cast<float>(c.head_dim));
     p.masked = c.masked;
     p.window = c.window;
     p.sinks = c.sinks;
@@ -598,6 +599,14 @@ std::vector<Case> fixed_cases() {
     const auto token = chunks(150, 1);
     add({"same per-token bf16 d128", MF_BF16, 1, 2, 1, 128, true, 0, 0}, {{token}}, {keys(token, MF_ATTN_SAME)},
         true);
+  }
+  {  // a negative scale (legal: any finite scale) reverses the order of the scores: the forward
+     // cannot fold it into its exponent and takes the general kernel; the backward stays on the
+     // tensor cores
+    Case c{"negative scale bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0};
+    c.scale_factor = -1.f;
+    const auto ch = chunks(150, 30);
+    add(c, {{ch}}, {keys(ch)}, true);
   }
   {  // a streaming step at issue #3's shape (d), 1 head: chunk 30's 66 video + 4 audio queries over
      // caches of 30 chunks without gradients and the chunk's own keys: 36 key tiles at d128, so tile
