@@ -6,9 +6,9 @@
 //  dQ, deterministic (prob.deterministic != 0): one block per (query tile, head, batch entry);
 //    each warp owns 16 queries and walks the visible key tiles of every source: dQ += dS K.
 //    S and dP are computed in both kernels: 7 GEMMs, every output written exactly once;
-//  dQ, atomic (otherwise): the dK/dV kernel stages dS^T in shared memory and each warp adds
-//    dS K for 16 queries of the tile into the fp32 p.dq_accum with atomicAdd: 5 GEMMs, as
-//    FlashAttention-2; the order of the additions varies from run to run, so the last bits of
+//  dQ, atomic (otherwise): the dK/dV kernel (128-key tiles) stages dS^T in shared memory and
+//    each warp adds dS K for 16 queries of the tile and a slice of the head dims into the fp32
+//    p.dq_accum with atomicAdd: 5 GEMMs, as FlashAttention-2; the order of the additions varies from run to run, so the last bits of
 //    dQ do. attention_dq_convert_kernel then scales and rounds dq_accum into dq.
 // with P = 2^(S * scale_log2 - lse2), dS = P * (dP - delta), dP = dO V^T, and the softmax
 // scale applied once to dK and dQ at the end.
@@ -21,62 +21,69 @@
 
 namespace mforce::cuda::attn {
 
-// The warp's share of dQ += dS K for one (key tile, query tile) pair of the atomic mode: ds_t is
-// its 16 keys' rows of dS^T (fp32 fragments, rows keys, columns the tile's queries); after the
-// block's barrier every warp reads the whole dS^T tile back transposed and adds dS K for its 16
-// queries (rows < rows of dq_rows [BT, D], fp32) 64 columns at a time (register budget).
-template <int BT, int D>
-__device__ __forceinline__ void add_dq_atomic(const float (&ds_t)[1][BT / 8][4], bf16* ds_tile, const bf16* k_tile,
-                                              int row0, float* dq_rows, int rows) {
-  store_fragment<1, BT>(ds_t, ds_tile, row0);
+// The warp's share of dQ += dS K for one (key tile, query tile) pair of the atomic mode. ds_t
+// holds the warp's 16 keys (key_row0 ..) of dS^T [BN keys, BM queries] (fp32 fragments). After the
+// block's barrier each warp reads dS^T back transposed for one m16 tile of the queries and adds
+// dS K over the BN keys for one slice of the D columns (rows < rows of dq_rows [BM, D], fp32),
+// 64 columns at a time (register budget).
+template <int BN, int BM, int D, int W>
+__device__ __forceinline__ void add_dq_atomic(const float (&ds_t)[1][BM / 8][4], bf16* ds_tile, const bf16* k_tile,
+                                              int key_row0, float* dq_rows, int rows) {
+  constexpr int kQueryTiles = BM / 16;
+  constexpr int kWarpCols = D / (W / kQueryTiles);  // columns per warp
+  constexpr int kCols = kWarpCols < 64 ? kWarpCols : 64;
+  static_assert(kWarpCols % kCols == 0 && kCols % 16 == 0, "whole 16-column steps");
+  const int warp = static_cast<int>(threadIdx.x / 32);
+  const int q0 = (warp % kQueryTiles) * 16, col0 = (warp / kQueryTiles) * kWarpCols;
+  store_fragment<1, BM>(ds_t, ds_tile, key_row0);
   __syncthreads();
-  uint32_t ds[1][BT / 16][4];  // A of dQ = dS K: rows this warp's 16 queries, k the tile's keys
-  load_a_transposed<BT / 16, BT>(ds, ds_tile, row0);
-  constexpr int kCols = 64;
-  static_assert(D % kCols == 0, "whole 64-column slices");
+  uint32_t ds[1][BN / 16][4];  // A of dQ = dS K: rows the warp's 16 queries, k the tile's keys
+  load_a_transposed<BN / 16, BM>(ds, ds_tile, q0);
 #pragma unroll
-  for (int c0 = 0; c0 < D; c0 += kCols) {
+  for (int c0 = col0; c0 < col0 + kWarpCols; c0 += kCols) {
     float dq[1][kCols / 8][4];
     clear(dq);
-    warp_gemm_rn<1, kCols / 8, BT / 16, D>(dq, ds, k_tile, c0 / 8);
+    warp_gemm_rn<1, kCols / 8, BN / 16, D>(dq, ds, k_tile, c0 / 8);
 #pragma unroll
     for (int n = 0; n < kCols / 8; ++n)
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
-        const int r = fragment_row(row0, 0, half);
+        const int r = fragment_row(q0, 0, half);
         if (r < rows)
           atomic_add_pair(dq_rows + int64_t(r) * D + c0 + fragment_col(n, 0), dq[0][n][2 * half], dq[0][n][2 * half + 1]);
       }
   }
 }
 
-template <class Tr, bool kAtomicDq>
+// One block per (key tile, kv head, batch entry); Tr::kAtomicDq selects the mode.
+template <class Tr>
 __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(const __grid_constant__ Params p) {
-  constexpr int D = Tr::kHeadDim, BT = Tr::kTile, NT = BT / 8, DT = D / 8;
+  constexpr int D = Tr::kHeadDim, BM = Tr::kBlockM, BN = Tr::kBlockN, NT = BM / 8, DT = D / 8;
+  constexpr bool kAtomicDq = Tr::kAtomicDq;
   const KeyTile kt = key_tile(p);
   const bool want_dkdv = kt.r.dk != nullptr;  // block-uniform
   if (!want_dkdv && !kAtomicDq) return;       // nothing to do here for a source without gradients
   const int b = static_cast<int>(blockIdx.z), hk = static_cast<int>(blockIdx.y);
   const int row0 = static_cast<int>(threadIdx.x / 32) * 16;
 
-  // shared memory: K [BT, D], V [BT, D] | ring slot s: Q [BT, D], dO [BT, D], lse2 [BT], delta [BT]
-  //   | atomic dQ only: dS^T [BT keys, BT queries]
+  // shared memory: K [BN, D], V [BN, D] | ring slot s: Q [BM, D], dO [BM, D], lse2 [BM], delta [BM]
+  //   | atomic dQ only: dS^T [BN keys, BM queries]
   constexpr int kSlot = Tr::kSmemSlot;  // bytes
   bf16* const k_tile = reinterpret_cast<bf16*>(dynamic_smem());
-  bf16* const v_tile = k_tile + BT * D;
-  unsigned char* const ring = reinterpret_cast<unsigned char*>(v_tile + BT * D);
+  bf16* const v_tile = k_tile + BN * D;
+  unsigned char* const ring = reinterpret_cast<unsigned char*>(v_tile + BN * D);
   bf16* const ds_tile = reinterpret_cast<bf16*>(ring + Tr::kStages * kSlot);
   auto q_of = [&](int slot) { return reinterpret_cast<bf16*>(ring + slot * kSlot); };
-  auto do_of = [&](int slot) { return q_of(slot) + BT * D; };
-  auto lse2_of = [&](int slot) { return reinterpret_cast<float*>(do_of(slot) + BT * D); };
-  auto delta_of = [&](int slot) { return lse2_of(slot) + BT; };
+  auto do_of = [&](int slot) { return q_of(slot) + BM * D; };
+  auto lse2_of = [&](int slot) { return reinterpret_cast<float*>(do_of(slot) + BM * D); };
+  auto delta_of = [&](int slot) { return lse2_of(slot) + BM; };
 
   const int64_t k_off = int64_t(b) * kt.r.batch_stride + kt.t0 * kt.r.token_stride + int64_t(hk) * D;
   // MF_ATTN_EMPTY rows zero, so that their dK, dV rows come out 0 whatever the slots hold
   const int32_t* k_chunk = kt.r.chunk + kt.t0;
-  load_tile_async<BT, D, Tr::kThreads>(k_tile, static_cast<const bf16*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows,
+  load_tile_async<BN, D, Tr::kThreads>(k_tile, static_cast<const bf16*>(kt.r.k) + k_off, kt.r.token_stride, kt.rows,
                                        k_chunk);
-  load_tile_async<BT, D, Tr::kThreads>(v_tile, static_cast<const bf16*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows,
+  load_tile_async<BN, D, Tr::kThreads>(v_tile, static_cast<const bf16*>(kt.r.v) + k_off, kt.r.token_stride, kt.rows,
                                        k_chunk);
 
   const ChunkMask mask = ChunkMask::of(p.prob, kt.r.relation);
@@ -95,14 +102,14 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
       [&](int slot, const HeadTileRef& it) {
         const mf_attn_queries qr = pick(p.prob.queries, it.t.seg);
         const int h = hk * p.group + it.head;
-        const int64_t t0 = int64_t(it.t.tile) * BT;
-        const int n = static_cast<int>(min_of(qr.len - t0, BT));
+        const int64_t t0 = int64_t(it.t.tile) * BM;
+        const int n = static_cast<int>(min_of(qr.len - t0, BM));
         const int64_t q_off = int64_t(b) * qr.batch_stride + t0 * qr.token_stride + int64_t(h) * D;
-        load_tile_async<BT, D, Tr::kThreads>(q_of(slot), static_cast<const bf16*>(qr.q) + q_off, qr.token_stride, n);
-        load_tile_async<BT, D, Tr::kThreads>(do_of(slot), static_cast<const bf16*>(qr.d_o) + q_off, qr.token_stride, n);
+        load_tile_async<BM, D, Tr::kThreads>(q_of(slot), static_cast<const bf16*>(qr.q) + q_off, qr.token_stride, n);
+        load_tile_async<BM, D, Tr::kThreads>(do_of(slot), static_cast<const bf16*>(qr.d_o) + q_off, qr.token_stride, n);
         const int64_t stat = pick(p.stat_offset, it.t.seg) + row_stat(p, qr.len, b, h, t0);
-        load_row_async<BT, Tr::kThreads>(lse2_of(slot), p.lse2 + stat, n);
-        load_row_async<BT, Tr::kThreads>(delta_of(slot), p.delta + stat, n);
+        load_row_async<BM, Tr::kThreads>(lse2_of(slot), p.lse2 + stat, n);
+        load_row_async<BM, Tr::kThreads>(delta_of(slot), p.delta + stat, n);
       },
       [&](int slot, const HeadTileRef& it) {
         const bf16* q = q_of(slot);
@@ -121,7 +128,7 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
         if (!it.t.full) {
           const mf_attn_queries qr = pick(p.prob.queries, it.t.seg);
           const int32_t* chunk = p.prob.masked ? qr.chunk : nullptr;
-          const int64_t q0 = int64_t(it.t.tile) * BT;
+          const int64_t q0 = int64_t(it.t.tile) * BM;
           mask_fragment(pt, keys, [&](int j) { return query_at(chunk, q0 + j, qr.len); }, 0.f);
         }
         float dpt[1][NT][4];  // dP^T = V dO^T
@@ -143,10 +150,10 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
         if constexpr (kAtomicDq) {
           const mf_attn_queries qr = pick(p.prob.queries, it.t.seg);
           const int h = hk * p.group + it.head;
-          const int64_t t0 = int64_t(it.t.tile) * BT;
+          const int64_t t0 = int64_t(it.t.tile) * BM;
           const int64_t row = pick(p.stat_offset, it.t.seg) + row_stat(p, qr.len, b, h, t0);
-          add_dq_atomic<BT, D>(dpt, ds_tile, k_tile, row0, p.dq_accum + row * D,
-                               static_cast<int>(min_of(qr.len - t0, BT)));
+          add_dq_atomic<BN, BM, D, Tr::kWarps>(dpt, ds_tile, k_tile, row0, p.dq_accum + row * D,
+                               static_cast<int>(min_of(qr.len - t0, BM)));
         }
       });
   if (!want_dkdv) return;
@@ -161,7 +168,8 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
 
 template <class Tr>
 __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dq_mma_kernel(const __grid_constant__ Params p) {
-  constexpr int D = Tr::kHeadDim, BT = Tr::kTile, NT = BT / 8, DT = D / 8;
+  static_assert(!Tr::kAtomicDq, "the atomic mode forms dQ in the dK/dV kernel");
+  constexpr int D = Tr::kHeadDim, BT = Tr::kBlockM, NT = BT / 8, DT = D / 8;
   const int b = static_cast<int>(blockIdx.z), h = static_cast<int>(blockIdx.y), hk = h / p.group;
   const int row0 = static_cast<int>(threadIdx.x / 32) * 16;
   const QueryTile qt = query_tile(p);

@@ -50,15 +50,17 @@ int forward_blocks_per_sm() {
 
 template <int D>
 mf_status backward_mma(const Params& p, cudaStream_t stream) {
-  using Tr = BwdTraits<D>;
-  if (p.dq_accum != nullptr) {  // atomic dQ: dq_accum was zeroed by prepare()
-    mf_status s = launch("attention_backward (dK, dV, dQ)", attention_bwd_dkdv_mma_kernel<Tr, true>, key_grid(p),
-                         Tr::kThreads, Tr::kSmemDkdvAtomic, stream, p);
+  // the tiles prepare() summarized follow the same choice (plan_for)
+  if (!p.prob.deterministic) {  // atomic dQ: dq_accum was zeroed by prepare() (null: no query rows)
+    using Tr = BwdAtomicTraits<D>;
+    mf_status s = launch("attention_backward (dK, dV, dQ)", attention_bwd_dkdv_mma_kernel<Tr>, key_grid(p),
+                         Tr::kThreads, Tr::kSmemDkdv, stream, p);
     if (s != MF_OK) return s;
     return launch_dq_convert(p, stream);
   }
-  mf_status s = launch("attention_backward (dK, dV)", attention_bwd_dkdv_mma_kernel<Tr, false>, key_grid(p),
-                       Tr::kThreads, Tr::kSmemDkdv, stream, p);
+  using Tr = BwdTraits<D>;
+  mf_status s = launch("attention_backward (dK, dV)", attention_bwd_dkdv_mma_kernel<Tr>, key_grid(p), Tr::kThreads,
+                       Tr::kSmemDkdv, stream, p);
   if (s != MF_OK) return s;
   return launch("attention_backward (dQ)", attention_bwd_dq_mma_kernel<Tr>, query_grid(p), Tr::kThreads, Tr::kSmemDq,
                 stream, p);

@@ -53,15 +53,21 @@ struct Plan {
   int q_tile, k_tile;  // tokens per query tile and per key tile
 };
 
+template <class Tr>
+Plan plan_of(Path path) {
+  return Plan{path, Tr::kBlockM, Tr::kBlockN};
+}
+
+template <int D>
+Plan mma_plan(Path path, const mf_attn_problem& p, bool backward) {
+  if (!backward) return plan_of<FwdTraits<D>>(path);
+  return p.deterministic ? plan_of<BwdTraits<D>>(path) : plan_of<BwdAtomicTraits<D>>(path);
+}
+
 Plan plan_for(const mf_attn_problem& p, bool backward) {
   if (p.dtype == MF_BF16 && (p.head_dim == 64 || p.head_dim == 128) && rows_vectorizable(p, backward) &&
-      (backward || p.scale > 0.f)) {
-    if (p.head_dim == 64)
-      return backward ? Plan{Path::kMma64, BwdTraits<64>::kTile, BwdTraits<64>::kTile}
-                      : Plan{Path::kMma64, FwdTraits<64>::kBlockM, FwdTraits<64>::kBlockN};
-    return backward ? Plan{Path::kMma128, BwdTraits<128>::kTile, BwdTraits<128>::kTile}
-                    : Plan{Path::kMma128, FwdTraits<128>::kBlockM, FwdTraits<128>::kBlockN};
-  }
+      (backward || p.scale > 0.f))
+    return p.head_dim == 64 ? mma_plan<64>(Path::kMma64, p, backward) : mma_plan<128>(Path::kMma128, p, backward);
   const Path path = p.head_dim <= 64 ? Path::kSimt64 : p.head_dim <= 128 ? Path::kSimt128 : Path::kSimt256;
   return Plan{path, SimtTraits<2>::kTile, SimtTraits<2>::kTile};
 }

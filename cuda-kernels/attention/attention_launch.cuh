@@ -11,7 +11,8 @@
 
 namespace mforce::cuda::attn {
 
-// bf16 tensor-core path, head_dim D (64 or 128): p.q/p.k tiles as FwdTraits<D> / BwdTraits<D>.
+// bf16 tensor-core path, head_dim D (64 or 128): p.q/p.k tiles as FwdTraits<D>, and in the backward
+// as BwdAtomicTraits<D> or, with prob.deterministic, BwdTraits<D>.
 template <int D> mf_status forward_mma(const Params& p, cudaStream_t stream);  // split when p.splits > 1
 // How many blocks of the split forward kernel at head_dim D fit on one SM (occupancy API; 0: unknown).
 template <int D> int forward_blocks_per_sm();

@@ -48,30 +48,40 @@ template <> struct FwdTraits<64> : FwdConfig<64, 128, 128, 4, 2> {};
 // d128: 128 x 64 tiles; O 128 + S 64 floats per thread. 96 KB: two blocks per H100 SM.
 template <> struct FwdTraits<128> : FwdConfig<128, 128, 64, 4, 2> {};
 
-// Backward: two kernels with square tiles of kTile = 16 x kWarps tokens, one m16 tile per warp.
-//  dK/dV: a block owns kTile keys of one (batch, kv head) and walks the visible query tiles of
-//         every run and every query head of its group (deterministic GQA reduction);
-//  dQ:    a block owns kTile queries of one (batch, head) and walks the visible key tiles
-//         (deterministic mode), or the dK/dV kernel adds dS K through a dS^T tile (atomic mode).
-// Per thread (d128): dK+dV 128 floats, S and dP 2 x 32 floats (+ 32 for a dQ slice, atomic).
-template <int D, int W, int ST>
-struct BwdConfig : MmaConfig<D, 16 * W, 16 * W, W, ST> {
-  static constexpr int kTile = 16 * W;
+// Backward: a dK/dV block owns kBlockN = 16 x kWarps keys of one (batch, kv head), one m16 tile
+// per warp, and walks the visible query tiles (kBlockM tokens) of every run and every query head
+// of its group (deterministic GQA reduction). dQ comes one of two ways:
+//  deterministic: a second kernel, a block per kBlockM queries of one (batch, head), walks the
+//                 visible key tiles (square tiles: kBlockM = kBlockN);
+//  atomic:        the dK/dV kernel stages dS^T [kBlockN, kBlockM] in shared memory and its warps
+//                 add dS K into an fp32 scratch, each warp one m16 query tile x a slice of the
+//                 head dims. Its 128-key tiles (FlashAttention-2's) halve the atomic additions
+//                 and the Q/dO tile loads per key against 64-key tiles.
+// Per thread: dK+dV D floats, P^T and dS^T 2 x kBlockM / 2 floats (+ the dQ slice, atomic).
+template <int D, int W, int BM, int ST, bool ATOMIC>
+struct BwdConfig : MmaConfig<D, BM, 16 * W, W, ST> {
+  static constexpr bool kAtomicDq = ATOMIC;
   // one dK/dV ring slot: Q tile + dO tile (bf16) + lse2 and delta rows (fp32)
-  static constexpr size_t kSmemSlot = size_t(2) * kTile * D * 2 + 2 * kTile * 4;
-  // K, V tiles + kStages slots
-  static constexpr size_t kSmemDkdv = size_t(2) * kTile * D * 2 + size_t(ST) * kSmemSlot;
-  // the same + the dS^T tile [kTile, kTile] bf16 of the atomic-dQ mode
-  static constexpr size_t kSmemDkdvAtomic = kSmemDkdv + size_t(kTile) * kTile * 2;
-  // Q, dO tiles + kStages x (K tile + V tile)
-  static constexpr size_t kSmemDq = size_t(2) * kTile * D * 2 + size_t(ST) * 2 * kTile * D * 2;
-  static_assert(kSmemDkdvAtomic <= kSmemLimit && kSmemDq <= kSmemLimit, "backward tiles exceed shared memory");
-  static_assert(kTile % 64 == 0, "the dS^T tile is swizzled: rows of at least 8 chunks");
+  static constexpr size_t kSmemSlot = size_t(2) * BM * D * 2 + 2 * BM * 4;
+  // K, V tiles + kStages slots (+ the dS^T tile [kBlockN, kBlockM] bf16 of the atomic mode)
+  static constexpr size_t kSmemDkdv =
+      size_t(2) * 16 * W * D * 2 + size_t(ST) * kSmemSlot + (ATOMIC ? size_t(16) * W * BM * 2 : 0);
+  // deterministic dQ: Q, dO tiles + kStages x (K tile + V tile)
+  static constexpr size_t kSmemDq = size_t(2) * BM * D * 2 + size_t(ST) * 2 * 16 * W * D * 2;
+  static_assert(kSmemDkdv <= kSmemLimit && (ATOMIC || kSmemDq <= kSmemLimit), "backward tiles exceed shared memory");
+  static_assert(ATOMIC || BM == 16 * W, "the deterministic dQ kernel's warps own one m16 tile of a square tile");
+  static_assert(!ATOMIC || (BM % 64 == 0 && W % (BM / 16) == 0 && D % (W / (BM / 16)) == 0),
+                "dS^T is swizzled (rows of at least 8 chunks) and each query m16 tile gets whole column slices");
 };
 
-template <int D> struct BwdTraits;
-template <> struct BwdTraits<64> : BwdConfig<64, 4, 2> {};    // 48 KB + 1 KB each (+ 8 KB atomic)
-template <> struct BwdTraits<128> : BwdConfig<128, 4, 2> {};  // 96 KB + 1 KB each (+ 8 KB atomic)
+template <int D> struct BwdTraits;        // deterministic
+template <int D> struct BwdAtomicTraits;  // atomic dQ (the default)
+// 64 x 64 tiles, 4 warps; dK/dV kernel 49 KB (d64) / 97 KB (d128), dQ kernel 48 / 96 KB: two blocks per SM
+template <> struct BwdTraits<64> : BwdConfig<64, 4, 64, 2, false> {};
+template <> struct BwdTraits<128> : BwdConfig<128, 4, 64, 2, false> {};
+// 128 keys x 64 queries, 8 warps; 81 KB (d64) / 145 KB (d128): one block per SM (d64: by registers, d128: by shared memory)
+template <> struct BwdAtomicTraits<64> : BwdConfig<64, 8, 64, 2, true> {};
+template <> struct BwdAtomicTraits<128> : BwdConfig<128, 8, 64, 2, true> {};
 
 // ---------------------------------------------------------------- general SIMT path
 // Any dtype, any head_dim that is a multiple of 8 up to 32 * kDimsPerLane. A block owns 32

@@ -563,6 +563,10 @@ std::vector<Case> fixed_cases() {
     add({"unmasked bf16 d128 gqa", MF_BF16, 2, 4, 1, 128, false, 0, 0}, {{std::vector<int>(70, 0)}}, {keys(kc)});
   }
   add({"novisible bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0}, {{chunks(40, 20)}}, {keys(chunks(50, 25, 1))});
+  // no query token at all: dK and dV must still come out 0 (in the atomic mode the backward's key
+  // tiles are the atomic kernel's even though there are no dQ rows to sum)
+  add({"no queries bf16 d128", MF_BF16, 1, 2, 1, 128, true, 0, 0}, {{std::vector<int>()}},
+      {keys(chunks(200, 20))}, true);
   {
     const auto ch = chunks(70, 7);
     add({"fp32 d72 causal-chunk", MF_F32, 2, 2, 1, 72, true, 0, 0}, {{ch}}, {keys(ch)});
@@ -583,8 +587,9 @@ std::vector<Case> fixed_cases() {
     const auto ch = chunks(40, 8);
     add({"fp32 d256", MF_F32, 1, 1, 1, 256, true, 0, 0}, {{ch}}, {keys(ch)});
   }
-  // teacher forcing: d64 chunks of 64 video tokens (whole backward tiles: full and skipped
-  // tiles under every relation), d128 chunks of 128 (whole forward query tiles), ragged audio
+  // teacher forcing: d64 chunks of 64 video tokens (whole tiles of the deterministic backward:
+  // full and skipped tiles under every relation), d128 chunks of 128 (whole forward query tiles
+  // and whole key tiles of the atomic-dQ backward), ragged audio
   teacher_forcing(cases, {"bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0}, 4, 64, {3, 4, 3, 4}, false);
   teacher_forcing(cases, {"bf16 d128", MF_BF16, 2, 2, 1, 128, true, 0, 0}, 3, 128, {5, 4, 5}, false);
   teacher_forcing(cases, {"fp32 d64", MF_F32, 2, 2, 2, 64, true, 0, 0}, 4, 32, {3, 4, 3, 4}, false);
