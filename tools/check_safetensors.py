@@ -6,8 +6,9 @@ checksum matches, 1 otherwise.
 
     python3 tools/check_safetensors.py FILE [--max N] [--pure]
 
-With Python's safetensors package installed the file is opened through it (tensors read with
-torch when installed, numpy otherwise; numpy cannot hold BF16, so such tensors are only listed).
+With Python's safetensors package installed the file is opened through it and every tensor is
+read (with torch when installed, numpy otherwise; numpy cannot hold BF16, so such tensors are only
+listed) and compared with the bytes the header places it at.
 Without it (or with --pure) the file is checked by this script alone against the format: the
 header's JSON, every tensor's dtype, shape and byte range, the tensors covering the data section
 back to back; nothing beyond the standard library is needed then.
@@ -84,23 +85,39 @@ def file_sha256(path, raw, recorded):
     return digest.hexdigest()
 
 
-def list_with_package(path):
-    """Opens the file with the safetensors package; returns its (name, dtype, shape) list."""
+class Mismatch(Exception):
+    """The package read a tensor other than the file holds."""
+
+
+def list_with_package(path, raw):
+    """Opens the file with the safetensors package and reads every tensor through it that the
+    framework can hold (numpy has no bfloat16: those are only listed), checking its bytes against
+    the file's own; returns the (name, dtype, shape) list."""
     from safetensors import safe_open
     try:
-        import torch  # noqa: F401
+        import torch
         fw = "pt"
     except ImportError:
+        torch = None
         fw = "numpy"
-    out = []
-    with safe_open(path, framework=fw, device="cpu") as f:
-        keys = list(f.keys())
-        for name in keys:
-            piece = f.get_slice(name)  # shape and dtype without loading (numpy has no bfloat16)
-            out.append((name, piece.get_dtype(), [int(s) for s in piece.get_shape()]))
-        if keys and (fw == "pt" or out[-1][1] != "BF16"):
-            f.get_tensor(keys[-1])  # one full read through the package
-    print(f"read with the safetensors package (framework {fw})")
+    header = json.loads(raw.decode("utf-8"))
+    out, compared = [], 0
+    with safe_open(path, framework=fw, device="cpu") as f, open(path, "rb") as data:
+        for name in f.keys():
+            piece = f.get_slice(name)  # shape and dtype without loading
+            dtype, shape = piece.get_dtype(), [int(s) for s in piece.get_shape()]
+            out.append((name, dtype, shape))
+            if fw == "numpy" and dtype == "BF16":
+                continue
+            tensor = f.get_tensor(name)
+            got = tensor.contiguous().view(torch.uint8).numpy().tobytes() if torch else tensor.tobytes()
+            begin, end = header[name]["data_offsets"]
+            data.seek(8 + len(raw) + begin)
+            if got != data.read(end - begin):
+                raise Mismatch(f"tensor '{name}' as the package reads it differs from the file's bytes")
+            compared += 1
+    print(f"read with the safetensors package (framework {fw}): {compared} of {len(out)} tensors read through it "
+          f"and equal to the file's bytes")
     return out
 
 
@@ -114,14 +131,20 @@ def main():
     try:
         raw, header, data_bytes = read_header(args.file)
         tensors = check_layout(header, data_bytes)
+    except OSError as e:
+        print(f"{args.file}: cannot read it: {e.strerror or e}")
+        return 1
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
         print(f"{args.file}: not a valid safetensors file: {e}")
         return 1
     if not args.pure:
         try:
-            tensors = list_with_package(args.file)
+            tensors = list_with_package(args.file, raw)
         except ImportError:
             print("the safetensors package is not installed: checked by this script alone")
+        except Mismatch as e:
+            print(f"{args.file}: not valid: {e}")
+            return 1
         except Exception as e:  # the package's own error types differ between its versions
             print(f"{args.file}: not valid: the safetensors package cannot read it: {type(e).__name__}: {e}")
             return 1

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code tools/check_safetensors.py --pure} (standard library only) reads a tiny checkpoint of
  * mforce and verifies its checksum, and refuses a copy whose header was edited; a malformed
- * checksum or an error of the safetensors package ends in one "not valid" line, not a traceback.
+ * checksum, an error of the safetensors package, or a tensor the package reads differently from
+ * the file's bytes ends in one "not valid" line, not a traceback.
  * Skipped where no {@code python3} is on the PATH.
  */
 class PythonReadsCheckpointTest {
@@ -76,6 +77,46 @@ class PythonReadsCheckpointTest {
     assertEquals(1, r.code, r.output);
     assertTrue(r.output.contains(path + ": not valid: the safetensors package cannot read it: RuntimeError: header"
         + " too large") && !r.output.contains("Traceback"), r.output);
+  }
+
+  @Test
+  void aPackageThatReadsOtherBytesThanTheFileHoldsIsRefused(@TempDir Path dir) throws Exception {
+    assumeTrue(python(), "no python3 on the PATH");
+    Path path = dir.resolve("tiny.safetensors");
+    SampleCheckpoint.write("tiny", path);
+    // a stand-in package that lists the file's tensors correctly but reads every one as zeros,
+    // and a torch that cannot be imported, so that the script takes its numpy path either way
+    Path fake = Files.createDirectories(dir.resolve("fake").resolve("safetensors"));
+    Files.writeString(fake.resolve("__init__.py"), """
+        import json, struct
+        class _Slice:
+            def __init__(self, info): self.info = info
+            def get_dtype(self): return self.info["dtype"]
+            def get_shape(self): return self.info["shape"]
+        class _Zeros:
+            def __init__(self, n): self.n = n
+            def tobytes(self): return bytes(self.n)
+        class _File:
+            def __init__(self, path):
+                with open(path, "rb") as f:
+                    (n,) = struct.unpack("<Q", f.read(8))
+                    self.header = json.loads(f.read(n))
+                self.header.pop("__metadata__", None)
+            def __enter__(self): return self
+            def __exit__(self, *exc): return False
+            def keys(self): return list(self.header)
+            def get_slice(self, name): return _Slice(self.header[name])
+            def get_tensor(self, name):
+                begin, end = self.header[name]["data_offsets"]
+                return _Zeros(end - begin)
+        def safe_open(path, framework, device): return _File(path)
+        """);
+    Path torch = Files.createDirectories(fake.getParent().resolve("torch"));
+    Files.writeString(torch.resolve("__init__.py"), "raise ImportError('hidden by the test')\n");
+    Result r = run(path, fake.getParent());
+    assertEquals(1, r.code, r.output);
+    assertTrue(r.output.contains(path + ": not valid: tensor '") && r.output.contains("differs from the file's bytes")
+        && !r.output.contains("Traceback"), r.output);
   }
 
   private record Result(int code, String output) {}
