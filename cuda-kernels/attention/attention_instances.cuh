@@ -11,9 +11,20 @@
 
 namespace mforce::cuda::attn {
 
+// The tiles prepare() summarized (plan_for's choice) must be the kernels' own; a mismatch would
+// be a bug of the launch code, never of the caller's input.
+template <class Tr>
+mf_status check_tiles(const Params& p, const char* op) {
+  if (p.q.tile == Tr::kBlockM && p.k.tile == Tr::kBlockN) return MF_OK;
+  mf_set_error("%s: internal error: tiles summarized as %d x %d, kernel tiles %d x %d", op, (int)p.q.tile,
+               (int)p.k.tile, Tr::kBlockM, Tr::kBlockN);
+  return MF_ERR_INTERNAL;
+}
+
 template <int D>
 mf_status forward_mma(const Params& p, cudaStream_t stream) {
   using Tr = FwdTraits<D>;
+  if (mf_status s = check_tiles<Tr>(p, "attention_forward")) return s;
   if (p.splits > 1) {  // p.o_part and p.lse_part were allocated by prepare()
     dim3 grid = query_grid(p);
     grid.x *= static_cast<unsigned>(p.splits);
@@ -53,12 +64,14 @@ mf_status backward_mma(const Params& p, cudaStream_t stream) {
   // the tiles prepare() summarized follow the same choice (plan_for)
   if (!p.prob.deterministic) {  // atomic dQ: dq_accum was zeroed by prepare() (null: no query rows)
     using Tr = BwdAtomicTraits<D>;
+    if (mf_status s = check_tiles<Tr>(p, "attention_backward")) return s;
     mf_status s = launch("attention_backward (dK, dV, dQ)", attention_bwd_dkdv_mma_kernel<Tr>, key_grid(p),
                          Tr::kThreads, Tr::kSmemDkdv, stream, p);
     if (s != MF_OK) return s;
     return launch_dq_convert(p, stream);
   }
   using Tr = BwdTraits<D>;
+  if (mf_status s = check_tiles<Tr>(p, "attention_backward")) return s;
   mf_status s = launch("attention_backward (dK, dV)", attention_bwd_dkdv_mma_kernel<Tr>, key_grid(p), Tr::kThreads,
                        Tr::kSmemDkdv, stream, p);
   if (s != MF_OK) return s;

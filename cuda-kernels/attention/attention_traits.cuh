@@ -55,7 +55,7 @@ template <> struct FwdTraits<128> : FwdConfig<128, 128, 64, 4, 2> {};
 //                 visible key tiles (square tiles: kBlockM = kBlockN);
 //  atomic:        the dK/dV kernel stages dS^T [kBlockN, kBlockM] in shared memory and its warps
 //                 add dS K into an fp32 scratch, each warp one m16 query tile x a slice of the
-//                 head dims. Its 128-key tiles (FlashAttention-2's) halve the atomic additions
+//                 head dims. Its 128-key tiles (FlashAttention-2's at d128) halve the atomic additions
 //                 and the Q/dO tile loads per key against 64-key tiles.
 // Per thread: dK+dV D floats, P^T and dS^T 2 x kBlockM / 2 floats (+ the dQ slice, atomic).
 template <int D, int W, int BM, int ST, bool ATOMIC>
@@ -79,7 +79,7 @@ template <int D> struct BwdAtomicTraits;  // atomic dQ (the default)
 // 64 x 64 tiles, 4 warps; dK/dV kernel 49 KB (d64) / 97 KB (d128), dQ kernel 48 / 96 KB: two blocks per SM
 template <> struct BwdTraits<64> : BwdConfig<64, 4, 64, 2, false> {};
 template <> struct BwdTraits<128> : BwdConfig<128, 4, 64, 2, false> {};
-// 128 keys x 64 queries, 8 warps; 81 KB (d64) / 145 KB (d128): one block per SM (d64: by registers, d128: by shared memory)
+// 128 keys x 64 queries, 8 warps; 81 KB (d64) / 145 KB (d128): one block per SM (registers; at d128 shared memory too)
 template <> struct BwdAtomicTraits<64> : BwdConfig<64, 8, 64, 2, true> {};
 template <> struct BwdAtomicTraits<128> : BwdConfig<128, 8, 64, 2, true> {};
 

@@ -6,7 +6,8 @@
 //   driver [--quick] [name filter]   --quick: the cases marked quick and 4 random ones
 //   driver --problem IN OUT          one problem from a file (see run_file)
 //   EMU_RANDOM=N: N random cases (default 12); EMU_EAGER=1: run each case a second time with
-//   cp.async copies done at issue; EMU_SHUFFLE=1: random thread scheduling.
+//   cp.async copies done at issue; EMU_SHUFFLE=0: round-robin thread scheduling (default: a
+//   seeded random order at every step).
 #include "attention_ptx_emu.h"  // first: stands in for attention_ptx.cuh
 
 #include "attention/attention_launch.cu"
@@ -557,10 +558,13 @@ std::vector<Case> fixed_cases() {
     const auto ch = chunks(170, 17);
     add({"window-sinks bf16 d128", MF_BF16, 1, 2, 1, 128, true, 3, 1}, {{ch}}, {keys(ch)});
   }
-  {
-    auto kc = std::vector<int>(90, 5);
+  {  // GQA over a source of three 128-key tiles (the last partial, empty slots in the first two)
+     // and a second source without gradients
+    auto kc = std::vector<int>(300, 5);
     kc[3] = MF_ATTN_EMPTY;
-    add({"unmasked bf16 d128 gqa", MF_BF16, 2, 4, 1, 128, false, 0, 0}, {{std::vector<int>(70, 0)}}, {keys(kc)});
+    kc[130] = MF_ATTN_EMPTY;
+    add({"unmasked bf16 d128 gqa", MF_BF16, 2, 4, 1, 128, false, 0, 0}, {{std::vector<int>(70, 0)}},
+        {keys(kc), keys(std::vector<int>(40, 5), MF_ATTN_CAUSAL, false)}, true);
   }
   add({"novisible bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0}, {{chunks(40, 20)}}, {keys(chunks(50, 25, 1))});
   // no query token at all: dK and dV must still come out 0 (in the atomic mode the backward's key

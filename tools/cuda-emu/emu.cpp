@@ -17,7 +17,10 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
   g_grid = grid; g_bdim = block; g_body = &body;
   smem_size = smem_bytes; smem.assign(smem_bytes + 16, 0xFF);
   if (stacks.size() < (size_t)n) stacks.resize(n, std::vector<char>(512 * 1024));
-  const char* sh = getenv("EMU_SHUFFLE");
+  // threads run in a fresh random (seeded, so reproducible) order at every step, so that a missing
+  // barrier is not hidden by one fixed order; EMU_SHUFFLE=0: round-robin instead
+  const char* order_env = getenv("EMU_SHUFFLE");
+  const bool shuffle = !(order_env && std::string(order_env) == "0");
   for (unsigned z = 0; z < grid.z; ++z) for (unsigned y = 0; y < grid.y; ++y) for (unsigned x = 0; x < grid.x; ++x) {
     g_block = dim3(x, y, z);
     std::fill(smem.begin(), smem.end(), 0xFF);
@@ -31,7 +34,7 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
     int live = n;
     while (live > 0) {
       progress = false;
-      if (sh) std::shuffle(order.begin(), order.end(), rng);
+      if (shuffle) std::shuffle(order.begin(), order.end(), rng);
       int before = live;
       for (int i : order) { Thread& t = threads[i]; if (t.done) continue; cur = &t; swapcontext(&sched, &t.ctx); if (t.done) --live; }
       if (!progress && live == before && live > 0) fail("deadlock: no thread can progress");
