@@ -14,15 +14,44 @@ namespace mforce::cpu {
 // Elements per task: large enough that scheduling costs nothing next to the work.
 constexpr int64_t kGrain = 1 << 15;
 
-// Applies op to every element of [batch, n], eight at a time where a row allows it.
+// op over the elements [begin, end) of [batch, n], eight at a time where a row allows it.
 template <typename Op>
+inline void rows_range(const Op& op, int64_t n, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end;) {
+    int64_t b = i / n;
+    int64_t row_end = std::min(end, (b + 1) * n);
+    for (; i + 8 <= row_end; i += 8) op.template operator()<8>(b, i);
+    for (; i < row_end; ++i) op.template operator()<1>(b, i);
+  }
+}
+
+// MF_FMA_CLONES: the function is compiled twice, for x86-64-v3 (AVX2, FMA) and for the baseline
+// x86-64 the library targets, and the loader picks one by the CPU's features (target_clones, an
+// ifunc: Linux x86-64 only); flatten inlines every call into each copy. Worth it where fmaf
+// dominates, as in the Philox transforms (about twenty per pair of normals, a libm call each on
+// the baseline): 1.55x on noisePhiloxFused (RESULTS.md). Not for the plain elementwise ops: their
+// x86-64-v3 copy measured 20-25% slower on F32 (FlowBench cfg, euler on the build VM's EPYC).
+// Both copies give the same bits: every operation rounds as IEEE-754 says (-ffp-contract=off;
+// fmaf is fused on both).
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+#define MF_FMA_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), flatten))
+#else
+#define MF_FMA_CLONES
+#endif
+
+template <typename Op>
+MF_FMA_CLONES void rows_range_fma(const Op& op, int64_t n, int64_t begin, int64_t end) {
+  rows_range(op, n, begin, end);
+}
+
+// Applies op to every element of [batch, n]; kFmaHeavy: through rows_range_fma.
+template <bool kFmaHeavy = false, typename Op>
 void run_rows(const Op& op, int64_t batch, int64_t n) {
   parallel_for(batch * n, kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end;) {
-      int64_t b = i / n;
-      int64_t row_end = std::min(end, (b + 1) * n);
-      for (; i + 8 <= row_end; i += 8) op.template operator()<8>(b, i);
-      for (; i < row_end; ++i) op.template operator()<1>(b, i);
+    if constexpr (kFmaHeavy) {
+      rows_range_fma(op, n, begin, end);
+    } else {
+      rows_range(op, n, begin, end);
     }
   });
 }

@@ -116,7 +116,7 @@ mf_status mfcpu_flow_noise_philox(mf_device, void*, mf_dtype dtype, int64_t batc
                                   void* v) {
   return with_float_dtype(dtype, "flow_noise_philox", [&](auto tag) {
     using T = decltype(tag);
-    run_rows(flow::NoisePhilox<T>{t, (const T*)x, seed, offset, (T*)z_out, (T*)x_t, (T*)v}, batch, n);
+    run_rows<true>(flow::NoisePhilox<T>{t, (const T*)x, seed, offset, (T*)z_out, (T*)x_t, (T*)v}, batch, n);
     return MF_OK;
   });
 }
@@ -136,7 +136,7 @@ mf_status mfcpu_flow_dmd_renoise(mf_device, void*, mf_dtype dtype, int64_t batch
                                  uint64_t offset, void* x0_out, void* x_tau) {
   return with_float_dtype(dtype, "flow_dmd_renoise", [&](auto tag) {
     using T = decltype(tag);
-    run_rows(flow::DmdRenoise<T>{t1, tau, (const T*)x_t1, (const T*)v_few, seed, offset, (T*)x0_out, (T*)x_tau},
+    run_rows<true>(flow::DmdRenoise<T>{t1, tau, (const T*)x_t1, (const T*)v_few, seed, offset, (T*)x0_out, (T*)x_tau},
              batch, n);
     return MF_OK;
   });

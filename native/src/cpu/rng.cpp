@@ -9,21 +9,26 @@ using namespace mforce;
 
 namespace {
 
-// One Philox block (four numbers) at a time; positions outside [offset, offset + n) are dropped.
+// Philox blocks [first, last) (four numbers each); positions outside [offset, offset + n) are dropped.
+template <typename T, bool Normal>
+MF_FMA_CLONES void fill_blocks(uint64_t first, uint64_t last, int64_t n, uint64_t seed, uint64_t offset, T* out) {
+  for (uint64_t block = first; block < last; ++block) {
+    float v[4];
+    if (Normal) philox_normal4(seed, block, v); else philox_uniform4(seed, block, v);
+    for (int lane = 0; lane < 4; ++lane) {
+      uint64_t p = block * 4 + lane;
+      if (p >= offset && p < offset + static_cast<uint64_t>(n)) out[p - offset] = from_float<T>(v[lane]);
+    }
+  }
+}
+
 template <typename T, bool Normal>
 void fill_random(int64_t n, uint64_t seed, uint64_t offset, T* out) {
   uint64_t first_block = offset >> 2;
   int64_t blocks = static_cast<int64_t>(((offset + n - 1) >> 2) - first_block + 1);
   cpu::parallel_for(blocks, cpu::kGrain / 4, [&](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      uint64_t block = first_block + static_cast<uint64_t>(k);
-      float v[4];
-      if (Normal) philox_normal4(seed, block, v); else philox_uniform4(seed, block, v);
-      for (int lane = 0; lane < 4; ++lane) {
-        uint64_t p = block * 4 + lane;
-        if (p >= offset && p < offset + static_cast<uint64_t>(n)) out[p - offset] = from_float<T>(v[lane]);
-      }
-    }
+    fill_blocks<T, Normal>(first_block + static_cast<uint64_t>(begin), first_block + static_cast<uint64_t>(end), n,
+                           seed, offset, out);
   });
 }
 
