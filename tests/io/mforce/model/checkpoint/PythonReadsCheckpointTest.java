@@ -70,10 +70,8 @@ class PythonReadsCheckpointTest {
     Path path = dir.resolve("tiny.safetensors");
     SampleCheckpoint.write("tiny", path);
     // a stand-in package whose safe_open fails as the real one does on a file it cannot read
-    Path fake = Files.createDirectories(dir.resolve("fake").resolve("safetensors"));
-    Files.writeString(fake.resolve("__init__.py"),
-        "def safe_open(*args, **kwargs):\n    raise RuntimeError('header too large')\n");
-    Result r = run(path, fake.getParent());
+    Path packages = standInPackages(dir, "def safe_open(*args, **kwargs):\n    raise RuntimeError('header too large')\n");
+    Result r = run(path, packages);
     assertEquals(1, r.code, r.output);
     assertTrue(r.output.contains(path + ": not valid: the safetensors package cannot read it: RuntimeError: header"
         + " too large") && !r.output.contains("Traceback"), r.output);
@@ -84,10 +82,8 @@ class PythonReadsCheckpointTest {
     assumeTrue(python(), "no python3 on the PATH");
     Path path = dir.resolve("tiny.safetensors");
     SampleCheckpoint.write("tiny", path);
-    // a stand-in package that lists the file's tensors correctly but reads every one as zeros,
-    // and a torch that cannot be imported, so that the script takes its numpy path either way
-    Path fake = Files.createDirectories(dir.resolve("fake").resolve("safetensors"));
-    Files.writeString(fake.resolve("__init__.py"), """
+    // a stand-in package that lists the file's tensors correctly but reads every one as zeros
+    Path packages = standInPackages(dir, """
         import json, struct
         class _Slice:
             def __init__(self, info): self.info = info
@@ -111,12 +107,23 @@ class PythonReadsCheckpointTest {
                 return _Zeros(end - begin)
         def safe_open(path, framework, device): return _File(path)
         """);
-    Path torch = Files.createDirectories(fake.getParent().resolve("torch"));
-    Files.writeString(torch.resolve("__init__.py"), "raise ImportError('hidden by the test')\n");
-    Result r = run(path, fake.getParent());
+    Result r = run(path, packages);
     assertEquals(1, r.code, r.output);
     assertTrue(r.output.contains(path + ": not valid: tensor '") && r.output.contains("differs from the file's bytes")
         && !r.output.contains("Traceback"), r.output);
+  }
+
+  /**
+   * A folder for PYTHONPATH with a stand-in {@code safetensors} package ({@code init}: its
+   * __init__.py) and a {@code torch} that cannot be imported, so that the script takes the same
+   * (numpy) path whether or not torch is installed.
+   */
+  private static Path standInPackages(Path dir, String init) throws IOException {
+    Path root = dir.resolve("stand-ins");
+    Files.writeString(Files.createDirectories(root.resolve("safetensors")).resolve("__init__.py"), init);
+    Files.writeString(Files.createDirectories(root.resolve("torch")).resolve("__init__.py"),
+        "raise ImportError('hidden by the test')\n");
+    return root;
   }
 
   private record Result(int code, String output) {}
