@@ -30,7 +30,8 @@ inline void rows_range(const Op& op, int64_t n, int64_t begin, int64_t end) {
 // ifunc: Linux x86-64 only); flatten inlines every call into each copy. Worth it where fmaf
 // dominates, as in the Philox transforms (about twenty per pair of normals, a libm call each on
 // the baseline): 1.55x on noisePhiloxFused (RESULTS.md). Not for the plain elementwise ops: their
-// x86-64-v3 copy measured 20-25% slower on F32 (FlowBench cfg, euler on the build VM's EPYC).
+// x86-64-v3 copy measured 20-25% slower on F32 (FlowBench cfg, euler on the build VM's EPYC; its
+// 256-bit vectors: with 128-bit ones it ties the baseline, see NOTES.md).
 // Both copies give the same bits: every operation rounds as IEEE-754 says (-ffp-contract=off;
 // fmaf is fused on both).
 #if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
