@@ -24,9 +24,10 @@ __global__ void __launch_bounds__(kSumsqThreads) sumsq_kernel(int64_t n, const f
 }
 
 __global__ void clip_factor_kernel(int64_t count, const float* partials, float max_norm, float* norm, float* factor) {
-  float s = 0.f;
+  // in double, as the CPU implementation: the same norm, bit for bit, on both backends
+  double s = 0.0;
   for (int64_t j = 0; j < count; ++j) s += partials[j];
-  float nf = sqrtf(s);
+  float nf = static_cast<float>(sqrt(s));
   *norm = nf;
   *factor = optim::clip_multiplier(nf, max_norm);
 }
