@@ -1,4 +1,4 @@
-// Host emulation of the CUDA runtime subset used by cuda-kernels/attention (verification only).
+// Host emulation of the CUDA runtime subset used by cuda-kernels (verification only).
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <random>
 #include <utility>
+#include <tuple>
+#include <string>
 
 #define __global__
 #define __device__
@@ -23,7 +25,7 @@
 #define __shared__
 
 struct dim3 { unsigned x, y, z; dim3(unsigned a = 1, unsigned b = 1, unsigned c = 1) : x(a), y(b), z(c) {} };
-struct uint4 { unsigned x, y, z, w; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(8) float2 { float x, y; };
 inline float2 make_float2(float x, float y) { return float2{x, y}; }
 typedef int cudaError_t;
@@ -42,7 +44,8 @@ struct Thread {
   std::vector<std::pair<void*, std::pair<const void*, std::pair<int, int>>>> pending;  // dst, src, n, size
   std::deque<std::vector<std::pair<void*, std::pair<const void*, std::pair<int, int>>>>> groups;
 };
-struct Warp { int arrived = 0; uint64_t gen = 0; int kind = 0; unsigned char in[2][32][64]; unsigned char out[2][32][64]; };
+// size: the warp's lanes (32, or fewer in the last warp of a block that is not whole warps).
+struct Warp { int arrived = 0; uint64_t gen = 0; int kind = 0; int size = 32; unsigned char in[2][32][64]; unsigned char out[2][32][64]; };
 // The SM count the launch code sees (sm_count(), cudaDevAttrMultiProcessorCount): 132 as on an
 // H100; the driver raises it to run the forward unsplit (attention_launch.cu splits the keys only
 // when the blocks cannot fill the device).
@@ -57,13 +60,15 @@ extern size_t smem_size;
 extern int block_arrived; extern uint64_t block_gen;
 extern bool eager_cp, progress;
 extern size_t max_smem_request;
-[[noreturn]] inline void fail(const char* m) { fprintf(stderr, "EMU FAILURE: %s (block %u,%u,%u thread %u)\n", m, g_block.x, g_block.y, g_block.z, cur ? cur->tid.x : 0); abort(); }
+extern uint64_t block_serial;  // counts the blocks run so far
+[[noreturn]] inline void fail(const char* m) { fprintf(stderr, "EMU FAILURE: %s (block %u,%u,%u thread %u,%u,%u)\n", m, g_block.x, g_block.y, g_block.z, cur ? cur->tid.x : 0, cur ? cur->tid.y : 0, cur ? cur->tid.z : 0); abort(); }
 inline void yield() { swapcontext(&cur->ctx, &sched); }
 
 template <class In, class Out, class F>
 Out warp_collective(int kind, const In& in, F compute) {
   static_assert(sizeof(In) <= 64 && sizeof(Out) <= 64, "slot");
   Thread& t = *cur; Warp& w = warps[t.warp];
+  if (w.size != 32) fail("full-warp collective in a warp of fewer than 32 threads");
   if (w.arrived == 0) w.kind = kind; else if (w.kind != kind) fail("divergent warp collective");
   const int slot = w.gen & 1; const uint64_t my = w.gen;
   memcpy(w.in[slot][t.lane], &in, sizeof(In));
@@ -133,6 +138,47 @@ inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return 0; }
 inline cudaError_t cudaStreamIsCapturing(cudaStream_t, cudaStreamCaptureStatus* s) { *s = cudaStreamCaptureStatusNone; return 0; }
 inline const char* cudaGetErrorString(cudaError_t) { return "emulated error"; }
 inline const char* cudaGetErrorName(cudaError_t) { return "cudaErrorEmulated"; }
+
+// Kernels launched with <<<grid, block, smem, stream>>>: tools/cuda-emu/build.sh rewrites
+// `kernel<<<cfg>>>(args)` to `emu::Launch(cfg)([](auto... a) { kernel(a...); }, args)`, so that
+// the kernel's template arguments are deduced from the call's arguments as nvcc does.
+namespace emu {
+struct Launch {
+  dim3 grid, block; size_t smem;
+  Launch(dim3 g, dim3 b, size_t shared = 0, cudaStream_t = nullptr) : grid(g), block(b), smem(shared) {}
+  template <class Kernel, class... Args>
+  void operator()(Kernel kernel, Args... args) const {
+    if (smem > 48 * 1024) fail("dynamic smem above 48 KB without opt-in");
+    run_kernel(grid, block, smem, [&] { kernel(args...); });
+  }
+};
+}  // namespace emu
+// A kernel's static shared array: build.sh rewrites `__shared__ float a[N][M];` to
+// `auto& a = emu::shared<float[N][M], __COUNTER__>();`. One object for all the threads of a block
+// (fibers on one host thread; blocks run one after another), filled with NaN bytes when the
+// block first touches it, so that a read before any write, or before a missing barrier, sees NaN.
+namespace emu {
+template <class T, int Site>
+T& shared() {
+  static T storage;
+  static uint64_t filled = ~0ull;
+  if (filled != block_serial) {
+    memset(&storage, 0xFF, sizeof storage);
+    filled = block_serial;
+  }
+  return storage;
+}
+}  // namespace emu
+// Device-side helpers of the CUDA math API that the kernels use.
+template <class T> inline T min(T a, T b) { return b < a ? b : a; }
+template <class T> inline T max(T a, T b) { return a < b ? b : a; }
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline float __fdiv_rn(float a, float b) { return a / b; }
+inline float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
+inline float __fsqrt_rn(float a) { return sqrtf(a); }
+inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }
+inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 
 template <class... A, size_t... I>
 void emu_call(void (*f)(A...), void** args, std::index_sequence<I...>) { f(*static_cast<A*>(args[I])...); }

@@ -6,14 +6,14 @@ namespace emu {
 int sms = 132;
 std::vector<Thread> threads; std::vector<Warp> warps; Thread* cur = nullptr; ucontext_t sched;
 dim3 g_block, g_grid, g_bdim; std::vector<unsigned char> smem; size_t smem_size = 0;
-int block_arrived = 0; uint64_t block_gen = 0; bool eager_cp = false, progress = false; size_t max_smem_request = 0;
+int block_arrived = 0; uint64_t block_gen = 0; bool eager_cp = false, progress = false; size_t max_smem_request = 0; uint64_t block_serial = 0;
 static std::vector<std::vector<char>> stacks;
 static const std::function<void()>* g_body;
 static std::mt19937 rng(1234);
 static void trampoline() { (*g_body)(); cur->done = true; if (!cur->pending.empty() || !cur->groups.empty()) { for (auto& g : cur->groups) if (!g.empty()) fail("thread exited with cp.async in flight"); if (!cur->pending.empty()) fail("uncommitted cp.async at exit"); } swapcontext(&cur->ctx, &sched); }
 void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<void()>& body) {
   const int n = block.x * block.y * block.z;
-  if (block.y != 1 || block.z != 1 || n % 32) fail("emulator supports 1-D blocks of whole warps");
+  if (n < 1) fail("empty block");
   g_grid = grid; g_bdim = block; g_body = &body;
   smem_size = smem_bytes; smem.assign(smem_bytes + 16, 0xFF);
   if (stacks.size() < (size_t)n) stacks.resize(n, std::vector<char>(512 * 1024));
@@ -22,11 +22,12 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
   const char* order_env = getenv("EMU_SHUFFLE");
   const bool shuffle = !(order_env && std::string(order_env) == "0");
   for (unsigned z = 0; z < grid.z; ++z) for (unsigned y = 0; y < grid.y; ++y) for (unsigned x = 0; x < grid.x; ++x) {
-    g_block = dim3(x, y, z);
+    g_block = dim3(x, y, z); ++block_serial;
     std::fill(smem.begin(), smem.end(), 0xFF);
-    threads.assign(n, Thread{}); warps.assign(n / 32, Warp{}); block_arrived = 0;
+    threads.assign(n, Thread{}); warps.assign((n + 31) / 32, Warp{}); block_arrived = 0;
+    if (n % 32) warps.back().size = n % 32;
     for (int i = 0; i < n; ++i) {
-      Thread& t = threads[i]; t.tid = dim3(i, 0, 0); t.lane = i % 32; t.warp = i / 32; t.done = false;
+      Thread& t = threads[i]; t.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y)); t.lane = i % 32; t.warp = i / 32; t.done = false;
       getcontext(&t.ctx); t.ctx.uc_stack.ss_sp = stacks[i].data(); t.ctx.uc_stack.ss_size = stacks[i].size(); t.ctx.uc_link = nullptr;
       makecontext(&t.ctx, trampoline, 0);
     }

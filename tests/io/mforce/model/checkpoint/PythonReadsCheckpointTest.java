@@ -2,9 +2,10 @@ package io.mforce.model.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.mforce.testing.Processes;
+import io.mforce.testing.Processes.Result;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,9 +35,9 @@ class PythonReadsCheckpointTest {
     Path path = dir.resolve("tiny.safetensors");
     SampleCheckpoint.write("tiny", path);
     Result good = run(path);
-    assertEquals(0, good.code, good.output);
-    assertTrue(good.output.contains("model.video.patch_embed.weight") && good.output.contains("matches the metadata"),
-        good.output);
+    assertEquals(0, good.exitCode(), good.output());
+    assertTrue(good.output().contains("model.video.patch_embed.weight") && good.output().contains("matches the metadata"),
+        good.output());
 
     byte[] bytes = Files.readAllBytes(path);
     String head = new String(bytes, 0, 4096, StandardCharsets.ISO_8859_1);
@@ -46,8 +47,8 @@ class PythonReadsCheckpointTest {
     Path tampered = dir.resolve("tampered.safetensors");
     Files.write(tampered, bytes);
     Result bad = run(tampered);
-    assertEquals(1, bad.code, bad.output);
-    assertTrue(bad.output.contains("DOES NOT MATCH"), bad.output);
+    assertEquals(1, bad.exitCode(), bad.output());
+    assertTrue(bad.output().contains("DOES NOT MATCH"), bad.output());
   }
 
   @Test
@@ -60,8 +61,8 @@ class PythonReadsCheckpointTest {
     Files.write(path, ByteBuffer.allocate(8 + json.length + 4).order(ByteOrder.LITTLE_ENDIAN)
         .putLong(json.length).put(json).array());
     Result r = run(path, null, "--pure");
-    assertEquals(1, r.code, r.output);
-    assertTrue(r.output.contains(path + ": not valid: sha256 value") && !r.output.contains("Traceback"), r.output);
+    assertEquals(1, r.exitCode(), r.output());
+    assertTrue(r.output().contains(path + ": not valid: sha256 value") && !r.output().contains("Traceback"), r.output());
   }
 
   @Test
@@ -72,9 +73,9 @@ class PythonReadsCheckpointTest {
     // a stand-in package whose safe_open fails as the real one does on a file it cannot read
     Path packages = standInPackages(dir, "def safe_open(*args, **kwargs):\n    raise RuntimeError('header too large')\n");
     Result r = run(path, packages);
-    assertEquals(1, r.code, r.output);
-    assertTrue(r.output.contains(path + ": not valid: the safetensors package cannot read it: RuntimeError: header"
-        + " too large") && !r.output.contains("Traceback"), r.output);
+    assertEquals(1, r.exitCode(), r.output());
+    assertTrue(r.output().contains(path + ": not valid: the safetensors package cannot read it: RuntimeError: header"
+        + " too large") && !r.output().contains("Traceback"), r.output());
   }
 
   @Test
@@ -108,9 +109,9 @@ class PythonReadsCheckpointTest {
         def safe_open(path, framework, device): return _File(path)
         """);
     Result r = run(path, packages);
-    assertEquals(1, r.code, r.output);
-    assertTrue(r.output.contains(path + ": not valid: tensor '") && r.output.contains("differs from the file's bytes")
-        && !r.output.contains("Traceback"), r.output);
+    assertEquals(1, r.exitCode(), r.output());
+    assertTrue(r.output().contains(path + ": not valid: tensor '") && r.output().contains("differs from the file's bytes")
+        && !r.output().contains("Traceback"), r.output());
   }
 
   /**
@@ -126,52 +127,21 @@ class PythonReadsCheckpointTest {
     return root;
   }
 
-  private record Result(int code, String output) {}
-
   /** The script on {@code file} with --pure. */
-  private static Result run(Path file) throws IOException, InterruptedException {
+  private static Result run(Path file) throws IOException {
     return run(file, null, "--pure");
   }
 
-  /**
-   * Runs the script on {@code file} with {@code options}, and {@code pythonPath} (when not null)
-   * as PYTHONPATH. Its output goes to a file rather than a pipe, so that waiting with a timeout
-   * is not preceded by a read that blocks until the script ends; a script still running after
-   * the timeout is killed and the test fails with what it printed so far.
-   */
-  private static Result run(Path file, Path pythonPath, String... options) throws IOException, InterruptedException {
-    Path log = Files.createTempFile(file.getParent(), "check_safetensors", ".log");
+  /** Runs the script on {@code file} with {@code options}, and {@code pythonPath} (when not null) as PYTHONPATH. */
+  private static Result run(Path file, Path pythonPath, String... options) throws IOException {
     List<String> command = new ArrayList<>(List.of("python3", SCRIPT.toString()));
     command.addAll(List.of(options));
     command.add(file.toString());
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    if (pythonPath != null) {
-      builder.environment().put("PYTHONPATH", pythonPath.toString());
-    }
-    Process p = builder.start();
-    boolean finished = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    if (!finished) {
-      p.destroyForcibly().waitFor();
-    }
-    String out = Files.readString(log, StandardCharsets.UTF_8);
-    if (!finished) {
-      fail(SCRIPT + " on " + file + " did not finish within " + TIMEOUT_SECONDS + " s (killed); its output: " + out);
-    }
-    return new Result(p.exitValue(), out);
+    return Processes.run(command, pythonPath == null ? Map.of() : Map.of("PYTHONPATH", pythonPath.toString()),
+        TIMEOUT_SECONDS);
   }
 
   private static boolean python() {
-    try {
-      // output discarded, not read: a read would block before the timeout could apply
-      Process p = new ProcessBuilder("python3", "--version").redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      if (!p.waitFor(20, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return false;
-      }
-      return p.exitValue() == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
-    }
+    return Processes.available("python3", "--version");
   }
 }

@@ -3,15 +3,15 @@ package io.mforce.nn.attention;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.mforce.runtime.DType;
+import io.mforce.testing.Processes;
+import io.mforce.testing.Processes.Result;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The host emulator of the CUDA attention kernels (tools/cuda-emu: PTX instruction semantics as
@@ -25,20 +25,11 @@ final class CudaEmulator {
     this.driver = driver;
   }
 
-  /** Whether a host C++ compiler (g++) can be run here. */
-  static boolean compilerAvailable() {
-    try {
-      return run(List.of("g++", "--version"), 60).exitCode == 0;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
   /** Builds the driver from this checkout's sources into {@code driver} (tools/cuda-emu/build.sh). */
   static CudaEmulator build(Path driver) throws IOException {
     Files.createDirectories(driver.getParent());
-    Result r = run(List.of("sh", "tools/cuda-emu/build.sh", driver.toString()), 600);
-    assertEquals(0, r.exitCode, "building the emulator failed:\n" + r.output);
+    Result r = Processes.run(List.of("sh", "tools/cuda-emu/build.sh", driver.toString()), 600);
+    assertEquals(0, r.exitCode(), "building the emulator failed:\n" + r.output());
     return new CudaEmulator(driver);
   }
 
@@ -46,7 +37,7 @@ final class CudaEmulator {
   Result driver(List<String> args) throws IOException {
     List<String> command = new ArrayList<>(List.of(driver.toString()));
     command.addAll(args);
-    return run(command, 600);
+    return Processes.run(command, 600);
   }
 
   /**
@@ -59,7 +50,7 @@ final class CudaEmulator {
     Path out = dir.resolve("outputs.bin");
     Files.write(in, encode(p, pad, deterministic));
     Result r = driver(List.of("--problem", in.toString(), out.toString()));
-    assertEquals(0, r.exitCode, "the emulated attention failed:\n" + r.output);
+    assertEquals(0, r.exitCode(), "the emulated attention failed:\n" + r.output());
     return decode(p, Files.readAllBytes(out));
   }
 
@@ -126,29 +117,6 @@ final class CudaEmulator {
   private static void getFloats(ByteBuffer b, double[] into) {
     for (int i = 0; i < into.length; i++) {
       into[i] = b.getFloat();
-    }
-  }
-
-  record Result(int exitCode, String output) {}
-
-  /** Runs {@code command} in the project directory, its output captured; fails past the timeout. */
-  private static Result run(List<String> command, int timeoutSeconds) throws IOException {
-    Path log = Files.createTempFile("cuda-emu", ".log");
-    try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      try {
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          throw new IOException(command + " did not finish within " + timeoutSeconds + " s");
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while running " + command, e);
-      }
-      return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    } finally {
-      Files.deleteIfExists(log);
     }
   }
 }

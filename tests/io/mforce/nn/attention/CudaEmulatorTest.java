@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mforce.runtime.DType;
+import io.mforce.testing.Processes;
+import io.mforce.testing.Processes.Result;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,13 +33,13 @@ class CudaEmulatorTest {
 
   @BeforeAll
   static void build() throws IOException {
-    assumeTrue(CudaEmulator.compilerAvailable(), "no g++: the CUDA emulator cannot be built");
+    assumeTrue(Processes.available("g++", "--version"), "no g++: the CUDA emulator cannot be built");
     emulator = CudaEmulator.build(Path.of("target", "cuda-emu", "driver"));
   }
 
   @Test
   void driverQuickSet() throws IOException {
-    CudaEmulator.Result r = emulator.driver(List.of("--quick"));
+    Result r = emulator.driver(List.of("--quick"));
     assertEquals(0, r.exitCode(), r.output());
     assertTrue(r.output().contains(" 0 failures"), r.output());
   }
