@@ -1,34 +1,35 @@
 #!/bin/sh
-# Builds an emulator driver with the host compiler (-w: the CUDA sources compiled as host C++
-# warn about what only nvcc understands: launch bounds, unused device helpers).
-#   build.sh OUTPUT            the attention driver (driver.cpp + emu.cpp + cuda-kernels/attention)
-#   build.sh --kernels OUTPUT  the driver of every other CUDA kernel (kernels.cpp + emu.cpp +
-#                              cuda-kernels/*.cu) and, beside it, the CPU reference it compares
-#                              with (libcpu_reference.so, from native/src/cpu)
+# Builds the emulator with the host compiler (-w: the CUDA sources compiled as host C++ warn about
+# what only nvcc understands: launch bounds, unused device helpers). See README.md.
+#   build.sh OUTPUT                 the attention driver (driver.cpp + emu.cpp + cuda-kernels/attention)
+#   build.sh --kernels OUTPUT       the driver of every other CUDA kernel (kernels.cpp + emu.cpp +
+#                                   cuda-kernels/*.cu) and, beside it, the CPU reference it compares
+#                                   with (libcpu_reference.so, from native/src/cpu)
+#   build.sh --host-runtime DIR     libmforce_cuda.so of every emulated kernel, with host stand-ins
+#                                   for libcudart.so.13 and libcublasLt.so.13 (host-runtime/), so that
+#                                   the Java layer's CUDA path runs on this machine; needs the CUDA
+#                                   toolkit's headers (CUDA_HOME, default /usr/local/cuda)
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/../..
 cxx=${CXX:-g++}
-if [ "$1" != "--kernels" ]; then
+if [ "$1" != "--kernels" ] && [ "$1" != "--host-runtime" ]; then
   exec "$cxx" -std=c++17 -O1 -w -DMFORCE_VERSION='"emu"' -I"$here" -I"$root/cuda-kernels" \
     -I"$root/native/include" -x c++ "$here/driver.cpp" -x none "$here/emu.cpp" "$root/native/src/common/error.cpp" \
     -o "$1"
 fi
-
-out=$2
-dir=$(dirname "$out")
-work=$out.build
+mode=$1
+if [ "$mode" = "--kernels" ]; then
+  out=$2
+  dir=$(dirname "$out")
+  work=$out.build
+else
+  dir=$2
+  work=$dir/build
+fi
 rm -rf "$work"
-mkdir -p "$work/src"
-
-# The CPU implementation as its own library, as libmforce_cpu is: its inline helpers (compiled
-# without __CUDA_ARCH__) stay apart from the emulated CUDA code's (compiled with it).
-"$cxx" -std=c++17 -O1 -w -fPIC -shared -fvisibility=hidden -ffp-contract=off -DMFORCE_VERSION='"emu"' \
-  -I"$root/native/include" -I"$root/native/src/cpu" "$root/native/src/common/error.cpp" \
-  "$root"/native/src/cpu/parallel.cpp "$root"/native/src/cpu/flow.cpp "$root"/native/src/cpu/kv_cache.cpp \
-  "$root"/native/src/cpu/layers.cpp "$root"/native/src/cpu/optim.cpp "$root"/native/src/cpu/rng.cpp \
-  "$root"/native/src/cpu/rope.cpp "$root"/native/src/cpu/runtime_ops.cpp -pthread -o "$dir/libcpu_reference.so" &
-pids=$!
+mkdir -p "$work/src/attention"
+pids=""
 
 # The CUDA sources, unchanged but for two constructs g++ cannot take as they are
 # (cuda_runtime.h says what they become):
@@ -36,12 +37,12 @@ pids=$!
 #   __shared__ T name[N]...; ->  auto& name = emu::shared<T[N]..., __COUNTER__>();
 # The sources keep every launch configuration on one line. common.cu's host helpers come from
 # emu.cpp instead.
-for f in "$root"/cuda-kernels/*.cu "$root"/cuda-kernels/*.cuh; do
+for f in "$root"/cuda-kernels/*.cu "$root"/cuda-kernels/*.cuh "$root"/cuda-kernels/attention/*; do
   sed -E -e 's/([A-Za-z_][A-Za-z0-9_:]*(<[^<>]*>)?)<<<(.*)>>>\(/emu::Launch(\3)([](auto... a) { \1(a...); }, /' \
     -e 's/__shared__ ([A-Za-z_0-9:]+) ([A-Za-z_0-9]+)((\[[^]]*\])+);/auto\& \2 = ::emu::shared<\1\3, __COUNTER__>();/' \
-    "$f" > "$work/src/$(basename "$f")"
+    "$f" > "$work/src/${f#"$root"/cuda-kernels/}"
 done
-if grep -n -e '<<<' -e '__shared__' "$work"/src/*; then
+if grep -rn -e '<<<' -e '__shared__' "$work/src" | grep -v 'extern __shared__'; then
   echo "build.sh: a launch or shared array above was not rewritten (keep each on one line)" >&2
   exit 1
 fi
@@ -49,18 +50,62 @@ rm "$work/src/common.cu"
 
 # Device code as nvcc compiles it for the GPU (__CUDA_ARCH__: the 16-byte vector loads and the
 # _rn intrinsics of mforce/detail); -fsanitize=alignment stops at a misaligned vector access.
-flags="-std=c++17 -O1 -w -D__CUDA_ARCH__=900 -DMFORCE_CUDA_ARCHS=\"emu\" -fsanitize=alignment -fno-sanitize-recover=all"
+flags="-std=c++17 -O1 -w -fPIC -D__CUDA_ARCH__=900 -DMFORCE_CUDA_ARCHS=\"emu\" -fsanitize=alignment -fno-sanitize-recover=all"
+include="-I$here -I$work/src -I$root/native/include"
 objs=""
-for f in "$work"/src/*.cu; do
-  "$cxx" $flags -include cuda_runtime.h -I"$here" -I"$work/src" -I"$root/native/include" -x c++ -c "$f" \
-    -o "${f%.cu}.o" &
+compile() {  # compile SOURCE OBJECT [extra flags]: in the background
+  src=$1 obj=$2
+  shift 2
+  "$cxx" $flags "$@" $include -x c++ -c "$src" -o "$obj" &
   pids="$pids $!"
-  objs="$objs ${f%.cu}.o"
+  objs="$objs $obj"
+}
+for f in "$work"/src/*.cu; do
+  compile "$f" "${f%.cu}.o" -include cuda_runtime.h
 done
-"$cxx" $flags -I"$here" -I"$root/native/include" -c "$here/kernels.cpp" -o "$work/kernels.o" &
+compile "$here/emu.cpp" "$work/emu.o"
+
+if [ "$mode" = "--kernels" ]; then
+  # The CPU implementation as its own library, as libmforce_cpu is: its inline helpers (compiled
+  # without __CUDA_ARCH__) stay apart from the emulated CUDA code's (compiled with it).
+  "$cxx" -std=c++17 -O1 -w -fPIC -shared -fvisibility=hidden -ffp-contract=off -DMFORCE_VERSION='"emu"' \
+    -I"$root/native/include" -I"$root/native/src/cpu" "$root/native/src/common/error.cpp" \
+    "$root"/native/src/cpu/parallel.cpp "$root"/native/src/cpu/flow.cpp "$root"/native/src/cpu/kv_cache.cpp \
+    "$root"/native/src/cpu/layers.cpp "$root"/native/src/cpu/optim.cpp "$root"/native/src/cpu/rng.cpp \
+    "$root"/native/src/cpu/rope.cpp "$root"/native/src/cpu/runtime_ops.cpp -pthread -o "$dir/libcpu_reference.so" &
+  pids="$pids $!"
+  compile "$here/kernels.cpp" "$work/kernels.o"
+  for pid in $pids; do wait "$pid"; done
+  "$cxx" -fsanitize=alignment $objs -L"$dir" -lcpu_reference -Wl,-rpath,'$ORIGIN' -o "$out"
+  exit 0
+fi
+
+# --host-runtime: the attention kernels too (their PTX twins included first), then the libraries.
+cuda_include=${CUDA_HOME:-/usr/local/cuda}/include
+if [ ! -f "$cuda_include/cuda_runtime_api.h" ]; then
+  echo "build.sh: no CUDA headers at $cuda_include (set CUDA_HOME)" >&2
+  exit 1
+fi
+for f in "$work"/src/attention/*.cu; do
+  compile "$f" "${f%.cu}.o" -include attention_ptx_emu.h -I"$work/src/attention"
+done
+compile "$here/host-runtime/info.cpp" "$work/info.o"
+# mf_set_error and mf_last_error come from libmforce_cpu at run time (already loaded: it loads this
+# library); a copy of error.cpp under that soname stands in for it at link time only
+"$cxx" -std=c++17 -O1 -w -fPIC -shared -DMFORCE_VERSION=\"emu\" -I"$root/native/include" "$root/native/src/common/error.cpp" \
+  -Wl,-soname,libmforce_cpu.so -o "$work/libmforce_cpu.so" &
 pids="$pids $!"
-"$cxx" $flags -I"$here" -I"$root/native/include" -c "$here/emu.cpp" -o "$work/emu.o" &
+"$cxx" -std=c++17 -O1 -w -fPIC -shared -I"$cuda_include" "$here/host-runtime/cudart.cpp" \
+  -Wl,--version-script="$here/host-runtime/cudart.map" -Wl,-soname,libcudart.so.13 -o "$dir/libcudart.so.13" &
 pids="$pids $!"
 for pid in $pids; do wait "$pid"; done
-"$cxx" -fsanitize=alignment "$work/kernels.o" "$work/emu.o" $objs -L"$dir" -lcpu_reference -Wl,-rpath,'$ORIGIN' \
-  -o "$out"
+"$cxx" -std=c++17 -O1 -w -fPIC -shared "$here/host-runtime/cublaslt.cpp" -L"$dir" -l:libcudart.so.13 \
+  -Wl,--version-script="$here/host-runtime/cublaslt.map" -Wl,-soname,libcublasLt.so.13 -Wl,-rpath,'$ORIGIN' \
+  -o "$dir/libcublasLt.so.13"
+# the presets' JNI libraries also name libcublas.so.13 and the driver's libcuda.so.1, whose
+# functions mforce never calls: empty libraries (with the version node the JNI library asks for)
+echo 'libcublas.so.13 { local: *; };' > "$work/cublas.map"
+"$cxx" -shared -x c /dev/null -Wl,--version-script="$work/cublas.map" -Wl,-soname,libcublas.so.13 -o "$dir/libcublas.so.13"
+"$cxx" -shared -x c /dev/null -Wl,-soname,libcuda.so.1 -o "$dir/libcuda.so.1"
+"$cxx" -shared -fsanitize=alignment $objs -L"$dir" -L"$work" -l:libcudart.so.13 -lmforce_cpu -Wl,-rpath,'$ORIGIN' \
+  -o "$dir/libmforce_cuda.so"

@@ -127,15 +127,28 @@ inline int __ffs(unsigned x) { return __builtin_ffs((int)x); }
 inline cudaError_t cudaGetDevice(int* d) { *d = 0; return 0; }
 inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? 232448 : emu::sms; return 0; }
 template <class T> cudaError_t cudaFuncSetAttribute(T*, cudaFuncAttribute, int v) { emu::max_smem_request = v; return 0; }
+// Work on a stream. In the drivers it runs at once. Inside the host runtime (host-runtime/:
+// libmforce_cuda built with these sources, and a host libcudart that defines the two functions
+// below), a stream being captured into a graph records it instead, to run at each replay.
+void mforce_emu_submit(void* stream, std::function<void()> work) __attribute__((weak));
+bool mforce_emu_capturing(void* stream) __attribute__((weak));
+namespace emu {
+inline void submit(cudaStream_t s, std::function<void()> work) {
+  if (mforce_emu_submit) mforce_emu_submit(s, std::move(work)); else work();
+}
+inline bool capturing(cudaStream_t s) { return mforce_emu_capturing && mforce_emu_capturing(s); }
+}  // namespace emu
 inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { *p = malloc(n); memset(*p, 0xAB, n); return 0; }
-inline cudaError_t cudaFreeAsync(void* p, cudaStream_t) { free(p); return 0; }
+// Scratch allocated while a graph is captured is kept for the graph's replays (never freed).
+inline cudaError_t cudaFreeAsync(void* p, cudaStream_t s) { if (!emu::capturing(s)) free(p); return 0; }
 // Two blocks per SM: what ptxas's 255 registers x 128 threads allow the tensor-core forward on an
 // H100 (the emulator knows no register counts).
 template <class T> cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* n, T*, int, size_t) { *n = 2; return 0; }
-inline cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t) { memset(p, v, n); return 0; }
+inline cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t s) { emu::submit(s, [=] { memset(p, v, n); }); return 0; }
 inline cudaError_t cudaGetLastError() { return 0; }
 inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return 0; }
-inline cudaError_t cudaStreamIsCapturing(cudaStream_t, cudaStreamCaptureStatus* s) { *s = cudaStreamCaptureStatusNone; return 0; }
+enum { cudaStreamCaptureStatusActive = 1 };
+inline cudaError_t cudaStreamIsCapturing(cudaStream_t st, cudaStreamCaptureStatus* s) { *s = emu::capturing(st) ? (cudaStreamCaptureStatus)cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone; return 0; }
 inline const char* cudaGetErrorString(cudaError_t) { return "emulated error"; }
 inline const char* cudaGetErrorName(cudaError_t) { return "cudaErrorEmulated"; }
 
@@ -144,12 +157,12 @@ inline const char* cudaGetErrorName(cudaError_t) { return "cudaErrorEmulated"; }
 // the kernel's template arguments are deduced from the call's arguments as nvcc does.
 namespace emu {
 struct Launch {
-  dim3 grid, block; size_t smem;
-  Launch(dim3 g, dim3 b, size_t shared = 0, cudaStream_t = nullptr) : grid(g), block(b), smem(shared) {}
+  dim3 grid, block; size_t smem; cudaStream_t stream;
+  Launch(dim3 g, dim3 b, size_t shared = 0, cudaStream_t s = nullptr) : grid(g), block(b), smem(shared), stream(s) {}
   template <class Kernel, class... Args>
   void operator()(Kernel kernel, Args... args) const {
     if (smem > 48 * 1024) fail("dynamic smem above 48 KB without opt-in");
-    run_kernel(grid, block, smem, [&] { kernel(args...); });
+    submit(stream, [g = grid, b = block, m = smem, kernel, args...] { run_kernel(g, b, m, [&] { kernel(args...); }); });
   }
 };
 }  // namespace emu
@@ -181,11 +194,13 @@ inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return
 inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 
 template <class... A, size_t... I>
-void emu_call(void (*f)(A...), void** args, std::index_sequence<I...>) { f(*static_cast<A*>(args[I])...); }
+std::tuple<std::decay_t<A>...> emu_args(void** args, std::index_sequence<I...>) { return {*static_cast<std::decay_t<A>*>(args[I])...}; }
 template <class... A>
-cudaError_t cudaLaunchKernel(void (*f)(A...), dim3 grid, dim3 block, void** args, size_t smem, cudaStream_t) {
+cudaError_t cudaLaunchKernel(void (*f)(A...), dim3 grid, dim3 block, void** args, size_t smem, cudaStream_t stream) {
   if (smem > 48 * 1024 && smem > emu::max_smem_request) emu::fail("dynamic smem above 48 KB without opt-in");
   emu::max_smem_request = 0;
-  emu::run_kernel(grid, block, smem, [&] { emu_call(f, args, std::index_sequence_for<A...>{}); });
+  // the arguments copied now, as a launch does: the caller's variables may be gone when it runs
+  auto values = emu_args<A...>(args, std::index_sequence_for<A...>{});
+  emu::submit(stream, [=] { emu::run_kernel(grid, block, smem, [&] { std::apply(f, values); }); });
   return 0;
 }

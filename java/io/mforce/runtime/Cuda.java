@@ -63,15 +63,23 @@ public final class Cuda {
     }
   }
 
+  /**
+   * Environment variable naming a libmforce_cuda.so to load instead of the one bundled in the
+   * jar: another build of it, or the host emulator's (tools/cuda-emu, {@code --host-runtime}).
+   */
+  public static final String LIBRARY_VARIABLE = "MFORCE_CUDA_LIBRARY";
+
   private static Status probe() {
     Class<?> anchor = RuntimeNative.class;
     Loader.load(anchor);
-    String path;
-    try {
-      File lib = Loader.cacheResource(anchor, Loader.getPlatform() + "/libmforce_cuda.so");
-      path = lib == null ? "" : lib.getAbsolutePath();
-    } catch (Exception | LinkageError e) {
-      path = "";
+    String path = System.getenv(LIBRARY_VARIABLE);
+    if (path == null || path.isEmpty()) {
+      try {
+        File lib = Loader.cacheResource(anchor, Loader.getPlatform() + "/libmforce_cuda.so");
+        path = lib == null ? "" : lib.getAbsolutePath();
+      } catch (Exception | LinkageError e) {
+        path = "";
+      }
     }
     if (RuntimeNative.mf_cuda_load(path) != RuntimeNative.MF_OK) {
       return unavailable(RuntimeNative.mf_last_error().replaceFirst("^no CUDA device: ", ""));
