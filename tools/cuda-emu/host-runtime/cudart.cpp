@@ -28,6 +28,7 @@ struct Recording {
   std::vector<Work> work;
 };
 
+constexpr size_t kDeviceMemory = size_t(16) << 30;  // what cudaGetDeviceProperties reports
 std::recursive_mutex lock;                       // one device: work never overlaps
 std::map<cudaStream_t, std::shared_ptr<Recording>> capturing;  // streams being captured
 std::set<void*> allocations;                     // what cudaMalloc returned and cudaFree has not taken
@@ -88,7 +89,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
   p->major = 9;
   p->minor = 0;
   p->multiProcessorCount = 132;  // emu::sms, what the emulated kernels see
-  p->totalGlobalMem = size_t(16) << 30;
+  p->totalGlobalMem = kDeviceMemory;
   p->warpSize = 32;
   p->maxThreadsPerBlock = 1024;
   p->sharedMemPerBlockOptin = 232448;
@@ -119,8 +120,9 @@ const char* cudaGetErrorName(cudaError_t e) { return e == cudaSuccess ? "cudaSuc
 // ---- memory ----
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
+  // no more than the device's memory in one piece (the host may overcommit far past it);
   // 256-byte aligned as cudaMalloc's; filled with a pattern, as device memory is not zeroed
-  *p = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
+  *p = bytes > kDeviceMemory ? nullptr : std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
   if (!*p) return fail(cudaErrorMemoryAllocation);
   std::memset(*p, 0xA5, bytes);
   std::lock_guard<std::recursive_mutex> g(lock);
