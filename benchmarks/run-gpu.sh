@@ -4,19 +4,20 @@
 #   run: bash benchmarks/run-gpu.sh   # there, with carry [".device"]; results under $OUT
 # Stages run in the order of STAGES (space-separated; default below: correctness first, then what
 # the open issues' minimums need, then the rest), each under a time limit so that one slow stage
-# cannot take the whole device budget: STAGE_SECONDS (default 240) for the tests, 150 for each
-# other stage. $OUT/stages.txt records each stage's exit status and wall time as it ends, so a
-# run cut short still says how far it got. Logs and JSON land in $OUT (or ./gpu-out when OUT is
-# unset); a short table is printed last.
+# cannot take the whole device budget: STAGE_SECONDS (default 240) for the tests, BENCH_SECONDS
+# (default 150) for each other stage. $OUT/stages.txt records each stage's exit status and wall time as it ends, so a
+# run cut short still says how far it got (JMH runs with -foe true, so that a benchmark that
+# throws fails its stage instead of ending with exit 0 and an empty table). Logs and JSON land in
+# $OUT (or ./gpu-out when OUT is unset); a short table is printed last.
 set -uo pipefail
 out=${OUT:-gpu-out}
 stages=${STAGES:-tests attention peers model checkpoint gemm flow layers launch}
 test_seconds=${STAGE_SECONDS:-240}
-bench_seconds=150
+bench_seconds=${BENCH_SECONDS:-150}
 mkdir -p "$out"
 run=".device/run.sh"
 limit() { local seconds=$1; shift; timeout -k 10 "$seconds" "$@"; }
-jmh() { local name=$1; shift; limit "$bench_seconds" bash "$run" java org.openjdk.jmh.Main "$name" -f 1 -wi 3 -i 5 \
+jmh() { local name=$1; shift; limit "$bench_seconds" bash "$run" java org.openjdk.jmh.Main "$name" -foe true -f 1 -wi 3 -i 5 \
   -w 1s -r 1s -rf json -rff "$out/$name.json" "$@" > "$out/$name.txt" 2>&1; }
 
 stage_tests() {

@@ -139,6 +139,17 @@ cudaError_t cudaFree(void* p) {
   return cudaSuccess;
 }
 
+// The stream-ordered allocator's pool (AttentionCudaBench keeps it from releasing memory):
+// scratch comes from malloc here, so there is nothing to configure.
+cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
+  if (device != 0) return fail(cudaErrorInvalidDevice);
+  static char the_pool;
+  *pool = reinterpret_cast<cudaMemPool_t>(&the_pool);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t, cudaMemPoolAttr, void*) { return cudaSuccess; }
+
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind, cudaStream_t s) {
   mforce_emu_submit(s, [=] { std::memmove(dst, src, bytes); });
   return cudaSuccess;
