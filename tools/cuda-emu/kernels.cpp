@@ -480,10 +480,10 @@ std::vector<unsigned char> initial_bytes(const Spec& s, std::mt19937& rng) {
   std::vector<unsigned char> bytes(s.count * elem_size(s.dtype), 0xFF);  // NaN / -1 when poisoned
   if (s.poisoned) return bytes;
   std::uniform_real_distribution<float> u(s.lo, s.hi);
+  std::uniform_int_distribution<int32_t> ui(static_cast<int32_t>(s.lo), static_cast<int32_t>(s.hi));
   for (int64_t k = 0; k < s.count; ++k) {
     if (s.dtype == MF_I32) {
-      int32_t v = static_cast<int32_t>(std::lround(std::floor(u(rng) + (s.lo == s.hi ? 0.f : 0.5f))));
-      v = std::min(std::max(v, static_cast<int32_t>(s.lo)), static_cast<int32_t>(s.hi));
+      int32_t v = ui(rng);
       memcpy(&bytes[4 * k], &v, 4);
     } else if (s.dtype == MF_BF16) {
       mforce::bf16 h = mforce::float_to_bf16(u(rng));
