@@ -33,7 +33,7 @@ enum { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorLaunchFailure = 719 
 typedef struct CUstream_st* cudaStream_t;
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16, cudaDevAttrMaxSharedMemoryPerBlockOptin = 97 };
-enum cudaStreamCaptureStatus { cudaStreamCaptureStatusNone = 0 };
+enum cudaStreamCaptureStatus { cudaStreamCaptureStatusNone = 0, cudaStreamCaptureStatusActive = 1 };
 
 namespace emu {
 struct Thread {
@@ -147,8 +147,7 @@ template <class T> cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int
 inline cudaError_t cudaMemsetAsync(void* p, int v, size_t n, cudaStream_t s) { emu::submit(s, [=] { memset(p, v, n); }); return 0; }
 inline cudaError_t cudaGetLastError() { return 0; }
 inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return 0; }
-enum { cudaStreamCaptureStatusActive = 1 };
-inline cudaError_t cudaStreamIsCapturing(cudaStream_t st, cudaStreamCaptureStatus* s) { *s = emu::capturing(st) ? (cudaStreamCaptureStatus)cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone; return 0; }
+inline cudaError_t cudaStreamIsCapturing(cudaStream_t st, cudaStreamCaptureStatus* s) { *s = emu::capturing(st) ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone; return 0; }
 inline const char* cudaGetErrorString(cudaError_t) { return "emulated error"; }
 inline const char* cudaGetErrorName(cudaError_t) { return "cudaErrorEmulated"; }
 

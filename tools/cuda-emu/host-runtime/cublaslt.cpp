@@ -124,17 +124,17 @@ int cublasLtMatmulDescSetAttribute(Desc* desc, int attribute, const void* buf, s
   if (size != 4) return kInvalidValue;
   std::memcpy(&v, buf, 4);
   switch (attribute) {
-    case kDescTransA: desc->transa = v; break;
-    case kDescTransB: desc->transb = v; break;
+    case kDescTransA:
+    case kDescTransB:
+      if (v != kOpN && v != kOpT) return kInvalidValue;
+      (attribute == kDescTransA ? desc->transa : desc->transb) = v;
+      return kSuccess;
     case kDescPointerMode:
     case kDescEpilogue:
-      if (v != 0) return kNotSupported;  // host pointers, no epilogue: all mforce uses
-      break;
-    default: return kNotSupported;
+      return v == 0 ? kSuccess : kNotSupported;  // host scalars, no epilogue: all mforce uses
+    default:
+      return kNotSupported;
   }
-  return desc->transa == kOpN || desc->transa == kOpT ? (desc->transb == kOpN || desc->transb == kOpT ? kSuccess
-                                                                                                     : kInvalidValue)
-                                                      : kInvalidValue;
 }
 
 int cublasLtMatrixLayoutCreate(Layout** layout, int type, uint64_t rows, uint64_t cols, int64_t ld) {

@@ -60,27 +60,7 @@ bool mforce_emu_capturing(void* stream) {
 
 extern "C" {
 
-cudaError_t cudaGetDeviceCount(int* count) {
-  *count = 1;
-  return cudaSuccess;
-}
-
 cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice); }
-
-cudaError_t cudaGetDevice(int* device) {
-  *device = 0;
-  return cudaSuccess;
-}
-
-cudaError_t cudaDriverGetVersion(int* v) {
-  *v = CUDART_VERSION;
-  return cudaSuccess;
-}
-
-cudaError_t cudaRuntimeGetVersion(int* v) {
-  *v = CUDART_VERSION;
-  return cudaSuccess;
-}
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
   if (device != 0) return fail(cudaErrorInvalidDevice);
@@ -102,8 +82,6 @@ cudaError_t cudaGetLastError(void) {
   return e;
 }
 
-cudaError_t cudaPeekAtLastError(void) { return last_error; }
-
 const char* cudaGetErrorString(cudaError_t e) {
   switch (e) {
     case cudaSuccess: return "no error";
@@ -114,8 +92,6 @@ const char* cudaGetErrorString(cudaError_t e) {
     default: return "error (host emulator)";
   }
 }
-
-const char* cudaGetErrorName(cudaError_t e) { return e == cudaSuccess ? "cudaSuccess" : "cudaErrorEmulated"; }
 
 // ---- memory ----
 
@@ -155,12 +131,6 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
   return cudaSuccess;
 }
 
-cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind) {
-  std::lock_guard<std::recursive_mutex> g(lock);
-  std::memmove(dst, src, bytes);
-  return cudaSuccess;
-}
-
 cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
                               cudaMemcpyKind, cudaStream_t s) {
   if (width > dpitch || width > spitch) return fail(cudaErrorInvalidPitchValue);
@@ -171,19 +141,12 @@ cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t 
   return cudaSuccess;
 }
 
-cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t s) {
-  mforce_emu_submit(s, [=] { std::memset(p, value, bytes); });
-  return cudaSuccess;
-}
-
 // ---- streams and events ----
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) {
   *s = reinterpret_cast<cudaStream_t>(new char[16]);
   return cudaSuccess;
 }
-
-cudaError_t cudaStreamCreate(cudaStream_t* s) { return cudaStreamCreateWithFlags(s, 0); }
 
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
   std::lock_guard<std::recursive_mutex> g(lock);
@@ -197,14 +160,7 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   return cudaSuccess;
 }
 
-cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
-
 cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
-
-cudaError_t cudaStreamIsCapturing(cudaStream_t s, cudaStreamCaptureStatus* status) {
-  *status = mforce_emu_capturing(s) ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusNone;
-  return cudaSuccess;
-}
 
 struct EventState {
   std::chrono::steady_clock::time_point at;
@@ -215,8 +171,6 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) {
   return cudaSuccess;
 }
 
-cudaError_t cudaEventCreate(cudaEvent_t* e) { return cudaEventCreateWithFlags(e, 0); }
-
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   auto* state = reinterpret_cast<EventState*>(e);
   mforce_emu_submit(s, [state] { state->at = std::chrono::steady_clock::now(); });
@@ -224,8 +178,6 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
-
-cudaError_t cudaEventQuery(cudaEvent_t) { return cudaSuccess; }
 
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
   auto d = reinterpret_cast<EventState*>(end)->at - reinterpret_cast<EventState*>(start)->at;
