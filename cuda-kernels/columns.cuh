@@ -15,30 +15,6 @@ namespace mforce::cuda {
 constexpr int kColumnLanes = 32;  // threads across columns
 constexpr int kRowLanes = 8;      // warps across rows
 
-// Stream-ordered device scratch of `count` floats, released (on the same stream) when it goes
-// out of scope; ok() is false when the allocation failed (the thread's error is then set).
-class Scratch {
- public:
-  Scratch(const char* kernel, void* stream, int64_t count) : stream_(static_cast<cudaStream_t>(stream)) {
-    if (count > 0) {
-      cudaError_t err = cudaMallocAsync(reinterpret_cast<void**>(&p_), sizeof(float) * count, stream_);
-      if (err != cudaSuccess) status_ = fail(kernel, err);
-    }
-  }
-  ~Scratch() {
-    if (p_) cudaFreeAsync(p_, stream_);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  float* get() const { return p_; }
-  mf_status status() const { return status_; }
-
- private:
-  cudaStream_t stream_;
-  float* p_ = nullptr;
-  mf_status status_ = MF_OK;
-};
-
 // Chunks of rows per group: about 256 chunks over all groups, at least 64 rows each.
 inline int64_t column_chunks(int64_t groups, int64_t rows) {
   int64_t wanted = 256 / (groups > 0 ? groups : 1);
@@ -97,9 +73,9 @@ mf_status column_sums(const char* kernel, void* stream, const Term& term, int64_
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   const int64_t chunks = column_chunks(groups, rows);
   const int64_t chunk = (rows + chunks - 1) / chunks;
-  Scratch scratch(kernel, stream, groups * chunks * NS * cols);
-  if (scratch.status() != MF_OK) return scratch.status();
-  float* partial = scratch.get();
+  Scratch scratch(stream);
+  if (mf_status st = scratch.allocate(kernel, sizeof(float) * groups * chunks * NS * cols)) return st;
+  float* partial = scratch.as<float>();
   const dim3 block(kColumnLanes, kRowLanes);
   if (vectorize && cols % K == 0) {
     const dim3 grid(static_cast<unsigned>((cols / K + kColumnLanes - 1) / kColumnLanes), static_cast<unsigned>(chunks),

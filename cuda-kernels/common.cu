@@ -8,6 +8,10 @@ namespace mforce::cuda {
 
 mf_status fail(const char* what, cudaError_t err) {
   mf_set_error("%s: %s (%s)", what, cudaGetErrorString(err), cudaGetErrorName(err));
+  if (err == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    return MF_ERR_OUT_OF_MEMORY;
+  }
   return MF_ERR_CUDA;
 }
 

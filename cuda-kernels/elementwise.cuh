@@ -88,14 +88,12 @@ mf_status row_reduce(const char* kernel, void* stream, const Term& term, int64_t
   int64_t chunks = (n + kThreads * 64 - 1) / (kThreads * 64);
   chunks = chunks < 1 ? 1 : (chunks > 1024 ? 1024 : chunks);
   int64_t chunk = (n + chunks - 1) / chunks;
-  float* partial = nullptr;
-  MF_CUDA_TRY(kernel, cudaMallocAsync(reinterpret_cast<void**>(&partial), sizeof(float) * batch * chunks, s));
+  Scratch partial(stream);
+  if (mf_status st = partial.allocate(kernel, sizeof(float) * batch * chunks)) return st;
   row_partial_sums<<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(batch)), kThreads, 0, s>>>(
-      term, n, chunk, partial);
-  finish_rows<<<static_cast<unsigned>((batch + 255) / 256), 256, 0, s>>>(finish, partial, chunks, batch);
-  mf_status status = check_launch(kernel, s);
-  cudaFreeAsync(partial, s);
-  return status;
+      term, n, chunk, partial.as<float>());
+  finish_rows<<<static_cast<unsigned>((batch + 255) / 256), 256, 0, s>>>(finish, partial.as<float>(), chunks, batch);
+  return check_launch(kernel, s);
 }
 
 }  // namespace mforce::cuda

@@ -8,6 +8,7 @@
 using namespace mforce;
 using mforce::cuda::launch_rows;
 using mforce::cuda::row_reduce;
+using mforce::cuda::Scratch;
 
 namespace {
 
@@ -113,20 +114,17 @@ mf_status mfcuda_flow_dmd_target(mf_device, void* stream, mf_dtype dtype, int64_
                                  void* out) {
   return with_float_dtype(dtype, "flow_dmd_target", [&](auto tag) -> mf_status {
     using T = decltype(tag);
-    cudaStream_t s = static_cast<cudaStream_t>(stream);
-    float* scale = nullptr;
-    mf_status status = MF_OK;
+    Scratch scale(stream);  // [batch] per-row normalizers, or none
     if (normalize) {
-      MF_CUDA_TRY("flow_dmd_target", cudaMallocAsync(reinterpret_cast<void**>(&scale), sizeof(float) * batch, s));
-      status = row_reduce("flow_dmd_target", stream, AbsDiff<T>{(const T*)x0_few, (const T*)x0_real}, batch, n,
-                          DmdScaleFinish{n, scale});
+      if (mf_status st = scale.allocate("flow_dmd_target", sizeof(float) * batch)) return st;
+      if (mf_status st = row_reduce("flow_dmd_target", stream, AbsDiff<T>{(const T*)x0_few, (const T*)x0_real}, batch,
+                                    n, DmdScaleFinish{n, scale.as<float>()}))
+        return st;
     }
-    if (status == MF_OK)
-      status = launch_rows<T>("flow_dmd_target", stream,
-                              flow::DmdTarget<T>{(const T*)x0_few, (const T*)x0_fake, (const T*)x0_real, scale, (T*)out},
-                              batch, n, {x0_few, x0_fake, x0_real, out});
-    if (scale) cudaFreeAsync(scale, s);
-    return status;
+    return launch_rows<T>("flow_dmd_target", stream,
+                          flow::DmdTarget<T>{(const T*)x0_few, (const T*)x0_fake, (const T*)x0_real,
+                                             scale.as<float>(), (T*)out},
+                          batch, n, {x0_few, x0_fake, x0_real, out});
   });
 }
 

@@ -30,12 +30,12 @@ mf_status mfcuda_gated_residual_backward(mf_device, void* stream, mf_dtype dtype
   return with_float_dtype(dtype, "gated_residual_backward", [&](auto tag) -> mf_status {
     using T = decltype(tag);
     const char* k = "gated_residual_backward";
-    Scratch sums(k, stream, groups * dim);
-    if (sums.status() != MF_OK) return sums.status();
+    Scratch sums(stream);
+    if (mf_status st = sums.allocate(k, sizeof(float) * groups * dim)) return st;
     mf_status st = column_sums<T>(
         k, stream, layers::GatedResidualTerm<T>{(const T*)y, gate, mod_stride, (const T*)dout, (T*)dy, dim}, groups,
-        rows, dim, aligned16({y, dout, dy}), sums.get());
-    return st == MF_OK ? store_sums(k, stream, sums.get(), 1, 0, groups, dim, dgate, dmod_stride, false) : st;
+        rows, dim, aligned16({y, dout, dy}), sums.as<float>());
+    return st == MF_OK ? store_sums(k, stream, sums.as<float>(), 1, 0, groups, dim, dgate, dmod_stride, false) : st;
   });
 }
 
@@ -60,10 +60,10 @@ mf_status mfcuda_bias_act_backward(mf_device, void* stream, mf_dtype dtype, int6
                                  {h, dy, dh})
                 : MF_OK;
     }
-    Scratch sums(k, stream, cols);
-    if (sums.status() != MF_OK) return sums.status();
-    mf_status st = column_sums<T>(k, stream, term, 1, rows, cols, aligned16({h, dy, dh}), sums.get());
-    return st == MF_OK ? store_sums(k, stream, sums.get(), 1, 0, 1, cols, dbias, 0, true) : st;
+    Scratch sums(stream);
+    if (mf_status st = sums.allocate(k, sizeof(float) * cols)) return st;
+    mf_status st = column_sums<T>(k, stream, term, 1, rows, cols, aligned16({h, dy, dh}), sums.as<float>());
+    return st == MF_OK ? store_sums(k, stream, sums.as<float>(), 1, 0, 1, cols, dbias, 0, true) : st;
   });
 }
 
@@ -83,11 +83,11 @@ mf_status mfcuda_modulation_backward(mf_device, void* stream, int64_t groups, in
                                       groups, base_count * dim, {});
     if (st != MF_OK) return st;
   }
-  Scratch sums(k, stream, count * dim);
-  if (sums.status() != MF_OK) return sums.status();
+  Scratch sums(stream);
+  if (mf_status st = sums.allocate(k, sizeof(float) * count * dim)) return st;
   mf_status st = column_sums<float>(k, stream, layers::ColumnTerm{dmod, count * dim}, 1, groups, count * dim, false,
-                                    sums.get());
-  return st == MF_OK ? store_sums(k, stream, sums.get(), 1, 0, 1, count * dim, dtable, 0, true) : st;
+                                    sums.as<float>());
+  return st == MF_OK ? store_sums(k, stream, sums.as<float>(), 1, 0, 1, count * dim, dtable, 0, true) : st;
 }
 
 mf_status mfcuda_timestep_embedding(mf_device, void* stream, int64_t batch, int64_t dim, const float* t, float scale,

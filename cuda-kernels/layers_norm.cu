@@ -86,14 +86,14 @@ mf_status mfcuda_layernorm_backward(mf_device, void* stream, mf_dtype dtype, int
     const char* k = "layernorm_backward";
     if (gamma || scale) {  // parameter and modulation gradients first: dx may overwrite dy
       const int64_t sum_groups = scale ? groups : 1;
-      Scratch sums(k, stream, sum_groups * 3 * dim);
-      if (sums.status() != MF_OK) return sums.status();
+      Scratch sums(stream);
+      if (mf_status st = sums.allocate(k, sizeof(float) * sum_groups * 3 * dim)) return st;
       mf_status st = column_sums<T>(k, stream,
                                     layers::LayerNormParamTerm<T>{(const T*)x, (const T*)dy, mean, rstd, gamma, beta, dim},
-                                    sum_groups, scale ? rows : groups * rows, dim, aligned16({x, dy}), sums.get());
+                                    sum_groups, scale ? rows : groups * rows, dim, aligned16({x, dy}), sums.as<float>());
       if (st != MF_OK) return st;
       cudaStream_t s = static_cast<cudaStream_t>(stream);
-      layernorm_param_finish<<<grid_for(dim, kThreads), kThreads, 0, s>>>(sums.get(), sum_groups, dim, scale,
+      layernorm_param_finish<<<grid_for(dim, kThreads), kThreads, 0, s>>>(sums.as<float>(), sum_groups, dim, scale,
                                                                          mod_stride, dgamma, dbeta, dshift, dscale,
                                                                          dmod_stride);
       st = check_launch(k, s);
@@ -121,11 +121,11 @@ mf_status mfcuda_rmsnorm_backward(mf_device, void* stream, mf_dtype dtype, int64
   return with_float_dtype(dtype, "rmsnorm_backward", [&](auto tag) -> mf_status {
     using T = decltype(tag);
     const char* k = "rmsnorm_backward";
-    Scratch sums(k, stream, dim);
-    if (sums.status() != MF_OK) return sums.status();
+    Scratch sums(stream);
+    if (mf_status st = sums.allocate(k, sizeof(float) * dim)) return st;
     mf_status st = column_sums<T>(k, stream, layers::RmsNormWeightTerm<T>{(const T*)x, (const T*)dy, rstd, dim}, 1,
-                                  rows, dim, aligned16({x, dy}), sums.get());
-    if (st == MF_OK) st = store_sums(k, stream, sums.get(), 1, 0, 1, dim, dweight, 0, true);
+                                  rows, dim, aligned16({x, dy}), sums.as<float>());
+    if (st == MF_OK) st = store_sums(k, stream, sums.as<float>(), 1, 0, 1, dim, dweight, 0, true);
     if (st != MF_OK) return st;
     NormArgs<T> a{rows, rows, dim, 0.f, (const T*)x, weight, nullptr, nullptr, nullptr, 0, nullptr, nullptr, nullptr,
                   nullptr, rstd, (const T*)dy, (T*)dx, accumulate};

@@ -87,24 +87,6 @@ bool tile_set(TileSet& set, const Seg* segs, int count, int tile) {
   return true;
 }
 
-// Stream-ordered scratch memory, released (stream-ordered) on every path out.
-class Scratch {
- public:
-  explicit Scratch(cudaStream_t stream) : stream_(stream) {}
-  ~Scratch() {
-    if (ptr_) cudaFreeAsync(ptr_, stream_);
-  }
-  mf_status allocate(size_t bytes, const char* op) {
-    if (bytes) MF_CUDA_TRY(op, cudaMallocAsync(&ptr_, bytes, stream_));
-    return MF_OK;
-  }
-  unsigned char* get() const { return static_cast<unsigned char*>(ptr_); }
-
- private:
-  cudaStream_t stream_;
-  void* ptr_ = nullptr;
-};
-
 constexpr int kPrepWarps = kPrepThreads / 32;
 
 // Key splits of the tensor-core forward. A grid of `blocks` (query tile, head, batch) blocks
@@ -163,12 +145,12 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
   const size_t accum_bytes = atomic_dq ? sizeof(float) * size_t(rows) * prob.head_dim : 0;
   p.splits = backward ? 1 : choose_splits(int64_t(q_tiles) * prob.heads * prob.batch, slots, k_tiles);
   const size_t part_bytes = p.splits > 1 ? sizeof(float) * size_t(p.splits) * size_t(rows) * (prob.head_dim + 1) : 0;
-  if (mf_status s = scratch.allocate(summary_bytes + 2 * stat_bytes + accum_bytes + part_bytes, op)) return s;
-  TileSummary* summaries = reinterpret_cast<TileSummary*>(scratch.get());
+  if (mf_status s = scratch.allocate(op, summary_bytes + 2 * stat_bytes + accum_bytes + part_bytes)) return s;
+  TileSummary* summaries = reinterpret_cast<TileSummary*>(scratch.as<unsigned char>());
   p.q.summary = summaries;
   p.k.summary = summaries + q_tiles;
   if (p.splits > 1) {
-    p.o_part = reinterpret_cast<float*>(scratch.get() + summary_bytes + 2 * stat_bytes + accum_bytes);
+    p.o_part = reinterpret_cast<float*>(scratch.as<unsigned char>() + summary_bytes + 2 * stat_bytes + accum_bytes);
     p.lse_part = p.o_part + size_t(p.splits) * rows * prob.head_dim;
   }
 
@@ -195,7 +177,7 @@ mf_status prepare(const mf_attn_problem& prob, const Plan& plan, bool backward, 
     return s;
   if (!backward || rows == 0) return MF_OK;
 
-  float* delta = reinterpret_cast<float*>(scratch.get() + summary_bytes);
+  float* delta = reinterpret_cast<float*>(scratch.as<unsigned char>() + summary_bytes);
   float* lse2 = delta + rows;
   p.delta = delta;
   p.lse2 = lse2;

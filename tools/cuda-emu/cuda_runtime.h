@@ -132,15 +132,27 @@ template <class T> cudaError_t cudaFuncSetAttribute(T*, cudaFuncAttribute, int v
 // below), a stream being captured into a graph records it instead, to run at each replay.
 void mforce_emu_submit(void* stream, std::function<void()> work) __attribute__((weak));
 bool mforce_emu_capturing(void* stream) __attribute__((weak));
+// Scratch (cudaMallocAsync/cudaFreeAsync) from the host libcudart's model of the device's default
+// stream-ordered pool, which counts what it holds; in the drivers, plain malloc and free.
+void* mforce_emu_scratch_allocate(size_t bytes) __attribute__((weak));
+void mforce_emu_scratch_free(void* p) __attribute__((weak));
 namespace emu {
 inline void submit(cudaStream_t s, std::function<void()> work) {
   if (mforce_emu_submit) mforce_emu_submit(s, std::move(work)); else work();
 }
 inline bool capturing(cudaStream_t s) { return mforce_emu_capturing && mforce_emu_capturing(s); }
 }  // namespace emu
-inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { *p = malloc(n); memset(*p, 0xAB, n); return 0; }
+inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) {
+  *p = mforce_emu_scratch_allocate ? mforce_emu_scratch_allocate(n) : malloc(n);
+  memset(*p, 0xAB, n);
+  return 0;
+}
 // Scratch allocated while a graph is captured is kept for the graph's replays (never freed).
-inline cudaError_t cudaFreeAsync(void* p, cudaStream_t s) { if (!emu::capturing(s)) free(p); return 0; }
+inline cudaError_t cudaFreeAsync(void* p, cudaStream_t s) {
+  if (emu::capturing(s)) return 0;
+  if (mforce_emu_scratch_free) mforce_emu_scratch_free(p); else free(p);
+  return 0;
+}
 // Two blocks per SM: what ptxas's 255 registers x 128 threads allow the tensor-core forward on an
 // H100 (the emulator knows no register counts).
 template <class T> cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* n, T*, int, size_t) { *n = 2; return 0; }

@@ -10,7 +10,9 @@
 // load with lazy binding), which names the missing function.
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -39,9 +41,29 @@ cudaError_t fail(cudaError_t e) {
   return e;
 }
 
+// The device's default stream-ordered pool, which the emulated kernels' scratch (cudaMallocAsync)
+// comes from, as the CUDA documentation describes it: it holds `reserved` bytes from the device,
+// `used` of them handed out; at a synchronization it gives back what it holds above the release
+// threshold (default 0), and cudaMemPoolTrimTo gives back what it holds above the bytes to keep,
+// never what is in use. Without the threshold mforce sets, scratch would go back at every
+// synchronization here too.
+struct ScratchPool {
+  uint64_t threshold = 0, reserved = 0, used = 0, reserved_high = 0, used_high = 0;
+  std::map<void*, size_t> sizes;
+  void shrink_to(uint64_t keep) { reserved = std::max(used, std::min(reserved, keep)); }
+} scratch_pool;
+
+// A synchronization: all work has run (streams run at once); the scratch pool gives back what it
+// holds above its release threshold.
+cudaError_t synchronized_now() {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  scratch_pool.shrink_to(scratch_pool.threshold);
+  return cudaSuccess;
+}
+
 }  // namespace
 
-// The two hooks of tools/cuda-emu/cuda_runtime.h (declared weak there): the emulated kernels,
+// The stream hooks of tools/cuda-emu/cuda_runtime.h (declared weak there): the emulated kernels,
 // memsets and scratch frees of libmforce_cuda go through them.
 void mforce_emu_submit(void* stream, std::function<void()> work) {
   std::lock_guard<std::recursive_mutex> g(lock);
@@ -56,6 +78,28 @@ void mforce_emu_submit(void* stream, std::function<void()> work) {
 bool mforce_emu_capturing(void* stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
   return capturing.count(static_cast<cudaStream_t>(stream)) != 0;
+}
+
+// The scratch hooks of tools/cuda-emu/cuda_runtime.h: cudaMallocAsync and cudaFreeAsync of the
+// emulated kernels.
+void* mforce_emu_scratch_allocate(size_t bytes) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  void* p = std::malloc(bytes ? bytes : 1);
+  scratch_pool.sizes[p] = bytes;
+  scratch_pool.used += bytes;
+  scratch_pool.reserved = std::max(scratch_pool.reserved, scratch_pool.used);
+  scratch_pool.used_high = std::max(scratch_pool.used_high, scratch_pool.used);
+  scratch_pool.reserved_high = std::max(scratch_pool.reserved_high, scratch_pool.reserved);
+  return p;
+}
+
+void mforce_emu_scratch_free(void* p) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  auto it = scratch_pool.sizes.find(p);
+  if (it == scratch_pool.sizes.end()) std::abort();  // not from mforce_emu_scratch_allocate: a kernel bug
+  scratch_pool.used -= it->second;
+  scratch_pool.sizes.erase(it);
+  std::free(p);
 }
 
 extern "C" {
@@ -115,16 +159,45 @@ cudaError_t cudaFree(void* p) {
   return cudaSuccess;
 }
 
-// The stream-ordered allocator's pool (AttentionCudaBench keeps it from releasing memory):
-// scratch comes from malloc here, so there is nothing to configure.
 cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
   if (device != 0) return fail(cudaErrorInvalidDevice);
-  static char the_pool;
-  *pool = reinterpret_cast<cudaMemPool_t>(&the_pool);
+  *pool = reinterpret_cast<cudaMemPool_t>(&scratch_pool);
   return cudaSuccess;
 }
 
-cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t, cudaMemPoolAttr, void*) { return cudaSuccess; }
+cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
+  if (pool != reinterpret_cast<cudaMemPool_t>(&scratch_pool) || !value) return fail(cudaErrorInvalidValue);
+  std::lock_guard<std::recursive_mutex> g(lock);
+  switch (attr) {
+    case cudaMemPoolAttrReleaseThreshold: scratch_pool.threshold = *static_cast<uint64_t*>(value); break;
+    case cudaMemPoolAttrReservedMemHigh: scratch_pool.reserved_high = 0; break;  // only 0 may be set: a reset
+    case cudaMemPoolAttrUsedMemHigh: scratch_pool.used_high = 0; break;
+    default: return fail(cudaErrorInvalidValue);  // the attributes mforce does not use
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
+  if (pool != reinterpret_cast<cudaMemPool_t>(&scratch_pool) || !value) return fail(cudaErrorInvalidValue);
+  std::lock_guard<std::recursive_mutex> g(lock);
+  uint64_t* out = static_cast<uint64_t*>(value);
+  switch (attr) {
+    case cudaMemPoolAttrReleaseThreshold: *out = scratch_pool.threshold; break;
+    case cudaMemPoolAttrReservedMemCurrent: *out = scratch_pool.reserved; break;
+    case cudaMemPoolAttrReservedMemHigh: *out = scratch_pool.reserved_high; break;
+    case cudaMemPoolAttrUsedMemCurrent: *out = scratch_pool.used; break;
+    case cudaMemPoolAttrUsedMemHigh: *out = scratch_pool.used_high; break;
+    default: return fail(cudaErrorInvalidValue);
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemPoolTrimTo(cudaMemPool_t pool, size_t keep) {
+  if (pool != reinterpret_cast<cudaMemPool_t>(&scratch_pool)) return fail(cudaErrorInvalidValue);
+  std::lock_guard<std::recursive_mutex> g(lock);
+  scratch_pool.shrink_to(keep);
+  return cudaSuccess;
+}
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind, cudaStream_t s) {
   mforce_emu_submit(s, [=] { std::memmove(dst, src, bytes); });
@@ -157,7 +230,13 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
 
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   if (mforce_emu_capturing(s)) return fail(cudaErrorStreamCaptureUnsupported);
-  return cudaSuccess;
+  return synchronized_now();
+}
+
+cudaError_t cudaDeviceSynchronize(void) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (!capturing.empty()) return fail(cudaErrorStreamCaptureUnsupported);
+  return synchronized_now();
 }
 
 cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
@@ -177,7 +256,7 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   return cudaSuccess;
 }
 
-cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+cudaError_t cudaEventSynchronize(cudaEvent_t) { return synchronized_now(); }
 
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
   auto d = reinterpret_cast<EventState*>(end)->at - reinterpret_cast<EventState*>(start)->at;

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -22,10 +23,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * allocation that fails empties the cache and retries), the largest cached blocks are freed.
  * Closing a stream frees the blocks cached for it.
  *
- * <p>Tensors come from this pool. The few bytes of scratch that CUDA reduction kernels need
- * inside one call (per-row partial sums) come from CUDA's own stream-ordered allocator
- * ({@code cudaMallocAsync}, itself caching and graph-capturable), so they do not appear in
- * these statistics.
+ * <p>Tensors come from this pool. The scratch CUDA kernels need inside one call (partial sums,
+ * the attention backward's fp32 dq accumulator) comes from CUDA's own stream-ordered pool
+ * ({@code cudaMallocAsync}, graph-capturable), which also keeps what is freed; it is not in
+ * {@link #stats()} but in {@link #scratch()}, and {@link #emptyCache()} empties it too.
  */
 public final class MemoryPool {
   /** Counters of one pool; compare two snapshots to find leaks. */
@@ -38,6 +39,12 @@ public final class MemoryPool {
           cacheHits, peakInUseBytes, leakedBlocks, leakedBytes);
     }
   }
+
+  /**
+   * CUDA's stream-ordered pool of the kernels' scratch: bytes it holds from the device, bytes
+   * handed out now (0 between calls once their streams have run), and the most it has held.
+   */
+  public record ScratchStats(long reservedBytes, long usedBytes, long peakReservedBytes) {}
 
   /** One allocation: {@code size} is the rounded size the block really has. */
   static final class Block {
@@ -214,7 +221,10 @@ public final class MemoryPool {
     pool.free.clear();
   }
 
-  /** Returns every cached block (not owned by a live graph) to the device. */
+  /**
+   * Returns every cached block (not owned by a live graph) to the device and, unless a graph is
+   * being captured (the trim synchronizes the device), the scratch pool's unused memory too.
+   */
   public synchronized void emptyCache() {
     List<Block> drop = new ArrayList<>();
     for (Map<Long, ArrayDeque<Block>> bins : freeByStream.values()) {
@@ -224,6 +234,17 @@ public final class MemoryPool {
     }
     freeByStream.clear();
     drop.forEach(this::free);
+    if (capturing.isEmpty()) {
+      allocator.trimScratch();
+    }
+  }
+
+  /**
+   * The kernels' scratch pool of this device (CUDA); empty on the CPU, whose kernels take their
+   * scratch from the C++ heap.
+   */
+  public Optional<ScratchStats> scratch() {
+    return allocator.scratch();
   }
 
   public synchronized Stats stats() {

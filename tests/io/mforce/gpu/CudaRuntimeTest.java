@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.flow.FlowKernels;
+import io.mforce.nn.LayerKernels;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Event;
@@ -88,5 +89,29 @@ class CudaRuntimeTest {
     MforceException e = assertThrows(MforceException.class,
         () -> Tensor.empty(DType.F32, cuda, 1L << 40)); // 4 TiB
     assertEquals(MforceException.Status.OUT_OF_MEMORY, e.status());
+  }
+
+  /**
+   * Kernel scratch (here: the column-sum partials of RMSNorm's weight gradient, 64 chunks of 4096
+   * rows x 256 floats = 64 KiB) comes from CUDA's stream-ordered pool, which keeps it across
+   * synchronizations, and emptyCache gives it back.
+   */
+  @Test
+  void kernelScratchStaysPooledUntilTheCacheIsEmptied() {
+    Device cuda = Gpu.require();
+    MemoryPool pool = MemoryPool.of(cuda);
+    try (Tensor x = Tensor.full(DType.F32, cuda, 0.5, 4096, 256); Tensor weight = Tensor.full(DType.F32, cuda, 1, 256);
+         Tensor rstd = Tensor.full(DType.F32, cuda, 2, 4096); Tensor dy = Tensor.full(DType.F32, cuda, 1, 4096, 256);
+         Tensor dx = Tensor.empty(DType.F32, cuda, 4096, 256); Tensor dweight = Tensor.zeros(DType.F32, cuda, 256)) {
+      LayerKernels.rmsNormBackward(x, weight, rstd, dy, dx, false, dweight);
+      Stream.current(cuda).synchronize();
+      assertEquals(4096f, dweight.toFloatArray()[0]); // sum over rows of dy·x·rstd = 4096 · 1 · 0.5 · 2
+      MemoryPool.ScratchStats kept = pool.scratch().orElseThrow();
+      assertEquals(0, kept.usedBytes(), kept.toString());
+      assertTrue(kept.reservedBytes() >= 64 << 10, "kept after synchronizing: " + kept);
+      assertTrue(kept.peakReservedBytes() >= kept.reservedBytes(), kept.toString());
+      pool.emptyCache();
+      assertEquals(0, pool.scratch().orElseThrow().reservedBytes(), "after emptyCache");
+    }
   }
 }

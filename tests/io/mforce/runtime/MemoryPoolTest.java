@@ -80,4 +80,9 @@ class MemoryPoolTest {
     assertTrue(pool.stats().leakedBlocks() >= leakedBefore + 10, pool.stats().toString());
     assertTrue(pool.stats().inUseBytes() <= inUseBefore, pool.stats().toString());
   }
+
+  @Test
+  void theCpuHasNoScratchPool() {
+    assertTrue(MemoryPool.of(Device.CPU).scratch().isEmpty());
+  }
 }

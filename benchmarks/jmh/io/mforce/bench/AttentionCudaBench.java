@@ -12,9 +12,6 @@ import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.bytedeco.cuda.cudart.CUmemPoolHandle_st;
-import org.bytedeco.cuda.global.cudart;
-import org.bytedeco.javacpp.LongPointer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -37,9 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>every buffer is allocated once, in the setup; the only allocation per call is the
  *       kernel's own scratch (tile summaries, the backward's row statistics), from CUDA's
- *       stream-ordered pool, whose release threshold the setup raises so that the pool keeps its
- *       memory across synchronizations (PyTorch's caching allocator does the same for the peer's
- *       per-call outputs);
+ *       stream-ordered pool, which the library keeps from giving its memory back at each
+ *       synchronization (io.mforce.runtime.CudaAllocator), as it does in every use (PyTorch's
+ *       caching allocator does the same for the peer's per-call outputs);
  *   <li>one invocation enqueues {@link #CALLS} calls back to back and synchronizes once, so the
  *       score is the time per call of a full queue (host launch work overlaps the kernels), as
  *       the peer's events around its {@code --calls} calls give;
@@ -149,7 +146,6 @@ public class AttentionCudaBench {
       }
       this.backward = backward;
       this.deterministic = deterministic;
-      keepPoolMemory();
       long rotated = 0;
       while (problems.size() < 2 || rotated < ROTATION_BYTES) {
         rotated += addProblem(shape);
@@ -183,16 +179,6 @@ public class AttentionCudaBench {
           ? AttentionNative.mf_attention_forward(RuntimeNative.MF_DEVICE_CUDA, stream.handle(), p)
           : AttentionNative.mf_attention_backward(RuntimeNative.MF_DEVICE_CUDA, stream.handle(), p);
       NativeCalls.check(status, forward ? "attention_forward" : "attention_backward");
-    }
-
-    /** The memory the stream-ordered pool frees stays in the pool (threshold UINT64_MAX) instead of going back to the driver. */
-    private static void keepPoolMemory() {
-      CUmemPoolHandle_st pool = new CUmemPoolHandle_st();
-      Cuda.check(cudart.cudaDeviceGetDefaultMemPool(pool, GPU.index()), "cudaDeviceGetDefaultMemPool");
-      try (LongPointer threshold = new LongPointer(1).put(-1L)) {
-        Cuda.check(cudart.cudaMemPoolSetAttribute(pool, cudart.cudaMemPoolAttrReleaseThreshold, threshold),
-            "cudaMemPoolSetAttribute(ReleaseThreshold)");
-      }
     }
 
     /** One more complete problem of shape {@code name}; returns the bytes a call reads from it. */
