@@ -34,7 +34,10 @@ import java.util.List;
  * ({@code [B, Nv·Fv + Na·Fa]}), so a {@link io.mforce.flow.Sampler} drives the chunk's sampling
  * (Few mode, or Multi mode with CFG). Between {@link #beginChunk} and {@link #append} an
  * evaluation makes no host synchronization and takes every buffer from the memory pool's cache
- * once warm, so a chunk's sampling loop can be captured into a {@link io.mforce.runtime.Graph}.
+ * once warm, so a chunk's sampling loop can be captured into a {@link io.mforce.runtime.Graph}
+ * once and replayed for every later chunk of the same streams: what differs from chunk to chunk
+ * (the chunk's RoPE positions and chunk indices, its transcript tokens, the caches) is rewritten
+ * in place by {@link #beginChunk} and {@link #append}, where the replay reads it.
  *
  * <p>Classifier-free guidance: the null-condition pass sees a different history (every chunk
  * computed with the null attributes and null transcript), so a session made with
@@ -54,7 +57,8 @@ import java.util.List;
  * current weights and keeps the cached history (keys and values of the appended chunks as the
  * weights of their append computed them: Mutual Forcing's fixed generated history), or
  * {@link #begin} starts the streams anew. A captured {@link io.mforce.runtime.Graph} replays
- * without these checks: re-capture after refreshing.
+ * without these checks, and it reads the condition keys of when it was captured: capture again
+ * after {@link #begin} or {@link #refreshConditions()}.
  */
 public final class StreamSession implements VelocityField, AutoCloseable {
   /**
@@ -114,6 +118,8 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private final KvCache[][][] caches;          // [set][layer][modality]
   private final ConditionKeys[] conditions = new ConditionKeys[2];
   private final ConditionEmbedding.Ctx[] transcript = new ConditionEmbedding.Ctx[2];
+  private final Tensor[] transcriptIdsOnDevice; // per set: I32 [B, 1], rewritten by every beginChunk
+  private final Tensor[] transcriptTokens;      // per set: [B, 1, D], the lookup's output, ditto
   private final Part query;                    // the chunk being generated (output)
   private final Part clean;                    // the chunk being appended (keys only)
   private final JointAttention self;
@@ -142,6 +148,8 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     Device device = model.device();
     TokenLayout layout = model.layout();
     this.caches = new KvCache[sets][layers][2];
+    this.transcriptIdsOnDevice = new Tensor[sets];
+    this.transcriptTokens = new Tensor[sets];
     try {
       boolean windowed = options.window() > 0;
       int ringWindow = windowed ? options.window() : options.maxChunks();
@@ -162,6 +170,10 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       audioIn = track(Tensor.empty(dtype, device, b, layout.audioTokens(), config.audioTokenFeatures()));
       ones = track(Tensor.full(DType.F32, device, 1.0, b));
       zeros = track(Tensor.zeros(DType.F32, device, b));
+      for (int s = 0; s < sets; s++) {
+        transcriptIdsOnDevice[s] = track(Tensor.zeros(DType.I32, device, b, 1));
+        transcriptTokens[s] = track(Tensor.empty(dtype, device, b, 1, config.width()));
+      }
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -441,9 +453,10 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     Arrays.fill(nullIds, config.transcriptVocab());
     int[][] ids = {transcriptIds, nullIds};
     for (int s = 0; s < sets; s++) {
-      try (Tensor host = Tensor.of(ids[s], options.batch(), 1); Tensor dev = host.to(model.device())) {
-        transcript[s] = model.layers().condition().transcript(dev, model.dtype());
+      try (Tensor host = Tensor.of(ids[s], options.batch(), 1)) {
+        transcriptIdsOnDevice[s].copyFrom(host);
       }
+      transcript[s] = model.layers().condition().transcript(transcriptIdsOnDevice[s], transcriptTokens[s]);
     }
   }
 

@@ -114,14 +114,18 @@ public final class ConditionEmbedding {
   public Ctx transcript(Tensor ids, DType dtype) {
     long[] shape = java.util.Arrays.copyOf(ids.shape(), ids.rank() + 1);
     shape[ids.rank()] = dim;
-    Tensor tokens = Tensor.empty(dtype, ids.device(), shape);
-    try {
-      LayerKernels.embeddingForward(ids, syllables.value(), tokens);
-      return new Ctx(ids, tokens, false);
-    } catch (RuntimeException e) {
-      tokens.close();
-      throw e;
+    try (Tensor tokens = Tensor.empty(dtype, ids.device(), shape)) {
+      return transcript(ids, tokens);
     }
+  }
+
+  /**
+   * The same lookup into the caller's {@code tokens} [..., dim] (which stays the caller's; the
+   * ctx keeps a view): the same memory on every call, which is what a replayed CUDA graph reads.
+   */
+  public Ctx transcript(Tensor ids, Tensor tokens) {
+    LayerKernels.embeddingForward(ids, syllables.value(), tokens);
+    return new Ctx(ids, tokens.view(tokens.shape()), false);
   }
 
   /** Backward of either lookup: table (and position) gradients += from dtokens (shaped like the tokens). */
