@@ -5,8 +5,9 @@
 # Stages run in the order of STAGES (space-separated; default below: correctness first, then what
 # the open issues' minimums need, then the rest), each under a time limit so that one slow stage
 # cannot take the whole device budget: STAGE_SECONDS (default 240) for the tests, BENCH_SECONDS
-# (default 150) for each other stage. $OUT/stages.txt records each stage's exit status and wall time as it ends, so a
-# run cut short still says how far it got (JMH runs with -foe true, so that a benchmark that
+# (default 150) for each other stage, MODEL_SECONDS (default twice that) for the model stage.
+# $OUT/stages.txt records each stage's exit status and wall time as it ends, so a run cut short
+# still says how far it got (JMH runs with -foe true, so that a benchmark that
 # throws fails its stage instead of ending with exit 0 and an empty table). Logs and JSON land in
 # $OUT (or ./gpu-out when OUT is unset); a short table is printed last.
 set -uo pipefail
@@ -31,7 +32,8 @@ stage_gemm() { jmh GemmBench -p device=cuda; }
 stage_launch() { jmh LaunchBench -p device=cuda; }
 stage_layers() { jmh LayerBench -p device=cuda -p dtype=F32,BF16; }
 stage_attention() { jmh AttentionCudaBench; }
-stage_model() { jmh ModelBench -p device=cuda; }
+# 7 trials (a training step; a streaming chunk at 3 sizes, eager and graph), each building the model
+stage_model() { local bench_seconds=${MODEL_SECONDS:-$((2 * bench_seconds))}; jmh ModelBench -p device=cuda; }
 stage_peers() {
   local f rc=0
   for f in benchmarks/peers/*_peer.py; do

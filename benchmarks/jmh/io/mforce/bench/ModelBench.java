@@ -13,6 +13,7 @@ import io.mforce.model.TokenLayout;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Graph;
 import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
@@ -44,7 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code streamChunk}: one streaming chunk of {@code paper} with random bf16 weights at 66,
  *       360 and 880 video tokens (192x336, 480x768, 704x1280): fresh noise, 4 Few-mode steps,
  *       then the clean chunk's cache write, with a full rolling window of history (W chunks plus
- *       the prefix as sink), so every chunk costs the same. Reported as throughput: chunks per
+ *       the prefix as sink), so every chunk costs the same; the 4 steps launched eagerly or as
+ *       one CUDA graph replay ({@code launch}). Reported as throughput: chunks per
  *       second, and the secondary result {@code streamChunk:frames}, a model-only FPS: video
  *       frames per second = {@code framesPerChunk} × chunks per second, with the frames the
  *       chunks would decode to counted but the VAE decode itself excluded (not run).
@@ -190,7 +192,17 @@ public class ModelBench {
     @Param({"0"})
     public int framesPerChunk;
 
+    /**
+     * How a chunk's sampling steps are launched: {@code eager} (kernel by kernel from Java) or
+     * {@code graph} (captured once into a CUDA graph after the history, one replay per chunk;
+     * the cache write stays eager). PyTorch's figures come both ways, too.
+     */
+    @Param({"eager", "graph"})
+    public String launch;
+
     private int frames;
+    private boolean capture;
+    private Graph graph;
 
     private Device dev;
     private AudioVideoModel model;
@@ -234,11 +246,22 @@ public class ModelBench {
       for (int i = 0; i <= window; i++) {
         chunk(this); // the prefix and a full window of history
       }
+      switch (launch) {
+        case "eager" -> { }
+        case "graph" -> {
+          capture = true;
+          chunk(this); // captures, then replays
+        }
+        default -> throw new IllegalArgumentException("launch '" + launch + "': eager or graph");
+      }
       BenchDevice.sync(dev);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+      if (graph != null) {
+        graph.close();
+      }
       sampler.close();
       state.close();
       video.close();
@@ -274,7 +297,14 @@ public class ModelBench {
   private static void chunk(Stream s) {
     s.session.beginChunk(s.transcript);
     Rng.normal(s.state, s.seed++, 0);
-    s.sampler.run(s.session, s.state);
+    if (!s.capture) {
+      s.sampler.run(s.session, s.state);
+    } else {
+      if (s.graph == null) {
+        s.graph = Graph.capture(io.mforce.runtime.Stream.current(s.dev), () -> s.sampler.run(s.session, s.state));
+      }
+      s.graph.replay();
+    }
     ChunkState.unpack(s.model.config(), s.state, s.video, s.audio);
     s.session.append(s.video, s.audio);
   }
