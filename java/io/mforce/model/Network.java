@@ -79,8 +79,11 @@ final class Network {
         if (setup.writeCaches()) {
           for (Modality m : Modality.values()) {
             BranchPass b = ctx.branches[0][m.ordinal()];
-            setup.caches()[l][m.ordinal()].append(b.rawKeys(l), b.values(l), parts[0].positions(m),
-                parts[0].chunk(0));
+            // the chunk index read by the kernel from the part's own chunk ids (their first token's),
+            // so that a captured graph appends whichever chunk the part was moved to
+            try (Tensor chunkIndex = parts[0].chunkIds(m).narrow(0, 0, 1)) {
+              setup.caches()[l][m.ordinal()].append(b.rawKeys(l), b.values(l), parts[0].positions(m), chunkIndex);
+            }
           }
         }
         for (BranchPass b : all) {

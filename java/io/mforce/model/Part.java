@@ -25,7 +25,6 @@ final class Part implements AutoCloseable {
   private final boolean output;
   private final Tensor[] positions = new Tensor[2];
   private final Tensor[] chunkIds = new Tensor[2];
-  private int[] chunks;
 
   /**
    * @param output whether the part's velocities are wanted (its head runs; otherwise it exists
@@ -62,7 +61,6 @@ final class Part implements AutoCloseable {
         chunkIds[m.ordinal()].copyFrom(c);
       }
     }
-    this.chunks = chunks.clone();
   }
 
   int batch() {
@@ -81,10 +79,6 @@ final class Part implements AutoCloseable {
 
   boolean output() {
     return output;
-  }
-
-  int chunk(int slot) {
-    return chunks[slot];
   }
 
   /** F32 [S·T_m, 3]. */

@@ -8,6 +8,8 @@ import io.mforce.nn.attention.KvCache;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Graph;
+import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,10 +36,12 @@ import java.util.List;
  * ({@code [B, Nv·Fv + Na·Fa]}), so a {@link io.mforce.flow.Sampler} drives the chunk's sampling
  * (Few mode, or Multi mode with CFG). Between {@link #beginChunk} and {@link #append} an
  * evaluation makes no host synchronization and takes every buffer from the memory pool's cache
- * once warm, so a chunk's sampling loop can be captured into a {@link io.mforce.runtime.Graph}
- * once and replayed for every later chunk of the same streams: what differs from chunk to chunk
- * (the chunk's RoPE positions and chunk indices, its transcript tokens, the caches) is rewritten
- * in place by {@link #beginChunk} and {@link #append}, where the replay reads it.
+ * once warm, so a chunk's sampling loop can be captured into a {@link Graph} once and replayed
+ * for every later chunk of the same streams: what differs from chunk to chunk (the chunk's RoPE
+ * positions and chunk indices, its transcript tokens, the caches, the cache slots an append
+ * writes, which the kernel derives from the chunk index in device memory) is rewritten in place
+ * by {@link #beginChunk} and {@link #append}, where the replay reads it. {@link #captureChunk}
+ * captures a whole chunk, sampling and append, as one launch.
  *
  * <p>Classifier-free guidance: the null-condition pass sees a different history (every chunk
  * computed with the null attributes and null transcript), so a session made with
@@ -56,9 +60,9 @@ import java.util.List;
  * naming the two ways on, once it moved: {@link #refreshConditions()} re-derives them from the
  * current weights and keeps the cached history (keys and values of the appended chunks as the
  * weights of their append computed them: Mutual Forcing's fixed generated history), or
- * {@link #begin} starts the streams anew. A captured {@link io.mforce.runtime.Graph} replays
- * without these checks, and it reads the condition keys of when it was captured: capture again
- * after {@link #begin} or {@link #refreshConditions()}.
+ * {@link #begin} starts the streams anew. A captured {@link Graph} replays without these
+ * checks, and it reads the condition keys of when it was captured: capture again after
+ * {@link #begin} or {@link #refreshConditions()} ({@link ChunkGraph#run} refuses to run stale).
  */
 public final class StreamSession implements VelocityField, AutoCloseable {
   /**
@@ -135,6 +139,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private int chunk;                           // the chunk begun or next to begin
   private long version;                        // bumped whenever caches or condition keys change
   private long weights;                        // the store's version the condition keys were derived at
+  private long conditionKeysVersion;           // bumped whenever the condition keys are derived anew
 
   StreamSession(AudioVideoModel model, Options options) {
     this.model = model;
@@ -345,11 +350,81 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     requireCurrentWeights(op);
     checkTokens(op, "video", video, Modality.VIDEO);
     checkTokens(op, "audio", audio, Modality.AUDIO);
+    writeCaches(video, audio);
+    endChunk();
+  }
+
+  /**
+   * A chunk's whole device work captured once into a {@link Graph} (on the CPU: the work itself,
+   * run on every {@link ChunkGraph#run}): {@code sampling} (typically a sampler's steps on the
+   * chunk state, then {@link ChunkState#unpack} into {@code video} and {@code audio}), then the
+   * append of {@code video} [B, Nv, Fv] and {@code audio} [B, Na, Fa]. Call it inside a chunk
+   * (after {@link #beginChunk}); nothing runs until {@link ChunkGraph#run}, which does this chunk
+   * and, after each later {@link #beginChunk}, each later chunk of the same streams, with one
+   * launch. The graph is captured on the current stream, which must stay the current one.
+   */
+  public ChunkGraph captureChunk(Runnable sampling, Tensor video, Tensor audio) {
+    String op = "stream.captureChunk";
+    requireChunk(op);
+    requireCurrentWeights(op);
+    Check.notNull(sampling, "sampling");
+    checkTokens(op, "video", video, Modality.VIDEO);
+    checkTokens(op, "audio", audio, Modality.AUDIO);
+    Graph graph = Graph.capture(Stream.current(model.device()), () -> {
+      sampling.run();
+      writeCaches(video, audio);
+    });
+    return new ChunkGraph(graph, video, audio);
+  }
+
+  /** The captured work of a chunk ({@link #captureChunk}); close it to free the graph. */
+  public final class ChunkGraph implements AutoCloseable {
+    private final Graph graph;
+    private final Tensor video;   // views: the graph writes and reads this memory
+    private final Tensor audio;
+    private final long conditionsAt;
+
+    private ChunkGraph(Graph graph, Tensor video, Tensor audio) {
+      this.graph = graph;
+      this.video = video.view(video.shape());
+      this.audio = audio.view(audio.shape());
+      this.conditionsAt = conditionKeysVersion;
+    }
+
+    /**
+     * Does the chunk begun ({@link #beginChunk}, then the state set, e.g. to noise): replays
+     * the sampling and the append, then moves on to the next chunk as {@link #append} does.
+     */
+    public void run() {
+      String op = "stream.chunkGraph.run";
+      requireChunk(op);
+      requireCurrentWeights(op);
+      if (conditionsAt != conditionKeysVersion) {
+        throw new IllegalStateException(op + ": captured before the last begin() or refreshConditions(), whose "
+            + "condition keys it does not read: capture the chunk again");
+      }
+      graph.replay();
+      endChunk();
+    }
+
+    @Override
+    public void close() {
+      graph.close();
+      video.close();
+      audio.close();
+    }
+  }
+
+  /** The clean chunk's pass at t = 1, d = 0, writing its keys and values into every layer's caches. */
+  private void writeCaches(Tensor video, Tensor audio) {
     for (int s = 0; s < sets; s++) {
       Part.Inputs in = new Part.Inputs(ones, zeros, video, audio, transcript[s]);
       Network.Setup setup = new Network.Setup(AttentionPlan.appending(), caches[s], true, conditions[s], self, cross);
       network.forward(new Part[] {clean}, new Part.Inputs[] {in}, setup, false).close();
     }
+  }
+
+  private void endChunk() {
     closeTranscript();
     chunk++;
     version++;
@@ -437,6 +512,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
 
   private void computeConditionKeys() {
     clearConditions();
+    conditionKeysVersion++;
     weights = model.parameters().version();
     Conditions[] variants = {current, current.unconditional()};
     for (int s = 0; s < sets; s++) {

@@ -13,7 +13,6 @@ import io.mforce.model.TokenLayout;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
-import io.mforce.runtime.Graph;
 import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
@@ -45,8 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code streamChunk}: one streaming chunk of {@code paper} with random bf16 weights at 66,
  *       360 and 880 video tokens (192x336, 480x768, 704x1280): fresh noise, 4 Few-mode steps,
  *       then the clean chunk's cache write, with a full rolling window of history (W chunks plus
- *       the prefix as sink), so every chunk costs the same; the 4 steps launched eagerly or as
- *       one CUDA graph replay ({@code launch}). Reported as throughput: chunks per
+ *       the prefix as sink), so every chunk costs the same; launched eagerly or as one CUDA graph
+ *       replay of the whole chunk ({@code launch}). Reported as throughput: chunks per
  *       second, and the secondary result {@code streamChunk:frames}, a model-only FPS: video
  *       frames per second = {@code framesPerChunk} × chunks per second, with the frames the
  *       chunks would decode to counted but the VAE decode itself excluded (not run).
@@ -193,16 +192,16 @@ public class ModelBench {
     public int framesPerChunk;
 
     /**
-     * How a chunk's sampling steps are launched: {@code eager} (kernel by kernel from Java) or
-     * {@code graph} (captured once into a CUDA graph after the history, one replay per chunk;
-     * the cache write stays eager). PyTorch's figures come both ways, too.
+     * How a chunk is launched: {@code eager} (kernel by kernel from Java) or {@code graph} (the
+     * whole chunk, steps and cache write, captured once after the history with
+     * {@link StreamSession#captureChunk}, one replay per chunk). PyTorch's figures come both ways.
      */
     @Param({"eager", "graph"})
     public String launch;
 
     private int frames;
     private boolean capture;
-    private Graph graph;
+    private StreamSession.ChunkGraph graph;
 
     private Device dev;
     private AudioVideoModel model;
@@ -299,14 +298,17 @@ public class ModelBench {
     Rng.normal(s.state, s.seed++, 0);
     if (!s.capture) {
       s.sampler.run(s.session, s.state);
-    } else {
-      if (s.graph == null) {
-        s.graph = Graph.capture(io.mforce.runtime.Stream.current(s.dev), () -> s.sampler.run(s.session, s.state));
-      }
-      s.graph.replay();
+      ChunkState.unpack(s.model.config(), s.state, s.video, s.audio);
+      s.session.append(s.video, s.audio);
+      return;
     }
-    ChunkState.unpack(s.model.config(), s.state, s.video, s.audio);
-    s.session.append(s.video, s.audio);
+    if (s.graph == null) {
+      s.graph = s.session.captureChunk(() -> {
+        s.sampler.run(s.session, s.state);
+        ChunkState.unpack(s.model.config(), s.state, s.video, s.audio);
+      }, s.video, s.audio);
+    }
+    s.graph.run();
   }
 
   /** Video frames delivered: the secondary result {@code streamChunk:frames}, frames per second. */
