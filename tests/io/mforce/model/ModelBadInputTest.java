@@ -91,6 +91,32 @@ class ModelBadInputTest {
   }
 
   @Test
+  void chunkGraphsAreCapturedInsideAChunkAndRefuseStaleConditions() {
+    Random2 r = new Random2(4);
+    try (AudioVideoModel model = model();
+         StreamSession s = model.stream(StreamSession.Options.rolling(B, 2, 1));
+         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
+         Tensor v0 = ModelFixtures.chunk(video, 0);
+         Tensor a0 = ModelFixtures.chunk(audio, 0)) {
+      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 4);
+      Runnable nothing = () -> { };
+      s.begin(cond);
+      expect(IllegalStateException.class, "beginChunk() first", () -> s.captureChunk(nothing, v0, a0));
+      s.beginChunk(cond.transcript(0, 1));
+      expect(IllegalArgumentException.class, "sampling", () -> s.captureChunk(null, v0, a0));
+      expect(IllegalArgumentException.class, "audio", () -> s.captureChunk(nothing, v0, v0));
+      try (StreamSession.ChunkGraph g = s.captureChunk(nothing, v0, a0)) {
+        g.run(); // chunk 0, appended by the replay
+        expect(IllegalStateException.class, "no chunk is begun", g::run);
+        s.begin(cond); // new streams, new condition keys
+        s.beginChunk(cond.transcript(0, 1));
+        expect(IllegalStateException.class, "capture the chunk again", g::run);
+      }
+    }
+  }
+
+  @Test
   void teacherForcingEntriesCheckShapesDtypesAndState() {
     Random2 r = new Random2(5);
     try (AudioVideoModel model = model();
