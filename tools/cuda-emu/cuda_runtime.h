@@ -142,12 +142,13 @@ inline void submit(cudaStream_t s, std::function<void()> work) {
 }
 inline bool capturing(cudaStream_t s) { return mforce_emu_capturing && mforce_emu_capturing(s); }
 }  // namespace emu
-inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) {
-  *p = mforce_emu_scratch_allocate ? mforce_emu_scratch_allocate(n) : malloc(n);
+// Scratch allocated while a graph is captured is the graph's (on a device: a memory node, from the
+// device's graph memory, not the default pool), kept for its replays (here: never freed).
+inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t s) {
+  *p = mforce_emu_scratch_allocate && !emu::capturing(s) ? mforce_emu_scratch_allocate(n) : malloc(n);
   memset(*p, 0xAB, n);
   return 0;
 }
-// Scratch allocated while a graph is captured is kept for the graph's replays (never freed).
 inline cudaError_t cudaFreeAsync(void* p, cudaStream_t s) {
   if (emu::capturing(s)) return 0;
   if (mforce_emu_scratch_free) mforce_emu_scratch_free(p); else free(p);

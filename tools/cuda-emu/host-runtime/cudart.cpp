@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -28,6 +29,9 @@ using Work = std::function<void()>;
 
 struct Recording {
   std::vector<Work> work;
+  std::thread::id thread;                            // that began the capture
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeGlobal;
+  bool invalidated = false;                          // an unsafe call was made during the capture
 };
 
 constexpr size_t kDeviceMemory = size_t(16) << 30;  // what cudaGetDeviceProperties reports
@@ -35,6 +39,7 @@ std::recursive_mutex lock;                       // one device: work never overl
 std::map<cudaStream_t, std::shared_ptr<Recording>> capturing;  // streams being captured
 std::set<void*> allocations;                     // what cudaMalloc returned and cudaFree has not taken
 thread_local cudaError_t last_error = cudaSuccess;
+thread_local cudaStreamCaptureMode thread_mode = cudaStreamCaptureModeGlobal;  // cudaThreadExchangeStreamCaptureMode
 
 cudaError_t fail(cudaError_t e) {
   last_error = e;
@@ -58,6 +63,22 @@ struct ScratchPool {
 cudaError_t synchronized_now() {
   std::lock_guard<std::recursive_mutex> g(lock);
   scratch_pool.shrink_to(scratch_pool.threshold);
+  return cudaSuccess;
+}
+
+// A "potentially unsafe" call (cudaMalloc, cudaFree) while a capture is going on, as the CUDA
+// documentation of cudaThreadExchangeStreamCaptureMode has it: refused, and the capture
+// invalidated, when this thread began a capture that was not relaxed and has not itself switched
+// to relaxed, or when any thread's capture is global (unless this thread is relaxed).
+cudaError_t unsafe_call_allowed() {
+  if (thread_mode == cudaStreamCaptureModeRelaxed) return cudaSuccess;
+  for (auto& [stream, rec] : capturing) {
+    if (rec->mode == cudaStreamCaptureModeRelaxed) continue;
+    if (rec->thread == std::this_thread::get_id() || rec->mode == cudaStreamCaptureModeGlobal) {
+      rec->invalidated = true;
+      return fail(cudaErrorStreamCaptureUnsupported);
+    }
+  }
   return cudaSuccess;
 }
 
@@ -133,6 +154,7 @@ const char* cudaGetErrorString(cudaError_t e) {
     case cudaErrorInvalidValue: return "invalid argument";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
     default: return "error (host emulator)";
   }
 }
@@ -140,6 +162,10 @@ const char* cudaGetErrorString(cudaError_t e) {
 // ---- memory ----
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
+  {
+    std::lock_guard<std::recursive_mutex> g(lock);
+    if (cudaError_t e = unsafe_call_allowed()) return e;
+  }
   // no more than the device's memory in one piece (the host may overcommit far past it);
   // 256-byte aligned as cudaMalloc's; filled with a pattern, as device memory is not zeroed
   *p = bytes > kDeviceMemory ? nullptr : std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
@@ -154,6 +180,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
 cudaError_t cudaFree(void* p) {
   if (!p) return cudaSuccess;
   std::lock_guard<std::recursive_mutex> g(lock);
+  if (cudaError_t e = unsafe_call_allowed()) return e;
   if (!allocations.erase(p)) return fail(cudaErrorInvalidValue);
   std::free(p);
   return cudaSuccess;
@@ -271,10 +298,13 @@ cudaError_t cudaEventDestroy(cudaEvent_t e) {
 
 // ---- graphs ----
 
-cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode) {
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (capturing.count(s)) return fail(cudaErrorIllegalState);
-  capturing[s] = std::make_shared<Recording>();
+  auto rec = std::make_shared<Recording>();
+  rec->thread = std::this_thread::get_id();
+  rec->mode = mode;
+  capturing[s] = rec;
   return cudaSuccess;
 }
 
@@ -282,8 +312,16 @@ cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t* graph) {
   std::lock_guard<std::recursive_mutex> g(lock);
   auto it = capturing.find(s);
   if (it == capturing.end()) return fail(cudaErrorIllegalState);
-  *graph = reinterpret_cast<cudaGraph_t>(new Recording(*it->second));
+  std::shared_ptr<Recording> rec = it->second;
   capturing.erase(it);
+  if (rec->invalidated) return fail(cudaErrorStreamCaptureInvalidated);
+  *graph = reinterpret_cast<cudaGraph_t>(new Recording(*rec));
+  return cudaSuccess;
+}
+
+cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode* mode) {
+  if (!mode) return fail(cudaErrorInvalidValue);
+  std::swap(thread_mode, *mode);
   return cudaSuccess;
 }
 

@@ -13,9 +13,12 @@ import static org.bytedeco.cuda.global.cudart.cudaMemPoolAttrUsedMemCurrent;
 import static org.bytedeco.cuda.global.cudart.cudaMemPoolGetAttribute;
 import static org.bytedeco.cuda.global.cudart.cudaMemPoolSetAttribute;
 import static org.bytedeco.cuda.global.cudart.cudaMemPoolTrimTo;
+import static org.bytedeco.cuda.global.cudart.cudaStreamCaptureModeRelaxed;
+import static org.bytedeco.cuda.global.cudart.cudaThreadExchangeStreamCaptureMode;
 
 import java.util.Optional;
 import org.bytedeco.cuda.cudart.CUmemPoolHandle_st;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 
@@ -44,11 +47,23 @@ final class CudaAllocator implements Allocator {
     }
   }
 
+  /**
+   * cudaMalloc in the thread's relaxed capture mode: a stream capture does not record it, so a
+   * capture (Graph: ThreadLocal mode) refuses it as "potentially unsafe" and is invalidated. The
+   * memory pool does allocate during captures, for the graph's private pool, whose blocks stay
+   * reserved for the graph's replays, so the call is made relaxed and the thread's mode restored
+   * (what PyTorch's caching allocator does).
+   */
   @Override
   public long allocate(long bytes) {
     CudaContext.activate(device);
     Pointer p = new Pointer();
-    int err = cudaMalloc(p, bytes);
+    int err;
+    try (IntPointer mode = new IntPointer(1).put(cudaStreamCaptureModeRelaxed)) {
+      Cuda.check(cudaThreadExchangeStreamCaptureMode(mode), "cudaThreadExchangeStreamCaptureMode");
+      err = cudaMalloc(p, bytes);
+      Cuda.check(cudaThreadExchangeStreamCaptureMode(mode), "cudaThreadExchangeStreamCaptureMode");
+    }
     if (err == cudaErrorMemoryAllocation) {
       cudaGetLastError(); // clear the error so that later calls do not report it
       return 0;

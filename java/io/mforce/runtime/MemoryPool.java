@@ -163,9 +163,12 @@ public final class MemoryPool {
     trim();
   }
 
-  /** Frees the largest blocks of the shared cache until it holds at most the limit. */
+  /**
+   * Frees the largest blocks of the shared cache until it holds at most the limit; not while a
+   * graph is being captured (cudaFree would invalidate the capture): the next release after it.
+   */
   private void trim() {
-    while (cachedBytes > cacheLimit) {
+    while (cachedBytes > cacheLimit && capturing.isEmpty()) {
       ArrayDeque<Block> largest = null;
       long largestSize = -1;
       for (Map<Long, ArrayDeque<Block>> bins : freeByStream.values()) {
@@ -222,10 +225,14 @@ public final class MemoryPool {
   }
 
   /**
-   * Returns every cached block (not owned by a live graph) to the device and, unless a graph is
-   * being captured (the trim synchronizes the device), the scratch pool's unused memory too.
+   * Returns every cached block (not owned by a live graph) to the device, and the scratch pool's
+   * unused memory too. Does nothing while a graph is being captured on this device: freeing
+   * (cudaFree, and the trim's device synchronization) would invalidate the capture.
    */
   public synchronized void emptyCache() {
+    if (!capturing.isEmpty()) {
+      return;
+    }
     List<Block> drop = new ArrayList<>();
     for (Map<Long, ArrayDeque<Block>> bins : freeByStream.values()) {
       for (ArrayDeque<Block> bin : bins.values()) {
@@ -234,9 +241,7 @@ public final class MemoryPool {
     }
     freeByStream.clear();
     drop.forEach(this::free);
-    if (capturing.isEmpty()) {
-      allocator.trimScratch();
-    }
+    allocator.trimScratch();
   }
 
   /**
