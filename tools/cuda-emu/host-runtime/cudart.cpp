@@ -67,14 +67,15 @@ cudaError_t synchronized_now() {
 }
 
 // A "potentially unsafe" call (cudaMalloc, cudaFree) while a capture is going on, as the CUDA
-// documentation of cudaThreadExchangeStreamCaptureMode has it: refused, and the capture
-// invalidated, when this thread began a capture that was not relaxed and has not itself switched
-// to relaxed, or when any thread's capture is global (unless this thread is relaxed).
+// documentation of cudaThreadExchangeStreamCaptureMode has it: a thread in relaxed mode may make
+// it; otherwise it is refused, and the capture invalidated, when the thread itself began a capture
+// that is not relaxed, or (a thread in global mode) when another thread's capture is global.
 cudaError_t unsafe_call_allowed() {
   if (thread_mode == cudaStreamCaptureModeRelaxed) return cudaSuccess;
   for (auto& [stream, rec] : capturing) {
     if (rec->mode == cudaStreamCaptureModeRelaxed) continue;
-    if (rec->thread == std::this_thread::get_id() || rec->mode == cudaStreamCaptureModeGlobal) {
+    const bool own = rec->thread == std::this_thread::get_id();
+    if (own || (rec->mode == cudaStreamCaptureModeGlobal && thread_mode == cudaStreamCaptureModeGlobal)) {
       rec->invalidated = true;
       return fail(cudaErrorStreamCaptureUnsupported);
     }
