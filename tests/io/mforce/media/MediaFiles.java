@@ -2,14 +2,42 @@ package io.mforce.media;
 
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MPEG4;
+import static org.bytedeco.ffmpeg.global.avcodec.av_packet_alloc;
+import static org.bytedeco.ffmpeg.global.avcodec.av_packet_free;
+import static org.bytedeco.ffmpeg.global.avcodec.av_packet_rescale_ts;
+import static org.bytedeco.ffmpeg.global.avcodec.av_packet_unref;
+import static org.bytedeco.ffmpeg.global.avcodec.avcodec_parameters_copy;
+import static org.bytedeco.ffmpeg.global.avformat.AVIO_FLAG_WRITE;
+import static org.bytedeco.ffmpeg.global.avformat.av_interleaved_write_frame;
+import static org.bytedeco.ffmpeg.global.avformat.av_read_frame;
+import static org.bytedeco.ffmpeg.global.avformat.av_write_trailer;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_alloc_output_context2;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_close_input;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_find_stream_info;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_free_context;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_new_stream;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_open_input;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_write_header;
+import static org.bytedeco.ffmpeg.global.avformat.avio_closep;
+import static org.bytedeco.ffmpeg.global.avformat.avio_open;
+import static org.bytedeco.ffmpeg.global.avutil.AVMEDIA_TYPE_AUDIO;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
+import static org.bytedeco.ffmpeg.global.avutil.av_make_q;
+import static org.bytedeco.ffmpeg.global.avutil.av_rescale_q;
 
 import io.mforce.data.Clip;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.bytedeco.ffmpeg.avcodec.AVPacket;
+import org.bytedeco.ffmpeg.avformat.AVFormatContext;
+import org.bytedeco.ffmpeg.avformat.AVIOContext;
+import org.bytedeco.ffmpeg.avformat.AVInputFormat;
+import org.bytedeco.ffmpeg.avformat.AVStream;
+import org.bytedeco.ffmpeg.avutil.AVDictionary;
+import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
 
@@ -90,5 +118,57 @@ final class MediaFiles {
     }
     r.stop();
     r.release();
+  }
+
+  /**
+   * A copy of the MP4 {@code source} whose audio packets play {@code delayMicros} later, as
+   * {@code ffmpeg -itsoffset} makes one: the streams are remuxed (the muxer writes the delay as an
+   * edit list), not re-encoded, so only the audio's start time changes.
+   */
+  static void remuxWithAudioDelay(Path source, Path target, long delayMicros) throws Exception {
+    AVFormatContext in = new AVFormatContext(null);
+    check(avformat_open_input(in, source.toString(), (AVInputFormat) null, (AVDictionary) null), "open " + source);
+    AVFormatContext out = new AVFormatContext(null);
+    AVPacket packet = av_packet_alloc();
+    try {
+      check(avformat_find_stream_info(in, (PointerPointer<?>) null), "read the streams of " + source);
+      check(avformat_alloc_output_context2(out, null, "mp4", target.toString()), "create " + target);
+      for (int i = 0; i < in.nb_streams(); i++) {
+        AVStream stream = avformat_new_stream(out, null);
+        check(avcodec_parameters_copy(stream.codecpar(), in.streams(i).codecpar()), "copy stream " + i);
+        stream.codecpar().codec_tag(0);
+        stream.time_base(in.streams(i).time_base());
+      }
+      AVIOContext io = new AVIOContext(null);
+      check(avio_open(io, target.toString(), AVIO_FLAG_WRITE), "open " + target);
+      out.pb(io);
+      check(avformat_write_header(out, (AVDictionary) null), "write the header of " + target);
+      while (av_read_frame(in, packet) >= 0) {
+        AVStream from = in.streams(packet.stream_index());
+        if (from.codecpar().codec_type() == AVMEDIA_TYPE_AUDIO) {
+          long shift = av_rescale_q(delayMicros, av_make_q(1, 1_000_000), from.time_base());
+          packet.pts(packet.pts() + shift);
+          packet.dts(packet.dts() + shift);
+        }
+        av_packet_rescale_ts(packet, from.time_base(), out.streams(packet.stream_index()).time_base());
+        packet.pos(-1);
+        check(av_interleaved_write_frame(out, packet), "write a packet to " + target);
+        av_packet_unref(packet);
+      }
+      check(av_write_trailer(out), "finish " + target);
+    } finally {
+      av_packet_free(packet);
+      if (out.pb() != null) {
+        avio_closep(out.pb());
+      }
+      avformat_free_context(out);
+      avformat_close_input(in);
+    }
+  }
+
+  private static void check(int status, String what) {
+    if (status < 0) {
+      throw new IllegalStateException("FFmpeg could not " + what + " (error " + status + ")");
+    }
   }
 }

@@ -137,6 +137,30 @@ class Mp4Test {
   }
 
   @Test
+  void audioThatStartsAfterTheVideoIsPrecededBySilence() throws Exception {
+    Clip clip = TestClips.clip(32, 3, 26);
+    Path synced = tmp.resolve("synced.mp4");
+    MediaFiles.writeLateVideo(synced, clip, 0);
+    Path mp4 = tmp.resolve("late-audio.mp4");
+    int delay = 5;
+    MediaFiles.remuxWithAudioDelay(synced, mp4, delay * 1_000_000L / Clip.FPS);
+    MediaReader.Media m = MediaReader.read(mp4);
+    assertEquals(clip.frames(), m.frames());
+    // the clip's first sound plays at frame 5: silence before it, then the clip's audio, cut at the clip's end
+    int lead = delay * Clip.SAMPLES_PER_FRAME;
+    float[] expected = new float[clip.audio().length];
+    System.arraycopy(clip.audio(), 0, expected, lead, expected.length - lead);
+    double[] align = AudioMatch.alignment(expected, m.audio(), 400);
+    assertEquals(0, align[0], "audio lag in samples");
+    assertTrue(align[1] > 0.99, "audio correlation " + align[1]);
+    // silent (the encoder's priming frame, remuxed without its skip marker, decodes to near zero just before)
+    for (int i = 0; i < lead - 16; i++) {
+      assertEquals(0f, m.audio()[i], 1e-4f, "sample " + i + " comes before the clip's sound starts");
+    }
+    assertEquals((clip.frames() + delay) / (double) Clip.FPS, m.audioSeconds(), 0.03, "where the audio ends");
+  }
+
+  @Test
   void unencodableAudioRateIsAClearErrorAndLeavesNothing() throws Exception {
     Path mp4 = tmp.resolve("odd.mp4");
     MediaException e = assertThrows(MediaException.class,
