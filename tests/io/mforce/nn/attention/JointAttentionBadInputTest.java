@@ -3,7 +3,9 @@ package io.mforce.nn.attention;
 import static io.mforce.nn.attention.Rope3DTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.mforce.runtime.Cuda;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Bad input to the attention: a clear IllegalArgumentException naming the argument, nothing written. */
@@ -169,7 +172,19 @@ class JointAttentionBadInputTest {
   /** The native entry points check the problem again for callers that bypass Java. */
   @Test
   void nativeEntryPointsRejectBadProblems() {
-    try (NativeProblemChecks checks = new NativeProblemChecks(Device.CPU)) {
+    assertNativeChecks(Device.CPU);
+  }
+
+  /** The same of the CUDA library's entry points (here, where the host emulator runs the gpu tests too). */
+  @Test
+  @Tag("gpu")
+  void cudaEntryPointsRejectBadProblems() {
+    assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
+    assertNativeChecks(Device.cuda(0));
+  }
+
+  private static void assertNativeChecks(Device device) {
+    try (NativeProblemChecks checks = new NativeProblemChecks(device)) {
       checks.assertBrokenProblemsRejected();
     }
   }
