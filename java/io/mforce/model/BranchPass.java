@@ -96,7 +96,7 @@ final class BranchPass extends Saved {
         try (Tensor x0 = Tensor.empty(dtype, device, groups, tokens, dim)) {
           int na = config.audioTokensPerChunk();
           rows(embed.y(), 0, x0, 0, na);
-          rows(in.transcript().tokens(), 0, x0, na, 1);
+          rows(in.transcript().tokens(), 0, x0, na, config.transcriptTokensPerChunk());
           advance(x0);
         }
       }
@@ -385,10 +385,11 @@ final class BranchPass extends Saved {
       branch.patchEmbed().linear().backward(embed, dx, dTokens, false);
     } else {
       int na = config.audioTokensPerChunk();
+      int nt = config.transcriptTokensPerChunk();
       try (Tensor dAudio = Tensor.empty(dtype, device, groups, na, dim);
-           Tensor dTranscript = Tensor.empty(dtype, device, groups, 1, dim)) {
+           Tensor dTranscript = Tensor.empty(dtype, device, groups, nt, dim)) {
         rows(dx, 0, dAudio, 0, na);
-        rows(dx, na, dTranscript, 0, 1);
+        rows(dx, na, dTranscript, 0, nt);
         model.condition().backward(inputs.transcript(), dTranscript);
         branch.patchEmbed().linear().backward(embed, dAudio, dTokens, false);
       }

@@ -29,7 +29,9 @@ import java.util.Set;
  * {@code ffnWidth} F, {@code activation} (only "gelu_tanh"), {@code normEps}; time embedding
  * {@code timeFreqDim} (sinusoid features) and {@code timeScale} (t ∈ [0, 1] is embedded as
  * timeScale·t); conditions: {@code conditionTokens} (attribute tokens per sample, the
- * cross-attention keys), {@code attributeVocab}, {@code transcriptVocab}; video: a frame of
+ * cross-attention keys), {@code attributeVocab}, {@code transcriptVocab},
+ * {@code transcriptTokensPerChunk} K (the transcript read at K instants of each chunk:
+ * {@link TokenLayout}, {@link Conditions}); video: a frame of
  * {@code videoHeight}×{@code videoWidth} pixels becomes ⌈H/p⌉·⌈W/p⌉ tokens with p =
  * {@code videoPixelsPerToken} (VAE stride × patch: 16×2 = 32 in the paper; raw pixels in the
  * toy codec), each of {@code videoTokenFeatures} codec features; audio: {@code audioTokensPerChunk}
@@ -52,6 +54,7 @@ public record ModelConfig(
     int conditionTokens,
     int attributeVocab,
     int transcriptVocab,
+    int transcriptTokensPerChunk,
     int videoHeight,
     int videoWidth,
     int videoPixelsPerToken,
@@ -78,6 +81,7 @@ public record ModelConfig(
     positive(errors, "conditionTokens", conditionTokens);
     positive(errors, "attributeVocab", attributeVocab);
     positive(errors, "transcriptVocab", transcriptVocab);
+    positive(errors, "transcriptTokensPerChunk", transcriptTokensPerChunk);
     positive(errors, "videoHeight", videoHeight);
     positive(errors, "videoWidth", videoWidth);
     positive(errors, "videoPixelsPerToken", videoPixelsPerToken);
@@ -126,7 +130,8 @@ public record ModelConfig(
   /** The same model at another video resolution (token counts change, parameters do not). */
   public ModelConfig withVideoSize(int height, int width) {
     return new ModelConfig(name, this.width, layers, heads, headDim, ffnWidth, activation, normEps, timeFreqDim,
-        timeScale, conditionTokens, attributeVocab, transcriptVocab, height, width, videoPixelsPerToken,
+        timeScale, conditionTokens, attributeVocab, transcriptVocab, transcriptTokensPerChunk, height, width,
+        videoPixelsPerToken,
         videoTokenFeatures, audioTokensPerChunk, audioTokenFeatures);
   }
 

@@ -15,7 +15,7 @@ import io.mforce.runtime.Tensor;
 final class Part implements AutoCloseable {
   /**
    * What one call feeds a part (not owned): t, d F32 [G]; video tokens [G, Nv, Fv]; audio tokens
-   * [G, Na, Fa]; the transcript tokens [G, 1, D] (the lookup's ctx, for its backward).
+   * [G, Na, Fa]; the transcript tokens [G, K, D] (the lookup's ctx, for its backward).
    */
   record Inputs(Tensor t, Tensor d, Tensor video, Tensor audio, ConditionEmbedding.Ctx transcript) {}
 

@@ -122,8 +122,8 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private final KvCache[][][] caches;          // [set][layer][modality]
   private final ConditionKeys[] conditions = new ConditionKeys[2];
   private final ConditionEmbedding.Ctx[] transcript = new ConditionEmbedding.Ctx[2];
-  private final Tensor[] transcriptIdsOnDevice; // per set: I32 [B, 1], rewritten by every beginChunk
-  private final Tensor[] transcriptTokens;      // per set: [B, 1, D], the lookup's output, ditto
+  private final Tensor[] transcriptIdsOnDevice; // per set: I32 [B, K], rewritten by every beginChunk
+  private final Tensor[] transcriptTokens;      // per set: [B, K, D], the lookup's output, ditto
   private final Part query;                    // the chunk being generated (output)
   private final Part clean;                    // the chunk being appended (keys only)
   private final JointAttention self;
@@ -176,8 +176,8 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       ones = track(Tensor.full(DType.F32, device, 1.0, b));
       zeros = track(Tensor.zeros(DType.F32, device, b));
       for (int s = 0; s < sets; s++) {
-        transcriptIdsOnDevice[s] = track(Tensor.zeros(DType.I32, device, b, 1));
-        transcriptTokens[s] = track(Tensor.empty(dtype, device, b, 1, config.width()));
+        transcriptIdsOnDevice[s] = track(Tensor.zeros(DType.I32, device, b, layout.transcriptTokens()));
+        transcriptTokens[s] = track(Tensor.empty(dtype, device, b, layout.transcriptTokens(), config.width()));
       }
     } catch (RuntimeException e) {
       close();
@@ -222,7 +222,10 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     phase = Phase.BETWEEN_CHUNKS;
   }
 
-  /** Begins chunk {@link #chunk()} with its transcript ids [B] (one syllable per stream). */
+  /**
+   * Begins chunk {@link #chunk()} with its transcript ids [B, K] (per stream, the syllables spoken
+   * at the chunk's K instants: {@link Conditions#transcript(int, int)} of this chunk).
+   */
   public void beginChunk(int[] transcriptIds) {
     String op = "stream.beginChunk";
     requireUsable(op);
@@ -231,9 +234,11 @@ public final class StreamSession implements VelocityField, AutoCloseable {
           : "chunk " + chunk + " is already begun; append() it first"));
     }
     Check.notNull(transcriptIds, "transcriptIds");
-    if (transcriptIds.length != options.batch()) {
+    int slots = config.transcriptTokensPerChunk();
+    if (transcriptIds.length != (long) options.batch() * slots) {
       throw new IllegalArgumentException(op + ": " + transcriptIds.length + " transcript ids for "
-          + options.batch() + " streams");
+          + options.batch() + " streams of " + slots + " transcript token" + (slots == 1 ? "" : "s")
+          + " per chunk; expected [batch, transcriptTokensPerChunk] = [" + options.batch() + ", " + slots + "]");
     }
     Conditions.ids(op, "transcriptIds", transcriptIds, config.transcriptVocab());
     requireCurrentWeights(op);
@@ -529,7 +534,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     Arrays.fill(nullIds, config.transcriptVocab());
     int[][] ids = {transcriptIds, nullIds};
     for (int s = 0; s < sets; s++) {
-      try (Tensor host = Tensor.of(ids[s], options.batch(), 1)) {
+      try (Tensor host = Tensor.of(ids[s], options.batch(), config.transcriptTokensPerChunk())) {
         transcriptIdsOnDevice[s].copyFrom(host);
       }
       transcript[s] = model.layers().condition().transcript(transcriptIdsOnDevice[s], transcriptTokens[s]);

@@ -215,8 +215,9 @@ public final class TeacherForcingPass implements AutoCloseable {
   }
 
   private ConditionEmbedding.Ctx transcript(Conditions cond, int from, int count) {
-    int[] ids = cond.transcript(from, count);
-    try (Tensor host = Tensor.of(ids, ids.length, 1); Tensor dev = host.to(model.device())) {
+    int[] ids = cond.transcript(from, count); // [B, count, K] as the groups [B·count, K]
+    int slots = model.config().transcriptTokensPerChunk();
+    try (Tensor host = Tensor.of(ids, ids.length / slots, slots); Tensor dev = host.to(model.device())) {
       return model.layers().condition().transcript(dev, model.dtype());
     }
   }

@@ -6,10 +6,11 @@ package io.mforce.model;
  * <p>A chunk is one latent video frame (DESIGN §3). Per chunk, the video branch carries
  * {@link #videoTokens()} patch tokens (row-major over a {@link #videoRows()} ×
  * {@link #videoColumns()} grid); the audio branch carries the {@link #audioTokens()} codec tokens
- * of the chunk's time span followed by ONE transcript token (row {@link #transcriptRow()}): the
- * syllable whose span covers the chunk's midpoint, or silence ({@link Conditions}). Streams are
- * laid out {@code [batch, chunks, tokensPerChunk, width]}, so that one chunk of one sample (an
- * AdaLN group, with its own (t, d)) is contiguous.
+ * of the chunk's time span followed by its K = {@link #transcriptTokens()} transcript tokens
+ * (rows from {@link #transcriptRow()}): token k holds the syllable spoken at the instant
+ * c + (2k + 1) / (2K) of chunk c, or silence ({@link Conditions}). Streams are laid out
+ * {@code [batch, chunks, tokensPerChunk, width]}, so that one chunk of one sample (an AdaLN
+ * group, with its own (t, d)) is contiguous.
  *
  * <p>RoPE positions ({@link io.mforce.nn.attention.Rope3D}: (t, h, w), t in latent-frame units):
  * <ul>
@@ -18,12 +19,13 @@ package io.mforce.model;
  *       (the MDCT token k windows the k-th hop of the frame and is centred on its middle: 1/8,
  *       3/8, 5/8, 7/8 of the frame for Na = 4; {@link io.mforce.data.codec.AudioCodec}), so an
  *       audio token and the video frame of the same instant differ only by that offset;</li>
- *   <li>transcript token of chunk c: (c + 1/2, 0, 0), the chunk's midpoint, the instant its
- *       syllable was chosen for. Not the syllable's own start time: positions are shared by the
- *       batch in the RoPE and KV-cache kernels ([tokens, 3]), and the samples of a batch speak
- *       different syllables at different times; the midpoint is the same for all of them and
- *       keeps the token inside its chunk's time span. (One token per chunk at its midpoint
- *       is a deviation from per-syllable timestamped tokens: {@link Conditions}.)</li>
+ *   <li>transcript token k of chunk c: (c + (2k + 1) / (2K), 0, 0), the instant its syllable was
+ *       read at (the chunk's midpoint for K = 1). Not the syllable's own start time: positions
+ *       are shared by the batch in the RoPE and KV-cache kernels ([tokens, 3]), and the samples
+ *       of a batch speak different syllables at different times; the K instants are the same for
+ *       all of them and keep the tokens inside their chunk's time span. (The transcript sampled
+ *       at K instants per chunk, instead of one token per syllable at its own timestamp, is a
+ *       deviation: {@link Conditions}.)</li>
  * </ul>
  * Condition (attribute) tokens take no position: they are keys of an unmasked cross-attention.
  */
@@ -31,12 +33,14 @@ public final class TokenLayout {
   private final int videoRows;
   private final int videoColumns;
   private final int audioTokens;
+  private final int transcriptTokens;
 
   public TokenLayout(ModelConfig config) {
     int p = config.videoPixelsPerToken();
     this.videoRows = (config.videoHeight() + p - 1) / p;
     this.videoColumns = (config.videoWidth() + p - 1) / p;
     this.audioTokens = config.audioTokensPerChunk();
+    this.transcriptTokens = config.transcriptTokensPerChunk();
   }
 
   /** Nv: video tokens per chunk. */
@@ -57,14 +61,19 @@ public final class TokenLayout {
     return audioTokens;
   }
 
-  /** The audio branch's row of a chunk's transcript token (after its Na audio tokens). */
+  /** K: transcript tokens per chunk. */
+  public int transcriptTokens() {
+    return transcriptTokens;
+  }
+
+  /** The audio branch's row of a chunk's first transcript token (after its Na audio tokens). */
   public int transcriptRow() {
     return audioTokens;
   }
 
-  /** Tokens of one chunk in {@code m}'s stream: Nv for video, Na + 1 for audio. */
+  /** Tokens of one chunk in {@code m}'s stream: Nv for video, Na + K for audio. */
   public int tokensPerChunk(Modality m) {
-    return m == Modality.VIDEO ? videoTokens() : audioTokens + 1;
+    return m == Modality.VIDEO ? videoTokens() : audioTokens + transcriptTokens;
   }
 
   /** Positions [chunks.length · tokensPerChunk(m), 3] of the tokens of {@code chunks}, in stream order. */
@@ -82,7 +91,7 @@ public final class TokenLayout {
         } else if (i < audioTokens) {
           out[at] = (float) (c + (2.0 * i + 1) / (2.0 * audioTokens));
         } else {
-          out[at] = c + 0.5f;
+          out[at] = (float) (c + (2.0 * (i - audioTokens) + 1) / (2.0 * transcriptTokens));
         }
       }
     }

@@ -20,13 +20,13 @@
  * <p>Design decisions:
  * <ul>
  *   <li><b>Stream and chunks.</b> A chunk is one latent video frame. Chunk 0 is the clean prefix:
- *       the clip's first frame (its video tokens, its audio tokens, its transcript token), always
+ *       the clip's first frame (its video tokens, its audio tokens, its transcript tokens), always
  *       at t = 1, d = 0. Per chunk the video branch carries Nv patch tokens and the audio branch
- *       Na audio tokens plus ONE transcript token (the syllable covering the chunk's midpoint, or
- *       silence), embedded by {@code ConditionEmbedding.transcript}, never noised, its output
- *       ignored. Global attributes are the keys of every block's unmasked cross-attention, both
+ *       Na audio tokens plus K transcript tokens (the syllables spoken at K evenly spaced instants
+ *       of the chunk, or silence; K = 1 in the built-in configs: the one covering its midpoint),
+ *       embedded by {@code ConditionEmbedding.transcript}, never noised, their outputs ignored. Global attributes are the keys of every block's unmasked cross-attention, both
  *       branches. RoPE positions: see {@link io.mforce.model.TokenLayout} (audio tokens at the
- *       codec's exact token centres; the transcript token at the chunk's midpoint).</li>
+ *       codec's exact token centres; the transcript tokens at their instants).</li>
  *   <li><b>Blocks</b> (Wan-style, per branch, per layer; {@code BranchPass}): AdaLN from the time
  *       embedding (6 vectors), LayerNorm + modulate → own Q, K, V → QK RMSNorm → RoPE → JOINT
  *       self-attention (queries of both branches over keys of both branches in one call, one
@@ -44,7 +44,7 @@
  *       over the caches plus its own keys. A part without outputs (the clean stream, a chunk being
  *       appended) stops its last layer after its keys and values. One cross-attention call per
  *       branch serves all parts. Strided row copies ({@link io.mforce.runtime.RowCopy}) interleave
- *       the transcript token and pack the sampler state.</li>
+ *       the transcript tokens and pack the sampler state.</li>
  *   <li><b>Caches.</b> A session holds, per layer and branch, a {@link io.mforce.nn.attention.KvCache}
  *       of the clean chunks written so far (window W + sink chunks; without a window,
  *       {@code maxChunks} chunks and a clear error past them). {@code append} runs the clean chunk

@@ -31,7 +31,7 @@ class StreamingExampleTest {
   void streamsChunksFromTheFirstFrame() {
     ModelConfig config = ModelConfig.load("tiny");
     Batch clip = new Batcher(new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 1), 1, 0), 1, 6, 8, 0).next();
-    int[] transcript = Conditions.transcriptPerChunk(clip); // one syllable id per chunk
+    Conditions conditions = Conditions.fromBatch(config, clip); // attributes, and the syllables of every chunk
     Rng.Generator noise = new Rng.Generator(42);
     try (AudioVideoModel model = new AudioVideoModel(config, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 7);
          StreamSession stream = model.stream(StreamSession.Options.rolling(1, 8, 1));
@@ -39,14 +39,14 @@ class StreamingExampleTest {
          Tensor audio = clip.audioTensor();                                   // [1, 6, Na, Fa]
          Tensor x = ChunkState.empty(config, 1, DType.F32, Device.CPU);       // [1, Nv·Fv + Na·Fa]
          Sampler few = new Sampler(Sampler.Mode.FEW, TimeSchedule.uniform(4, 3f), 1f, x)) {
-      stream.begin(Conditions.fromBatch(config, clip));
-      stream.beginChunk(new int[] {transcript[0]});                            // chunk 0: the clean first frame
+      stream.begin(conditions);
+      stream.beginChunk(conditions.transcript(0, 1));                          // chunk 0: the clean first frame
       try (Tensor v0 = video.select(0).select(0).view(1, video.size(2), video.size(3));
            Tensor a0 = audio.select(0).select(0).view(1, audio.size(2), audio.size(3))) {
         stream.append(v0, a0);
       }
       for (int c = 1; c < 6; c++) {
-        stream.beginChunk(new int[] {transcript[c]});
+        stream.beginChunk(conditions.transcript(c, 1));                        // chunk c's syllables [1, K]
         noise.normal(x);                                                       // t = 0: pure noise
         few.run(stream, x);                                                    // 4 Few steps to t = 1
         try (Tensor v = Tensor.empty(DType.F32, Device.CPU, 1, video.size(2), video.size(3));

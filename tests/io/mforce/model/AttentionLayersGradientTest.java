@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class AttentionLayersGradientTest {
   private static final ModelConfig CONFIG = new ModelConfig("attention", 16, 1, 2, 8, 32, ModelConfig.GELU_TANH,
-      1e-6, 8, 1000, 3, 5, 6, 16, 16, 8, 6, 2, 5);
+      1e-6, 8, 1000, 3, 5, 6, 1, 16, 16, 8, 6, 2, 5);
   private static final int SAMPLE = 32;
 
   @Test

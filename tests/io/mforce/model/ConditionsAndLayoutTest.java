@@ -14,6 +14,8 @@ import io.mforce.data.TalkingFaceGenerator;
 import io.mforce.data.TimedSyllable;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Token geometry and RoPE positions; conditions from data, dropped and null. */
 class ConditionsAndLayoutTest {
@@ -34,30 +36,58 @@ class ConditionsAndLayoutTest {
   }
 
   @Test
-  void transcriptTakesTheSyllableAtEachChunksMidpoint() {
+  void transcriptTokensSitAtTheirInstantsAfterTheAudioTokens() {
+    TokenLayout layout = new TokenLayout(withTranscriptTokens(2));
+    assertEquals(6, layout.tokensPerChunk(Modality.AUDIO));
+    assertEquals(4, layout.transcriptRow());
+    float[] audio = layout.positions(Modality.AUDIO, new int[] {3});
+    assertArrayEquals(new float[] {3.125f, 0, 0, 3.375f, 0, 0, 3.625f, 0, 0, 3.875f, 0, 0, 3.25f, 0, 0, 3.75f, 0, 0},
+        audio);
+    assertArrayEquals(new int[] {4, 4, 4, 4, 4, 4, 9, 9, 9, 9, 9, 9},
+        layout.chunkIndices(Modality.AUDIO, new int[] {4, 9}));
+  }
+
+  /** Slot k of chunk c holds the syllable spoken at c + (2k + 1) / (2K): the midpoint for K = 1. */
+  @ParameterizedTest(name = "K = {0}")
+  @ValueSource(ints = {1, 3})
+  void transcriptTakesTheSyllableAtEachInstantOfAChunk(int slots) {
+    ModelConfig config = withTranscriptTokens(slots);
     int frames = 12;
     SyntheticClips source = new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 1.6), 3, 9);
     Batch batch = new Batcher(source, 3, frames, 8, 5).next();
-    Conditions cond = Conditions.fromBatch(TINY, batch);
+    Conditions cond = Conditions.fromBatch(config, batch);
     assertArrayEquals(batch.attributes(), cond.attributes());
+    assertEquals(frames, cond.chunks());
+    int[] transcript = cond.transcript();
+    assertEquals(batch.size() * frames * slots, transcript.length);
     int spoken = 0;
+    int changes = 0;
     for (int b = 0; b < batch.size(); b++) {
       Clip clip = source.clip(batch.clips()[b]);
       int start = batch.startFrames()[b];
       for (int c = 0; c < frames; c++) {
-        double middle = (start + c + 0.5) / Clip.FPS;
-        int want = Syllables.SILENCE;
-        for (TimedSyllable s : clip.transcript()) {
-          double m = s.middle() * Clip.FPS - start;  // the batch lists the syllables centred in its window
-          if (m >= 0 && m < frames && s.start() <= middle && middle < s.end()) {
-            want = s.syllable();
+        for (int k = 0; k < slots; k++) {
+          double instant = (start + c + (2.0 * k + 1) / (2.0 * slots)) / Clip.FPS;
+          int want = Syllables.SILENCE;
+          for (TimedSyllable s : clip.transcript()) {
+            double m = s.middle() * Clip.FPS - start;  // the batch lists the syllables centred in its window
+            if (m >= 0 && m < frames && s.start() <= instant && instant < s.end()) {
+              want = s.syllable();
+            }
           }
+          spoken += want != Syllables.SILENCE ? 1 : 0;
+          int at = (b * frames + c) * slots + k;
+          changes += k > 0 && transcript[at] != transcript[at - 1] ? 1 : 0;
+          assertEquals(want, transcript[at], "clip " + b + " chunk " + c + " slot " + k);
         }
-        spoken += want != Syllables.SILENCE ? 1 : 0;
-        assertEquals(want, cond.transcript()[b * frames + c], "clip " + b + " chunk " + c);
       }
+      assertArrayEquals(Arrays.copyOfRange(transcript, (b * frames + 5) * slots, (b * frames + 7) * slots),
+          Arrays.copyOfRange(cond.transcript(5, 2), b * 2 * slots, (b + 1) * 2 * slots), "chunks 5, 6 of clip " + b);
     }
-    assertTrue(spoken > frames, "the windows hold speech");
+    assertTrue(spoken > frames * slots, "the windows hold speech");
+    if (slots > 1) {
+      assertTrue(changes > 0, "some chunk changes syllable between its instants");
+    }
   }
 
   @Test
@@ -78,7 +108,24 @@ class ConditionsAndLayoutTest {
     e = assertThrows(IllegalArgumentException.class, () -> Conditions.of(TINY, 2, new int[8], new int[2]));
     assertTrue(e.getMessage().contains("conditionTokens"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Conditions.of(TINY, 2, new int[20], new int[3]));
-    assertTrue(e.getMessage().contains("[batch, chunks]"), e.getMessage());
+    assertTrue(e.getMessage().contains("[batch, chunks, transcriptTokensPerChunk]"), e.getMessage());
+    // K = 2: 8 ids are 2 samples of 2 chunks (6 do not divide into [2, chunks, 2]); a dropped transcript goes whole
+    ModelConfig two = withTranscriptTokens(2);
+    Conditions pairs = Conditions.of(two, 2, new int[20], new int[] {1, 2, 3, 4, 5, 6, 7, 8});
+    assertEquals(2, pairs.chunks());
+    assertArrayEquals(new int[] {3, 4, 7, 8}, pairs.transcript(1, 1));
+    assertArrayEquals(new int[] {64, 64, 64, 64, 5, 6, 7, 8},
+        pairs.dropped(new boolean[2], new boolean[] {true, false}).transcript());
+    e = assertThrows(IllegalArgumentException.class, () -> Conditions.of(two, 2, new int[20], new int[6]));
+    assertTrue(e.getMessage().contains("transcriptTokensPerChunk 2"), e.getMessage());
+  }
+
+  /** The tiny config with K transcript tokens per chunk. */
+  private static ModelConfig withTranscriptTokens(int k) {
+    String json = TINY.toJson().replace("\"transcriptTokensPerChunk\":1", "\"transcriptTokensPerChunk\":" + k);
+    ModelConfig config = ModelConfig.fromJson(json, "tiny with K = " + k);
+    assertEquals(k, config.transcriptTokensPerChunk());
+    return config;
   }
 
   /**

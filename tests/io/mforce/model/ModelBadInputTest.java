@@ -56,17 +56,19 @@ class ModelBadInputTest {
          Tensor past = Tensor.of(new float[] {0.25f, 0.6f}, B)) {
       x.fill(0.1);
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 4);
-      expect(IllegalStateException.class, "begin() the streams", () -> s.beginChunk(new int[] {0, 0}));
+      expect(IllegalStateException.class, "begin() the streams", () -> s.beginChunk(new int[] {0, 0, 0, 0}));
       expect(IllegalStateException.class, "no chunk is begun", () -> s.velocity(x, t, d, true, v));
       expect(IllegalArgumentException.class, "3 streams",
           () -> s.begin(ModelFixtures.conditions(r, CONFIG, 3, 1)));
       expect(IllegalArgumentException.class, "conditions made for model config 'tiny'",
           () -> s.begin(ModelFixtures.conditions(r, ModelConfig.load("tiny"), B, 1)));
       s.begin(cond);
-      expect(IllegalArgumentException.class, "3 transcript ids", () -> s.beginChunk(new int[] {0, 0, 0}));
-      expect(IllegalArgumentException.class, "transcriptIds[1] = 7", () -> s.beginChunk(new int[] {0, 7}));
+      // [B, K] = [2, 2] ids
+      expect(IllegalArgumentException.class, "2 transcript ids for 2 streams of 2 transcript tokens per chunk",
+          () -> s.beginChunk(new int[] {0, 0}));
+      expect(IllegalArgumentException.class, "transcriptIds[3] = 7", () -> s.beginChunk(new int[] {0, 0, 0, 7}));
       s.beginChunk(cond.transcript(0, 1));
-      expect(IllegalStateException.class, "already begun", () -> s.beginChunk(new int[] {0, 0}));
+      expect(IllegalStateException.class, "already begun", () -> s.beginChunk(new int[] {0, 0, 0, 0}));
       expect(IllegalArgumentException.class, "argument 'x'", () -> s.velocity(wide, t, d, true, v));
       expect(IllegalArgumentException.class, "argument 'v'", () -> s.velocity(x, t, d, true, wide));
       expect(IllegalArgumentException.class, "BF16", () -> s.velocity(xHalf, t, d, true, v));

@@ -13,11 +13,12 @@ final class ModelFixtures {
 
   /**
    * A reduced config with every architectural feature of the real ones: 2x2 video patches of 6
-   * features, 2 audio tokens of 5 features per chunk, 3 condition tokens, 2 heads of 16.
+   * features, 2 audio tokens of 5 features and 2 transcript tokens per chunk (the built-in configs
+   * have 1: the model tests cover K > 1), 3 condition tokens, 2 heads of 16.
    */
   static ModelConfig micro(int layers) {
-    return new ModelConfig("micro", 32, layers, 2, 16, 64, ModelConfig.GELU_TANH, 1e-6, 16, 1000, 3, 5, 6, 16, 16, 8,
-        6, 2, 5);
+    return new ModelConfig("micro", 32, layers, 2, 16, 64, ModelConfig.GELU_TANH, 1e-6, 16, 1000, 3, 5, 6, 2, 16, 16,
+        8, 6, 2, 5);
   }
 
   /**
@@ -54,7 +55,7 @@ final class ModelFixtures {
     for (int i = 0; i < attributes.length; i++) {
       attributes[i] = random.nextInt(0, c.attributeVocab());
     }
-    int[] transcript = new int[batch * chunks];
+    int[] transcript = new int[batch * chunks * c.transcriptTokensPerChunk()];
     for (int i = 0; i < transcript.length; i++) {
       transcript[i] = random.nextInt(0, c.transcriptVocab());
     }

@@ -117,7 +117,7 @@ public class ModelBench {
       Tensor d = Tensor.zeros(DType.F32, dev, batch, chunks - 1);
       data = new Tensor[] {cleanVideo, cleanAudio, noisyVideo, noisyAudio, t, d};
       int[] attributes = new int[batch * c.conditionTokens()];
-      int[] transcript = new int[batch * chunks];
+      int[] transcript = new int[batch * chunks * c.transcriptTokensPerChunk()];
       Arrays.setAll(attributes, i -> i % c.attributeVocab());
       Arrays.setAll(transcript, i -> i % c.transcriptVocab());
       inputs = new TeacherForcingPass.Inputs(cleanVideo, cleanAudio, noisyVideo, noisyAudio, t, d,
@@ -238,7 +238,8 @@ public class ModelBench {
       video = Tensor.empty(model.dtype(), dev, 1, layout.videoTokens(), c.videoTokenFeatures());
       audio = Tensor.empty(model.dtype(), dev, 1, layout.audioTokens(), c.audioTokenFeatures());
       sampler = new Sampler(Sampler.Mode.FEW, TimeSchedule.uniform(4, 3f), 1f, state);
-      transcript = new int[] {1};
+      transcript = new int[c.transcriptTokensPerChunk()];
+      Arrays.fill(transcript, 1);
       int[] attributes = new int[c.conditionTokens()];
       Arrays.setAll(attributes, i -> i % c.attributeVocab());
       session.begin(Conditions.of(c, 1, attributes, transcript));
