@@ -13,7 +13,8 @@ import io.mforce.runtime.Tensor;
  * cross-attention, per branch: tokens = {@link ConditionEmbedding#attributes} [B, Nc, D]; per
  * layer l and branch m, K = norm_k(cross_attn.k(tokens)) and V = cross_attn.v(tokens), each
  * [B, Nc, heads, headDim] (no RoPE: the cross-attention is unmasked). Computed once per
- * sequence (a streaming session keeps them for the whole stream).
+ * sequence (a streaming session keeps them for the whole stream, and derives them again in
+ * place, {@link #recompute}, when its streams or the weights change).
  *
  * <p>Backward: the cross-attention calls write dK, dV of the (l, m) they ran ({@link #gradients});
  * {@link #backward} then takes them down to the projections and the embedding tables and forgets
@@ -30,7 +31,10 @@ final class ConditionKeys extends Saved {
   private final Tensor[][] dv;
   private final boolean[][] written;
 
-  /** ids I32 [B, Nc] on the model's device; {@code training}: keep gradient buffers. */
+  /**
+   * ids I32 [B, Nc] on the model's device (kept: {@link #recompute} reads them again);
+   * {@code training}: keep gradient buffers.
+   */
   ConditionKeys(ModelLayers layers, Tensor ids, DType dtype, boolean training) {
     this.layers = layers;
     ModelConfig c = layers.config();
@@ -66,6 +70,26 @@ final class ConditionKeys extends Saved {
     } catch (RuntimeException e) {
       close();
       throw e;
+    }
+  }
+
+  /**
+   * Derives every key and value again, in place, from the ids this was made with (which the
+   * caller may have rewritten) and the current weights: the same memory, so a captured CUDA graph
+   * that reads them stays valid. Gradients written before are forgotten.
+   */
+  void recompute() {
+    requireOpen();
+    layers.condition().recompute(tokens);
+    for (int l = 0; l < k.length; l++) {
+      for (Modality m : Modality.values()) {
+        int i = m.ordinal();
+        ModelLayers.Attention cross = m.branch(layers).blocks().get(l).crossAttention();
+        cross.k().recompute(k[l][i]);
+        cross.v().recompute(v[l][i]);
+        cross.normK().recompute(kn[l][i]);
+        written[l][i] = false;
+      }
     }
   }
 

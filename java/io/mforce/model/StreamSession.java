@@ -37,11 +37,13 @@ import java.util.List;
  * (Few mode, or Multi mode with CFG). Between {@link #beginChunk} and {@link #append} an
  * evaluation makes no host synchronization and takes every buffer from the memory pool's cache
  * once warm, so a chunk's sampling loop can be captured into a {@link Graph} once and replayed
- * for every later chunk of the same streams: what differs from chunk to chunk (the chunk's RoPE
- * positions and chunk indices, its transcript tokens, the caches, the cache slots an append
- * writes, which the kernel derives from the chunk index in device memory) is rewritten in place
- * by {@link #beginChunk} and {@link #append}, where the replay reads it. {@link #captureChunk}
- * captures a whole chunk, sampling and append, as one launch.
+ * for every later generated chunk of this session, of these streams and of the streams of any
+ * later {@link #begin}: what differs from chunk to chunk and from stream to stream (the chunk's
+ * RoPE positions and chunk indices, its transcript tokens, the caches, the cache slots an append
+ * writes, which the kernel derives from the chunk index in device memory, the condition keys) is
+ * rewritten in place by {@link #begin}, {@link #beginChunk}, {@link #append} and
+ * {@link #refreshConditions}, where the replay reads it. {@link #captureChunk} captures a whole
+ * chunk, sampling and append, as one launch.
  *
  * <p>Classifier-free guidance: the null-condition pass sees a different history (every chunk
  * computed with the null attributes and null transcript), so a session made with
@@ -61,8 +63,8 @@ import java.util.List;
  * current weights and keeps the cached history (keys and values of the appended chunks as the
  * weights of their append computed them: Mutual Forcing's fixed generated history), or
  * {@link #begin} starts the streams anew. A captured {@link Graph} replays without these
- * checks, and it reads the condition keys of when it was captured: capture again after
- * {@link #begin} or {@link #refreshConditions()} ({@link ChunkGraph#run} refuses to run stale).
+ * checks ({@link ChunkGraph#run} makes them); weights changed in place (an optimizer step, an EMA
+ * swap) reach it once the condition keys are refreshed.
  */
 public final class StreamSession implements VelocityField, AutoCloseable {
   /**
@@ -120,7 +122,8 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private final Network network;
   private final int sets;                      // 1, or 2 with guidance (index 1: the null pass)
   private final KvCache[][][] caches;          // [set][layer][modality]
-  private final ConditionKeys[] conditions = new ConditionKeys[2];
+  private final ConditionKeys[] conditions = new ConditionKeys[2]; // per set, made by the first begin()
+  private final Tensor[] attributeIdsOnDevice;  // per set: I32 [B, Nc], rewritten by every begin
   private final ConditionEmbedding.Ctx[] transcript = new ConditionEmbedding.Ctx[2];
   private final Tensor[] transcriptIdsOnDevice; // per set: I32 [B, K], rewritten by every beginChunk
   private final Tensor[] transcriptTokens;      // per set: [B, K, D], the lookup's output, ditto
@@ -139,7 +142,6 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private int chunk;                           // the chunk begun or next to begin
   private long version;                        // bumped whenever caches or condition keys change
   private long weights;                        // the store's version the condition keys were derived at
-  private long conditionKeysVersion;           // bumped whenever the condition keys are derived anew
 
   StreamSession(AudioVideoModel model, Options options) {
     this.model = model;
@@ -153,6 +155,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     Device device = model.device();
     TokenLayout layout = model.layout();
     this.caches = new KvCache[sets][layers][2];
+    this.attributeIdsOnDevice = new Tensor[sets];
     this.transcriptIdsOnDevice = new Tensor[sets];
     this.transcriptTokens = new Tensor[sets];
     try {
@@ -176,6 +179,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       ones = track(Tensor.full(DType.F32, device, 1.0, b));
       zeros = track(Tensor.zeros(DType.F32, device, b));
       for (int s = 0; s < sets; s++) {
+        attributeIdsOnDevice[s] = track(Tensor.zeros(DType.I32, device, b, config.conditionTokens()));
         transcriptIdsOnDevice[s] = track(Tensor.zeros(DType.I32, device, b, layout.transcriptTokens()));
         transcriptTokens[s] = track(Tensor.empty(dtype, device, b, layout.transcriptTokens(), config.width()));
       }
@@ -365,8 +369,10 @@ public final class StreamSession implements VelocityField, AutoCloseable {
    * chunk state, then {@link ChunkState#unpack} into {@code video} and {@code audio}), then the
    * append of {@code video} [B, Nv, Fv] and {@code audio} [B, Na, Fa]. Call it inside a chunk
    * (after {@link #beginChunk}); nothing runs until {@link ChunkGraph#run}, which does this chunk
-   * and, after each later {@link #beginChunk}, each later chunk of the same streams, with one
-   * launch. The graph is captured on the current stream, which must stay the current one.
+   * and, after each later {@link #beginChunk}, each later chunk, with one launch: of these
+   * streams, and of the streams of later {@link #begin} calls (from their first generated chunk
+   * on; the clean first frame is appended with {@link #append}). The graph is captured on the
+   * current stream, which must stay the current one.
    */
   public ChunkGraph captureChunk(Runnable sampling, Tensor video, Tensor audio) {
     String op = "stream.captureChunk";
@@ -387,13 +393,11 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     private final Graph graph;
     private final Tensor video;   // views: the graph writes and reads this memory
     private final Tensor audio;
-    private final long conditionsAt;
 
     private ChunkGraph(Graph graph, Tensor video, Tensor audio) {
       this.graph = graph;
       this.video = video.view(video.shape());
       this.audio = audio.view(audio.shape());
-      this.conditionsAt = conditionKeysVersion;
     }
 
     /**
@@ -404,10 +408,6 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       String op = "stream.chunkGraph.run";
       requireChunk(op);
       requireCurrentWeights(op);
-      if (conditionsAt != conditionKeysVersion) {
-        throw new IllegalStateException(op + ": captured before the last begin() or refreshConditions(), whose "
-            + "condition keys it does not read: capture the chunk again");
-      }
       graph.replay();
       endChunk();
     }
@@ -504,6 +504,11 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     version++;
   }
 
+  /** The condition keys of set s (0: conditional, 1: the null pass), for the tests. */
+  ConditionKeys conditionKeys(int set) {
+    return conditions[set];
+  }
+
   /** Refuses to use condition keys or a transcript token derived from weights that changed since. */
   private void requireCurrentWeights(String op) {
     long now = model.parameters().version();
@@ -515,15 +520,19 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     }
   }
 
+  /** The condition keys of both sets from the current conditions and weights, in place after the first. */
   private void computeConditionKeys() {
-    clearConditions();
-    conditionKeysVersion++;
     weights = model.parameters().version();
     Conditions[] variants = {current, current.unconditional()};
     for (int s = 0; s < sets; s++) {
-      try (Tensor ids = variants[s].attributeTensor(model.device())) {
-        this.conditions[s] = new ConditionKeys(model.layers(), ids, model.dtype(), model.parameters().mode()
-            .training());
+      try (Tensor host = Tensor.of(variants[s].attributes(), options.batch(), config.conditionTokens())) {
+        attributeIdsOnDevice[s].copyFrom(host);
+      }
+      if (conditions[s] == null) {
+        conditions[s] = new ConditionKeys(model.layers(), attributeIdsOnDevice[s], model.dtype(),
+            model.parameters().mode().training());
+      } else {
+        conditions[s].recompute();
       }
     }
   }

@@ -99,14 +99,34 @@ public final class ConditionEmbedding {
           + conditionTokens + "]");
     }
     Tensor tokens = Tensor.empty(dtype, ids.device(), ids.size(0), conditionTokens, dim);
-    try (Tensor flat = tokens.view(ids.size(0), conditionTokens * dim);
-         Tensor pos = positions.value().view(conditionTokens * dim)) {
-      LayerKernels.embeddingForward(ids, attributes.value(), tokens);
-      LayerKernels.biasActForward(Activation.NONE, flat, pos, null, flat);
+    try {
+      lookupAttributes(ids, tokens);
       return new Ctx(ids, tokens, true);
     } catch (RuntimeException e) {
       tokens.close();
       throw e;
+    }
+  }
+
+  /** Table row + position embedding of each attribute id: ids [batch, conditionTokens] → tokens [.., .., dim]. */
+  private void lookupAttributes(Tensor ids, Tensor tokens) {
+    try (Tensor flat = tokens.view(ids.size(0), conditionTokens * dim);
+         Tensor pos = positions.value().view(conditionTokens * dim)) {
+      LayerKernels.embeddingForward(ids, attributes.value(), tokens);
+      LayerKernels.biasActForward(Activation.NONE, flat, pos, null, flat);
+    }
+  }
+
+  /**
+   * Either lookup again, from its ids (rewritten in place since, or the tables changed) into its
+   * own tokens (see {@link Linear#recompute}).
+   */
+  public void recompute(Ctx ctx) {
+    ctx.requireOpen();
+    if (ctx.attributeTokens) {
+      lookupAttributes(ctx.ids, ctx.tokens);
+    } else {
+      LayerKernels.embeddingForward(ctx.ids, syllables.value(), ctx.tokens);
     }
   }
 

@@ -91,6 +91,15 @@ public final class Linear {
   }
 
   /**
+   * The forward of {@code ctx} again, into its own y: for an input rewritten in place or changed
+   * weights, where the output must stay at the same address (what a captured CUDA graph reads).
+   */
+  public void recompute(Ctx ctx) {
+    ctx.requireOpen();
+    forwardInto(ctx.x, ctx.y, false);
+  }
+
+  /**
    * Backward: dW += dyᵀ·x, db += Σ dy; dx = dy·W into {@code dx} [..., in] (+= when
    * {@code accumulate}); dx null skips the input gradient (e.g. the first layer).
    */

@@ -67,6 +67,12 @@ public final class RmsNorm {
     }
   }
 
+  /** The forward of {@code ctx} again, into its own y and rstd (see {@link Linear#recompute}). */
+  public void recompute(Ctx ctx) {
+    ctx.requireOpen();
+    LayerKernels.rmsNormForward(ctx.x, eps, weight.value(), ctx.y, ctx.rstd);
+  }
+
   /** Backward: dx = (or +=) the input gradient (dx may be dy when not accumulating); weight gradient +=. */
   public void backward(Ctx ctx, Tensor dy, Tensor dx, boolean accumulate) {
     ctx.requireOpen();

@@ -22,15 +22,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  * chunk (the chunk's RoPE positions and chunk indices, its transcript tokens, the caches it reads
  * and the cache slots it writes, the noise) reaches the replay through memory the graph reads,
  * never as a value frozen into it at capture. Two streams with different transcripts; a window of
- * 2 chunks plus 1 sink, so the last chunk reads a ring slot that has evicted chunk 1. Two ways: the sampling steps
- * alone captured with {@link Graph#capture} in Few mode (fp32), and the whole chunk (sampling,
- * unpacking, the append) with {@link StreamSession#captureChunk} in Multi mode with CFG (bf16
- * activations), whose null pass reads the session's second transcript and caches.
+ * 2 chunks plus 1 sink, so the last chunk reads a ring slot that has evicted chunk 1. Then the
+ * session begins two new streams with other conditions (new condition keys, emptied caches) and
+ * the same graph generates their chunks too. Two ways: the sampling steps alone captured with
+ * {@link Graph#capture} in Few mode (fp32), and the whole chunk (sampling, unpacking, the append)
+ * with {@link StreamSession#captureChunk} in Multi mode with CFG (bf16 activations), whose null
+ * pass reads the session's second transcript and caches.
  */
 @Tag("gpu")
 class StreamCaptureTest {
   private static final int B = 2;
   private static final int CHUNKS = 5;
+  private static final int LATER_CHUNKS = 3; // of the streams begun after the capture's
 
   private enum Launch { EAGER, SAMPLING_GRAPH, CHUNK_GRAPH }
 
@@ -39,64 +42,75 @@ class StreamCaptureTest {
   void replayedChunksEqualEagerChunks(Sampler.Mode sampling) {
     Device gpu = Gpu.require();
     Launch captured = sampling == Sampler.Mode.FEW ? Launch.SAMPLING_GRAPH : Launch.CHUNK_GRAPH;
-    float[][] eager = generate(gpu, sampling, Launch.EAGER);
-    float[][] replayed = generate(gpu, sampling, captured);
-    for (int c = 1; c < CHUNKS; c++) {
-      assertArrayEquals(eager[c], replayed[c], captured + ", chunk " + c);
+    float[][][] eager = generate(gpu, sampling, Launch.EAGER);
+    float[][][] replayed = generate(gpu, sampling, captured);
+    for (int streams = 0; streams < 2; streams++) {
+      for (int c = 1; c < eager[streams].length; c++) {
+        assertArrayEquals(eager[streams][c], replayed[streams][c], captured + ", streams " + streams + ", chunk " + c);
+      }
     }
   }
 
-  /** The chunk states [B, features] of chunks 1 .. CHUNKS−1, sampled in one step. */
-  private static float[][] generate(Device gpu, Sampler.Mode sampling, Launch launch) {
+  /**
+   * The chunk states [B, features] of chunks 1 .. CHUNKS−1 of the first streams and
+   * 1 .. LATER_CHUNKS−1 of the second, sampled in one step.
+   */
+  private static float[][][] generate(Device gpu, Sampler.Mode sampling, Launch launch) {
     ModelConfig config = ModelFixtures.micro(1);
     boolean guided = sampling == Sampler.Mode.MULTI;
     // a training mode: randomModel randomizes the masters (the head's zero init would make every velocity 0)
     ParameterStore.Mode weights = guided ? ParameterStore.Mode.BF16_TRAINING : ParameterStore.Mode.FP32_TRAINING;
     Random2 random = new Random2(5);
-    Conditions conditions = ModelFixtures.conditions(random, config, B, CHUNKS);
-    float[][] out = new float[CHUNKS][];
+    Conditions[] conditions = {ModelFixtures.conditions(random, config, B, CHUNKS),
+        ModelFixtures.conditions(random, config, B, LATER_CHUNKS)};
+    float[][][] out = {new float[CHUNKS][], new float[LATER_CHUNKS][]};
     try (AudioVideoModel model = ModelFixtures.randomModel(config, gpu, weights, 11, 0.3);
          StreamSession session = model.stream(StreamSession.Options.rolling(B, 2, 1).withGuidance(guided));
          Tensor first = ModelFixtures.tokens(random, model, Modality.VIDEO, B, 1);
          Tensor firstAudio = ModelFixtures.tokens(random, model, Modality.AUDIO, B, 1);
-         Tensor video = ModelFixtures.chunk(first, 0); Tensor audio = ModelFixtures.chunk(firstAudio, 0);
+         Tensor video = ModelFixtures.chunk(first, 0); Tensor audio = ModelFixtures.chunk(firstAudio, 0); // [B, T, P]
          Tensor x = ChunkState.empty(config, B, model.dtype(), gpu);
          Sampler sampler = new Sampler(sampling, TimeSchedule.uniform(1, 3f), 2f, x);
          Stream stream = Stream.create(gpu); Stream.Scope scope = Stream.use(stream)) {
-      session.begin(conditions);
-      session.beginChunk(conditions.transcript(0, 1));
-      session.append(video, audio);
       Graph samplingGraph = null;
       StreamSession.ChunkGraph chunkGraph = null;
       try {
-        for (int c = 1; c < CHUNKS; c++) {
-          session.beginChunk(conditions.transcript(c, 1));
-          Rng.normal(x, 100 + c, 0);
-          switch (launch) {
-            case EAGER -> {
-              sampler.run(session, x);
-              ChunkState.unpack(config, x, video, audio);
-              session.append(video, audio);
-            }
-            case SAMPLING_GRAPH -> {
-              if (samplingGraph == null) {
-                samplingGraph = Graph.capture(stream, () -> sampler.run(session, x));
-              }
-              samplingGraph.replay();
-              ChunkState.unpack(config, x, video, audio);
-              session.append(video, audio);
-            }
-            case CHUNK_GRAPH -> {
-              if (chunkGraph == null) {
-                chunkGraph = session.captureChunk(() -> {
-                  sampler.run(session, x);
-                  ChunkState.unpack(config, x, video, audio);
-                }, video, audio);
-              }
-              chunkGraph.run();
-            }
+        for (int streams = 0; streams < 2; streams++) {
+          Conditions cond = conditions[streams];
+          session.begin(cond);
+          session.beginChunk(cond.transcript(0, 1));
+          try (Tensor v0 = ModelFixtures.chunk(first, 0); Tensor a0 = ModelFixtures.chunk(firstAudio, 0)) {
+            session.append(v0, a0);
           }
-          out[c] = x.toFloatArray();
+          for (int c = 1; c < out[streams].length; c++) {
+            session.beginChunk(cond.transcript(c, 1));
+            Rng.normal(x, 100 * streams + c, 0);
+            switch (launch) {
+              case EAGER -> {
+                sampler.run(session, x);
+                ChunkState.unpack(config, x, video, audio);
+                session.append(video, audio);
+              }
+              case SAMPLING_GRAPH -> {
+                if (samplingGraph == null) {
+                  samplingGraph = Graph.capture(stream, () -> sampler.run(session, x));
+                }
+                samplingGraph.replay();
+                ChunkState.unpack(config, x, video, audio);
+                session.append(video, audio);
+              }
+              case CHUNK_GRAPH -> {
+                if (chunkGraph == null) {
+                  chunkGraph = session.captureChunk(() -> {
+                    sampler.run(session, x);
+                    ChunkState.unpack(config, x, video, audio);
+                  }, video, audio);
+                }
+                chunkGraph.run();
+              }
+            }
+            out[streams][c] = x.toFloatArray();
+          }
         }
       } finally {
         if (samplingGraph != null) {
