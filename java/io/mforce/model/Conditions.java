@@ -113,7 +113,7 @@ public final class Conditions {
     for (int i = 0; i < b.size(); i++) {
       for (int c = 0; c < chunks; c++) {
         for (int k = 0; k < slots; k++) {
-          double instant = c + (2.0 * k + 1) / (2.0 * slots);
+          double instant = TokenLayout.instant(c, k, slots);
           int id = Syllables.SILENCE;
           for (int s = 0; s < b.syllableCount()[i]; s++) {
             int at = i * b.maxSyllables() + s;

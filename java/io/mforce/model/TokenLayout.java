@@ -89,13 +89,21 @@ public final class TokenLayout {
           out[at + 1] = i / videoColumns;
           out[at + 2] = i % videoColumns;
         } else if (i < audioTokens) {
-          out[at] = (float) (c + (2.0 * i + 1) / (2.0 * audioTokens));
+          out[at] = (float) instant(c, i, audioTokens);
         } else {
-          out[at] = (float) (c + (2.0 * (i - audioTokens) + 1) / (2.0 * transcriptTokens));
+          out[at] = (float) instant(c, i - audioTokens, transcriptTokens);
         }
       }
     }
     return out;
+  }
+
+  /**
+   * The centre of the k-th of {@code count} equal parts of chunk c, in chunk units: where audio
+   * token k sits (count = Na), and where transcript token k sits and reads its syllable (count = K).
+   */
+  static double instant(int chunk, int k, int count) {
+    return chunk + (2.0 * k + 1) / (2.0 * count);
   }
 
   /** Each token's chunk index [chunks.length · tokensPerChunk(m)], in stream order. */
