@@ -74,6 +74,41 @@ class CudaRuntimeTest {
     }
   }
 
+  /**
+   * Work queued on stream b after {@code event.blockStream(b)} reads what stream a wrote before
+   * the event, with only b synchronized. This checks the call and the result; whether b would
+   * have overtaken a without the wait depends on how far the device lags behind the host, which a
+   * test cannot control (the emulator runs every stream in order).
+   */
+  @Test
+  void anEventOrdersWorkAcrossStreams() {
+    Device cuda = Gpu.require();
+    int n = 1 << 16;
+    try (Stream a = Stream.create(cuda); Stream b = Stream.create(cuda); Event written = Event.create(cuda, false);
+         Tensor t1 = Tensor.of(new float[] {0f, 0f}, DType.F32, cuda, 2);
+         Tensor t2 = Tensor.of(new float[] {0.5f, 0.25f}, DType.F32, cuda, 2);
+         Tensor x = Tensor.full(DType.F32, cuda, 1, 2, n); Tensor v = Tensor.full(DType.F32, cuda, 2, 2, n);
+         Tensor copy = Tensor.zeros(DType.F32, cuda, 2, n)) {
+      Stream.current(cuda).synchronize();  // the fills of the default stream are done
+      try (Stream.Scope onA = Stream.use(a)) {
+        for (int i = 0; i < 50; i++) {
+          FlowKernels.euler(t1, t2, x, v, x);
+        }
+        written.record(a);
+      }
+      try (Stream.Scope onB = Stream.use(b)) {
+        written.blockStream(b);
+        copy.copyFrom(x);
+      }
+      b.synchronize();
+      float[] got = copy.toFloatArray();
+      assertEquals(1f + 50 * 0.5f * 2f, got[0]);   // sample 0: x + 50 · 0.5 · v
+      assertEquals(1f + 50 * 0.25f * 2f, got[n]);  // sample 1
+      assertEquals(got[0], got[n - 1]);
+      assertEquals(got[n], got[2 * n - 1]);
+    }
+  }
+
   @Test
   void poolReusesDeviceMemoryAndReportsOutOfMemory() {
     Device cuda = Gpu.require();
