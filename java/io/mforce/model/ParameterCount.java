@@ -13,7 +13,7 @@ package io.mforce.model;
  *   B.time.t.fc1, B.time.t.fc2   MLP_t: Linear(E → D), SiLU, Linear(D → D)     E·D + D + D² + D
  *   B.time.d.fc1, B.time.d.fc2   MLP_d: the same without biases, fc2 zero-init  E·D + D²
  *   B.time_projection            SiLU, Linear(D → 6D): Wan's shared AdaLN base  6D² + 6D
- *   B.blocks.i (i < L), each:
+ *   B.blocks.i (i &lt; L), each:
  *     .modulation                table [6, D] added to the projection         6D
  *     norm1                      LayerNorm, no affine, modulated (shift/scale_msa)    0
  *     .self_attn.{q,k,v,o}       Linear(D → D) each: joint attention over both  4(D² + D)

@@ -241,7 +241,7 @@ public final class LayerKernels {
    * Sinusoidal embedding of per-sample values t (F32 [batch], each in [0, 1], checked for CPU
    * tensors) into out (F32 [batch, dim], dim even): {@code out[b] = [cos(scale·t·f_i),
    * sin(scale·t·f_i)]} with {@code f_i = maxPeriod^(-i/(dim/2))}. With zeroNonpositive the rows
-   * of samples with t <= 0 are zero.
+   * of samples with t &lt;= 0 are zero.
    */
   public static void timestepEmbedding(Tensor t, float scale, float maxPeriod, boolean zeroNonpositive, Tensor out) {
     String op = "timestepEmbedding";

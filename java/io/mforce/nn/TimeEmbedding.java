@@ -11,7 +11,7 @@ import io.mforce.runtime.Tensor;
  * <p>sin(·) is the sinusoidal embedding of {@code freqDim} features of {@code scale·value}
  * (scale 1000: Wan's timesteps run to 1000); each MLP is Linear(freqDim → dim), SiLU,
  * Linear(dim → dim). MLP_d has no biases, so MLP_d(0) = 0, and its input row is zero when
- * d <= 0 (the sinusoid kernel's zeroNonpositive): the indicator [d > 0] is exact, and Multi-mode
+ * d &lt;= 0 (the sinusoid kernel's zeroNonpositive): the indicator [d > 0] is exact, and Multi-mode
  * samples give MLP_d's weights no gradient. MLP_d's last layer starts at zero, so a model
  * starts out ignoring d. All F32 (the conditioning path).
  *

@@ -116,7 +116,7 @@ public final class Check {
     }
   }
 
-  /** Each value satisfies lo <= v <= hi (CPU tensors only: a CUDA check would synchronize). */
+  /** Each value satisfies {@code lo <= v <= hi} (CPU tensors only: a CUDA check would synchronize). */
   public static void rangeOnHost(String op, String argument, Tensor t, double lo, double hi) {
     open(op, argument, t);
     if (t.device().isCuda() || !t.dtype().isFloat()) {

@@ -21,7 +21,7 @@ import java.util.List;
  *
  * <p>Chunk mask (when {@link Config#masked}): a query in chunk cq sees a key in chunk ck of a
  * source iff the source's {@link KeyRun.Relation} allows it (CAUSAL: ck ≤ cq, the default;
- * PAST: ck &lt; cq; SAME_CHUNK: ck = cq) and, with a window W > 0, ck > cq − W or ck < sinks;
+ * PAST: ck &lt; cq; SAME_CHUNK: ck = cq) and, with a window W > 0, ck > cq − W or ck &lt; sinks;
  * with CAUSAL sources that is full attention inside a chunk and causal across chunks.
  * Unmasked (cross-attention to condition tokens): every query sees every key, whatever the
  * relation. Keys in chunk {@link #EMPTY} (unused cache slots) are never seen. A query that sees

@@ -170,7 +170,7 @@ public final class KvCache implements AutoCloseable {
    * checked that the cache still holds every chunk that layer lets a query see: the layer's
    * kvHeads and headDim are the cache's; a windowed layer (window W, S sinks) needs a cache window
    * ≥ W and ≥ S sink chunks (usually the same two numbers), as a query of chunk cq ≥ the last chunk
-   * appended sees the chunks > cq − W and < S; a layer without a window (or unmasked) sees every
+   * appended sees the chunks > cq − W and &lt; S; a layer without a window (or unmasked) sees every
    * chunk, so the cache must not have evicted any yet (no chunk ≥ sinks + window appended).
    *
    * <p>That last check reads the last chunk appended on the host. After a

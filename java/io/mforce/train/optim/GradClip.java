@@ -45,7 +45,7 @@ public final class GradClip {
 
   /**
    * Norm of all of {@code grads} (F32 tensors on one device) and the clipping factor for
-   * {@code maxNorm} (<= 0: no clipping, factor 1).
+   * {@code maxNorm} (&lt;= 0: no clipping, factor 1).
    */
   public static Result compute(float maxNorm, Tensor... grads) {
     if (grads.length == 0) {

@@ -81,7 +81,7 @@ public final class OptimKernels {
 
   /**
    * From all partial sums (F32 [k·SUMSQ_PARTIALS]): norm = sqrt(Σ partials) and the clipping
-   * factor min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm <= 0), each into an F32 [1] tensor
+   * factor min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm &lt;= 0), each into an F32 [1] tensor
    * on the same device.
    */
   public static void clipFactor(Tensor partials, float maxNorm, Tensor norm, Tensor factor) {
