@@ -29,7 +29,7 @@ struct alignas(16) uint4 { unsigned x, y, z, w; };
 struct alignas(8) float2 { float x, y; };
 inline float2 make_float2(float x, float y) { return float2{x, y}; }
 typedef int cudaError_t;
-enum { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorLaunchFailure = 719 };
+enum { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorMemoryAllocation = 2, cudaErrorLaunchFailure = 719 };
 typedef struct CUstream_st* cudaStream_t;
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16, cudaDevAttrMaxSharedMemoryPerBlockOptin = 97 };
@@ -146,6 +146,7 @@ inline bool capturing(cudaStream_t s) { return mforce_emu_capturing && mforce_em
 // device's graph memory, not the default pool), kept for its replays (here: never freed).
 inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t s) {
   *p = mforce_emu_scratch_allocate && !emu::capturing(s) ? mforce_emu_scratch_allocate(n) : malloc(n);
+  if (!*p) return cudaErrorMemoryAllocation;
   memset(*p, 0xAB, n);
   return 0;
 }

@@ -46,7 +46,15 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
 }  // namespace emu
 #include "mforce/common.h"
 namespace mforce::cuda {
-mf_status fail(const char* what, cudaError_t) { mf_set_error("%s: emulated CUDA error", what); return MF_ERR_CUDA; }
+// as common.cu's: a failed allocation is MF_ERR_OUT_OF_MEMORY, any other error MF_ERR_CUDA
+mf_status fail(const char* what, cudaError_t err) {
+  if (err == cudaErrorMemoryAllocation) {
+    mf_set_error("%s: out of memory (cudaErrorMemoryAllocation, emulated)", what);
+    return MF_ERR_OUT_OF_MEMORY;
+  }
+  mf_set_error("%s: emulated CUDA error %d", what, err);
+  return MF_ERR_CUDA;
+}
 mf_status check_launch(const char*, cudaStream_t) { return MF_OK; }
 int sm_count() { return emu::sms; }
 }

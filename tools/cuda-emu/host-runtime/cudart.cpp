@@ -19,7 +19,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -34,10 +33,13 @@ struct Recording {
   bool invalidated = false;                          // an unsafe call was made during the capture
 };
 
-constexpr size_t kDeviceMemory = size_t(16) << 30;  // what cudaGetDeviceProperties reports
+// What cudaGetDeviceProperties reports, and all that cudaMalloc and the scratch pool may hold
+// together: small enough that a test can fill it (the pattern cudaMalloc writes is real host memory)
+constexpr size_t kDeviceMemory = size_t(4) << 30;
 std::recursive_mutex lock;                       // one device: work never overlaps
 std::map<cudaStream_t, std::shared_ptr<Recording>> capturing;  // streams being captured
-std::set<void*> allocations;                     // what cudaMalloc returned and cudaFree has not taken
+std::map<void*, size_t> allocations;             // what cudaMalloc returned and cudaFree has not taken
+size_t allocated = 0;                            // their sizes added up
 thread_local cudaError_t last_error = cudaSuccess;
 thread_local cudaStreamCaptureMode thread_mode = cudaStreamCaptureModeGlobal;  // cudaThreadExchangeStreamCaptureMode
 
@@ -57,6 +59,9 @@ struct ScratchPool {
   std::map<void*, size_t> sizes;
   void shrink_to(uint64_t keep) { reserved = std::max(used, std::min(reserved, keep)); }
 } scratch_pool;
+
+// Whether `more` bytes fit beside what cudaMalloc and the scratch pool hold (lock held).
+bool fits(uint64_t more) { return allocated + scratch_pool.reserved + more <= kDeviceMemory; }
 
 // A synchronization: all work has run (streams run at once); the scratch pool gives back what it
 // holds above its release threshold.
@@ -103,9 +108,12 @@ bool mforce_emu_capturing(void* stream) {
 }
 
 // The scratch hooks of tools/cuda-emu/cuda_runtime.h: cudaMallocAsync and cudaFreeAsync of the
-// emulated kernels.
+// emulated kernels. nullptr (cudaMallocAsync: cudaErrorMemoryAllocation) when the pool would have
+// to grow past what the device has left.
 void* mforce_emu_scratch_allocate(size_t bytes) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  const uint64_t needed = scratch_pool.used + bytes;
+  if (needed > scratch_pool.reserved && !fits(needed - scratch_pool.reserved)) return nullptr;
   void* p = std::malloc(bytes ? bytes : 1);
   scratch_pool.sizes[p] = bytes;
   scratch_pool.used += bytes;
@@ -163,17 +171,15 @@ const char* cudaGetErrorString(cudaError_t e) {
 // ---- memory ----
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
-  {
-    std::lock_guard<std::recursive_mutex> g(lock);
-    if (cudaError_t e = unsafe_call_allowed()) return e;
-  }
-  // no more than the device's memory in one piece (the host may overcommit far past it);
-  // 256-byte aligned as cudaMalloc's; filled with a pattern, as device memory is not zeroed
-  *p = bytes > kDeviceMemory ? nullptr : std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (cudaError_t e = unsafe_call_allowed()) return e;
+  // no more than the device has left (the host may overcommit far past it); 256-byte aligned as
+  // cudaMalloc's; filled with a pattern, as device memory is not zeroed
+  *p = fits(bytes) ? std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256) : nullptr;
   if (!*p) return fail(cudaErrorMemoryAllocation);
   std::memset(*p, 0xA5, bytes);
-  std::lock_guard<std::recursive_mutex> g(lock);
-  allocations.insert(*p);
+  allocations[*p] = bytes;
+  allocated += bytes;
   return cudaSuccess;
 }
 
@@ -182,7 +188,10 @@ cudaError_t cudaFree(void* p) {
   if (!p) return cudaSuccess;
   std::lock_guard<std::recursive_mutex> g(lock);
   if (cudaError_t e = unsafe_call_allowed()) return e;
-  if (!allocations.erase(p)) return fail(cudaErrorInvalidValue);
+  auto it = allocations.find(p);
+  if (it == allocations.end()) return fail(cudaErrorInvalidValue);
+  allocated -= it->second;
+  allocations.erase(it);
   std::free(p);
   return cudaSuccess;
 }

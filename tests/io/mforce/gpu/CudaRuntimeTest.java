@@ -16,6 +16,8 @@ import io.mforce.runtime.MforceException;
 import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Gpu;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -135,18 +137,86 @@ class CudaRuntimeTest {
   void kernelScratchStaysPooledUntilTheCacheIsEmptied() {
     Device cuda = Gpu.require();
     MemoryPool pool = MemoryPool.of(cuda);
-    try (Tensor x = Tensor.full(DType.F32, cuda, 0.5, 4096, 256); Tensor weight = Tensor.full(DType.F32, cuda, 1, 256);
-         Tensor rstd = Tensor.full(DType.F32, cuda, 2, 4096); Tensor dy = Tensor.full(DType.F32, cuda, 1, 4096, 256);
-         Tensor dx = Tensor.empty(DType.F32, cuda, 4096, 256); Tensor dweight = Tensor.zeros(DType.F32, cuda, 256)) {
-      LayerKernels.rmsNormBackward(x, weight, rstd, dy, dx, false, dweight);
-      Stream.current(cuda).synchronize();
-      assertEquals(4096f, dweight.toFloatArray()[0]); // sum over rows of dy·x·rstd = 4096 · 1 · 0.5 · 2
+    try (RmsNormBackward call = new RmsNormBackward(cuda)) {
+      call.runAndCheck();
       MemoryPool.ScratchStats kept = pool.scratch().orElseThrow();
       assertEquals(0, kept.usedBytes(), kept.toString());
       assertTrue(kept.reservedBytes() >= 64 << 10, "kept after synchronizing: " + kept);
       assertTrue(kept.peakReservedBytes() >= kept.reservedBytes(), kept.toString());
       pool.emptyCache();
       assertEquals(0, pool.scratch().orElseThrow().reservedBytes(), "after emptyCache");
+    }
+  }
+
+  /**
+   * A kernel whose scratch the device has no room left for fails with OUT_OF_MEMORY, naming
+   * cudaErrorMemoryAllocation (not the pool's own message: the inputs were allocated before), and
+   * the runtime goes on: once the memory is given back, the same call gives the right result. The
+   * device is filled with tensors from 1 GiB down to 4 KiB, after the pools have given back what
+   * they held.
+   */
+  @Test
+  void kernelScratchWithoutRoomIsOutOfMemoryAndTheRuntimeGoesOn() {
+    Device cuda = Gpu.require();
+    MemoryPool pool = MemoryPool.of(cuda);
+    List<Tensor> filler = new ArrayList<>();
+    try (RmsNormBackward call = new RmsNormBackward(cuda)) {
+      pool.emptyCache();
+      try {
+        for (long floats = 1L << 28; floats >= 1 << 10; floats /= 2) {
+          while (true) {
+            try {
+              filler.add(Tensor.empty(DType.F32, cuda, floats));
+            } catch (MforceException full) {
+              assertEquals(MforceException.Status.OUT_OF_MEMORY, full.status(), full.getMessage());
+              break;
+            }
+          }
+        }
+        MforceException e = assertThrows(MforceException.class, call::run);
+        assertEquals(MforceException.Status.OUT_OF_MEMORY, e.status(), e.getMessage());
+        assertTrue(e.getMessage().contains("cudaErrorMemoryAllocation"), e.getMessage());
+      } finally {
+        filler.forEach(Tensor::close);
+        pool.emptyCache();
+      }
+      call.runAndCheck();
+    }
+  }
+
+  /** RMSNorm's backward on 4096 rows x 256, with the weight gradient (which takes scratch). */
+  private static final class RmsNormBackward implements AutoCloseable {
+    private final Tensor x;
+    private final Tensor weight;
+    private final Tensor rstd;
+    private final Tensor dy;
+    private final Tensor dx;
+    private final Tensor dweight;
+
+    RmsNormBackward(Device cuda) {
+      x = Tensor.full(DType.F32, cuda, 0.5, 4096, 256);
+      weight = Tensor.full(DType.F32, cuda, 1, 256);
+      rstd = Tensor.full(DType.F32, cuda, 2, 4096);
+      dy = Tensor.full(DType.F32, cuda, 1, 4096, 256);
+      dx = Tensor.empty(DType.F32, cuda, 4096, 256);
+      dweight = Tensor.zeros(DType.F32, cuda, 256);
+    }
+
+    void run() {
+      LayerKernels.rmsNormBackward(x, weight, rstd, dy, dx, false, dweight);
+    }
+
+    void runAndCheck() {
+      run();
+      Stream.current(dweight.device()).synchronize();
+      assertEquals(4096f, dweight.toFloatArray()[0]); // sum over rows of dy·x·rstd = 4096 · 1 · 0.5 · 2
+    }
+
+    @Override
+    public void close() {
+      for (Tensor t : List.of(x, weight, rstd, dy, dx, dweight)) {
+        t.close();
+      }
     }
   }
 }
