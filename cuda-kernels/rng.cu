@@ -24,7 +24,9 @@ __global__ void __launch_bounds__(kThreads) random_kernel(int64_t n, uint64_t se
 #pragma unroll
     for (int lane = 0; lane < 4; ++lane) {
       uint64_t p = block * 4 + lane;
-      if (p >= offset && p < offset + static_cast<uint64_t>(n)) out[p - offset] = from_float<T>(v[lane]);
+      if (p >= offset && p < offset + static_cast<uint64_t>(n)) {
+        out[p - offset] = Normal ? from_float<T>(v[lane]) : unit_to<T>(v[lane]);
+      }
     }
   }
 }

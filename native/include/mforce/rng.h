@@ -13,7 +13,8 @@ extern "C" {
 /* out[j] ~ N(0, 1), j < n; stream position offset + j (in numbers). */
 MF_KERNEL(rng_normal, (mf_device dev, void* stream, mf_dtype dtype, int64_t n, uint64_t seed,
                        uint64_t offset, void* out))
-/* out[j] ~ U(0, 1) (both ends excluded), j < n. */
+/* out[j] ~ U(0, 1), j < n, both ends excluded in the stored dtype: F32 in [2^-24, 1 - 2^-24],
+ * BF16 the rounded F32 value, at most 0.99609375 (its largest value below 1). */
 MF_KERNEL(rng_uniform, (mf_device dev, void* stream, mf_dtype dtype, int64_t n, uint64_t seed,
                         uint64_t offset, void* out))
 

@@ -17,7 +17,9 @@ MF_FMA_CLONES void fill_blocks(uint64_t first, uint64_t last, int64_t n, uint64_
     if (Normal) philox_normal4(seed, block, v); else philox_uniform4(seed, block, v);
     for (int lane = 0; lane < 4; ++lane) {
       uint64_t p = block * 4 + lane;
-      if (p >= offset && p < offset + static_cast<uint64_t>(n)) out[p - offset] = from_float<T>(v[lane]);
+      if (p >= offset && p < offset + static_cast<uint64_t>(n)) {
+        out[p - offset] = Normal ? from_float<T>(v[lane]) : unit_to<T>(v[lane]);
+      }
     }
   }
 }

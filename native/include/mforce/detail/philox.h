@@ -3,14 +3,16 @@
  *
  * Number j of a stream (seed, position p = offset + j) comes from block g = p / 4, lane p % 4:
  *   block g = Philox(key = seed, counter = (lo32 g, hi32 g, 0, 0)) -> four uint32 u0..u3;
- *   uniform: (u_lane >> 8) · 2^-24 + 2^-25, in (0, 1);
+ *   uniform: (u_lane >> 9) · 2^-23 + 2^-24, in [2^-24, 1 - 2^-24], every value exact;
  *   normal:  Box-Muller on the pairs (u0, u1) and (u2, u3): lane 0/2 take r·cos(2πa),
- *            lane 1/3 take r·sin(2πa), with r = sqrt(-2 ln u_even), a = u_odd.
+ *            lane 1/3 take r·sin(2πa), with r = sqrt(-2 ln u_even), a = u_odd, both mapped
+ *            by (u >> 8) · 2^-24 + 2^-25 (in (0, 1]: see box_muller_unit).
  * log, sin and cos are computed here from IEEE-rounded operations only (detail/hd.h), never
  * from a math library, which differs between glibc and CUDA in the last bits. */
 #ifndef MFORCE_DETAIL_PHILOX_H
 #define MFORCE_DETAIL_PHILOX_H
 
+#include "mforce/detail/bf16.h"
 #include "mforce/detail/hd.h"
 
 namespace mforce {
@@ -43,8 +45,22 @@ MF_HD philox_block philox4x32_10(uint64_t seed, uint64_t block) {
   return philox_block{{c0, c1, c2, c3}};
 }
 
-/* (0, 1), exactly representable: 24 random bits and half a step. */
-MF_HD float uint_to_unit(uint32_t u) { return mf_fma(static_cast<float>(u >> 8), 5.9604645e-8f, 2.9802322e-8f); }
+/* The uniform output: 23 random bits and half a step, (2k + 1) · 2^-24 for k < 2^23. Every value
+ * is a float (an odd multiple of 2^-24 below 1 needs 24 bits), so the largest is 1 - 2^-24 and
+ * the interval stays open. (24 bits and half a step of 2^-25 would not: above 1/2 floats are
+ * 2^-24 apart, the sum falls halfway between two and the top value rounds to 1.) */
+MF_HD float uint_to_unit(uint32_t u) { return mf_fma(static_cast<float>(u >> 9), 1.1920929e-7f, 5.9604645e-8f); }
+
+/* Box-Muller's inputs: 24 bits and half a step of 2^-25, rounded, so in (0, 1]; the top value
+ * gives 1, harmless there (ln 1 = 0; sin and cos of 2π), and the normal stream keeps its bits. */
+MF_HD float box_muller_unit(uint32_t u) { return mf_fma(static_cast<float>(u >> 8), 5.9604645e-8f, 2.9802322e-8f); }
+
+/* A uniform stored as T stays below 1: bf16 rounds [1 - 2^-9, 1) up to 1, so uniforms take at
+ * most its largest value below 1 (0x3F7F); float keeps every value. */
+template <typename T>
+MF_HD T unit_to(float v) {
+  return from_float<T>(sizeof(T) == sizeof(float) ? v : fminf(v, 0.99609375f));
+}
 
 /* Natural log for x in (0, 1]: x = 2^e · m with m in [sqrt(1/2), sqrt(2)), log m = 2·atanh(s)
  * with s = (m-1)/(m+1), odd series to s^11 (|s| < 0.172: error below 1 ulp of the result). */
@@ -104,9 +120,9 @@ MF_HD void philox_uniform4(uint64_t seed, uint64_t block, float out[4]) {
 MF_HD void philox_normal4(uint64_t seed, uint64_t block, float out[4]) {
   philox_block b = philox4x32_10(seed, block);
   for (int pair = 0; pair < 2; ++pair) {
-    float r = mf_sqrt(mf_mul(-2.0f, det_log(uint_to_unit(b.u[2 * pair]))));
+    float r = mf_sqrt(mf_mul(-2.0f, det_log(box_muller_unit(b.u[2 * pair]))));
     float s, c;
-    det_sincos_2pi(uint_to_unit(b.u[2 * pair + 1]), &s, &c);
+    det_sincos_2pi(box_muller_unit(b.u[2 * pair + 1]), &s, &c);
     out[2 * pair] = mf_mul(r, c);
     out[2 * pair + 1] = mf_mul(r, s);
   }

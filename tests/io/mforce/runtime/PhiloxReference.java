@@ -38,7 +38,13 @@ final class PhiloxReference {
     return new int[] {c0, c1, c2, c3};
   }
 
+  /** The uniform output: (2k + 1) · 2^-24 with k the top 23 bits. */
   static float unit(int u) {
+    return Math.fma((float) (u >>> 9), 1.1920929e-7f, 5.9604645e-8f);
+  }
+
+  /** Box-Muller's inputs: the top 24 bits and half a step of 2^-25, rounded (1 for the top value). */
+  static float boxMullerUnit(int u) {
     return Math.fma((float) (u >>> 8), 5.9604645e-8f, 2.9802322e-8f);
   }
 
@@ -90,8 +96,8 @@ final class PhiloxReference {
     int[] u = block(seed, position >>> 2);
     int lane = (int) (position & 3);
     int pair = lane >> 1;
-    float r = (float) Math.sqrt(-2.0f * log(unit(u[2 * pair])));
-    float[] sc = sincos2pi(unit(u[2 * pair + 1]));
+    float r = (float) Math.sqrt(-2.0f * log(boxMullerUnit(u[2 * pair])));
+    float[] sc = sincos2pi(boxMullerUnit(u[2 * pair + 1]));
     return (lane & 1) == 0 ? r * sc[1] : r * sc[0];
   }
 

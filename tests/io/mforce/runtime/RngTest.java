@@ -108,6 +108,28 @@ class RngTest {
     assertEquals(0.5, mean / n, 5 * Math.sqrt(1.0 / 12 / n));
   }
 
+  /**
+   * The top of the range: at (seed 0, position 9320226) Philox gives 0xFFFFFF45, the largest
+   * 24-bit value, which 24 bits plus half a step rounded to 1.0. BF16 rounds every uniform from
+   * 1 - 2^-9 up to 1, and 4096 draws hold several of them.
+   */
+  @Test
+  void uniformsStayBelowOneAtTheTopOfTheRange() {
+    long seed = 0;
+    long top = 9320226;
+    assertEquals(0xFFFFFF, PhiloxReference.block(seed, top >>> 2)[(int) (top & 3)] >>> 8, "the reference's raw word");
+    assertEquals(1 - 0x1p-24f, draw(false, 1, seed, top, DType.F32)[0]);
+    float[] f32 = draw(false, 4096, 3, 0, DType.F32);
+    float[] bf16 = draw(false, 4096, 3, 0, DType.BF16);
+    int atTop = 0;
+    for (int i = 0; i < bf16.length; i++) {
+      float expected = Math.min(Bf16.round(f32[i]), 0.99609375f);
+      assertEquals(expected, bf16[i], "element " + i);
+      atTop += bf16[i] == 0.99609375f && f32[i] >= 1 - 0x1p-9f ? 1 : 0;
+    }
+    assertTrue(atTop > 0, "no draw reached the top of the bf16 range; the check saw nothing");
+  }
+
   @Test
   void generatorHandsOutDisjointAlignedOffsets() {
     Rng.Generator g = new Rng.Generator(1);
