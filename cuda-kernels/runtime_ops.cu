@@ -26,6 +26,7 @@ __global__ void convert_kernel(int64_t n, const In* in, Out* out) {
 
 template <typename T>
 mf_status launch_fill(void* stream, int64_t n, T value, void* out) {
+  if (n == 0) return MF_OK;
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   fill_kernel<T><<<cuda::grid_for(n, kThreads), kThreads, 0, s>>>(n, value, static_cast<T*>(out));
   return cuda::check_launch("fill", s);
@@ -36,7 +37,7 @@ mf_status launch_fill(void* stream, int64_t n, T value, void* out) {
 extern "C" {
 
 mf_status mfcuda_fill(mf_device, void* stream, mf_dtype dtype, int64_t n, double value, void* out) {
-  if (n == 0) return MF_OK;
+  // n == 0 returns after the dtype check, as the CPU backend does.
   switch (dtype) {
     case MF_F32: return launch_fill<float>(stream, n, static_cast<float>(value), out);
     case MF_BF16: return launch_fill<bf16>(stream, n, float_to_bf16(static_cast<float>(value)), out);
@@ -47,12 +48,12 @@ mf_status mfcuda_fill(mf_device, void* stream, mf_dtype dtype, int64_t n, double
 
 mf_status mfcuda_convert(mf_device, void* stream, mf_dtype in_dtype, int64_t n, const void* in, mf_dtype out_dtype,
                          void* out) {
-  if (n == 0) return MF_OK;
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   return with_float_dtype(in_dtype, "convert", [&](auto in_tag) {
     using In = decltype(in_tag);
     return with_float_dtype(out_dtype, "convert", [&](auto out_tag) {
       using Out = decltype(out_tag);
+      if (n == 0) return mf_status{MF_OK};  // after both dtype checks, as the CPU backend does
       convert_kernel<In, Out><<<cuda::grid_for(n, kThreads), kThreads, 0, s>>>(n, (const In*)in, (Out*)out);
       return cuda::check_launch("convert", s);
     });

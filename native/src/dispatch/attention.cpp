@@ -33,6 +33,10 @@ mf_status check_problem(const mf_attn_problem* p, const char* kernel) {
                kernel, r, (long long)q.len, (long long)q.batch_stride, (long long)q.token_stride);
     if (q.len == 0 || p->batch == 0) continue;
     MF_REQUIRE(q.q && q.o && q.lse && q.chunk, "%s: queries[%d]: q, o, lse and chunk must not be null", kernel, r);
+    // o (and dq) share q's strides and are written row by row in parallel.
+    MF_REQUIRE(mforce::rows_disjoint(p->batch, q.len, q.batch_stride, q.token_stride, (int64_t)p->heads * p->head_dim),
+               "%s: queries[%d]: strides (batch %lld, token %lld) make its tokens of %lld elements overlap", kernel, r,
+               (long long)q.batch_stride, (long long)q.token_stride, (long long)p->heads * p->head_dim);
   }
   for (int s = 0; s < p->num_keys; ++s) {
     const mf_attn_keys& k = p->keys[s];
@@ -70,6 +74,13 @@ mf_status mf_attention_backward(mf_device dev, void* stream, const mf_attn_probl
     const mf_attn_keys& k = p->keys[s];
     MF_REQUIRE((k.dk == nullptr) == (k.dv == nullptr),
                "attention_backward: keys[%d]: dk and dv must both be set or both be null", s);
+    // dk and dv share k's strides; keys that are only read may overlap.
+    MF_REQUIRE(k.dk == nullptr ||
+                   mforce::rows_disjoint(p->batch, k.len, k.batch_stride, k.token_stride,
+                                         (int64_t)p->kv_heads * p->head_dim),
+               "attention_backward: keys[%d]: strides (batch %lld, token %lld) make its dk, dv tokens of %lld elements "
+               "overlap", s, (long long)k.batch_stride, (long long)k.token_stride,
+               (long long)p->kv_heads * p->head_dim);
   }
   MF_ROUTE(attention_backward, dev, dev, stream, p);
 }

@@ -18,6 +18,10 @@ extern "C" mf_status mf_rope_apply(mf_device dev, void* stream, mf_dtype dtype, 
              (double)theta);
   MF_REQUIRE(x_batch_stride >= 0 && x_token_stride >= 0 && out_batch_stride >= 0 && out_token_stride >= 0,
              "rope_apply: negative stride");
+  MF_REQUIRE(mforce::rows_disjoint(batch, len, out_batch_stride, out_token_stride, (int64_t)heads * head_dim),
+             "rope_apply: out's strides (batch %lld, token %lld) make its tokens of %lld elements overlap; expected "
+             "a [batch, len, heads, head_dim] layout without overlap",
+             (long long)out_batch_stride, (long long)out_token_stride, (long long)heads * head_dim);
   if (batch * len > 0) {
     MF_REQUIRE_PTR(x, "rope_apply"); MF_REQUIRE_PTR(out, "rope_apply"); MF_REQUIRE_PTR(positions, "rope_apply");
   }

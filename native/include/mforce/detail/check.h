@@ -21,6 +21,19 @@
 
 namespace mforce {
 
+// Whether `batch` × `len` rows of `row` elements at the given strides never share an element, so
+// that a kernel writing them in parallel does not race: one dimension nests inside the other
+// (token-major or batch-major; a dimension of size <= 1 takes no room). The rule of the Java
+// layer's RunLayout.
+inline bool rows_disjoint(int64_t batch, int64_t len, int64_t batch_stride, int64_t token_stride, int64_t row) {
+  if (batch <= 0 || len <= 0) return true;
+  int64_t ts = len > 1 ? token_stride : row;
+  int64_t bs = batch > 1 ? batch_stride : len * ts;
+  bool token_major = (len <= 1 || ts >= row) && (batch <= 1 || bs >= len * ts);
+  bool batch_major = (batch <= 1 || bs >= row) && (len <= 1 || ts >= batch * bs);
+  return token_major || batch_major;
+}
+
 // Calls fn with a value of the element type of a float dtype (float or bf16).
 template <typename Fn>
 mf_status with_float_dtype(mf_dtype dtype, const char* kernel, Fn&& fn) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mforce.bindings.RuntimeNative;
 import io.mforce.flow.FlowKernels;
 import io.mforce.nn.LayerKernels;
 import io.mforce.runtime.DType;
@@ -13,6 +14,7 @@ import io.mforce.runtime.Event;
 import io.mforce.runtime.Graph;
 import io.mforce.runtime.MemoryPool;
 import io.mforce.runtime.MforceException;
+import io.mforce.runtime.NativeCalls;
 import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Gpu;
@@ -32,6 +34,22 @@ class CudaRuntimeTest {
         DType.F32, Device.CPU)) {
       assertArrayEquals(data, d.toFloatArray());
       assertEquals(1.5f, back.toFloatArray()[0]);
+    }
+  }
+
+  /** An empty fill or conversion still checks its dtypes, as on the CPU: nothing to do is not a licence. */
+  @Test
+  void emptyCallsStillCheckTheirDtypes() {
+    Device cuda = Gpu.require();
+    long stream = Stream.current(cuda).handle();
+    for (Device d : new Device[] {Device.CPU, cuda}) {
+      int dev = d.kind().code();
+      long s = d == cuda ? stream : Stream.current(Device.CPU).handle();
+      assertThrows(IllegalArgumentException.class, () -> NativeCalls.check(RuntimeNative.mf_fill(dev, s, 7, 0, 0, 0),
+          "fill"), "fill on " + d);
+      assertThrows(IllegalArgumentException.class, () -> NativeCalls.check(RuntimeNative.mf_convert(dev, s,
+          DType.F32.code(), 0, 0, DType.I32.code(), 0), "convert"), "convert on " + d);
+      assertEquals(0, RuntimeNative.mf_fill(dev, s, DType.F32.code(), 0, 0, 0), "an empty fill of F32 on " + d);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mforce.bindings.RngNative;
 import io.mforce.testing.Bf16;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -150,6 +151,18 @@ class RngTest {
       assertThrows(IllegalArgumentException.class, () -> Rng.normal(ints, 1, 0));
       assertThrows(IllegalArgumentException.class, () -> Rng.normal(f, 1, -4));
       assertThrows(IllegalArgumentException.class, () -> Rng.uniform(null, 1, 0));
+      // The native entry points, for C callers (Java's offsets are >= 0): a stream position past
+      // 2^64 - 1 would wrap. Offset -4 is 2^64 - 4 as the uint64_t the ABI takes.
+      int cpu = Device.CPU.kind().code();
+      long stream = io.mforce.runtime.Stream.current(Device.CPU).handle();
+      for (boolean normal : new boolean[] {true, false}) {
+        int status = normal ? RngNative.mf_rng_normal(cpu, stream, f.dtype().code(), 8, 1, -4L, f.address())
+            : RngNative.mf_rng_uniform(cpu, stream, f.dtype().code(), 8, 1, -4L, f.address());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> NativeCalls.check(status, "rng"));
+        assertTrue(e.getMessage().contains("passes the end of the stream"), e.getMessage());
+      }
+      assertArrayEquals(new float[4], f.toFloatArray(), "a rejected call wrote its output");
     }
   }
 

@@ -43,6 +43,12 @@ final class NativeProblemChecks implements AutoCloseable {
     backward("keys[0].relation = 7" + relation, p -> p.keys(0).relation(7));
     backward("keys[0]: dk and dv must both be set", p -> p.keys(0).dv(0));
     backward("queries[0]: d_o and dq must not be null", p -> p.queries(0).d_o(0));
+    forward("queries[0]: strides (batch 256, token 32) make its tokens of 64 elements overlap",
+        p -> p.queries(0).token_stride(32));
+    forward("queries[0]: strides (batch 64, token 64) make its tokens of 64 elements overlap",
+        p -> p.queries(0).batch_stride(64));
+    backward("keys[0]: strides (batch 160, token 16) make its dk, dv tokens of 32 elements overlap",
+        p -> p.keys(0).token_stride(16));
     for (int i = 0; i < 5; i++) {
       double[] written = switch (i) {
         case 0 -> launch.out(0);

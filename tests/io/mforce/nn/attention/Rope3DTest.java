@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mforce.bindings.RopeNative;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.NativeCalls;
 import io.mforce.runtime.Tensor;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -196,6 +198,11 @@ class Rope3DTest {
       assertMessage(() -> rope.apply(ints, pos, ints), "expected F32 or BF16");
       assertThrows(IllegalStateException.class, () -> rope.apply(closed, pos, out));
       assertMessage(() -> new Rope3D(Float.NaN), "theta");
+      // The native entry point, for C callers: out's tokens 16 elements apart, each 32 long.
+      assertMessage(() -> NativeCalls.check(RopeNative.mf_rope_apply(Device.CPU.kind().code(),
+          io.mforce.runtime.Stream.current(Device.CPU).handle(), DType.F32.code(), 2, 3, 2, 16, x.address(), 96, 32, out.address(),
+          96, 16, pos.address(), 10000f, 0), "rope"), "out's strides (batch 96, token 16) make its tokens of 32 "
+          + "elements overlap");
       for (float v : out.toFloatArray()) {
         assertTrue(Float.isNaN(v), "a rejected call wrote its output");
       }
