@@ -33,8 +33,19 @@ public final class AtomicFiles {
     void write(OutputStream out) throws IOException;
   }
 
+  /** Flushes a written file's contents to the device. */
+  @FunctionalInterface
+  interface Flush {
+    void flush(Path file) throws IOException;
+  }
+
   /** Runs {@code writer} on a temporary path in {@code target}'s directory, then renames it to {@code target}. */
   public static void write(Path target, Writer writer) {
+    write(target, writer, AtomicFiles::forceFile);
+  }
+
+  /** {@link #write(Path, Writer)} with the step that flushes the temporary file given: tests make it fail. */
+  static void write(Path target, Writer writer, Flush flushFile) {
     Path absolute = target.toAbsolutePath();
     Path dir = absolute.getParent();
     String name = absolute.getFileName().toString();
@@ -48,14 +59,14 @@ public final class AtomicFiles {
       tmp = dir.resolve("." + (dot > 0 ? name.substring(0, dot) : name) + "-" + unique
           + (dot > 0 ? name.substring(dot) : ".tmp"));
       writer.write(tmp);
-      force(tmp);
+      flushFile.flush(tmp);
       try {
         Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING);
       }
       tmp = null;
-      force(dir);
+      forceDirectory(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
     } finally {
@@ -69,12 +80,25 @@ public final class AtomicFiles {
     }
   }
 
-  /** Flushes a file's (or a directory's) contents to the device, where the file system allows it. */
-  private static void force(Path path) {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+  /**
+   * Flushes a file's contents to the device. A failure is an error: renaming a file whose data
+   * may not have reached the device over the target could replace a good file by a torn one.
+   */
+  private static void forceFile(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    } catch (IOException e) {
+      throw new IOException("cannot flush " + file + " to the device: " + e.getMessage(), e);
+    }
+  }
+
+  /** Flushes a directory's entries (the rename) to the device, where the file system allows it. */
+  private static void forceDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
     } catch (IOException ignored) {
-      // some file systems cannot open directories or flush read-only handles; the rename stays atomic
+      // some file systems (and Windows) cannot open a directory; the file's data is already on the
+      // device and the rename is done, so at worst a crash now brings back the previous file whole
     }
   }
 
