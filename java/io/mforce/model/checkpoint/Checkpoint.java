@@ -140,8 +140,9 @@ public final class Checkpoint {
 
   /** Reads a checkpoint's header and config without loading tensors. */
   public static Info inspect(Path path) {
-    SafeTensors.File file = SafeTensors.open(path);
-    return info(file);
+    try (SafeTensors.File file = SafeTensors.open(path)) {
+      return info(file);
+    }
   }
 
   /** {@link #load(Path, ModelConfig, ParameterStore, AdamW, Ema, Settings)} requiring the same settings. */
@@ -163,37 +164,39 @@ public final class Checkpoint {
     Check.notNull(expected, "expected");
     Check.notNull(store, "store");
     Check.notNull(settings, "settings");
-    SafeTensors.File file = SafeTensors.open(path);
-    // the format first: a format-1 file's data-only checksum would fail as "corrupt"
-    checkFormat(file);
-    file.verifyChecksum();  // before any other metadata is trusted
-    Info info = info(file);
-    List<String> diff = info.config().differences(expected);
-    if (!diff.isEmpty()) {
-      throw new IllegalArgumentException("checkpoint " + path + " was written for model config '"
-          + info.config().name() + "', which differs from the expected '" + expected.name() + "': "
-          + String.join("; ", diff));
+    // one open file for the checks and the reads: a replacement of the path meanwhile changes neither
+    try (SafeTensors.File file = SafeTensors.open(path)) {
+      // the format first: a format-1 file's data-only checksum would fail as "corrupt"
+      checkFormat(file);
+      file.verifyChecksum();  // before any other metadata is trusted
+      Info info = info(file);
+      List<String> diff = info.config().differences(expected);
+      if (!diff.isEmpty()) {
+        throw new IllegalArgumentException("checkpoint " + path + " was written for model config '"
+            + info.config().name() + "', which differs from the expected '" + expected.name() + "': "
+            + String.join("; ", diff));
+      }
+      if (ema != null && !info.hasEma()) {
+        throw new IllegalArgumentException("checkpoint " + path + " holds no EMA weights");
+      }
+      if (optimizer != null && !info.hasOptimizer()) {
+        throw new IllegalArgumentException("checkpoint " + path + " holds no optimizer state");
+      }
+      if (settings == Settings.REQUIRE_SAME) {
+        checkSettings(path, info, optimizer, ema);
+      }
+      List<String> prefixes = new ArrayList<>(List.of(MODEL));
+      if (ema != null) {
+        prefixes.add(EMA);
+      }
+      if (optimizer != null) {
+        prefixes.add(OPTIM_M);
+        prefixes.add(OPTIM_V);
+      }
+      checkTensors(file, store, prefixes);
+      readTensors(file, info, store, optimizer, ema);
+      return info;
     }
-    if (ema != null && !info.hasEma()) {
-      throw new IllegalArgumentException("checkpoint " + path + " holds no EMA weights");
-    }
-    if (optimizer != null && !info.hasOptimizer()) {
-      throw new IllegalArgumentException("checkpoint " + path + " holds no optimizer state");
-    }
-    if (settings == Settings.REQUIRE_SAME) {
-      checkSettings(path, info, optimizer, ema);
-    }
-    List<String> prefixes = new ArrayList<>(List.of(MODEL));
-    if (ema != null) {
-      prefixes.add(EMA);
-    }
-    if (optimizer != null) {
-      prefixes.add(OPTIM_M);
-      prefixes.add(OPTIM_V);
-    }
-    checkTensors(file, store, prefixes);
-    readTensors(file, info, store, optimizer, ema);
-    return info;
   }
 
   /**

@@ -203,18 +203,25 @@ public final class SafeTensors {
 
   // ------------------------------------------------------------------ reading
 
-  /** An opened file: its validated header. Tensors are read on demand. */
-  public static final class File {
+  /**
+   * An opened file: its validated header and the open file itself, from which the checksum and
+   * tensors are read on demand. Holding the file open (not reopening the path) keeps header and
+   * data from one file: should the path be replaced meanwhile (a training loop saving again while
+   * another process loads), the reads still come from the file this header describes. Close it.
+   */
+  public static final class File implements AutoCloseable {
     private final Path path;
+    private final FileChannel channel;
     private final byte[] header;   // the raw header bytes (between the size prefix and the data)
     private final long dataStart;
     private final long dataBytes;
     private final Map<String, String> metadata;
     private final Map<String, Entry> entries;
 
-    private File(Path path, byte[] header, long dataStart, long dataBytes, Map<String, String> metadata,
-                 Map<String, Entry> entries) {
+    private File(Path path, FileChannel channel, byte[] header, long dataStart, long dataBytes,
+                 Map<String, String> metadata, Map<String, Entry> entries) {
       this.path = path;
+      this.channel = channel;
       this.header = header;
       this.dataStart = dataStart;
       this.dataBytes = dataBytes;
@@ -265,11 +272,11 @@ public final class SafeTensors {
       MessageDigest digest = sha256();
       digest.update(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip());
       digest.update(zeroed);
-      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      try {
         ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
         for (long pos = 0; pos < dataBytes; ) {
           buffer.clear().limit((int) Math.min(CHUNK, dataBytes - pos));
-          readFully(ch, buffer, dataStart + pos);
+          readFully(channel, buffer, dataStart + pos);
           buffer.flip();
           pos += buffer.remaining();
           digest.update(buffer);
@@ -301,11 +308,11 @@ public final class SafeTensors {
         return;
       }
       long perChunk = Math.max(1, CHUNK / dtype.bytes());
-      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ); Tensor flat = dst.view(n)) {
+      try (Tensor flat = dst.view(n)) {
         for (long start = 0; start < n; start += perChunk) {
           long count = Math.min(perChunk, n - start);
           try (Tensor host = Tensor.empty(dtype, Device.CPU, count); Tensor piece = flat.narrow(0, start, count)) {
-            readFully(ch, host.hostBuffer(), dataStart + e.begin() + start * dtype.bytes());
+            readFully(channel, host.hostBuffer(), dataStart + e.begin() + start * dtype.bytes());
             piece.copyFrom(host);
           }
         }
@@ -313,11 +320,43 @@ public final class SafeTensors {
         throw new UncheckedIOException("cannot read " + path, ex);
       }
     }
+
+    /** Closes the file; reading it afterwards fails. */
+    @Override
+    public void close() {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot close " + path, e);
+      }
+    }
   }
 
-  /** Opens {@code path} and validates its header against the format (clear errors otherwise). */
+  /**
+   * Opens {@code path} and validates its header against the format (clear errors otherwise). The
+   * file stays open until the returned {@link File} is closed.
+   */
   public static File open(Path path) {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path, e);
+    }
+    try {
+      return readHeader(path, ch);
+    } catch (RuntimeException | Error e) {
+      try {
+        ch.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  private static File readHeader(Path path, FileChannel ch) {
+    try {
       long size = ch.size();
       if (size < 8) {
         throw bad(path, "file of " + size + " bytes is shorter than the 8-byte header size");
@@ -331,7 +370,7 @@ public final class SafeTensors {
       ByteBuffer headerBytes = ByteBuffer.allocate((int) n);
       readFully(ch, headerBytes, 8);
       String text = StandardCharsets.UTF_8.newDecoder().decode(headerBytes.flip()).toString();
-      return parse(path, headerBytes.array(), text, 8 + n, size - 8 - n);
+      return parse(path, ch, headerBytes.array(), text, 8 + n, size - 8 - n);
     } catch (java.nio.charset.CharacterCodingException e) {
       throw bad(path, "header is not UTF-8");
     } catch (IOException e) {
@@ -339,7 +378,8 @@ public final class SafeTensors {
     }
   }
 
-  private static File parse(Path path, byte[] raw, String text, long dataStart, long dataBytes) {
+  private static File parse(Path path, FileChannel channel, byte[] raw, String text, long dataStart,
+                            long dataBytes) {
     JsonObject header;
     try {
       JsonElement root = JsonParser.parseString(text);
@@ -386,7 +426,7 @@ public final class SafeTensors {
     for (Entry e : list) {
       entries.put(e.name(), e);
     }
-    return new File(path, raw, dataStart, dataBytes, Collections.unmodifiableMap(metadata),
+    return new File(path, channel, raw, dataStart, dataBytes, Collections.unmodifiableMap(metadata),
         Collections.unmodifiableMap(entries));
   }
 

@@ -127,19 +127,20 @@ class CheckpointTest {
       Checkpoint.save(path, TINY, a, null, null);
     }
     Checkpoint.Info info = Checkpoint.inspect(path);
-    SafeTensors.File file = SafeTensors.open(path);
-    // the file loses its second half after it was opened (and, in load, verified)
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
-      ch.truncate(ch.size() / 2);
-    }
-    try (ParameterStore b = tinyStore(2)) {
-      float[] before = b.master().toFloatArray();
-      long version = b.version();
-      UncheckedIOException e = assertThrows(UncheckedIOException.class,
-          () -> Checkpoint.readTensors(file, info, b, null, null));
-      assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
-      assertFalse(Arrays.equals(before, b.master().toFloatArray()), "the first tensors were read");
-      assertTrue(b.version() > version, "the partly loaded store is marked changed");
+    try (SafeTensors.File file = SafeTensors.open(path)) {
+      // the file loses its second half after it was opened (and, in load, verified)
+      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.WRITE)) {
+        ch.truncate(ch.size() / 2);
+      }
+      try (ParameterStore b = tinyStore(2)) {
+        float[] before = b.master().toFloatArray();
+        long version = b.version();
+        UncheckedIOException e = assertThrows(UncheckedIOException.class,
+            () -> Checkpoint.readTensors(file, info, b, null, null));
+        assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
+        assertFalse(Arrays.equals(before, b.master().toFloatArray()), "the first tensors were read");
+        assertTrue(b.version() > version, "the partly loaded store is marked changed");
+      }
     }
   }
 

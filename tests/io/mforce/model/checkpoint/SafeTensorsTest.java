@@ -111,23 +111,54 @@ class SafeTensorsTest {
   void readerRoundTrip(@TempDir Path dir) {
     Path path = dir.resolve("sample.safetensors");
     writeSample(path);
-    SafeTensors.File f = SafeTensors.open(path);
-    f.verifyChecksum();
-    assertEquals(List.of("layer.a", "layer.b", "ids"), new ArrayList<>(f.entries().keySet()));
-    assertEquals("hello \"world\"", f.metadata().get("note"));
-    try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 2, 3);
-         Tensor b = Tensor.zeros(DType.F32, Device.CPU, 3);
-         Tensor c = Tensor.zeros(DType.I32, Device.CPU, 4)) {
-      f.read("layer.a", a);
-      f.read("layer.b", b);  // BF16 in the file, widened exactly
-      f.read("ids", c);
-      assertArrayEquals(A, a.toFloatArray());
-      assertArrayEquals(Numerics.stored(B, DType.BF16), b.toFloatArray());
-      assertArrayEquals(C, c.toIntArray());
-      try (Tensor wrong = Tensor.zeros(DType.F32, Device.CPU, 6)) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.read("layer.a", wrong));
-        assertTrue(e.getMessage().contains("[2, 3]"), e.getMessage());
+    try (SafeTensors.File f = SafeTensors.open(path)) {
+      f.verifyChecksum();
+      assertEquals(List.of("layer.a", "layer.b", "ids"), new ArrayList<>(f.entries().keySet()));
+      assertEquals("hello \"world\"", f.metadata().get("note"));
+      try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 2, 3);
+           Tensor b = Tensor.zeros(DType.F32, Device.CPU, 3);
+           Tensor c = Tensor.zeros(DType.I32, Device.CPU, 4)) {
+        f.read("layer.a", a);
+        f.read("layer.b", b);  // BF16 in the file, widened exactly
+        f.read("ids", c);
+        assertArrayEquals(A, a.toFloatArray());
+        assertArrayEquals(Numerics.stored(B, DType.BF16), b.toFloatArray());
+        assertArrayEquals(C, c.toIntArray());
+        try (Tensor wrong = Tensor.zeros(DType.F32, Device.CPU, 6)) {
+          IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.read("layer.a", wrong));
+          assertTrue(e.getMessage().contains("[2, 3]"), e.getMessage());
+        }
       }
+    }
+  }
+
+  @Test
+  void anOpenedFileIsReadEvenAfterItsPathIsReplaced(@TempDir Path dir) {
+    Path path = dir.resolve("ckpt.safetensors");
+    writeSample(path);
+    float[] later = A.clone();
+    for (int i = 0; i < later.length; i++) {
+      later[i] = -10 * later[i];
+    }
+    try (SafeTensors.File f = SafeTensors.open(path)) {
+      f.verifyChecksum();
+      // a training loop saves again: the same layout (same header length, same offsets), other values
+      try (Tensor a = Tensor.of(later, 2, 3);
+           Tensor b = Tensor.of(B, DType.BF16, Device.CPU, 3);
+           Tensor c = Tensor.of(C, 4)) {
+        new SafeTensors.Writer().tensor("layer.a", a).tensor("layer.b", b).tensor("ids", c)
+            .metadata("note", "hello \"world\"").write(path);
+      }
+      try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 2, 3)) {
+        f.read("layer.a", a);
+        assertArrayEquals(A, a.toFloatArray(), "the values of the file opened, not of its replacement");
+      }
+      f.verifyChecksum();
+    }
+    try (SafeTensors.File f = SafeTensors.open(path); Tensor a = Tensor.zeros(DType.F32, Device.CPU, 2, 3)) {
+      f.verifyChecksum();
+      f.read("layer.a", a);
+      assertArrayEquals(later, a.toFloatArray(), "opening the path again reads the replacement");
     }
   }
 
@@ -140,8 +171,11 @@ class SafeTensorsTest {
     byte[] flipped = good.clone();
     flipped[flipped.length - 3] ^= 0x10;
     Files.write(path, flipped);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SafeTensors.open(path).verifyChecksum());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+      try (SafeTensors.File f = SafeTensors.open(path)) {
+        f.verifyChecksum();
+      }
+    });
     assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
 
     // a header change the format accepts (a metadata value) is caught by the checksum too
@@ -149,10 +183,11 @@ class SafeTensorsTest {
     int at = new String(good, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("hello");
     edited[at] = 'j';
     Files.write(path, edited);
-    SafeTensors.File opened = SafeTensors.open(path);
-    assertEquals("jello \"world\"", opened.metadata().get("note"));
-    e = assertThrows(IllegalArgumentException.class, opened::verifyChecksum);
-    assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
+    try (SafeTensors.File opened = SafeTensors.open(path)) {
+      assertEquals("jello \"world\"", opened.metadata().get("note"));
+      e = assertThrows(IllegalArgumentException.class, opened::verifyChecksum);
+      assertTrue(e.getMessage().contains("is corrupt"), e.getMessage());
+    }
 
     assertRejected(path, java.util.Arrays.copyOf(good, good.length - 4), "cover");
     assertRejected(path, java.util.Arrays.copyOf(good, 5), "shorter than the 8-byte header size");
