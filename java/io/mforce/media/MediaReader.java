@@ -36,11 +36,14 @@ import org.bytedeco.javacv.FrameGrabber;
  * neighbour) to {@code size x size} as it is read.
  *
  * <p>Errors name the file: not readable by FFmpeg (corrupt, truncated, not media), no stream with
- * data (an empty recording), no video stream, no audio track, no frames (zero length).
+ * data (an empty recording), no video stream, no audio track, no frames (zero length), more
+ * frames than one clip holds at their size (2 GiB of RGB: 31 s of 1280x720).
  */
 public final class MediaReader {
   /** FFmpeg's default max_interleave_delta: how far apart in time a muxer lets streams drift. */
   private static final long INTERLEAVE_US = 10_000_000;
+  /** The largest clip video: the largest Java byte array (a clip's frames are one array). */
+  static final int MAX_VIDEO_BYTES = Integer.MAX_VALUE - 8;
 
   private MediaReader() {}
 
@@ -188,14 +191,14 @@ public final class MediaReader {
       throw new MediaException("cannot use " + path + ": it lasts " + duration + " s, less than one 25 fps frame");
     }
     int frameBytes = height * width * 3;
-    byte[] video = new byte[count * frameBytes];
+    byte[] video = new byte[videoBytes(path, count, height, width)];
     int src = 0;
     for (int f = 0; f < count; f++) {
       long t = first + Math.round(f * 1e6 / Clip.FPS);
       while (src + 1 < stamps.size() && Math.abs(stamps.get(src + 1) - t) <= Math.abs(stamps.get(src) - t)) {
         src++;
       }
-      System.arraycopy(frames.get(src), 0, video, f * frameBytes, frameBytes);
+      System.arraycopy(frames.get(src), 0, video, f * frameBytes, frameBytes); // in int: videoBytes bounded the total
     }
     if (firstAudio == null) {
       throw new MediaException("cannot use " + path + ": its audio track holds no samples" + (stoppedAt < 0 ? ""
@@ -212,6 +215,25 @@ public final class MediaReader {
     float[] pcm = audio.placed(lead, count * Clip.SAMPLES_PER_FRAME);
     double audioSeconds = (double) (lead + audio.size()) / Clip.SAMPLE_RATE;
     return new Media(count, height, width, video, pcm, sourceFps, sourceRate, decoded, videoSeconds, audioSeconds);
+  }
+
+  /**
+   * Bytes of {@code frames} RGB frames of {@code width x height}, the length of the clip's video
+   * array, computed in {@code long} (a minute of 720p passes 2 GiB); a {@link MediaException}
+   * naming the file above {@link #MAX_VIDEO_BYTES}.
+   */
+  static int videoBytes(Path path, int frames, int height, int width) {
+    long frameBytes = 3L * height * width;
+    long bytes = frames * frameBytes;
+    if (bytes > MAX_VIDEO_BYTES) {
+      long fit = MAX_VIDEO_BYTES / frameBytes;
+      throw new MediaException(String.format(Locale.ROOT, "cannot use %s: %d frames of %dx%d (%.2f s at %d fps) "
+          + "are %d bytes of RGB, more than a clip holds (one Java array, at most %d bytes: %d frames, %.2f s, at "
+          + "this size); read it at a smaller size or a shorter span (MediaReader.read's size and maxSeconds)",
+          path, frames, width, height, (double) frames / Clip.FPS, Clip.FPS, bytes, MAX_VIDEO_BYTES, fit,
+          (double) fit / Clip.FPS));
+    }
+    return (int) bytes;
   }
 
   /** The audio stream's own sample rate (the grabber reports the rate it resamples to). */
