@@ -124,15 +124,17 @@ public final class Mp4Writer {
       recorder.setSampleRate(options.audioSampleRate());
       recorder.setAudioBitrate(options.audioBitrate());
       recorder.start();
-      Frame frame = new Frame(width, height, Frame.DEPTH_UBYTE, 3);
-      float[] audio = clip.audio();
-      for (int f = 0; f < clip.frames(); f++) {
-        fill(frame, clip, f, options.scale());
-        recorder.record(frame, AV_PIX_FMT_RGB24);
-        // a buffer of its own: JavaCPP reads heap buffers from their array's start, ignoring a slice's offset
-        FloatBuffer samples = FloatBuffer.wrap(
-            Arrays.copyOfRange(audio, f * Clip.SAMPLES_PER_FRAME, (f + 1) * Clip.SAMPLES_PER_FRAME));
-        recorder.recordSamples(Clip.SAMPLE_RATE, 1, samples);
+      // the frame's pixels are native memory, freed only by close (the launcher turns JavaCPP's GC off)
+      try (Frame frame = new Frame(width, height, Frame.DEPTH_UBYTE, 3)) {
+        float[] audio = clip.audio();
+        for (int f = 0; f < clip.frames(); f++) {
+          fill(frame, clip, f, options.scale());
+          recorder.record(frame, AV_PIX_FMT_RGB24);
+          // a buffer of its own: JavaCPP reads heap buffers from their array's start, ignoring a slice's offset
+          FloatBuffer samples = FloatBuffer.wrap(
+              Arrays.copyOfRange(audio, f * Clip.SAMPLES_PER_FRAME, (f + 1) * Clip.SAMPLES_PER_FRAME));
+          recorder.recordSamples(Clip.SAMPLE_RATE, 1, samples);
+        }
       }
       recorder.stop();
     } catch (FFmpegFrameRecorder.Exception e) {
