@@ -137,23 +137,59 @@ final class CudaGemm {
     int cType = k.c() == DType.BF16 ? CUDA_R_16BF : CUDA_R_32F;
     int compute = k.ab() == DType.F32 && k.precision() == Gemm.Precision.TF32
         ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-    PointerPointer<Pointer> out = new PointerPointer<>(1);
-    check(cublasLtMatmulDescCreate(out, compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
-    cublasLtMatmulDescOpaque_t desc = new cublasLtMatmulDescOpaque_t(out.get(0));
-    setInt(desc, CUBLASLT_MATMUL_DESC_TRANSA, k.transB() ? CUBLAS_OP_T : CUBLAS_OP_N);
-    setInt(desc, CUBLASLT_MATMUL_DESC_TRANSB, k.transA() ? CUBLAS_OP_T : CUBLAS_OP_N);
     // a row-major [rows, cols] matrix is a column-major [cols, rows] one with ld = cols
     long bRows = k.transB() ? k.n() : k.k();
     long bCols = k.transB() ? k.k() : k.n();
     long aRows = k.transA() ? k.k() : k.m();
     long aCols = k.transA() ? k.m() : k.k();
-    cublasLtMatrixLayoutOpaque_t layoutA = layout(abType, bCols, bRows, k.batch(), k.sharedB() ? 0 : bRows * bCols);
-    cublasLtMatrixLayoutOpaque_t layoutB = layout(abType, aCols, aRows, k.batch(), aRows * aCols);
-    cublasLtMatrixLayoutOpaque_t layoutC = layout(cType, k.n(), k.m(), k.batch(), k.m() * k.n());
+    cublasLtMatmulDescOpaque_t desc = null;
+    cublasLtMatrixLayoutOpaque_t layoutA = null;
+    cublasLtMatrixLayoutOpaque_t layoutB = null;
+    cublasLtMatrixLayoutOpaque_t layoutC = null;
+    cublasLtMatmulHeuristicResult_t result = null;
+    try {
+      try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
+        check(cublasLtMatmulDescCreate(out, compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
+        desc = new cublasLtMatmulDescOpaque_t(out.get(0));
+      }
+      setInt(desc, CUBLASLT_MATMUL_DESC_TRANSA, k.transB() ? CUBLAS_OP_T : CUBLAS_OP_N);
+      setInt(desc, CUBLASLT_MATMUL_DESC_TRANSB, k.transA() ? CUBLAS_OP_T : CUBLAS_OP_N);
+      layoutA = layout(abType, bCols, bRows, k.batch(), k.sharedB() ? 0 : bRows * bCols);
+      layoutB = layout(abType, aCols, aRows, k.batch(), aRows * aCols);
+      layoutC = layout(cType, k.n(), k.m(), k.batch(), k.m() * k.n());
+      result = new cublasLtMatmulHeuristicResult_t(1);
+      chooseAlgorithm(handle, k, desc, layoutA, layoutB, layoutC, result);
+      return new Plan(desc, layoutA, layoutB, layoutC, result);
+    } catch (Throwable e) {
+      // a failed plan is not cached, so nothing else would ever free what it created
+      if (result != null) {
+        result.close();
+      }
+      if (layoutC != null) {
+        cublasLtMatrixLayoutDestroy(layoutC);
+      }
+      if (layoutB != null) {
+        cublasLtMatrixLayoutDestroy(layoutB);
+      }
+      if (layoutA != null) {
+        cublasLtMatrixLayoutDestroy(layoutA);
+      }
+      if (desc != null) {
+        cublasLtMatmulDescDestroy(desc);
+      }
+      throw e;
+    }
+  }
 
-    PointerPointer<Pointer> prefOut = new PointerPointer<>(1);
-    check(cublasLtMatmulPreferenceCreate(prefOut), "cublasLtMatmulPreferenceCreate");
-    cublasLtMatmulPreferenceOpaque_t pref = new cublasLtMatmulPreferenceOpaque_t(prefOut.get(0));
+  /** The heuristic's best algorithm for the problem into {@code result}; UNSUPPORTED where it finds none. */
+  private static void chooseAlgorithm(cublasLtContext handle, Key k, cublasLtMatmulDescOpaque_t desc,
+      cublasLtMatrixLayoutOpaque_t layoutA, cublasLtMatrixLayoutOpaque_t layoutB,
+      cublasLtMatrixLayoutOpaque_t layoutC, cublasLtMatmulHeuristicResult_t result) {
+    cublasLtMatmulPreferenceOpaque_t pref;
+    try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
+      check(cublasLtMatmulPreferenceCreate(out), "cublasLtMatmulPreferenceCreate");
+      pref = new cublasLtMatmulPreferenceOpaque_t(out.get(0));
+    }
     try {
       try (LongPointer ws = new LongPointer(1).put(WORKSPACE_BYTES)) {
         check(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws, 8),
@@ -163,14 +199,12 @@ final class CudaGemm {
       setAlignment(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, k.alignB());
       setAlignment(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, k.alignC());
       setAlignment(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, k.alignC());
-      cublasLtMatmulHeuristicResult_t result = new cublasLtMatmulHeuristicResult_t(1);
       int[] found = new int[1];
       check(cublasLtMatmulAlgoGetHeuristic(handle, desc, layoutA, layoutB, layoutC, layoutC, pref, 1, result, found),
           "cublasLtMatmulAlgoGetHeuristic");
       if (found[0] == 0) {
         throw new MforceException(MforceException.Status.UNSUPPORTED, "gemm: cuBLASLt has no algorithm for " + k);
       }
-      return new Plan(desc, layoutA, layoutB, layoutC, result);
     } finally {
       cublasLtMatmulPreferenceDestroy(pref);
     }
@@ -183,15 +217,20 @@ final class CudaGemm {
   }
 
   private static cublasLtMatrixLayoutOpaque_t layout(int type, long rows, long cols, long batch, long stride) {
-    PointerPointer<Pointer> out = new PointerPointer<>(1);
-    check(cublasLtMatrixLayoutCreate(out, type, rows, cols, rows), "cublasLtMatrixLayoutCreate");
-    cublasLtMatrixLayoutOpaque_t l = new cublasLtMatrixLayoutOpaque_t(out.get(0));
+    cublasLtMatrixLayoutOpaque_t l;
+    try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
+      check(cublasLtMatrixLayoutCreate(out, type, rows, cols, rows), "cublasLtMatrixLayoutCreate");
+      l = new cublasLtMatrixLayoutOpaque_t(out.get(0));
+    }
     if (batch > 1) {
       try (IntPointer count = new IntPointer(1).put((int) batch); LongPointer offset = new LongPointer(1).put(stride)) {
         check(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, count, 4),
             "cublasLtMatrixLayoutSetAttribute(batch)");
         check(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, offset, 8),
             "cublasLtMatrixLayoutSetAttribute(stride)");
+      } catch (Throwable e) {
+        cublasLtMatrixLayoutDestroy(l); // not yet the caller's to destroy
+        throw e;
       }
     }
     return l;
