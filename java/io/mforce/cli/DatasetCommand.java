@@ -78,6 +78,7 @@ final class DatasetCommand implements Callable<Integer> {
       }
       TalkingFaceGenerator generator = TalkingFaceGenerator.ofSeconds(size, seconds);
       int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+      int window = window(threads, clipBytes(generator.frames(), size), Runtime.getRuntime().maxMemory());
       ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
         Thread t = new Thread(r, "mforce-generate");
         t.setDaemon(true);
@@ -87,11 +88,11 @@ final class DatasetCommand implements Callable<Integer> {
           seed, clips, generator.frames(), size, size);
       try (DatasetWriter writer = DatasetWriter.create(out, source, force, shardMb << 20);
            ProgressBar bar = Progress.bar("dataset make", clips)) {
-        // generate in parallel, a bounded window ahead, and write in clip order
+        // generate in parallel, at most a window of clips ahead, and write in clip order
         Deque<Future<Clip>> pending = new ArrayDeque<>();
         int next = 0;
         while (writer.size() < clips) {
-          while (next < clips && pending.size() < 2 * threads) {
+          while (next < clips && pending.size() < window) {
             long clipSeed = TalkingFaceGenerator.clipSeed(seed, next++);
             pending.add(pool.submit(() -> generator.generate(clipSeed)));
           }
@@ -107,6 +108,20 @@ final class DatasetCommand implements Callable<Integer> {
           size, generator.frames() / (double) Clip.FPS, out);
       o.flush();
       return 0;
+    }
+
+    /**
+     * How many clips are generated ahead of the writer, held in memory until written: two per
+     * thread keeps every thread busy, but large clips are limited to a quarter of the heap
+     * ({@code maxMemory}), the rest left to the writer and the generators; at least one.
+     */
+    static int window(int threads, long clipBytes, long maxMemory) {
+      return (int) Math.max(1, Math.min(2L * threads, maxMemory / 4 / clipBytes));
+    }
+
+    /** Bytes of a generated clip's arrays: RGB frames and float audio. */
+    static long clipBytes(int frames, int size) {
+      return frames * (3L * size * size + 4L * Clip.SAMPLES_PER_FRAME);
     }
 
     private static Clip get(Future<Clip> f) throws Exception {

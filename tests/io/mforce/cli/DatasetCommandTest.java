@@ -52,6 +52,22 @@ class DatasetCommandTest {
   }
 
   @Test
+  void makeHoldsNoMoreClipsInMemoryThanAQuarterOfTheHeap() {
+    long heap = 8L << 30;
+    // 5 s of 32x32 (125 frames of 3,072 bytes and 640 floats): two clips per thread
+    assertEquals(704_000, DatasetCommand.Make.clipBytes(125, 32));
+    assertEquals(32, DatasetCommand.Make.window(16, DatasetCommand.Make.clipBytes(125, 32), heap));
+    // 120 s of 256x256 on 16 cores: 598 MB a clip, so 3 in 2 GiB rather than 32 (19 GB)
+    long big = DatasetCommand.Make.clipBytes(3000, 256);
+    assertEquals(597_504_000, big);
+    assertEquals(3, DatasetCommand.Make.window(16, big, heap));
+    // a clip larger than the budget is still made, one at a time
+    assertEquals(1, DatasetCommand.Make.window(16, big, 1L << 30));
+    // no heap limit (maxMemory is Long.MAX_VALUE): the thread bound alone
+    assertEquals(4, DatasetCommand.Make.window(2, big, Long.MAX_VALUE));
+  }
+
+  @Test
   void sampleWritesAWatchableClip() {
     Path mp4 = tmp.resolve("sample.mp4");
     Path png = tmp.resolve("sample.png");
