@@ -7,6 +7,7 @@ import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -142,16 +143,27 @@ public final class ParameterStore implements AutoCloseable {
     this.matrixNumel = matrices;
     // inference keeps no fp32 matrices: the master buffer then holds the vectors only
     long masterOffset = mode.training() ? 0 : matrices;
-    master = Tensor.empty(DType.F32, device, total - masterOffset).named("parameters");
-    grads = mode.training() ? Tensor.zeros(DType.F32, device, total).named("gradients") : null;
-    working = mode != Mode.FP32_TRAINING ? Tensor.empty(DType.BF16, device, matrices).named("working copies") : null;
-    long offset = 0;
-    for (Parameter p : order) {
-      long n = p.numel();
-      boolean matrix = p.kind() == Parameter.Kind.MATRIX;
-      p.bind(mode.training() || !matrix ? slice(master, offset - masterOffset, p) : null,
-          grads != null ? slice(grads, offset, p) : null, working != null && matrix ? slice(working, offset, p) : null);
-      offset += n;
+    try {
+      master = Tensor.empty(DType.F32, device, total - masterOffset).named("parameters");
+      grads = mode.training() ? Tensor.zeros(DType.F32, device, total).named("gradients") : null;
+      working = mode != Mode.FP32_TRAINING ? Tensor.empty(DType.BF16, device, matrices).named("working copies") : null;
+      long offset = 0;
+      for (Parameter p : order) {
+        long n = p.numel();
+        boolean matrix = p.kind() == Parameter.Kind.MATRIX;
+        p.bind(mode.training() || !matrix ? slice(master, offset - masterOffset, p) : null,
+            grads != null ? slice(grads, offset, p) : null, working != null && matrix ? slice(working, offset, p) : null);
+        offset += n;
+      }
+    } catch (RuntimeException e) {
+      // e.g. the masters fit the device and the gradients do not: close() frees nothing before the
+      // layout is set, so free here what was made, and the store can be materialized again
+      order.forEach(Parameter::unbind);
+      Closeables.closeQuietly(Arrays.asList(master, grads, working));
+      master = null;
+      grads = null;
+      working = null;
+      throw e;
     }
     layout = Collections.unmodifiableList(order);
   }

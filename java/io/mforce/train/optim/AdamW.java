@@ -55,7 +55,12 @@ public final class AdamW implements AutoCloseable {
     this.store = store;
     this.config = config;
     this.m = Tensor.zeros(DType.F32, store.device(), store.numel()).named("adam.m");
-    this.v = Tensor.zeros(DType.F32, store.device(), store.numel()).named("adam.v");
+    try {
+      this.v = Tensor.zeros(DType.F32, store.device(), store.numel()).named("adam.v");
+    } catch (RuntimeException e) { // e.g. out of memory for the second moments: free the first
+      m.close();
+      throw e;
+    }
   }
 
   public Config config() {
