@@ -65,7 +65,7 @@ public final class AudioVideoModel implements AutoCloseable {
       store.close();
       throw e;
     }
-    this.network = new Network(layers, rope, dtype());
+    this.network = new Network(store, layers, rope, dtype());
   }
 
   /**

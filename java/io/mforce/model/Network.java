@@ -2,6 +2,7 @@ package io.mforce.model;
 
 import io.mforce.nn.Activation;
 import io.mforce.nn.LayerKernels;
+import io.mforce.nn.ParameterStore;
 import io.mforce.nn.Saved;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.nn.attention.KeyRun;
@@ -24,11 +25,13 @@ import java.util.List;
  * (appending a clean chunk) before its attention reads them.
  */
 final class Network {
+  private final ParameterStore store;
   private final ModelLayers layers;
   private final Rope3D rope;
   private final DType dtype;
 
-  Network(ModelLayers layers, Rope3D rope, DType dtype) {
+  Network(ParameterStore store, ModelLayers layers, Rope3D rope, DType dtype) {
+    this.store = store;
     this.layers = layers;
     this.rope = rope;
     this.dtype = dtype;
@@ -43,11 +46,14 @@ final class Network {
     private final Part[] parts;
     private final Setup setup;
     private final BranchPass[][] branches;
+    private final long weights; // the store's version the forward ran with
+    private boolean backwardRan;
 
-    Ctx(Part[] parts, Setup setup) {
+    Ctx(Part[] parts, Setup setup, long weights) {
       this.parts = parts;
       this.setup = setup;
       this.branches = new BranchPass[parts.length][2];
+      this.weights = weights;
     }
 
     /** The velocity tokens [G, T_in, P] of an output part. */
@@ -63,7 +69,7 @@ final class Network {
   }
 
   Ctx forward(Part[] parts, Part.Inputs[] inputs, Setup setup, boolean keep) {
-    Ctx ctx = new Ctx(parts, setup);
+    Ctx ctx = new Ctx(parts, setup, store.version());
     try {
       for (int p = 0; p < parts.length; p++) {
         for (Modality m : Modality.values()) {
@@ -129,8 +135,23 @@ final class Network {
   /**
    * Backward of a kept forward: dVelocity[p][m] [G, T_in, P] for every output part; dTokens[p][m]
    * (or null entries, or null) receive the input tokens' gradients. Parameter gradients accumulate.
+   * Once per forward (the backward releases the activations layer by layer), and only with the
+   * weights the forward ran with (the layers' backwards read the current weights beside
+   * activations saved under the old ones: the gradients would be silently wrong). {@code op}
+   * names the caller's entry point in the errors.
    */
-  void backward(Ctx ctx, Tensor[][] dVelocity, Tensor[][] dTokens) {
+  void backward(String op, Ctx ctx, Tensor[][] dVelocity, Tensor[][] dTokens) {
+    if (ctx.backwardRan) {
+      throw new IllegalStateException(op + ": the backward of this forward already ran and released its "
+          + "activations; run the forward again");
+    }
+    long now = store.version();
+    if (now != ctx.weights) {
+      throw new IllegalStateException(op + ": the model's weights changed since the forward (parameter version "
+          + ctx.weights + " -> " + now + ": an optimizer step, a checkpoint load, an EMA swap or refreshWorking); "
+          + "run the backward before changing them, or the forward again");
+    }
+    ctx.backwardRan = true;
     Setup setup = ctx.setup;
     List<BranchPass> all = all(ctx);
     for (int p = 0; p < ctx.parts.length; p++) {

@@ -322,7 +322,8 @@ public final class StreamSession implements VelocityField, AutoCloseable {
    * Backward of {@link #velocityForward} from dVideo [B, Nv, Fv] and dAudio [B, Na, Fa]:
    * parameter gradients accumulate; the input tokens' gradients go to {@code dxVideo},
    * {@code dxAudio} (shaped like the inputs) where not null. The caches are held fixed (they must
-   * not have changed since the forward). Close the {@link Velocity} afterwards.
+   * not have changed since the forward), and so are the weights; once per forward. Close the
+   * {@link Velocity} afterwards.
    */
   public void velocityBackward(Velocity forward, Tensor dVideo, Tensor dAudio, Tensor dxVideo, Tensor dxAudio) {
     String op = "stream.velocityBackward";
@@ -345,7 +346,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     if (dxAudio != null) {
       checkTokens(op, "dxAudio", dxAudio, Modality.AUDIO);
     }
-    network.backward(forward.ctx, new Tensor[][] {{dVideo, dAudio}}, new Tensor[][] {{dxVideo, dxAudio}});
+    network.backward(op, forward.ctx, new Tensor[][] {{dVideo, dAudio}}, new Tensor[][] {{dxVideo, dxAudio}});
   }
 
   /**

@@ -163,7 +163,9 @@ public final class TeacherForcingPass implements AutoCloseable {
   /**
    * Backward of a kept forward from dVideo [B, C − 1, Nv, Fv] and dAudio [B, C − 1, Na, Fa]:
    * parameter gradients accumulate; the noisy inputs' gradients go to {@code dNoisyVideo},
-   * {@code dNoisyAudio} (shaped like them) where not null. Close the forward afterwards.
+   * {@code dNoisyAudio} (shaped like them) where not null. Once per forward, and before the
+   * weights change (an optimizer step after the backward, not between). Close the forward
+   * afterwards.
    */
   public void backward(Forward f, Tensor dVideo, Tensor dAudio, Tensor dNoisyVideo, Tensor dNoisyAudio) {
     String op = "teacherForcing.backward";
@@ -185,7 +187,7 @@ public final class TeacherForcingPass implements AutoCloseable {
     try (Tensor dv = groups(dVideo); Tensor da = groups(dAudio);
          Tensor gv = dNoisyVideo == null ? null : groups(dNoisyVideo);
          Tensor ga = dNoisyAudio == null ? null : groups(dNoisyAudio)) {
-      model.network().backward(f.ctx, new Tensor[][] {null, {dv, da}}, new Tensor[][] {null, {gv, ga}});
+      model.network().backward(op, f.ctx, new Tensor[][] {null, {dv, da}}, new Tensor[][] {null, {gv, ga}});
     }
   }
 

@@ -81,6 +81,9 @@ class ModelBadInputTest {
       expect(IllegalArgumentException.class, "argument 'video'", () -> s.append(a0, a0));
       try (StreamSession.Velocity f = s.velocityForward(v0, a0, t, d, true)) {
         expect(IllegalArgumentException.class, "argument 'dAudio'", () -> s.velocityBackward(f, v0, v0, null, null));
+        s.velocityBackward(f, v0, a0, null, null);
+        expect(IllegalStateException.class, "the backward of this forward already ran",
+            () -> s.velocityBackward(f, v0, a0, null, null));
         s.append(v0, a0);
         s.beginChunk(cond.transcript(1, 1));
         expect(IllegalStateException.class, "the caches or conditions changed since the forward",
@@ -158,8 +161,16 @@ class ModelBadInputTest {
       TeacherForcingPass.Forward kept = pass.forward(in, true);
       expect(IllegalArgumentException.class, "argument 'dAudio'", () -> pass.backward(kept, nv, nv, null, null));
       expect(IllegalArgumentException.class, "argument 'dNoisyVideo'", () -> pass.backward(kept, nv, na, one, null));
+      pass.backward(kept, nv, na, null, null);
+      expect(IllegalStateException.class, "the backward of this forward already ran",
+          () -> pass.backward(kept, nv, na, null, null));
       kept.close();
       expect(IllegalStateException.class, "is closed", () -> pass.backward(kept, nv, na, null, null));
+      try (TeacherForcingPass.Forward stale = pass.forward(in, true)) {
+        model.parameters().markChanged(); // what an optimizer step does
+        expect(IllegalStateException.class, "the model's weights changed since the forward (parameter version",
+            () -> pass.backward(stale, nv, na, null, null));
+      }
       expect(IllegalArgumentException.class, "no sinks without a window", () -> model.teacherForcing(0, 1));
     }
     try (AudioVideoModel model = model()) {
