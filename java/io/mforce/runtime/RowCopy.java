@@ -56,15 +56,11 @@ public final class RowCopy {
       }
       return;
     }
-    Device cuda = dst.device().isCuda() ? dst.device() : src.device();
-    CudaContext.activate(cuda.index());
-    Stream s = Stream.current(cuda);
+    Stream s = CopyStreams.before(src.device(), dst.device());
     Cuda.check(cudaMemcpy2DAsync(new RawPointer(dstStart, dstEnd - dstStart), dstPitch * eb,
         new RawPointer(srcStart, srcEnd - srcStart), srcPitch * eb, width * eb, rows, cudaMemcpyDefault,
         s.cudaStream()), "cudaMemcpy2DAsync " + src.device() + " -> " + dst.device());
-    if (!dst.device().isCuda() || !src.device().isCuda()) {
-      s.synchronize(); // host memory is pageable: the caller may read or free it right away
-    }
+    CopyStreams.after(s, src.device(), dst.device());
   }
 
   private static void extent(String op, String name, Tensor t, long offset, long pitch, long width, long rows) {

@@ -385,14 +385,10 @@ public final class Tensor implements AutoCloseable {
           src.bytes());
       return;
     }
-    Device cuda = dst.device().isCuda() ? dst.device() : src.device();
-    CudaContext.activate(cuda.index());
-    Stream s = Stream.current(cuda);
+    Stream s = CopyStreams.before(src.device(), dst.device());
     Cuda.check(cudaMemcpyAsync(new RawPointer(dst.address(), dst.bytes()), new RawPointer(src.address(), src.bytes()),
         src.bytes(), cudaMemcpyDefault, s.cudaStream()), "cudaMemcpyAsync " + src.device() + " -> " + dst.device());
-    if (!dst.device().isCuda() || !src.device().isCuda()) {
-      s.synchronize(); // host memory is pageable: the caller may read or free it right away
-    }
+    CopyStreams.after(s, src.device(), dst.device());
   }
 
   private static void convertInto(Tensor src, Tensor dst) {
