@@ -74,22 +74,23 @@ final class MediaFiles {
    */
   static void writeStreams(Path path, int frames, int videoFrom, int audioFrames) throws Exception {
     FFmpegFrameRecorder r = started(path, 32, 32, audioFrames > 0);
-    Frame frame = new Frame(32, 32, Frame.DEPTH_UBYTE, 3);
-    ByteBuffer buf = (ByteBuffer) frame.image[0];
-    for (int i = 0; i < buf.capacity(); i++) {
-      buf.put(i, (byte) 128);
-    }
-    for (int f = 0; f < frames; f++) {
-      if (f >= videoFrom) {
-        r.setTimestamp(f * 1_000_000L / Clip.FPS);
-        r.record(frame, AV_PIX_FMT_RGB24);
+    try (Frame frame = new Frame(32, 32, Frame.DEPTH_UBYTE, 3)) {
+      ByteBuffer buf = (ByteBuffer) frame.image[0];
+      for (int i = 0; i < buf.capacity(); i++) {
+        buf.put(i, (byte) 128);
       }
-      if (f < audioFrames) {
-        float[] tone = new float[Clip.SAMPLES_PER_FRAME];
-        for (int i = 0; i < tone.length; i++) {
-          tone[i] = (float) (0.3 * Math.sin(2 * Math.PI * 440 * (f * tone.length + i) / Clip.SAMPLE_RATE));
+      for (int f = 0; f < frames; f++) {
+        if (f >= videoFrom) {
+          r.setTimestamp(f * 1_000_000L / Clip.FPS);
+          r.record(frame, AV_PIX_FMT_RGB24);
         }
-        r.recordSamples(Clip.SAMPLE_RATE, 1, FloatBuffer.wrap(tone));
+        if (f < audioFrames) {
+          float[] tone = new float[Clip.SAMPLES_PER_FRAME];
+          for (int i = 0; i < tone.length; i++) {
+            tone[i] = (float) (0.3 * Math.sin(2 * Math.PI * 440 * (f * tone.length + i) / Clip.SAMPLE_RATE));
+          }
+          r.recordSamples(Clip.SAMPLE_RATE, 1, FloatBuffer.wrap(tone));
+        }
       }
     }
     r.stop();
@@ -102,19 +103,20 @@ final class MediaFiles {
    */
   static void writeLateVideo(Path path, Clip clip, int skip) throws Exception {
     FFmpegFrameRecorder r = started(path, clip.width(), clip.height(), true);
-    Frame frame = new Frame(clip.width(), clip.height(), Frame.DEPTH_UBYTE, 3);
-    ByteBuffer buf = (ByteBuffer) frame.image[0];
-    int rowBytes = clip.width() * 3;
-    for (int f = 0; f < clip.frames(); f++) {
-      if (f >= skip) {
-        for (int y = 0; y < clip.height(); y++) {
-          buf.put(y * frame.imageStride, clip.video(), f * clip.frameBytes() + y * rowBytes, rowBytes);
+    try (Frame frame = new Frame(clip.width(), clip.height(), Frame.DEPTH_UBYTE, 3)) {
+      ByteBuffer buf = (ByteBuffer) frame.image[0];
+      int rowBytes = clip.width() * 3;
+      for (int f = 0; f < clip.frames(); f++) {
+        if (f >= skip) {
+          for (int y = 0; y < clip.height(); y++) {
+            buf.put(y * frame.imageStride, clip.video(), f * clip.frameBytes() + y * rowBytes, rowBytes);
+          }
+          r.setTimestamp(f * 1_000_000L / Clip.FPS);
+          r.record(frame, AV_PIX_FMT_RGB24);
         }
-        r.setTimestamp(f * 1_000_000L / Clip.FPS);
-        r.record(frame, AV_PIX_FMT_RGB24);
+        r.recordSamples(Clip.SAMPLE_RATE, 1, FloatBuffer.wrap(
+            Arrays.copyOfRange(clip.audio(), f * Clip.SAMPLES_PER_FRAME, (f + 1) * Clip.SAMPLES_PER_FRAME)));
       }
-      r.recordSamples(Clip.SAMPLE_RATE, 1, FloatBuffer.wrap(
-          Arrays.copyOfRange(clip.audio(), f * Clip.SAMPLES_PER_FRAME, (f + 1) * Clip.SAMPLES_PER_FRAME)));
     }
     r.stop();
     r.release();
