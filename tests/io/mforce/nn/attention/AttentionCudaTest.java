@@ -1,10 +1,9 @@
 package io.mforce.nn.attention;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.mforce.runtime.Cuda;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.testing.Gpu;
 import java.util.Arrays;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -34,7 +33,7 @@ class AttentionCudaTest {
 
   @BeforeEach
   void requireCuda() {
-    assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
+    Gpu.require();
   }
 
   /** Every case in every run layout. */

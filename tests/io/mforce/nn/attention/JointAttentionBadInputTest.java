@@ -3,12 +3,11 @@ package io.mforce.nn.attention;
 import static io.mforce.nn.attention.Rope3DTest.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.mforce.runtime.Cuda;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
+import io.mforce.testing.Gpu;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -179,7 +178,7 @@ class JointAttentionBadInputTest {
   @Test
   @Tag("gpu")
   void cudaEntryPointsRejectBadProblems() {
-    assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
+    Gpu.require();
     assertNativeChecks(Device.cuda(0));
   }
 

@@ -2,12 +2,11 @@ package io.mforce.nn.attention;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.mforce.runtime.Cuda;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
+import io.mforce.testing.Gpu;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -22,7 +21,7 @@ class RopeKvCacheCudaTest {
 
   @BeforeEach
   void requireCuda() {
-    assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.status().reason());
+    Gpu.require();
   }
 
   /**
