@@ -1,54 +1,107 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on the GPU machine (see ../shared/gpu/README.md):
 #   bash benchmarks/pack-gpu.sh       # here, on the build machine (sm_90a bundle under 64 MiB)
-#   run: bash benchmarks/run-gpu.sh   # there, with carry [".device"]; results under $OUT
+#   run: bash benchmarks/run-gpu.sh   # there, with carry [".device"] and timeout_s above DEADLINE
 # Stages run in the order of STAGES (space-separated; default below: correctness first, then what
-# the open issues' minimums need, then the rest), each under a time limit so that one slow stage
-# cannot take the whole device budget: STAGE_SECONDS (default 240) for the tests, BENCH_SECONDS
-# (default 150) for each other stage, MODEL_SECONDS (default twice that) for the model stage.
-# $OUT/stages.txt records each stage's exit status and wall time as it ends, so a run cut short
-# still says how far it got (JMH runs with -foe true, so that a benchmark that
-# throws fails its stage instead of ending with exit 0 and an empty table). Logs and JSON land in
-# $OUT (or ./gpu-out when OUT is unset); a short table is printed last.
+# the open issues' minimums need, then the rest). Two limits keep one call inside the device
+# budget: each stage has its own (STAGE_SECONDS, default 240, for the tests; BENCH_SECONDS,
+# default 150, for each other stage; MODEL_SECONDS and FLOW_SECONDS, default twice that), and the
+# whole run has DEADLINE seconds (default 540): a stage gets at most what is left of it less a
+# reserve for the summary, and stages that no longer fit are recorded as skipped. So the run always
+# ends with its archive and summary, even when the stages were too many for one call.
+# What comes back: the device tool returns at most 8 files from $OUT, so the logs and JSON are
+# written to a work folder (GPU_WORK, default /tmp/mforce-gpu) and archived after every stage to
+# $OUT/gpu-logs.tgz; stages.txt (each stage's exit status and wall time, written as it ends) and
+# summary.txt (the short table printed last) sit beside it. OUT defaults to ./gpu-out.
+# JMH runs with -foe false, so that one failing benchmark does not lose the other parameter sets'
+# results; a stage whose log shows a <failure>, or that wrote no JSON, exits 1.
 set -uo pipefail
+start=$(date +%s)
 out=${OUT:-gpu-out}
+work=${GPU_WORK:-/tmp/mforce-gpu}
 stages=${STAGES:-tests attention peers model checkpoint gemm flow layers launch}
+deadline=${DEADLINE:-540}
+reserve=20  # seconds kept for the archive and the summary
 test_seconds=${STAGE_SECONDS:-240}
 bench_seconds=${BENCH_SECONDS:-150}
-mkdir -p "$out"
+jmh_opts=${JMH_OPTS:--f 1 -wi 2 -i 3 -w 1s -r 1s}
+export PYTHONUNBUFFERED=1  # a peer stopped at its limit still leaves what it printed
+mkdir -p "$out" "$work"
 run=".device/run.sh"
-limit() { local seconds=$1; shift; timeout -k 10 "$seconds" "$@"; }
-jmh() { local name=$1; shift; limit "$bench_seconds" bash "$run" java org.openjdk.jmh.Main "$name" -foe true -f 1 -wi 3 -i 5 \
-  -w 1s -r 1s -rf json -rff "$out/$name.json" "$@" > "$out/$name.txt" 2>&1; }
 
-stage_tests() {
-  limit "$test_seconds" bash "$run" junit --scan-class-path --include-tag gpu --details=tree > "$out/junit-gpu.txt" 2>&1
+left() { echo $((deadline - reserve - ($(date +%s) - start))); }
+# limit SECONDS CMD...: runs CMD for at most SECONDS, or what is left before the deadline
+limit() {
+  local seconds=$1 room
+  shift
+  room=$(left)
+  ((room < seconds)) && seconds=$room
+  ((seconds < 5)) && return 124
+  timeout -k 10 "$seconds" "$@"
+}
+jmh() {
+  local name=$1 seconds=$2
+  shift 2
+  rm -f "$work/$name.json"  # a result left by an earlier call must not stand in for this one
+  # shellcheck disable=SC2086  # jmh_opts is a list of options
+  limit "$seconds" bash "$run" java org.openjdk.jmh.Main "$name" -foe false $jmh_opts -rf json \
+    -rff "$work/$name.json" "$@" > "$work/$name.txt" 2>&1
   local rc=$?
-  echo "junit exit $rc" >> "$out/junit-gpu.txt"
+  if ((rc == 0)) && { grep -q '<failure>' "$work/$name.txt" || [ ! -s "$work/$name.json" ]; }; then
+    rc=1
+  fi
   return $rc
 }
-stage_flow() { jmh FlowBench -p device=cuda && python3 benchmarks/flow_report.py "$out/FlowBench.json" > "$out/flow.md" 2>&1; }
-stage_gemm() { jmh GemmBench -p device=cuda; }
-stage_launch() { jmh LaunchBench -p device=cuda; }
-stage_layers() { jmh LayerBench -p device=cuda -p dtype=F32,BF16; }
-stage_attention() { jmh AttentionCudaBench; }
+
+stage_tests() {
+  limit "$test_seconds" bash "$run" junit --scan-class-path --include-tag gpu --details=tree > "$work/junit-gpu.txt" 2>&1
+  local rc=$?
+  echo "junit exit $rc" >> "$work/junit-gpu.txt"
+  return $rc
+}
+# the 64M-element rows: those the flow report and the bandwidth comparison read
+stage_flow() {
+  jmh FlowBench "${FLOW_SECONDS:-$((2 * bench_seconds))}" -p device=cuda -p elements=67108864 \
+    && python3 benchmarks/flow_report.py "$work/FlowBench.json" > "$work/flow.md" 2>&1
+}
+stage_gemm() { jmh GemmBench "$bench_seconds" -p device=cuda; }
+stage_launch() { jmh LaunchBench "$bench_seconds" -p device=cuda; }
+stage_layers() { jmh LayerBench "$bench_seconds" -p device=cuda -p dtype=F32,BF16; }
+stage_attention() { jmh AttentionCudaBench "$bench_seconds"; }
 # 7 trials (a training step; a streaming chunk at 3 sizes, eager and graph), each building the model
-stage_model() { local bench_seconds=${MODEL_SECONDS:-$((2 * bench_seconds))}; jmh ModelBench -p device=cuda; }
+stage_model() { jmh ModelBench "${MODEL_SECONDS:-$((2 * bench_seconds))}" -p device=cuda; }
 stage_peers() {
-  local f rc=0
+  local f name rc=0
   for f in benchmarks/peers/*_peer.py; do
-    limit "$bench_seconds" python3 "$f" > "$out/$(basename "$f" .py).md" 2> "$out/$(basename "$f" .py).err" || rc=$?
+    name=$(basename "$f" .py)
+    limit "$bench_seconds" python3 "$f" > "$work/$name.md" 2> "$work/$name.err" || rc=$?
   done
   return $rc
 }
 # a tiny checkpoint written by mforce, read back by Python (the safetensors package where installed,
 # the script alone otherwise); the file itself is not kept
 stage_checkpoint() {
-  { limit "$bench_seconds" bash "$run" java io.mforce.model.checkpoint.SampleCheckpoint tiny "$out/tiny.safetensors" \
-      && python3 tools/check_safetensors.py "$out/tiny.safetensors"; echo "checkpoint exit $?"; } \
-    > "$out/checkpoint.txt" 2>&1
-  rm -f "$out/tiny.safetensors"
-  grep -q 'checkpoint exit 0' "$out/checkpoint.txt"
+  { limit "$bench_seconds" bash "$run" java io.mforce.model.checkpoint.SampleCheckpoint tiny \
+      "$work/tiny.safetensors" && python3 tools/check_safetensors.py "$work/tiny.safetensors"
+    echo "checkpoint exit $?"; } > "$work/checkpoint.txt" 2>&1
+  rm -f "$work/tiny.safetensors"
+  grep -q 'checkpoint exit 0' "$work/checkpoint.txt"
+}
+
+archive() {
+  cp "$work/stages.txt" "$out/stages.txt"
+  tar czf "$out/gpu-logs.tgz.part" -C "$work" . && mv "$out/gpu-logs.tgz.part" "$out/gpu-logs.tgz"
+}
+
+summary() {
+  echo "== $(tail -1 "$work/gpu.txt")"
+  cat "$work/stages.txt"
+  [ -f "$work/junit-gpu.txt" ] && grep -E 'tests (successful|failed|skipped|aborted)|junit exit' "$work/junit-gpu.txt"
+  [ -f "$work/checkpoint.txt" ] && grep -E 'sha256 of the file|checkpoint exit|package' "$work/checkpoint.txt"
+  [ -f "$work/flow.md" ] && grep -E 'Fused|copy' "$work/flow.md" | grep 67108864
+  for f in "$work"/*Bench.txt; do [ -f "$f" ] && grep -E '^[A-Za-z]+Bench\.' "$f" | tail -12; done
+  [ -f "$work/attention.md" ] && cat "$work/attention.md"
+  cat "$work"/*_peer.md 2> /dev/null | head -40
 }
 
 for s in $stages; do
@@ -57,23 +110,23 @@ for s in $stages; do
     exit 2
   fi
 done
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$out/gpu.txt" 2>&1
-: > "$out/stages.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$work/gpu.txt" 2>&1
+: > "$work/stages.txt"
 for s in $stages; do
+  if (($(left) < 15)); then
+    echo "$s skipped (deadline: ${deadline} s for the whole run)" >> "$work/stages.txt"
+    continue
+  fi
   t0=$(date +%s)
   "stage_$s"
   rc=$?
-  echo "$s exit $rc ($([ $rc -eq 124 ] && echo 'time limit, ')$(($(date +%s) - t0)) s)" >> "$out/stages.txt"
+  echo "$s exit $rc ($( ((rc == 124)) && echo 'time limit, ')$(($(date +%s) - t0)) s)" >> "$work/stages.txt"
+  archive
 done
 # the attention table needs both sides, which may come from different stages
-[ -f "$out/AttentionCudaBench.json" ] && [ -f "$out/attention_peer.md" ] && python3 benchmarks/attention_report.py \
-  "$out/AttentionCudaBench.json" "$out/attention_peer.md" > "$out/attention.md" 2>&1
-
-echo "== $(tail -1 "$out/gpu.txt")"
-cat "$out/stages.txt"
-[ -f "$out/junit-gpu.txt" ] && grep -E 'tests (successful|failed|skipped|aborted)|junit exit' "$out/junit-gpu.txt"
-[ -f "$out/checkpoint.txt" ] && grep -E 'sha256 of the file|checkpoint exit|package' "$out/checkpoint.txt"
-[ -f "$out/flow.md" ] && grep -E 'Fused|copy' "$out/flow.md" | grep 67108864
-for f in "$out"/*Bench.txt; do [ -f "$f" ] && grep -E '^[A-Za-z]+Bench\.' "$f" | tail -12; done
-[ -f "$out/attention.md" ] && cat "$out/attention.md"
-cat "$out"/*_peer.md 2>/dev/null | head -40
+[ -f "$work/AttentionCudaBench.json" ] && [ -f "$work/attention_peer.md" ] && python3 benchmarks/attention_report.py \
+  "$work/AttentionCudaBench.json" "$work/attention_peer.md" > "$work/attention.md" 2>&1
+summary > "$work/summary.txt" 2>&1
+cp "$work/summary.txt" "$out/summary.txt"
+archive
+cat "$out/summary.txt"
