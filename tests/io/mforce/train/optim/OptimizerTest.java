@@ -51,9 +51,17 @@ class OptimizerTest {
         float[] p1 = s.master().toFloatArray();
         long matrices = s.matrixNumel();
         assertEquals(12, matrices);
+        // the first step's update barely depends on the gradient's scale (g/|g|): the moments
+        // show whether the clip factor reached the kernel
+        float[] m = adam.m().toFloatArray();
+        float[] v = adam.v().toFloatArray();
         for (int i = 0; i < p0.length; i++) {
           double wd = i < matrices ? 0.5 : 0.0;
-          assertEquals(firstStep(p0[i], g[i] * factor, 0.1, wd, 1e-8), p1[i], 1e-5, "element " + i);
+          double clipped = g[i] * factor;
+          assertEquals(firstStep(p0[i], clipped, 0.1, wd, 1e-8), p1[i], 1e-5, "element " + i);
+          assertEquals(0.1 * clipped, m[i], 1e-6 * Math.abs(0.1 * clipped) + 1e-12, "first moment " + i);
+          assertEquals(0.05 * clipped * clipped, v[i], 1e-5 * (0.05 * clipped * clipped) + 1e-15,
+              "second moment " + i);
         }
       }
       assertEquals(1, adam.step());
