@@ -22,7 +22,12 @@ class Pool {
     std::lock_guard<std::mutex> busy(busy_);
     stop_workers();
     stopping_ = false;
-    for (int w = 1; w < std::max(1, n); ++w) workers_.emplace_back([this] { work(); });
+    // A new worker starts at the current generation: starting from 0 after regions had run, it
+    // woke at once for a finished region and counted itself done in the next one as well, so
+    // run() could wait forever or return while another worker was still in its body.
+    // busy_ is held: no region runs, generation_ does not move.
+    const uint64_t start = generation_;
+    for (int w = 1; w < std::max(1, n); ++w) workers_.emplace_back([this, start] { work(start); });
   }
 
   void run(int64_t total, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
@@ -74,9 +79,8 @@ class Pool {
     }
   }
 
-  void work() {
+  void work(uint64_t seen) {
     in_parallel = true;
-    uint64_t seen = 0;
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(m_);
