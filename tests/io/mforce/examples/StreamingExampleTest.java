@@ -1,6 +1,7 @@
 package io.mforce.examples;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.data.Batch;
@@ -19,35 +20,77 @@ import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * The streaming loop of README.md's "Using the library" section, compiled and run: a model,
  * conditions and a first frame from the built-in data, then chunk by chunk — noise, four Few
  * steps, append — with the chunk handed to the caller as soon as it is done.
+ *
+ * <p>The model has random weights ({@link AudioVideoModel#withRandomWeights}) in place of a
+ * trained checkpoint: a fresh model's head is zero-initialized, so it predicts zero velocity and
+ * every chunk would leave the sampler as the noise it entered whether the model ran or not. With
+ * random weights every chunk moves away from its noise, the same first frame and noise seed give
+ * the same chunks, and another first frame gives other chunks (it reaches them only through
+ * append's caches).
  */
 class StreamingExampleTest {
+  private static final int CHUNKS = 6;
+
+  /** A generated chunk's state [1, Nv·Fv + Na·Fa]: the noise drawn at t = 0, the sample at t = 1. */
+  private record Chunk(float[] noise, float[] sample) {}
+
   @Test
   void streamsChunksFromTheFirstFrame() {
     ModelConfig config = ModelConfig.load("tiny");
-    Batch clip = new Batcher(new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 1), 1, 0), 1, 6, 8, 0).next();
+    Batch clip = new Batcher(new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 1), 1, 0), 1, CHUNKS, 8, 0).next();
     Conditions conditions = Conditions.fromBatch(config, clip); // attributes, and the syllables of every chunk
-    Rng.Generator noise = new Rng.Generator(42);
-    try (AudioVideoModel model = new AudioVideoModel(config, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 7);
-         StreamSession stream = model.stream(StreamSession.Options.rolling(1, 8, 1));
+    try (AudioVideoModel model = AudioVideoModel.withRandomWeights(config, Device.CPU,
+             ParameterStore.Mode.FP32_TRAINING, 7);
          Tensor video = clip.videoTensor();                                   // [1, 6, Nv, Fv]
-         Tensor audio = clip.audioTensor();                                   // [1, 6, Na, Fa]
+         Tensor audio = clip.audioTensor()) {                                 // [1, 6, Na, Fa]
+      List<Chunk> chunks = stream(model, conditions, video, audio, 0, 42);
+      List<Chunk> again = stream(model, conditions, video, audio, 0, 42);
+      List<Chunk> otherFirst = stream(model, conditions, video, audio, 1, 42); // the clip's second frame first
+      for (int c = 1; c < CHUNKS; c++) {
+        Chunk chunk = chunks.get(c - 1);
+        // the random model's velocity has an RMS near 1 (the noise's): the 4 steps move the state
+        // about as far; 0.1 is far above the zero of a sampler that never ran the model (NaN fails too)
+        double moved = rms(chunk.sample(), chunk.noise());
+        assertTrue(moved > 0.1, "chunk " + c + " moved from its noise by an RMS of " + moved);
+        assertArrayEquals(chunk.sample(), again.get(c - 1).sample(), "chunk " + c + ": same inputs, same chunk");
+        assertArrayEquals(chunk.noise(), otherFirst.get(c - 1).noise(), "chunk " + c + ": the same noise");
+        assertFalse(Arrays.equals(chunk.sample(), otherFirst.get(c - 1).sample()),
+            "chunk " + c + " depends on the first frame");
+      }
+    }
+  }
+
+  /**
+   * The README's loop: the clip's frame {@code first} as the clean prefix, then chunks 1 to
+   * CHUNKS − 1 generated from noise of {@code seed}, each appended to the history as it is done.
+   */
+  private static List<Chunk> stream(AudioVideoModel model, Conditions conditions, Tensor video, Tensor audio,
+                                    int first, long seed) {
+    ModelConfig config = model.config();
+    List<Chunk> chunks = new ArrayList<>();
+    Rng.Generator noise = new Rng.Generator(seed);
+    try (StreamSession stream = model.stream(StreamSession.Options.rolling(1, 8, 1));
          Tensor x = ChunkState.empty(config, 1, DType.F32, Device.CPU);       // [1, Nv·Fv + Na·Fa]
          Sampler few = new Sampler(Sampler.Mode.FEW, TimeSchedule.uniform(4, 3f), 1f, x)) {
       stream.begin(conditions);
       stream.beginChunk(conditions.transcript(0, 1));                          // chunk 0: the clean first frame
-      try (Tensor v0 = video.select(0).select(0).view(1, video.size(2), video.size(3));
-           Tensor a0 = audio.select(0).select(0).view(1, audio.size(2), audio.size(3))) {
+      try (Tensor v0 = video.select(0).select(first).view(1, video.size(2), video.size(3));
+           Tensor a0 = audio.select(0).select(first).view(1, audio.size(2), audio.size(3))) {
         stream.append(v0, a0);
       }
-      for (int c = 1; c < 6; c++) {
+      for (int c = 1; c < CHUNKS; c++) {
         stream.beginChunk(conditions.transcript(c, 1));                        // chunk c's syllables [1, K]
         noise.normal(x);                                                       // t = 0: pure noise
+        float[] drawn = x.toFloatArray();
         few.run(stream, x);                                                    // 4 Few steps to t = 1
         try (Tensor v = Tensor.empty(DType.F32, Device.CPU, 1, video.size(2), video.size(3));
              Tensor a = Tensor.empty(DType.F32, Device.CPU, 1, audio.size(2), audio.size(3))) {
@@ -55,11 +98,19 @@ class StreamingExampleTest {
           stream.append(v, a);                                                 // history for the next chunk
           // here a caller would decode (VideoCodec, AudioCodec) and play or encode the chunk
           assertArrayEquals(new long[] {1, video.size(2), video.size(3)}, v.shape());
-          for (float f : x.toFloatArray()) {
-            assertTrue(Float.isFinite(f), "chunk " + c + " is finite");
-          }
+          chunks.add(new Chunk(drawn, x.toFloatArray()));
         }
       }
     }
+    return chunks;
+  }
+
+  /** The RMS of a − b. */
+  private static double rms(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += (double) (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return Math.sqrt(sum / a.length);
   }
 }
