@@ -38,6 +38,22 @@ final class AttentionCases {
 
   private record Case(String name, Supplier<AttentionProblem> problem, boolean emulated) {}
 
+  // the smallest problems that take the tensor-core kernels (bf16, head dims 64 and 128) with GQA,
+  // an empty slot and rows that see no key: quickCases
+  private static final Case NO_KEY_BF16_D64 = named("the same in bf16 d64, B=1", () -> noKeyForSome(DType.BF16, 64,
+      1, 27));
+  private static final Case NO_KEY_BF16_D128 = named("the same in bf16 d128, B=2", () -> noKeyForSome(DType.BF16,
+      128, 2, 28));
+
+  /**
+   * The cases AttentionCudaTest runs on the host emulator in CI (-Dmforce.test.attention=quick):
+   * the path from {@link JointAttention} into the tensor-core kernels, in every run layout, on
+   * problems small enough for emulated threads (seconds, where the others take minutes).
+   */
+  static Stream<Arguments> quickCases() {
+    return Stream.of(NO_KEY_BF16_D64, NO_KEY_BF16_D128).map(c -> Arguments.of(c.name, c.problem));
+  }
+
   private static Stream<Case> all() {
     return Stream.of(
         named("joint video+audio self-attention, ragged audio, window 3 + 1 sink, GQA 4/2, B=2, fp32 d64",
@@ -54,7 +70,8 @@ final class AttentionCases {
             () -> new AttentionProblem(JointAttention.Config.causal(2, 2, 64).withWindow(2, 2), DType.F32, 1, 16, 2.5)
                 .query(uniformChunks(0, 10, 16)).keys(true, uniformChunks(0, 10, 16))),
         named("queries that see no key (o = 0, lse = -inf), fp32 d128, B=3", () -> noKeyForSome(DType.F32, 128, 3, 17)),
-        named("the same in bf16 d64, B=1", () -> noKeyForSome(DType.BF16, 64, 1, 27)),
+        NO_KEY_BF16_D64,
+        NO_KEY_BF16_D128,
         emulated("window 1 (own chunk only), bf16 d40, GQA 6/2",
             () -> new AttentionProblem(JointAttention.Config.causal(6, 2, 40).withWindow(1, 0), DType.BF16, 2, 18, 1.0)
                 .query(uniformChunks(0, 4, 9)).keys(true, uniformChunks(0, 4, 9)).keys(true, chunks(0, 3, 4, 3, 4))),
