@@ -87,10 +87,17 @@ class CudaRuntimeTest {
     Stream s = Stream.current(cuda);
     try (Event a = Event.create(cuda, true); Event b = Event.create(cuda, true);
          Tensor x = Tensor.zeros(DType.F32, cuda, 1 << 24)) {
+      s.synchronize();
+      long t0 = System.nanoTime();
       a.record(s);
       x.fill(3);
       b.record(s);
-      assertTrue(a.elapsedMillis(b) > 0);
+      s.synchronize();
+      double hostMillis = (System.nanoTime() - t0) / 1e6;
+      // the events bracket work the host waited for: a time in other units (µs, ns) exceeds it
+      double millis = a.elapsedMillis(b);
+      assertTrue(millis > 0 && millis <= hostMillis, millis + " ms between the events, " + hostMillis
+          + " ms on the host around them");
     }
   }
 
