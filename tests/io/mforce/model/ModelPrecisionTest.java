@@ -1,7 +1,9 @@
 package io.mforce.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mforce.nn.Parameter;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
@@ -9,8 +11,8 @@ import io.mforce.runtime.Tensor;
 import io.mforce.testing.Gpu;
 import io.mforce.testing.Random2;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,15 +25,28 @@ import org.junit.jupiter.api.io.TempDir;
  * path's storage, here through the CPU kernels); on CUDA (tag gpu), fp32 and bf16.
  *
  * <p>Compared per quantity by the relative L2 error ‖cuda − cpu‖ / ‖cpu‖ (per-element bounds
- * would be dominated by gradients that are sums of many cancelling terms):
+ * would be dominated by gradients that are sums of many cancelling terms), each parameter's gradient
+ * a quantity of its own, measured against its own norm (compared as one block, a small parameter's
+ * gradient, a bias or a norm gain, could be zeroed or mis-accumulated within the error allowed to the
+ * large ones):
  * <ul>
  *   <li>fp32 activations on both: 1e-4 — both compute in fp32 with different summation orders
  *       (GEMM blockings, attention tiles); a few hundred sums of ~1e-7 relative error each
  *       through two layers stay two orders below it;</li>
  *   <li>bf16 activations and working weights on CUDA: 3e-2 — every stored activation is rounded
  *       to 8 bits (2^-9 relative), about thirty roundings deep per layer in the backward; their
- *       independent errors add to about 1% (measured on the CPU's bf16 path: 0.6–0.8% for every
- *       quantity; the layer tests' block composition sees 0.5%).</li>
+ *       independent errors add to about 1% (measured on the CPU's bf16 path: 0.6–1.1% for the
+ *       velocities and input gradients, 0.1–2.4% for a parameter's gradient; the layer tests'
+ *       block composition sees 0.5%);</li>
+ *   <li>the gradient of an attention's key bias: four times either — a query's softmax does not
+ *       change when one constant is added to all its logits, so the keys' gradients after the key
+ *       RMSNorm sum to zero over the keys it sees, and the bias's gradient (their sum, each taken
+ *       back through its key's RMSNorm) is the small remainder of terms that mostly cancel, while
+ *       the terms' rounding errors do not. Measured in bf16: the streaming pass's audio layer-1
+ *       cross-attention key bias has a gradient norm of 0.0037 against 0.033 for its weight (the
+ *       same three condition tokens as inputs, no cancellation) and a relative error of 7.8%,
+ *       although its absolute error (2.9e-4) is half its weight's (5.7e-4); the other key biases
+ *       0.7–2.1%.</li>
  * </ul>
  */
 class ModelPrecisionTest {
@@ -42,10 +57,10 @@ class ModelPrecisionTest {
   private static final float[] TIMES = {0.2f, 0.9f, 0.5f, 0.35f};
   private static final float[] INTERVALS = {0f, 0.1f, 0f, 0.3f};
 
-  /** Velocities, input gradients and parameter gradients of both passes. */
-  private static List<float[]> run(Device device, ParameterStore.Mode mode) {
+  /** Velocities, input gradients and every parameter's gradient of both passes, by name. */
+  private static Map<String, float[]> run(Device device, ParameterStore.Mode mode) {
     Random2 r = new Random2(21);
-    List<float[]> out = new ArrayList<>();
+    Map<String, float[]> out = new LinkedHashMap<>();
     try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, device, mode, 9, 0.3);
          TeacherForcingPass pass = model.teacherForcing(0, 0);
          StreamSession s = model.stream(StreamSession.Options.full(B, C));
@@ -53,10 +68,10 @@ class ModelPrecisionTest {
       float[] wv = r.uniform((int) clip.noisyVideo.numel(), -1, 1);
       float[] wa = r.uniform((int) clip.noisyAudio.numel(), -1, 1);
       try (TeacherForcingPass.Forward f = pass.forward(clip.inputs(), true)) {
-        out.add(f.video().toFloatArray());
-        out.add(f.audio().toFloatArray());
-        out.addAll(List.of(ModelFixtures.gradients(model, clip.noisyVideo, wv, clip.noisyAudio, wa,
-            (dv, da, gv, ga) -> pass.backward(f, dv, da, gv, ga))));
+        out.put("TF video velocity", f.video().toFloatArray());
+        out.put("TF audio velocity", f.audio().toFloatArray());
+        putGradients("TF", model, ModelFixtures.gradients(model, clip.noisyVideo, wv, clip.noisyAudio, wa,
+            (dv, da, gv, ga) -> pass.backward(f, dv, da, gv, ga)), out);
       }
       // streaming: chunk 2 after chunks 0 and 1
       ModelFixtures.appendHistory(s, clip.conditions, clip.cleanVideo, clip.cleanAudio, 2);
@@ -64,42 +79,55 @@ class ModelPrecisionTest {
            Tensor ts = Tensor.of(new float[] {TIMES[1], TIMES[3]}, DType.F32, device, B);
            Tensor ds = Tensor.of(new float[] {INTERVALS[1], INTERVALS[3]}, DType.F32, device, B);
            StreamSession.Velocity f = s.velocityForward(v, a, ts, ds, true)) {
-        out.add(f.video().toFloatArray());
-        out.add(f.audio().toFloatArray());
-        out.addAll(List.of(ModelFixtures.gradients(model, v, r.uniform((int) v.numel(), -1, 1), a,
-            r.uniform((int) a.numel(), -1, 1), (dv, da, gv, ga) -> s.velocityBackward(f, dv, da, gv, ga))));
+        out.put("stream video velocity", f.video().toFloatArray());
+        out.put("stream audio velocity", f.audio().toFloatArray());
+        putGradients("stream", model, ModelFixtures.gradients(model, v, r.uniform((int) v.numel(), -1, 1), a,
+            r.uniform((int) a.numel(), -1, 1), (dv, da, gv, ga) -> s.velocityBackward(f, dv, da, gv, ga)), out);
       }
     }
     return out;
   }
 
-  private static final String[] NAMES = {"TF video velocity", "TF audio velocity", "TF parameter gradients",
-      "TF video input gradient", "TF audio input gradient", "stream video velocity", "stream audio velocity",
-      "stream parameter gradients", "stream video input gradient", "stream audio input gradient"};
+  /**
+   * The input gradients of {@link ModelFixtures#gradients} and, read from the store after that backward, each
+   * parameter's gradient as a quantity of its own.
+   */
+  private static void putGradients(String pass, AudioVideoModel model, float[][] gradients, Map<String, float[]> out) {
+    out.put(pass + " video input gradient", gradients[1]);
+    out.put(pass + " audio input gradient", gradients[2]);
+    for (Parameter p : model.parameters().parameters()) {
+      out.put(pass + " gradient of " + p.name(), p.grad().toFloatArray());
+    }
+  }
 
-  private static void compare(String what, String[] names, List<float[]> got, List<float[]> reference, double tol) {
-    assertTrue(got.size() == reference.size(), what + ": " + got.size() + " quantities, expected "
-        + reference.size());
-    for (int k = 0; k < reference.size(); k++) {
+  private static void compare(String what, Map<String, float[]> got, Map<String, float[]> reference, double tol) {
+    assertEquals(reference.keySet(), got.keySet(), what + ": the quantities");
+    reference.forEach((name, e) -> {
+      float[] g = got.get(name);
       double diff = 0;
       double norm = 0;
-      for (int i = 0; i < reference.get(k).length; i++) {
-        double g = got.get(k)[i];
-        double e = reference.get(k)[i];
-        diff += (g - e) * (g - e);
-        norm += e * e;
-        assertTrue(!Double.isNaN(g), what + " " + names[k] + ": NaN at " + i);
+      for (int i = 0; i < e.length; i++) {
+        assertTrue(!Float.isNaN(g[i]), what + " " + name + ": NaN at " + i);
+        diff += ((double) g[i] - e[i]) * ((double) g[i] - e[i]);
+        norm += (double) e[i] * e[i];
+      }
+      if (norm == 0) {
+        // with every weight and input random, a gradient is exactly zero only where the pass does not
+        // reach the parameter: the other side must then keep the zeros that zeroGrads wrote (any value
+        // there was written into the wrong parameter)
+        double size = Math.sqrt(diff);
+        assertTrue(size == 0, () -> what + " " + name + ": norm " + size + " where the reference is all zero");
+        return;
       }
       double rel = Math.sqrt(diff / norm);
-      int index = k;
-      assertTrue(norm > 0, what + " " + names[k] + " is all zero");
-      assertTrue(rel <= tol, () -> what + " " + names[index] + ": relative L2 error " + rel + " exceeds " + tol);
-    }
+      double bound = name.endsWith("_attn.k.bias") ? 4 * tol : tol;
+      assertTrue(rel <= bound, () -> what + " " + name + ": relative L2 error " + rel + " exceeds " + bound);
+    });
   }
 
   @Test
   void bf16ActivationsStayWithinBf16PrecisionOnTheCpu() {
-    compare("bf16 on the CPU", NAMES, run(Device.CPU, ParameterStore.Mode.BF16_TRAINING),
+    compare("bf16 on the CPU", run(Device.CPU, ParameterStore.Mode.BF16_TRAINING),
         run(Device.CPU, ParameterStore.Mode.FP32_TRAINING), 3e-2);
   }
 
@@ -114,8 +142,8 @@ class ModelPrecisionTest {
         0.3)) {
       trained.save(path, null, null);
     }
-    List<float[]> reference;
-    List<float[]> inference;
+    Map<String, float[]> reference;
+    Map<String, float[]> inference;
     try (AudioVideoModel training = AudioVideoModel.fromCheckpoint(path, Device.CPU,
         ParameterStore.Mode.BF16_TRAINING)) {
       reference = velocities(training);
@@ -124,21 +152,20 @@ class ModelPrecisionTest {
         ParameterStore.Mode.BF16_INFERENCE)) {
       inference = velocities(model);
     }
-    compare("bf16 inference store", new String[] {"TF video velocity", "TF audio velocity", "stream velocity"},
-        inference, reference, 3e-2);
+    compare("bf16 inference store", inference, reference, 3e-2);
   }
 
   /** The teacher-forcing velocities and a streaming chunk's, without backward. */
-  private static List<float[]> velocities(AudioVideoModel model) {
+  private static Map<String, float[]> velocities(AudioVideoModel model) {
     Random2 r = new Random2(22);
     Device device = model.device();
-    List<float[]> out = new ArrayList<>();
+    Map<String, float[]> out = new LinkedHashMap<>();
     try (TeacherForcingPass pass = model.teacherForcing(0, 0);
          StreamSession s = model.stream(StreamSession.Options.full(B, C));
          ModelFixtures.Clip clip = new ModelFixtures.Clip(r, model, B, C, TIMES, INTERVALS)) {
       try (TeacherForcingPass.Forward f = pass.forward(clip.inputs(), false)) {
-        out.add(f.video().toFloatArray());
-        out.add(f.audio().toFloatArray());
+        out.put("TF video velocity", f.video().toFloatArray());
+        out.put("TF audio velocity", f.audio().toFloatArray());
       }
       ModelFixtures.appendHistory(s, clip.conditions, clip.cleanVideo, clip.cleanAudio, 1);
       try (Tensor x = ChunkState.empty(CONFIG, B, model.dtype(), device);
@@ -148,7 +175,7 @@ class ModelPrecisionTest {
            Tensor ds = Tensor.of(new float[] {INTERVALS[0], INTERVALS[2]}, DType.F32, device, B)) {
         ChunkState.pack(CONFIG, nv, na, x);
         s.velocity(x, ts, ds, true, v);
-        out.add(v.toFloatArray());
+        out.put("stream velocity", v.toFloatArray());
       }
     }
     return out;
@@ -158,8 +185,8 @@ class ModelPrecisionTest {
   @Test
   void cudaMatchesTheCpuForwardAndBackward() {
     Device cuda = Gpu.require();
-    List<float[]> cpu = run(Device.CPU, ParameterStore.Mode.FP32_TRAINING);
-    compare("fp32 on CUDA", NAMES, run(cuda, ParameterStore.Mode.FP32_TRAINING), cpu, 1e-4);
-    compare("bf16 on CUDA", NAMES, run(cuda, ParameterStore.Mode.BF16_TRAINING), cpu, 3e-2);
+    Map<String, float[]> cpu = run(Device.CPU, ParameterStore.Mode.FP32_TRAINING);
+    compare("fp32 on CUDA", run(cuda, ParameterStore.Mode.FP32_TRAINING), cpu, 1e-4);
+    compare("bf16 on CUDA", run(cuda, ParameterStore.Mode.BF16_TRAINING), cpu, 3e-2);
   }
 }

@@ -2,13 +2,16 @@ package io.mforce.nn;
 
 import static io.mforce.testing.Numerics.assumeCuda;
 import static io.mforce.testing.Numerics.uniform;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -140,14 +143,19 @@ class BlockCompositionTest {
   private static final float[] TOKENS = uniform(new Random(2), B * T * P, -1, 1);
   private static final float[] DOUT = uniform(new Random(4), B * T * P, -1, 1);
 
-  /** out, the input gradient and the flat parameter gradients of one forward + backward. */
-  private static float[][] outputsAndGradients(Mini mini, Device device, DType dtype) {
+  /** out, the input gradient and each parameter's gradient of one forward + backward, by name. */
+  private static Map<String, float[]> outputsAndGradients(Mini mini, Device device, DType dtype) {
     try (Tensor tokens = Tensor.of(TOKENS, dtype, device, B, T, P);
          Tensor t = Tensor.of(TIMES, DType.F32, device, B);
          Tensor d = Tensor.of(INTERVALS, DType.F32, device, B);
          Tensor dtokens = Tensor.empty(dtype, device, B, T, P)) {
-      float[] out = mini.run(tokens, t, d, DOUT, dtokens);
-      return new float[][] {out, dtokens.toFloatArray(), mini.store.grads().toFloatArray()};
+      Map<String, float[]> out = new LinkedHashMap<>();
+      out.put("out", mini.run(tokens, t, d, DOUT, dtokens));
+      out.put("input gradient", dtokens.toFloatArray());
+      for (Parameter p : mini.store.parameters()) {
+        out.put(p.name(), p.grad().toFloatArray());
+      }
+      return out;
     }
   }
 
@@ -157,22 +165,20 @@ class BlockCompositionTest {
          Tensor tokens = Tensor.of(TOKENS, B, T, P);
          Tensor t = Tensor.of(TIMES, B);
          Tensor d = Tensor.of(INTERVALS, B)) {
-      float[][] analytic = outputsAndGradients(mini, Device.CPU, DType.F32);
+      Map<String, float[]> analytic = outputsAndGradients(mini, Device.CPU, DType.F32);
       java.util.function.Supplier<float[]> forward = () -> mini.run(tokens, t, d, null, null);
-      GradCheck.check("block input tokens", tokens, analytic[1], forward, DOUT);
+      GradCheck.check("block input tokens", tokens, analytic.get("input gradient"), forward, DOUT);
       // a sample of every parameter: its first, middle and last elements
-      long offset = 0;
       int checked = 0;
       for (Parameter p : mini.store.parameters()) {
         long n = p.numel();
         for (long j : new long[] {0, n / 2, n - 1}) {
-          float[] one = {analytic[2][(int) (offset + j)]};
+          float[] one = {analytic.get(p.name())[(int) j]};
           try (Tensor flat = p.value().view(n); Tensor element = flat.narrow(0, j, 1)) {
             GradCheck.check(p.name() + "[" + j + "]", element, one, forward, DOUT);
           }
           checked++;
         }
-        offset += n;
       }
       assertTrue(checked >= 3 * 20, "every parameter sampled");
     }
@@ -182,34 +188,41 @@ class BlockCompositionTest {
   @Test
   void cudaMatchesTheCpu() {
     assumeCuda();
-    float[][] cpu;
+    Map<String, float[]> cpu;
     try (Mini mini = new Mini(Device.CPU, false)) {
       cpu = outputsAndGradients(mini, Device.CPU, DType.F32);
     }
     try (Mini mini = new Mini(Device.cuda(0), false)) {
       compare("fp32 on CUDA", outputsAndGradients(mini, Device.cuda(0), DType.F32), cpu, 1e-4);
     }
-    // bf16 activations and working copies: about 2^-8 relative per rounding, a few roundings deep
+    // bf16 activations and working copies: about 2^-8 relative per rounding, a few roundings deep (measured on
+    // the host emulator: at most 1.3% of a quantity's own scale, embed.bias's gradient)
     try (Mini mini = new Mini(Device.cuda(0), true)) {
       compare("bf16 on CUDA", outputsAndGradients(mini, Device.cuda(0), DType.BF16), cpu, 5e-2);
     }
   }
 
-  /** Each of out, dtokens, parameter gradients within {@code tol}·max|reference| of the CPU's. */
-  private static void compare(String what, float[][] got, float[][] reference, double tol) {
-    String[] names = {"out", "input gradient", "parameter gradients"};
-    for (int k = 0; k < 3; k++) {
+  /**
+   * Each of out, dtokens and every parameter's gradient within {@code tol}·max|reference| of the CPU's, the
+   * scale taken per quantity: under one scale over all parameters, a small parameter's gradient (a bias, a
+   * norm gain) could be zeroed or mis-accumulated within the error allowed to the largest one. A reference
+   * that is exactly zero gets a bound of zero: with every parameter and input random, a gradient is exactly
+   * zero only where the backward does not reach the parameter, and CUDA must then leave the zeros as well.
+   */
+  private static void compare(String what, Map<String, float[]> got, Map<String, float[]> reference, double tol) {
+    assertEquals(reference.keySet(), got.keySet(), what + ": the quantities");
+    reference.forEach((name, e) -> {
+      float[] g = got.get(name);
       double scale = 0;
       double worst = 0;
-      for (int i = 0; i < reference[k].length; i++) {
-        scale = Math.max(scale, Math.abs(reference[k][i]));
-        double err = Math.abs(got[k][i] - reference[k][i]);
-        worst = Float.isNaN(got[k][i]) ? Double.NaN : Math.max(worst, err);
+      for (int i = 0; i < e.length; i++) {
+        scale = Math.max(scale, Math.abs(e[i]));
+        double err = Math.abs(g[i] - e[i]);
+        worst = Float.isNaN(g[i]) ? Double.NaN : Math.max(worst, err);
       }
       double bound = tol * scale;
       double w = worst;
-      int index = k;
-      assertTrue(w <= bound, () -> what + " " + names[index] + ": max difference " + w + " exceeds " + bound);
-    }
+      assertTrue(w <= bound, () -> what + " " + name + ": max difference " + w + " exceeds " + bound);
+    });
   }
 }
