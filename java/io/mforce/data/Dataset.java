@@ -70,6 +70,12 @@ public final class Dataset implements ClipSource {
       throw new DatasetException("corrupt data set: " + file + " lists " + (index.records == null ? 0
           : index.records.size()) + " records for " + index.clips + " clips");
     }
+    // JSON's null is a valid list element to Gson: a hand-edited or damaged index must still be a
+    // DatasetException, not a NullPointerException further on
+    if (index.records.contains(null) || index.shards.contains(null) || index.height < 1 || index.width < 1) {
+      throw new DatasetException("corrupt data set: " + file + " has a null record or shard name, or a video size of "
+          + index.height + "x" + index.width + "; expected records and shard names, and a size of at least 1x1");
+    }
     NormalizationStats stats;
     try {
       DatasetIndex.Normalization n = index.normalization;

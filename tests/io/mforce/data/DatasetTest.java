@@ -107,6 +107,23 @@ class DatasetTest {
     assertTrue(e.getMessage().contains(shard.toString()) && e.getMessage().contains("truncated"), e.getMessage());
   }
 
+  /** JSON nulls where the index lists records and shards, and a zero video size: clear errors, not NPEs. */
+  @Test
+  void indexWithNullsOrNoSizeIsRefusedOnOpen() throws IOException {
+    Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
+    Path index = dir.resolve("index.json");
+    String good = Files.readString(index);
+    // the first record and the first shard name become null; the counts stay right
+    for (String[] damage : new String[][] {{"\"records\":\\s*\\[\\s*\\{[^}]*\\}", "\"records\": [null"},
+        {"\"shards\":\\s*\\[\\s*\"[^\"]*\"", "\"shards\": [null"}, {"\"height\":\\s*\\d+", "\"height\": 0"}}) {
+      String bad = good.replaceFirst(damage[0], damage[1]);
+      assertTrue(!bad.equals(good), "the damage " + damage[1] + " applies");
+      Files.writeString(index, bad);
+      DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(dir), damage[1]);
+      assertTrue(e.getMessage().contains("index.json"), e.getMessage());
+    }
+  }
+
   @Test
   void missingOrForeignIndexIsAClearError() throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
