@@ -29,7 +29,7 @@ import java.util.List;
  * <p>A velocity evaluation of chunk c: the chunk's tokens (video, and audio + transcript) are the
  * queries; the keys are the video cache, the audio cache (the history, read only) and the chunk's
  * own keys, one softmax (chunk-causal; with a window W the caches are rings of the last W chunks
- * plus the sink chunks — by default the prefix — and the mask shows exactly those). It equals the
+ * plus the sink chunks, the prefix when sinks = 1 — and the mask shows exactly those). It equals the
  * teacher-forcing pass's velocity of chunk c over the same clean history (the cache invariant).
  *
  * <p>The session is a {@link VelocityField} on the packed chunk state of {@link ChunkState}

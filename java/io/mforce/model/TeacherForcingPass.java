@@ -13,8 +13,10 @@ import java.util.List;
 
 /**
  * The teacher-forcing pass (a): B clips of C chunks in one pass with the block-causal mask —
- * clean history, each noisy chunk at its own noise level (DESIGN §4, stages 1–2, and the Multi
- * loss of Mutual Forcing).
+ * clean history, each noisy chunk at its own noise level (DESIGN §4: stage 2, and the Multi
+ * loss of Mutual Forcing). Both branches always run, coupled: stage 1's unimodal training (each
+ * branch alone on its own modality) needs a single-branch plan, which this pass does not have
+ * yet.
  *
  * <p>The network runs two streams through every layer: the clean stream (chunks 0..C−1 at t = 1,
  * d = 0; chunk 0 is the first frame, the clean prefix) and the noisy stream (chunks 1..C−1 at
