@@ -129,17 +129,19 @@ class ConditionsAndLayoutTest {
   }
 
   /**
-   * Condition dropout draws the two conditions independently at their own rates: over 20000
-   * samples (fixed seed) each rate, and the rate of both (their product, the null pass's input),
-   * within 4 standard deviations of the binomial (at most 0.013).
+   * Condition dropout drops both conditions together at one rate and each alone, independently,
+   * at its own: over 20000 samples (fixed seed) the rate of each condition (pj + (1 − pj)·p) and of
+   * both (pj + (1 − pj)·pa·pt, the null pass's input) within 4 standard deviations of the
+   * binomial (at most 0.014).
    */
   @Test
-  void conditionDropoutDropsEachConditionIndependentlyAtItsRate() {
+  void conditionDropoutDropsBothTogetherAndEachAloneAtTheirRates() {
     int n = 20000;
     double pa = 0.3;
     double pt = 0.2;
+    double pj = 0.15;
     Conditions cond = Conditions.of(TINY, n, new int[n * TINY.conditionTokens()], new int[n * 2]);
-    Conditions d = new ConditionDropout(pa, pt).apply(cond, new java.util.SplittableRandom(7));
+    Conditions d = new ConditionDropout(pa, pt, pj).apply(cond, new java.util.SplittableRandom(7));
     int[] a = d.attributes();
     int[] t = d.transcript();
     int attributes = 0;
@@ -157,10 +159,10 @@ class ConditionsAndLayoutTest {
       transcript += dt ? 1 : 0;
       both += da && dt ? 1 : 0;
     }
-    assertRate("attributes", attributes, n, pa);
-    assertRate("transcript", transcript, n, pt);
-    assertRate("both", both, n, pa * pt);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConditionDropout(1.5, 0));
+    assertRate("attributes", attributes, n, pj + (1 - pj) * pa);
+    assertRate("transcript", transcript, n, pj + (1 - pj) * pt);
+    assertRate("both", both, n, pj + (1 - pj) * pa * pt);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ConditionDropout(0, 0, 1.5));
     assertTrue(e.getMessage().contains("[0, 1]"), e.getMessage());
   }
 
