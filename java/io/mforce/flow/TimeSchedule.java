@@ -33,6 +33,8 @@ public final class TimeSchedule {
     }
     t[0] = 0f;
     t[steps] = 1f;
+    // an extreme shift squeezes neighbouring times into one float: a step of zero length
+    requireIncreasing(t, "schedule of " + steps + " steps with shift " + shift);
     return new TimeSchedule(t, shift);
   }
 
@@ -41,12 +43,16 @@ public final class TimeSchedule {
     if (times == null || times.length < 2 || times[0] != 0f || times[times.length - 1] != 1f) {
       throw new IllegalArgumentException("a schedule must start at 0 and end at 1, got " + Arrays.toString(times));
     }
+    requireIncreasing(times, "schedule");
+    return new TimeSchedule(times.clone(), Float.NaN);
+  }
+
+  private static void requireIncreasing(float[] times, String what) {
     for (int i = 1; i < times.length; i++) {
       if (!(times[i] > times[i - 1])) {
-        throw new IllegalArgumentException("schedule times must increase: " + Arrays.toString(times));
+        throw new IllegalArgumentException(what + ": times must increase, got " + Arrays.toString(times));
       }
     }
-    return new TimeSchedule(times.clone(), Float.NaN);
   }
 
   public int steps() {

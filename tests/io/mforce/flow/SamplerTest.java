@@ -115,5 +115,8 @@ class SamplerTest {
     assertThrows(IllegalArgumentException.class, () -> TimeSchedule.uniform(4, -1f));
     assertThrows(IllegalArgumentException.class, () -> TimeSchedule.of(0f, 0.5f, 0.4f, 1f));
     assertThrows(IllegalArgumentException.class, () -> TimeSchedule.of(0.1f, 1f));
+    // a shift so small that the inner times all round to 1: steps of zero length
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TimeSchedule.uniform(4, 1e-9f));
+    assertTrue(e.getMessage().contains("times must increase"), e.getMessage());
   }
 }
