@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Random2;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,17 +63,77 @@ class SamplerTest {
     assertEquals(0.5, e200 / e100, 0.1, "halving the step halves the error");
   }
 
+  /**
+   * Wraps a field and records the time of each of its evaluations, conditional and null-condition
+   * apart: what a sampler actually calls, to hold {@link Sampler#functionEvaluations()} (a formula)
+   * and the skipped null pass at w = 1 against.
+   */
+  private static final class CountingField implements VelocityField {
+    private final VelocityField inner;
+    final List<Float> conditionalTimes = new ArrayList<>();
+    final List<Float> unconditionalTimes = new ArrayList<>();
+
+    CountingField(VelocityField inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public void velocity(Tensor x, Tensor t, Tensor d, boolean conditional, Tensor v) {
+      (conditional ? conditionalTimes : unconditionalTimes).add(t.toFloatArray()[0]);
+      inner.velocity(x, t, d, conditional, v);
+    }
+
+    int calls() {
+      return conditionalTimes.size() + unconditionalTimes.size();
+    }
+  }
+
+  /** Euler on the conditional velocity alone, written out without a sampler: what w = 1 must be. */
+  private static void conditionalEuler(TimeSchedule schedule, Tensor x) {
+    long batch = x.size(0);
+    try (Tensor v = Tensor.empty(DType.F32, Device.CPU, x.shape());
+         Tensor d = Tensor.zeros(DType.F32, Device.CPU, batch)) {
+      for (int i = 0; i < schedule.steps(); i++) {
+        try (Tensor t1 = Tensor.full(DType.F32, Device.CPU, schedule.time(i), batch);
+             Tensor t2 = Tensor.full(DType.F32, Device.CPU, schedule.time(i + 1), batch)) {
+          GAUSSIAN.velocity(x, t1, d, true, v);
+          FlowKernels.euler(t1, t2, x, v, x);
+        }
+      }
+    }
+  }
+
   @Test
   void guidanceOfOneIsTheConditionalPassAndCountsOneCallPerStep() {
+    TimeSchedule schedule = TimeSchedule.uniform(8, 3f);
+    List<Float> stepStarts = new ArrayList<>();
+    for (int i = 0; i < schedule.steps(); i++) {
+      stepStarts.add(schedule.time(i));
+    }
     float[] z = new Random2(2).normal(64);
-    try (Tensor a = Tensor.of(z, 1, 64); Tensor b = Tensor.of(z, 1, 64);
-         Sampler plain = new Sampler(Sampler.Mode.MULTI, TimeSchedule.uniform(8, 3f), 1f, a);
-         Sampler guided = new Sampler(Sampler.Mode.MULTI, TimeSchedule.uniform(8, 3f), 5f, b)) {
-      assertEquals(8, plain.functionEvaluations());
-      assertEquals(16, guided.functionEvaluations());
-      plain.run(GAUSSIAN, a);
-      guided.run(GAUSSIAN, b);
-      // w = 5 pushes further along (v_c − v_u), i.e. towards larger means
+    CountingField plainField = new CountingField(GAUSSIAN);
+    CountingField guidedField = new CountingField(GAUSSIAN);
+    try (Tensor a = Tensor.of(z, 1, 64); Tensor b = Tensor.of(z, 1, 64); Tensor reference = Tensor.of(z, 1, 64);
+         Sampler plain = new Sampler(Sampler.Mode.MULTI, schedule, 1f, a);
+         Sampler guided = new Sampler(Sampler.Mode.MULTI, schedule, 5f, b)) {
+      plain.run(plainField, a);
+      guided.run(guidedField, b);
+      conditionalEuler(schedule, reference);
+
+      // w = 1: one conditional evaluation at the start of each step and no null pass at all
+      assertEquals(stepStarts, plainField.conditionalTimes);
+      assertEquals(List.of(), plainField.unconditionalTimes);
+      assertEquals(plainField.calls(), plain.functionEvaluations());
+      // Bit for bit: both runs apply the same element-wise Euler kernel (x + Δt·v_c in float, no
+      // reduction) to the same velocities; a null pass combined with w = 1 would instead round
+      // v_u + (v_c − v_u), which need not give v_c back
+      assertArrayEquals(reference.toFloatArray(), a.toFloatArray());
+
+      // w = 5: one conditional and one null-condition evaluation at the start of each step
+      assertEquals(stepStarts, guidedField.conditionalTimes);
+      assertEquals(stepStarts, guidedField.unconditionalTimes);
+      assertEquals(guidedField.calls(), guided.functionEvaluations());
+      // and it pushes further along (v_c − v_u), i.e. towards larger means
       float[] pa = a.toFloatArray();
       float[] pb = b.toFloatArray();
       double meanA = 0;
