@@ -53,7 +53,7 @@ inline void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_
 }
 inline void emu_cp(void* dst, const void* src, int n, int size) {
   auto c = std::make_pair(dst, std::make_pair(src, std::make_pair(n, size)));
-  if (emu::eager_cp) emu::do_copy(c); else emu::cur->pending.push_back(c);
+  if (emu::block_eager) emu::do_copy(c); else emu::cur->pending.push_back(c);
 }
 inline void cp_async_16(void* dst, const void* src, bool valid) { emu_cp(dst, src, valid ? 16 : 0, 16); }
 inline void cp_async_4(void* dst, const void* src, bool valid) { emu_cp(dst, src, valid ? 4 : 0, 4); }

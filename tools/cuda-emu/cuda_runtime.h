@@ -41,6 +41,7 @@ struct Thread {
   dim3 tid;
   int lane, warp;
   bool done;
+  bool at_barrier = false;  // waiting in __syncthreads (the warp-greedy schedule runs others then)
   std::vector<std::pair<void*, std::pair<const void*, std::pair<int, int>>>> pending;  // dst, src, n, size
   std::deque<std::vector<std::pair<void*, std::pair<const void*, std::pair<int, int>>>>> groups;
 };
@@ -59,6 +60,7 @@ extern std::vector<unsigned char> smem;
 extern size_t smem_size;
 extern int block_arrived; extern uint64_t block_gen;
 extern bool eager_cp, progress;
+extern bool block_eager;  // this block's cp.async copies land at issue: eager_cp, or a warp-greedy block
 extern size_t max_smem_request;
 extern uint64_t block_serial;  // counts the blocks run so far
 [[noreturn]] inline void fail(const char* m) { fprintf(stderr, "EMU FAILURE: %s (block %u,%u,%u thread %u,%u,%u)\n", m, g_block.x, g_block.y, g_block.z, cur ? cur->tid.x : 0, cur ? cur->tid.y : 0, cur ? cur->tid.z : 0); abort(); }
@@ -87,8 +89,13 @@ Out warp_collective(int kind, const In& in, F compute) {
 
 inline void block_barrier() {
   const uint64_t my = block_gen;
-  if (++block_arrived == (int)threads.size()) { block_arrived = 0; block_gen++; progress = true; }
-  else while (block_gen == my) yield();
+  if (++block_arrived == (int)threads.size()) {
+    block_arrived = 0; block_gen++; progress = true;
+    for (Thread& t : threads) t.at_barrier = false;
+  } else {
+    cur->at_barrier = true;
+    while (block_gen == my) yield();
+  }
 }
 
 inline void do_copy(const std::pair<void*, std::pair<const void*, std::pair<int, int>>>& c) {

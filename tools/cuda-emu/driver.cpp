@@ -6,8 +6,8 @@
 //   driver [--quick] [name filter]   --quick: the cases marked quick and 4 random ones
 //   driver --problem IN OUT          one problem from a file (see run_file)
 //   EMU_RANDOM=N: N random cases (default 12); EMU_EAGER=1: run each case a second time with
-//   cp.async copies done at issue; EMU_SHUFFLE=0: round-robin thread scheduling (default: a
-//   seeded random order at every step).
+//   cp.async copies done at issue; EMU_SCHEDULE=threads|warps: one schedule for every block
+//   (default: drawn per block, README.md); EMU_SHUFFLE=0: round-robin in the threads schedule.
 #include "attention_ptx_emu.h"  // first: stands in for attention_ptx.cuh
 
 #include "attention/attention_launch.cu"

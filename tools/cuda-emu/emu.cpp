@@ -6,7 +6,7 @@ namespace emu {
 int sms = 132;
 std::vector<Thread> threads; std::vector<Warp> warps; Thread* cur = nullptr; ucontext_t sched;
 dim3 g_block, g_grid, g_bdim; std::vector<unsigned char> smem; size_t smem_size = 0;
-int block_arrived = 0; uint64_t block_gen = 0; bool eager_cp = false, progress = false; size_t max_smem_request = 0; uint64_t block_serial = 0;
+int block_arrived = 0; uint64_t block_gen = 0; bool eager_cp = false, block_eager = false, progress = false; size_t max_smem_request = 0; uint64_t block_serial = 0;
 static std::vector<std::vector<char>> stacks;
 static const std::function<void()>* g_body;
 static std::mt19937 rng(1234);
@@ -17,10 +17,19 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
   g_grid = grid; g_bdim = block; g_body = &body;
   smem_size = smem_bytes; smem.assign(smem_bytes + 16, 0xFF);
   if (stacks.size() < (size_t)n) stacks.resize(n, std::vector<char>(512 * 1024));
-  // threads run in a fresh random (seeded, so reproducible) order at every step, so that a missing
-  // barrier is not hidden by one fixed order; EMU_SHUFFLE=0: round-robin instead
+  // Two schedules, drawn per block (seeded, so runs repeat; EMU_SCHEDULE=threads or =warps fixes one):
+  // - threads: every live thread runs to its next barrier or warp-wide operation, in a fresh random
+  //   order at every step (EMU_SHUFFLE=0: round-robin), so that a missing barrier is not hidden
+  //   behind one fixed order; warps stay within about one such operation of each other;
+  // - warps: one warp at a time, in random order, runs until all its threads wait at __syncthreads
+  //   (or are done), with its cp.async copies landing at issue. Warps then drift as far apart as a
+  //   GPU lets them between barriers, so a warp that overwrites shared memory another still reads
+  //   (a ring slot reloaded before the barrier that ends its use) is caught: the threads schedule
+  //   keeps warps in step and cannot show it.
   const char* order_env = getenv("EMU_SHUFFLE");
   const bool shuffle = !(order_env && std::string(order_env) == "0");
+  const char* schedule_env = getenv("EMU_SCHEDULE");
+  const std::string schedule = schedule_env ? schedule_env : "";
   for (unsigned z = 0; z < grid.z; ++z) for (unsigned y = 0; y < grid.y; ++y) for (unsigned x = 0; x < grid.x; ++x) {
     g_block = dim3(x, y, z); ++block_serial;
     std::fill(smem.begin(), smem.end(), 0xFF);
@@ -31,13 +40,37 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
       getcontext(&t.ctx); t.ctx.uc_stack.ss_sp = stacks[i].data(); t.ctx.uc_stack.ss_size = stacks[i].size(); t.ctx.uc_link = nullptr;
       makecontext(&t.ctx, trampoline, 0);
     }
+    const bool by_warp = schedule == "warps" || (schedule != "threads" && (rng() & 1));
+    block_eager = eager_cp || by_warp;
     std::vector<int> order(n); for (int i = 0; i < n; ++i) order[i] = i;
+    std::vector<int> warp_order(warps.size()); for (size_t w = 0; w < warps.size(); ++w) warp_order[w] = (int)w;
     int live = n;
+    // one step of thread i: runs it to its next barrier or warp-wide operation
+    auto step = [&](int i) { Thread& t = threads[i]; cur = &t; swapcontext(&sched, &t.ctx); if (t.done) --live; };
     while (live > 0) {
       progress = false;
-      if (shuffle) std::shuffle(order.begin(), order.end(), rng);
       int before = live;
-      for (int i : order) { Thread& t = threads[i]; if (t.done) continue; cur = &t; swapcontext(&sched, &t.ctx); if (t.done) --live; }
+      if (by_warp) {
+        std::shuffle(warp_order.begin(), warp_order.end(), rng);
+        for (int w : warp_order) {
+          // the warp's threads step in turn while any of them moves (a warp-wide operation
+          // completes, or a thread reaches the barrier or ends)
+          for (bool moved = true; moved;) {
+            moved = false;
+            for (int i = w * 32; i < std::min(n, w * 32 + 32); ++i) {
+              Thread& t = threads[i];
+              if (t.done || t.at_barrier) continue;
+              bool was = progress; progress = false;
+              step(i);
+              moved |= progress || t.done || t.at_barrier;
+              progress |= was;
+            }
+          }
+        }
+      } else {
+        if (shuffle) std::shuffle(order.begin(), order.end(), rng);
+        for (int i : order) if (!threads[i].done) step(i);
+      }
       if (!progress && live == before && live > 0) fail("deadlock: no thread can progress");
     }
     cur = nullptr;
