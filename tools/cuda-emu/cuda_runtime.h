@@ -6,7 +6,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
 #include <vector>
 #include <deque>
 #include <functional>
@@ -36,8 +38,20 @@ enum cudaDeviceAttr { cudaDevAttrMultiProcessorCount = 16, cudaDevAttrMaxSharedM
 enum cudaStreamCaptureStatus { cudaStreamCaptureStatusNone = 0, cudaStreamCaptureStatusActive = 1 };
 
 namespace emu {
+// A suspended fiber. On x86-64, its stack pointer, with its callee-saved registers pushed below
+// it by emu.cpp's switch; elsewhere a ucontext, whose swapcontext costs a signal-mask system call
+// per switch (on x86-64 that was nearly half of the emulator's time).
+#if defined(__x86_64__)
+struct Fiber { void* sp = nullptr; };
+#else
+struct Fiber { ucontext_t uc; };
+#endif
+// Makes `f` a fiber that runs entry() on stack[0, size) when first switched to; entry must never return.
+void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)());
+// Saves the running fiber into `from` and resumes `to`.
+void switch_fiber(Fiber& from, Fiber& to);
 struct Thread {
-  ucontext_t ctx;
+  Fiber ctx;
   dim3 tid;
   int lane, warp;
   bool done;
@@ -54,7 +68,7 @@ extern int sms;
 extern std::vector<Thread> threads;
 extern std::vector<Warp> warps;
 extern Thread* cur;
-extern ucontext_t sched;
+extern Fiber sched;
 extern dim3 g_block, g_grid, g_bdim;
 extern std::vector<unsigned char> smem;
 extern size_t smem_size;
@@ -64,7 +78,7 @@ extern bool block_eager;  // this block's cp.async copies land at issue: eager_c
 extern size_t max_smem_request;
 extern uint64_t block_serial;  // counts the blocks run so far
 [[noreturn]] inline void fail(const char* m) { fprintf(stderr, "EMU FAILURE: %s (block %u,%u,%u thread %u,%u,%u)\n", m, g_block.x, g_block.y, g_block.z, cur ? cur->tid.x : 0, cur ? cur->tid.y : 0, cur ? cur->tid.z : 0); abort(); }
-inline void yield() { swapcontext(&cur->ctx, &sched); }
+inline void yield() { switch_fiber(cur->ctx, sched); }
 
 template <class In, class Out, class F>
 Out warp_collective(int kind, const In& in, F compute) {

@@ -1,16 +1,70 @@
-// The emulator's scheduler (every block of a grid in turn, its threads as ucontext fibers
+// The emulator's scheduler (every block of a grid in turn, its threads as fibers
 // switched until all finish; a step where none can progress is a deadlock) and the host helpers of
 // cuda-kernels/common.cu the attention launch code calls.
 #include "cuda_runtime.h"
 namespace emu {
 int sms = 132;
-std::vector<Thread> threads; std::vector<Warp> warps; Thread* cur = nullptr; ucontext_t sched;
+std::vector<Thread> threads; std::vector<Warp> warps; Thread* cur = nullptr; Fiber sched;
 dim3 g_block, g_grid, g_bdim; std::vector<unsigned char> smem; size_t smem_size = 0;
 int block_arrived = 0; uint64_t block_gen = 0; bool eager_cp = false, block_eager = false, progress = false; size_t max_smem_request = 0; uint64_t block_serial = 0;
 static std::vector<std::vector<char>> stacks;
 static const std::function<void()>* g_body;
 static std::mt19937 rng(1234);
-static void trampoline() { (*g_body)(); cur->done = true; if (!cur->pending.empty() || !cur->groups.empty()) { for (auto& g : cur->groups) if (!g.empty()) fail("thread exited with cp.async in flight"); if (!cur->pending.empty()) fail("uncommitted cp.async at exit"); } swapcontext(&cur->ctx, &sched); }
+#if defined(__x86_64__)
+// switch_fiber(from, to): pushes the System V callee-saved registers (rbp, rbx, r12-r15) and the
+// SSE and x87 control words, stores the stack pointer in from, loads to's and pops the same.
+extern "C" void mforce_emu_switch(void** from_sp, void* to_sp);
+asm(R"(
+  .text
+  .globl mforce_emu_switch
+  .hidden mforce_emu_switch
+  .type mforce_emu_switch, @function
+mforce_emu_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size mforce_emu_switch, .-mforce_emu_switch
+)");
+void switch_fiber(Fiber& from, Fiber& to) { mforce_emu_switch(&from.sp, to.sp); }
+void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)()) {
+  // the frame the switch pops, from the 16-byte aligned top down: a zero return address for
+  // entry (so that entry starts with the stack aligned as after a call), entry itself (the
+  // switch's ret), six zero registers, then this thread's control words
+  auto* top = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(stack + size) & ~uintptr_t{15});
+  uint64_t* sp = top - 9;
+  std::fill(sp, top, uint64_t{0});
+  top[-2] = reinterpret_cast<uint64_t>(entry);
+  uint32_t mxcsr; uint16_t fcw;
+  asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fcw));
+  memcpy(sp, &mxcsr, 4); memcpy(reinterpret_cast<char*>(sp) + 4, &fcw, 2);
+  f.sp = sp;
+}
+#else
+void switch_fiber(Fiber& from, Fiber& to) { swapcontext(&from.uc, &to.uc); }
+void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)()) {
+  getcontext(&f.uc); f.uc.uc_stack.ss_sp = stack; f.uc.uc_stack.ss_size = size; f.uc.uc_link = nullptr;
+  makecontext(&f.uc, entry, 0);
+}
+#endif
+static void trampoline() { (*g_body)(); cur->done = true; if (!cur->pending.empty() || !cur->groups.empty()) { for (auto& g : cur->groups) if (!g.empty()) fail("thread exited with cp.async in flight"); if (!cur->pending.empty()) fail("uncommitted cp.async at exit"); } switch_fiber(cur->ctx, sched); }
 void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<void()>& body) {
   const int n = block.x * block.y * block.z;
   if (n < 1) fail("empty block");
@@ -37,8 +91,7 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
     if (n % 32) warps.back().size = n % 32;
     for (int i = 0; i < n; ++i) {
       Thread& t = threads[i]; t.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y)); t.lane = i % 32; t.warp = i / 32; t.done = false;
-      getcontext(&t.ctx); t.ctx.uc_stack.ss_sp = stacks[i].data(); t.ctx.uc_stack.ss_size = stacks[i].size(); t.ctx.uc_link = nullptr;
-      makecontext(&t.ctx, trampoline, 0);
+      start_fiber(t.ctx, stacks[i].data(), stacks[i].size(), trampoline);
     }
     const bool by_warp = schedule == "warps" || (schedule != "threads" && (rng() & 1));
     block_eager = eager_cp || by_warp;
@@ -46,7 +99,7 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
     std::vector<int> warp_order(warps.size()); for (size_t w = 0; w < warps.size(); ++w) warp_order[w] = (int)w;
     int live = n;
     // one step of thread i: runs it to its next barrier or warp-wide operation
-    auto step = [&](int i) { Thread& t = threads[i]; cur = &t; swapcontext(&sched, &t.ctx); if (t.done) --live; };
+    auto step = [&](int i) { Thread& t = threads[i]; cur = &t; switch_fiber(sched, t.ctx); if (t.done) --live; };
     while (live > 0) {
       progress = false;
       int before = live;

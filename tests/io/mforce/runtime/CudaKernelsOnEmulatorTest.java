@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * buffer off 16-byte alignment (the scalar paths; a misaligned vector access stops the run).
  * Shared arrays start as NaN in every block, so a read before a barrier shows. An emulator,
  * not a GPU: the GPU tests (tag "gpu") remain the check on a device. Skipped where there is no
- * g++. About 100 s on an idle 2-core machine, the build included.
+ * g++. About 35 s on an idle 2-core machine, the build included.
  */
 class CudaKernelsOnEmulatorTest {
   @Test
