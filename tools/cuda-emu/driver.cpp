@@ -3,9 +3,8 @@
 // with an explicit mask: fixed cases (the layouts the model uses, each kernel path, each chunk
 // relation) and random ones. Outputs start poisoned (NaN); canaries around every buffer and the
 // padding after each token's heads must stay untouched. See README.md.
-//   driver [--quick] [name filter]   --quick: the cases marked quick and 4 random ones
-//   driver --problem IN OUT          one problem from a file (see run_file)
-//   EMU_RANDOM=N: N random cases (default 12); EMU_EAGER=1: run each case a second time with
+//   driver [name filter]             every case, or those whose name contains the filter
+//   EMU_RANDOM=N: N random cases (default 40); EMU_EAGER=1: run each case a second time with
 //   cp.async copies done at issue; EMU_SCHEDULE=threads|warps: one schedule for every block
 //   (default: drawn per block, README.md); EMU_SHUFFLE=0: round-robin in the threads schedule.
 #include "attention_ptx_emu.h"  // first: stands in for attention_ptx.cuh
@@ -18,7 +17,6 @@
 #include "attention/simt_bf16.cu"
 #include "attention/simt_f32.cu"
 
-#include <stdexcept>
 #include <string>
 
 namespace {
@@ -41,7 +39,6 @@ struct Case {
   int window, sinks;
   std::vector<Seg> queries, keys;
   int pad = 0;                 // elements after each token's heads (rows 16-byte unaligned: SIMT path)
-  bool quick = false;          // part of --quick
   bool deterministic = false;  // mf_attn_problem.deterministic: the tensor-core backward without atomics
   float scale_factor = 1.f;    // the softmax scale is scale_factor / sqrt(head_dim)
 
@@ -391,109 +388,6 @@ int run_case(const Case& c, bool eager) {
   return ok ? 0 : 1;
 }
 
-// ------------------------------------------------------------------ problems from a file
-// `driver --problem IN OUT` runs one problem given by a caller (the Java tests, which check the
-// results against their own oracle) and writes the outputs. Little-endian; IN:
-//   int32 dtype, batch, heads, kv_heads, head_dim, masked, window, sinks, num_queries, num_keys, pad,
-//         deterministic
-//   per run:    int32 len, chunk[len]; float32 q, dO [batch, len, heads, head_dim]
-//   per source: int32 len, relation, grad, chunk[len]; float32 k, v [batch, len, kv_heads, head_dim]
-// OUT, float32: per run o, lse [batch, heads, len], dq; per source with grad dk, dv (layouts of IN).
-// Exit status 0, or 1 with a message on stderr (a kernel error, a canary or an output's padding
-// overwritten, a malformed file).
-
-struct Reader {
-  FILE* f;
-  int32_t i32() {
-    int32_t v;
-    if (fread(&v, 4, 1, f) != 1) throw std::runtime_error("truncated problem file");
-    return v;
-  }
-  std::vector<float> f32(size_t n) {
-    std::vector<float> v(n);
-    if (n && fread(v.data(), 4, n, f) != n) throw std::runtime_error("truncated problem file");
-    return v;
-  }
-  std::vector<int> ints(size_t n) {
-    std::vector<int> v(n);
-    for (int& x : v) x = i32();
-    return v;
-  }
-};
-
-int run_file(const char* in_path, const char* out_path) {
-  FILE* in = fopen(in_path, "rb");
-  if (!in) {
-    fprintf(stderr, "cannot read %s\n", in_path);
-    return 1;
-  }
-  Case c{"file", 0, 0, 0, 0, 0, false, 0, 0};
-  Data d;
-  try {
-    Reader r{in};
-    c.dtype = r.i32();
-    c.batch = r.i32();
-    c.heads = r.i32();
-    c.kv_heads = r.i32();
-    c.head_dim = r.i32();
-    c.masked = r.i32() != 0;
-    c.window = r.i32();
-    c.sinks = r.i32();
-    const int nq = r.i32(), nk = r.i32();
-    c.pad = r.i32();
-    c.deterministic = r.i32() != 0;
-    if (nq < 1 || nq > MF_ATTN_MAX_SEGMENTS || nk < 1 || nk > MF_ATTN_MAX_SEGMENTS || c.batch < 0 || c.heads < 1 ||
-        c.kv_heads < 1 || c.head_dim < 1 || c.pad < 0)
-      throw std::runtime_error("malformed problem header");
-    for (int i = 0; i < nq; ++i) {
-      const int len = r.i32();
-      c.queries.push_back({r.ints(len)});
-      const size_t n = size_t(c.batch) * len * c.heads * c.head_dim;
-      d.q.push_back(r.f32(n));
-      d.d_o.push_back(r.f32(n));
-    }
-    for (int i = 0; i < nk; ++i) {
-      const int len = r.i32(), relation = r.i32(), grad = r.i32();
-      c.keys.push_back(keys(r.ints(len), relation, grad != 0));
-      const size_t n = size_t(c.batch) * len * c.kv_heads * c.head_dim;
-      d.k.push_back(r.f32(n));
-      d.v.push_back(r.f32(n));
-    }
-  } catch (const std::exception& e) {
-    fclose(in);
-    fprintf(stderr, "%s: %s\n", in_path, e.what());
-    return 1;
-  }
-  fclose(in);
-  Launch L(c, d);
-  const mf_status st = L.run();
-  if (st != MF_OK) {
-    fprintf(stderr, "status %d: %s\n", st, mf_last_error());
-    return 1;
-  }
-  if (!L.canaries() || L.padding_written() != 0) {
-    fprintf(stderr, "a kernel wrote outside its outputs (canaries or padding)\n");
-    return 1;
-  }
-  FILE* out = fopen(out_path, "wb");
-  if (!out) {
-    fprintf(stderr, "cannot write %s\n", out_path);
-    return 1;
-  }
-  auto write = [&](const std::vector<float>& v) { fwrite(v.data(), 4, v.size(), out); };
-  for (size_t r = 0; r < c.queries.size(); ++r) {
-    write(L.dense(L.ob[r], c.heads));
-    write(L.lse[r]);
-    write(L.dense(L.dqb[r], c.heads));
-  }
-  for (size_t s = 0; s < c.keys.size(); ++s) {
-    if (!c.keys[s].grad) continue;
-    write(L.dense(L.dkb[s], c.kv_heads));
-    write(L.dense(L.dvb[s], c.kv_heads));
-  }
-  return fclose(out) == 0 ? 0 : 1;
-}
-
 // `tokens` tokens, `per` per chunk, from chunk `first`.
 std::vector<int> chunks(int tokens, int per, int first = 0) {
   std::vector<int> v(tokens);
@@ -511,9 +405,8 @@ std::vector<int> ragged(const std::vector<int>& sizes, int first = 0) {
 // The two calls of a teacher-forcing pass over `count` chunks of `video` video tokens and
 // audio[c] audio tokens: the clean stream (chunks 0..C-1) attends causally to itself; the noisy
 // stream (chunks 1..C-1) attends to the clean chunks before its own (PAST) and to its own noisy
-// chunk (SAME). quick: the noisy call is part of --quick.
-void teacher_forcing(std::vector<Case>& cases, const Case& shape, int count, int video, const std::vector<int>& audio,
-                     bool quick) {
+// chunk (SAME).
+void teacher_forcing(std::vector<Case>& cases, const Case& shape, int count, int video, const std::vector<int>& audio) {
   const std::vector<int> clean_video = chunks(count * video, video), clean_audio = ragged(audio);
   const std::vector<int> noisy_video = chunks((count - 1) * video, video, 1);
   const std::vector<int> noisy_audio = ragged(std::vector<int>(audio.begin() + 1, audio.end()), 1);
@@ -525,17 +418,15 @@ void teacher_forcing(std::vector<Case>& cases, const Case& shape, int count, int
   noisy.queries = {{noisy_video}, {noisy_audio}};
   noisy.keys = {keys(clean_video, MF_ATTN_PAST), keys(clean_audio, MF_ATTN_PAST), keys(noisy_video, MF_ATTN_SAME),
                 keys(noisy_audio, MF_ATTN_SAME)};
-  noisy.quick = quick;
   cases.push_back(clean);
   cases.push_back(noisy);
 }
 
 std::vector<Case> fixed_cases() {
   std::vector<Case> cases;
-  auto add = [&](Case c, std::vector<Seg> qs, std::vector<Seg> ks, bool quick = false) {
+  auto add = [&](Case c, std::vector<Seg> qs, std::vector<Seg> ks) {
     c.queries = std::move(qs);
     c.keys = std::move(ks);
-    c.quick = quick;
     cases.push_back(std::move(c));
   };
   {
@@ -552,7 +443,7 @@ std::vector<Case> fixed_cases() {
     const std::vector<int> now(23, 3);
     add({"av-multisource bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0},
         {{std::vector<int>(20, 3)}, {std::vector<int>(3, 3)}},
-        {keys(vc), keys(chunks(9, 3), MF_ATTN_CAUSAL, false), keys(now)}, true);
+        {keys(vc), keys(chunks(9, 3), MF_ATTN_CAUSAL, false), keys(now)});
   }
   {
     const auto ch = chunks(170, 17);
@@ -564,20 +455,20 @@ std::vector<Case> fixed_cases() {
     kc[3] = MF_ATTN_EMPTY;
     kc[130] = MF_ATTN_EMPTY;
     add({"unmasked bf16 d128 gqa", MF_BF16, 2, 4, 1, 128, false, 0, 0}, {{std::vector<int>(70, 0)}},
-        {keys(kc), keys(std::vector<int>(40, 5), MF_ATTN_CAUSAL, false)}, true);
+        {keys(kc), keys(std::vector<int>(40, 5), MF_ATTN_CAUSAL, false)});
   }
   add({"novisible bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0}, {{chunks(40, 20)}}, {keys(chunks(50, 25, 1))});
   // no query token at all: dK and dV must still come out 0 (in the atomic mode the backward's key
   // tiles are the atomic kernel's even though there are no dQ rows to sum)
   add({"no queries bf16 d128", MF_BF16, 1, 2, 1, 128, true, 0, 0}, {{std::vector<int>()}},
-      {keys(chunks(200, 20))}, true);
+      {keys(chunks(200, 20))});
   {
     const auto ch = chunks(70, 7);
     add({"fp32 d72 causal-chunk", MF_F32, 2, 2, 1, 72, true, 0, 0}, {{ch}}, {keys(ch)});
   }
   {
     const auto ch = chunks(90, 9);
-    add({"bf16 d40 simt windows", MF_BF16, 1, 3, 3, 40, true, 2, 1}, {{ch}}, {keys(ch)}, true);
+    add({"bf16 d40 simt windows", MF_BF16, 1, 3, 3, 40, true, 2, 1}, {{ch}}, {keys(ch)});
   }
   add({"fp32 d128 two runs", MF_F32, 1, 2, 2, 128, true, 0, 0}, {{chunks(33, 11)}, {std::vector<int>(5, 2)}},
       {keys(chunks(33, 11)), keys(std::vector<int>(5, 2))});
@@ -594,20 +485,17 @@ std::vector<Case> fixed_cases() {
   // teacher forcing: d64 chunks of 64 video tokens (whole tiles of the deterministic backward:
   // full and skipped tiles under every relation), d128 chunks of 128 (whole forward query tiles
   // and whole key tiles of the atomic-dQ backward), ragged audio
-  teacher_forcing(cases, {"bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0}, 4, 64, {3, 4, 3, 4}, false);
-  teacher_forcing(cases, {"bf16 d128", MF_BF16, 2, 2, 1, 128, true, 0, 0}, 3, 128, {5, 4, 5}, false);
-  teacher_forcing(cases, {"fp32 d64", MF_F32, 2, 2, 2, 64, true, 0, 0}, 4, 32, {3, 4, 3, 4}, false);
-  teacher_forcing(cases, {"fp32 d72 window 2 sink 1", MF_F32, 1, 2, 1, 72, true, 2, 1}, 5, 16, {3, 4, 3, 4, 3},
-                  true);
-  teacher_forcing(cases, {"bf16 d128 window 2 sink 1", MF_BF16, 1, 2, 2, 128, true, 2, 1}, 5, 64, {4, 3, 4, 3, 4},
-                  true);
+  teacher_forcing(cases, {"bf16 d64 gqa", MF_BF16, 2, 4, 2, 64, true, 0, 0}, 4, 64, {3, 4, 3, 4});
+  teacher_forcing(cases, {"bf16 d128", MF_BF16, 2, 2, 1, 128, true, 0, 0}, 3, 128, {5, 4, 5});
+  teacher_forcing(cases, {"fp32 d64", MF_F32, 2, 2, 2, 64, true, 0, 0}, 4, 32, {3, 4, 3, 4});
+  teacher_forcing(cases, {"fp32 d72 window 2 sink 1", MF_F32, 1, 2, 1, 72, true, 2, 1}, 5, 16, {3, 4, 3, 4, 3});
+  teacher_forcing(cases, {"bf16 d128 window 2 sink 1", MF_BF16, 1, 2, 2, 128, true, 2, 1}, 5, 64, {4, 3, 4, 3, 4});
   {  // PAST with window 1: only the sink chunk is visible; SAME on per-token chunks: the diagonal
     const auto ch = chunks(160, 32);
     add({"past window 1 + sink bf16 d64", MF_BF16, 1, 2, 1, 64, true, 1, 1}, {{ch}},
-        {keys(ch, MF_ATTN_PAST), keys(chunks(40, 8), MF_ATTN_SAME)}, true);
+        {keys(ch, MF_ATTN_PAST), keys(chunks(40, 8), MF_ATTN_SAME)});
     const auto token = chunks(150, 1);
-    add({"same per-token bf16 d128", MF_BF16, 1, 2, 1, 128, true, 0, 0}, {{token}}, {keys(token, MF_ATTN_SAME)},
-        true);
+    add({"same per-token bf16 d128", MF_BF16, 1, 2, 1, 128, true, 0, 0}, {{token}}, {keys(token, MF_ATTN_SAME)});
   }
   {  // a negative scale (legal: any finite scale) reverses the order of the scores: the forward
      // cannot fold it into its exponent and takes the general kernel; the backward stays on the
@@ -615,7 +503,7 @@ std::vector<Case> fixed_cases() {
     Case c{"negative scale bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0};
     c.scale_factor = -1.f;
     const auto ch = chunks(150, 30);
-    add(c, {{ch}}, {keys(ch)}, true);
+    add(c, {{ch}}, {keys(ch)});
   }
   {  // a streaming step at issue #3's shape (d), 1 head: chunk 30's 66 video + 4 audio queries over
      // caches of 30 chunks without gradients and the chunk's own keys: 36 key tiles at d128, so tile
@@ -623,8 +511,7 @@ std::vector<Case> fixed_cases() {
     const std::vector<int> video(66, 30), audio(4, 30);
     add({"streaming 30-chunk caches bf16 d128", MF_BF16, 1, 1, 1, 128, true, 0, 0}, {{video}, {audio}},
         {keys(chunks(1980, 66), MF_ATTN_CAUSAL, false), keys(chunks(120, 4), MF_ATTN_CAUSAL, false), keys(video),
-         keys(audio)},
-        true);
+         keys(audio)});
   }
   return cases;
 }
@@ -671,7 +558,6 @@ std::vector<Case> random_cases(int count) {
     c.name += " D" + std::to_string(c.head_dim) + (c.dtype == MF_F32 ? " f32" : " bf16") + " w" +
               std::to_string(c.window) + " s" + std::to_string(c.sinks) + " m" + std::to_string(c.masked) + " r";
     for (const Seg& s : c.keys) c.name += std::to_string(s.relation);
-    c.quick = n < 4;
     cases.push_back(std::move(c));
   }
   return cases;
@@ -680,21 +566,12 @@ std::vector<Case> random_cases(int count) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string(argv[1]) == "--problem") return run_file(argv[2], argv[3]);
-  bool quick = false;
-  std::string only;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--quick") {
-      quick = true;
-    } else {
-      only = argv[i];
-    }
-  }
+  const std::string only = argc > 1 ? argv[1] : "";
   std::vector<Case> cases = fixed_cases();
-  for (Case& c : random_cases(getenv("EMU_RANDOM") ? atoi(getenv("EMU_RANDOM")) : 12)) cases.push_back(std::move(c));
+  for (Case& c : random_cases(getenv("EMU_RANDOM") ? atoi(getenv("EMU_RANDOM")) : 40)) cases.push_back(std::move(c));
   int runs = 0, fails = 0;
   for (const Case& c : cases) {
-    if ((quick && !c.quick) || (!only.empty() && c.name.find(only) == std::string::npos)) continue;
+    if (!only.empty() && c.name.find(only) == std::string::npos) continue;
     // The tensor-core kernels twice: on 132 SMs (where these small grids get the keys split in
     // the forward) with the atomic dQ backward (the default), and on an SM count no grid here
     // can fill (unsplit forward) with the deterministic backward.

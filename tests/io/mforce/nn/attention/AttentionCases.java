@@ -26,33 +26,7 @@ final class AttentionCases {
     return all().map(c -> Arguments.of(c.name, c.problem));
   }
 
-  /**
-   * The cases the CUDA emulator runs in CI (CudaEmulatorTest; it is slow): one of each kernel path
-   * and each relation, and the general (SIMT) kernels at head dims 40 and 72. With
-   * -Dmforce.emulator.cases=all, every case.
-   */
-  static Stream<Arguments> emulatorCases() {
-    boolean all = "all".equals(System.getProperty("mforce.emulator.cases"));
-    return all().filter(c -> all || c.emulated).map(c -> Arguments.of(c.name, c.problem));
-  }
-
-  private record Case(String name, Supplier<AttentionProblem> problem, boolean emulated) {}
-
-  // the smallest problems that take the tensor-core kernels (bf16, head dims 64 and 128) with GQA,
-  // an empty slot and rows that see no key: quickCases
-  private static final Case NO_KEY_BF16_D64 = named("the same in bf16 d64, B=1", () -> noKeyForSome(DType.BF16, 64,
-      1, 27));
-  private static final Case NO_KEY_BF16_D128 = named("the same in bf16 d128, B=2", () -> noKeyForSome(DType.BF16,
-      128, 2, 28));
-
-  /**
-   * The cases AttentionCudaTest runs on the host emulator in CI (-Dmforce.test.attention=quick):
-   * the path from {@link JointAttention} into the tensor-core kernels, in every run layout, on
-   * problems small enough for emulated threads (seconds, where the others take minutes).
-   */
-  static Stream<Arguments> quickCases() {
-    return Stream.of(NO_KEY_BF16_D64, NO_KEY_BF16_D128).map(c -> Arguments.of(c.name, c.problem));
-  }
+  private record Case(String name, Supplier<AttentionProblem> problem) {}
 
   private static Stream<Case> all() {
     return Stream.of(
@@ -70,9 +44,9 @@ final class AttentionCases {
             () -> new AttentionProblem(JointAttention.Config.causal(2, 2, 64).withWindow(2, 2), DType.F32, 1, 16, 2.5)
                 .query(uniformChunks(0, 10, 16)).keys(true, uniformChunks(0, 10, 16))),
         named("queries that see no key (o = 0, lse = -inf), fp32 d128, B=3", () -> noKeyForSome(DType.F32, 128, 3, 17)),
-        NO_KEY_BF16_D64,
-        NO_KEY_BF16_D128,
-        emulated("window 1 (own chunk only), bf16 d40, GQA 6/2",
+        named("the same in bf16 d64, B=1", () -> noKeyForSome(DType.BF16, 64, 1, 27)),
+        named("the same in bf16 d128, B=2", () -> noKeyForSome(DType.BF16, 128, 2, 28)),
+        named("window 1 (own chunk only), bf16 d40, GQA 6/2",
             () -> new AttentionProblem(JointAttention.Config.causal(6, 2, 40).withWindow(1, 0), DType.BF16, 2, 18, 1.0)
                 .query(uniformChunks(0, 4, 9)).keys(true, uniformChunks(0, 4, 9)).keys(true, chunks(0, 3, 4, 3, 4))),
         named("teacher forcing, clean call: clean video + ragged audio over the clean keys (CAUSAL), GQA 4/2, B=2, "
@@ -83,10 +57,10 @@ final class AttentionCases {
             () -> teacherForcing(DType.BF16, 128, 2, 1, 21, false)),
         named("teacher forcing, noisy call, 64-token video chunks, bf16 d128, B=2",
             () -> teacherForcing(DType.BF16, 128, 2, 1, 22, true)),
-        emulated("teacher forcing, noisy call with window 2 + 1 sink (PAST and SAME_CHUNK), bf16 d64, GQA 4/2",
+        named("teacher forcing, noisy call with window 2 + 1 sink (PAST and SAME_CHUNK), bf16 d64, GQA 4/2",
             () -> teacherForcingWindowed(DType.BF16, 64, 23)),
-        emulated("the same in bf16 d128", () -> teacherForcingWindowed(DType.BF16, 128, 24)),
-        emulated("PAST with window 1 (only the sink chunk) beside SAME_CHUNK keys, fp32 d64",
+        named("the same in bf16 d128", () -> teacherForcingWindowed(DType.BF16, 128, 24)),
+        named("PAST with window 1 (only the sink chunk) beside SAME_CHUNK keys, fp32 d64",
             () -> pastWithWindowOne(DType.F32, 25)),
         named("streaming step with window 2 + 1 sink: a 66-token chunk over a video cache (one empty slot) and an "
             + "audio cache without gradients, bf16 d128, GQA 4/2, B=2", () -> {
@@ -104,14 +78,14 @@ final class AttentionCases {
         named("window 3 + 1 sink, 12 chunks of 10 tokens, bf16 d64",
             () -> self(JointAttention.Config.causal(2, 2, 64).withWindow(3, 1), DType.BF16, 30,
                 uniformChunks(0, 12, 10))),
-        emulated("unmasked cross-attention with empty key slots, bf16 d128, GQA 2/1, B=2", () -> {
+        named("unmasked cross-attention with empty key slots, bf16 d128, GQA 2/1, B=2", () -> {
           int[] slots = uniformChunks(0, 1, 77);
           slots[5] = EMPTY;
           slots[76] = EMPTY;
           return new AttentionProblem(JointAttention.Config.cross(2, 1, 128), DType.BF16, 2, 31, 1.0)
               .query(uniformChunks(0, 1, 50)).keys(true, slots);
         }),
-        emulated("head dim 72, 5 chunks of 12 tokens, fp32, GQA 2/1",
+        named("head dim 72, 5 chunks of 12 tokens, fp32, GQA 2/1",
             () -> self(JointAttention.Config.causal(2, 1, 72), DType.F32, 32, uniformChunks(0, 5, 12))),
         randomCase(101), randomCase(102), randomCase(104), randomCase(109), randomCase(110));
   }
@@ -234,12 +208,7 @@ final class AttentionCases {
   }
 
   private static Case named(String name, Supplier<AttentionProblem> problem) {
-    return new Case(name, problem, false);
-  }
-
-  /** A case the emulator runs in CI too. */
-  private static Case emulated(String name, Supplier<AttentionProblem> problem) {
-    return new Case(name, problem, true);
+    return new Case(name, problem);
   }
 
   /** The token layout of a teacher-forcing pass: `video` tokens per chunk, audio[c] in chunk c. */

@@ -5,15 +5,14 @@ import io.mforce.runtime.Device;
 import io.mforce.testing.Gpu;
 import java.util.Arrays;
 import java.util.function.Supplier;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The CUDA attention on the problems of {@link AttentionCases}: against the float64 oracle
@@ -30,22 +29,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag("gpu")
 class AttentionCudaTest {
   private static final Device GPU = Device.cuda(0);
-  /** CI's host-emulator run sets it (pom.xml): every case is too slow on emulated threads. */
-  private static final boolean QUICK = "quick".equals(System.getProperty("mforce.test.attention"));
 
   @BeforeEach
   void requireCuda() {
     Gpu.require();
   }
 
-  /** Every case of AttentionCases, or its quick ones where QUICK. */
-  private static Stream<Arguments> cases() {
-    return QUICK ? AttentionCases.quickCases() : AttentionCases.cases();
-  }
-
   /** Every case in every run layout. */
   static Stream<Arguments> casesInEveryLayout() {
-    return cases().flatMap(c -> Arrays.stream(AttentionLaunch.Layout.values())
+    return AttentionCases.cases().flatMap(c -> Arrays.stream(AttentionLaunch.Layout.values())
         .map(layout -> Arguments.of(c.get()[0], layout, c.get()[1])));
   }
 
@@ -57,7 +49,7 @@ class AttentionCudaTest {
 
   /** Every case with Mforce.deterministic() false (atomic dq) and true. */
   static Stream<Arguments> casesInBothModes() {
-    return cases().flatMap(c -> Stream.of(false, true)
+    return AttentionCases.cases().flatMap(c -> Stream.of(false, true)
         .map(deterministic -> Arguments.of(c.get()[0], deterministic, c.get()[1])));
   }
 
@@ -73,12 +65,8 @@ class AttentionCudaTest {
    * call whose video run spans 2 (d64) or 5 (d128) 64-token tiles, GQA 4/2, B=2) write bitwise the
    * same dq, dk and dv.
    */
-  static IntStream headDims() {
-    return QUICK ? IntStream.of(64) : IntStream.of(64, 128); // d128: ~3 min on the emulator
-  }
-
   @ParameterizedTest(name = "bf16 d{0}")
-  @MethodSource("headDims")
+  @ValueSource(ints = {64, 128})
   void deterministicBackwardRepeatsBitwise(int headDim) {
     AttentionCheck.assertBackwardRepeats(AttentionCases.teacherForcing(DType.BF16, headDim, 4, 2, 40 + headDim, false),
         GPU, true, true, true);
@@ -86,8 +74,6 @@ class AttentionCudaTest {
 
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"F32", "BF16"})
-  @DisabledIfSystemProperty(named = "mforce.test.attention", matches = "quick",
-      disabledReason = "over 15 min on the host emulator; runs on a GPU")
   void teacherForcingNoisyCallEqualsOneCallPerChunk(DType dtype) {
     TeacherForcingCheck.noisyCallEqualsOneCallPerChunk(dtype, 64, GPU);
     TeacherForcingCheck.noisyCallEqualsOneCallPerChunk(dtype, 128, GPU);
