@@ -13,8 +13,21 @@ set -e
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/../..
 cxx=${CXX:-g++}
+# The two drivers build with AddressSanitizer where the compiler has it (EMU_ASAN=0: without; the
+# host runtime never, it runs inside a JVM): a kernel that reads or writes the guard bytes around
+# a buffer (emu::guard), or past any other object, stops the run and names the access.
+asan=""
+if [ "$1" != "--host-runtime" ] && [ "${EMU_ASAN:-1}" != 0 ]; then
+  probe=$(mktemp -d)
+  if echo 'int main() { return 0; }' | "$cxx" -fsanitize=address -x c++ - -o "$probe/a" 2> /dev/null && "$probe/a"; then
+    asan="-fsanitize=address -fno-omit-frame-pointer"
+  else
+    echo "build.sh: $cxx cannot build with AddressSanitizer; the driver checks writes outside buffers only" >&2
+  fi
+  rm -rf "$probe"
+fi
 if [ "$1" != "--kernels" ] && [ "$1" != "--host-runtime" ]; then
-  exec "$cxx" -std=c++17 -O1 -w -DMFORCE_VERSION='"emu"' -I"$here" -I"$root/cuda-kernels" \
+  exec "$cxx" -std=c++17 -O1 -w $asan -DMFORCE_VERSION='"emu"' -I"$here" -I"$root/cuda-kernels" \
     -I"$root/native/include" -x c++ "$here/driver.cpp" -x none "$here/emu.cpp" "$root/native/src/common/error.cpp" \
     -o "$1"
 fi
@@ -50,7 +63,7 @@ rm "$work/src/common.cu"
 
 # Device code as nvcc compiles it for the GPU (__CUDA_ARCH__: the 16-byte vector loads and the
 # _rn intrinsics of mforce/detail); -fsanitize=alignment stops at a misaligned vector access.
-flags="-std=c++17 -O1 -w -fPIC -D__CUDA_ARCH__=900 -DMFORCE_CUDA_ARCHS=\"emu\" -fsanitize=alignment -fno-sanitize-recover=all"
+flags="-std=c++17 -O1 -w -fPIC -D__CUDA_ARCH__=900 -DMFORCE_CUDA_ARCHS=\"emu\" -fsanitize=alignment -fno-sanitize-recover=all $asan"
 include="-I$here -I$work/src -I$root/native/include"
 objs=""
 compile() {  # compile SOURCE OBJECT [extra flags]: in the background
@@ -68,7 +81,7 @@ compile "$here/emu.cpp" "$work/emu.o"
 if [ "$mode" = "--kernels" ]; then
   # The CPU implementation as its own library, as libmforce_cpu is: its inline helpers (compiled
   # without __CUDA_ARCH__) stay apart from the emulated CUDA code's (compiled with it).
-  "$cxx" -std=c++17 -O1 -w -fPIC -shared -fvisibility=hidden -ffp-contract=off -DMFORCE_VERSION='"emu"' \
+  "$cxx" -std=c++17 -O1 -w -fPIC -shared -fvisibility=hidden -ffp-contract=off $asan -DMFORCE_VERSION='"emu"' \
     -I"$root/native/include" -I"$root/native/src/cpu" "$root/native/src/common/error.cpp" \
     "$root"/native/src/cpu/parallel.cpp "$root"/native/src/cpu/flow.cpp "$root"/native/src/cpu/kv_cache.cpp \
     "$root"/native/src/cpu/layers.cpp "$root"/native/src/cpu/optim.cpp "$root"/native/src/cpu/rng.cpp \
@@ -76,7 +89,7 @@ if [ "$mode" = "--kernels" ]; then
   pids="$pids $!"
   compile "$here/kernels.cpp" "$work/kernels.o"
   for pid in $pids; do wait "$pid"; done
-  "$cxx" -fsanitize=alignment $objs -L"$dir" -lcpu_reference -Wl,-rpath,'$ORIGIN' -o "$out"
+  "$cxx" -fsanitize=alignment $asan $objs -L"$dir" -lcpu_reference -Wl,-rpath,'$ORIGIN' -o "$out"
   exit 0
 fi
 

@@ -9,6 +9,9 @@
 #if !defined(__x86_64__)
 #include <ucontext.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 #include <vector>
 #include <deque>
 #include <functional>
@@ -41,11 +44,17 @@ namespace emu {
 // A suspended fiber. On x86-64, its stack pointer, with its callee-saved registers pushed below
 // it by emu.cpp's switch; elsewhere a ucontext, whose swapcontext costs a signal-mask system call
 // per switch (on x86-64 that was nearly half of the emulator's time).
+struct Fiber {
 #if defined(__x86_64__)
-struct Fiber { void* sp = nullptr; };
+  void* sp = nullptr;
 #else
-struct Fiber { ucontext_t uc; };
+  ucontext_t uc;
 #endif
+  // for AddressSanitizer's fiber annotations (the scheduler's stack is learnt at its first switch)
+  const void* stack = nullptr;
+  size_t stack_size = 0;
+  void* fake_stack = nullptr;
+};
 // Makes `f` a fiber that runs entry() on stack[0, size) when first switched to; entry must never return.
 void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)());
 // Saves the running fiber into `from` and resumes `to`.
@@ -77,6 +86,21 @@ extern bool eager_cp, progress;
 extern bool block_eager;  // this block's cp.async copies land at issue: eager_cp, or a warp-greedy block
 extern size_t max_smem_request;
 extern uint64_t block_serial;  // counts the blocks run so far
+// Guard bytes around a buffer: with AddressSanitizer (build.sh's default where the compiler has
+// it), a kernel that reads them, not only one that writes them, stops the run; unguard before the
+// host checks them. Without it, no-ops.
+inline void guard(const void* p, size_t n) {
+#if defined(__SANITIZE_ADDRESS__)
+  ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+  (void)p; (void)n;
+}
+inline void unguard(const void* p, size_t n) {
+#if defined(__SANITIZE_ADDRESS__)
+  ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+  (void)p; (void)n;
+}
 [[noreturn]] inline void fail(const char* m) { fprintf(stderr, "EMU FAILURE: %s (block %u,%u,%u thread %u,%u,%u)\n", m, g_block.x, g_block.y, g_block.z, cur ? cur->tid.x : 0, cur ? cur->tid.y : 0, cur ? cur->tid.z : 0); abort(); }
 inline void yield() { switch_fiber(cur->ctx, sched); }
 

@@ -58,7 +58,13 @@ float round_bf16(float x) { return mforce::bf16_to_float(mforce::float_to_bf16(x
 struct Buf {
   size_t n, esz;
   std::vector<unsigned char> mem;
-  Buf(int dtype, size_t n_) : n(n_), esz(dtype == MF_F32 ? 4 : 2) { mem.assign(n * esz + 128, 0x5A); }
+  Buf(int dtype, size_t n_) : n(n_), esz(dtype == MF_F32 ? 4 : 2) {
+    mem.assign(n * esz + 128, 0x5A);
+    emu::guard(mem.data(), 64);
+    emu::guard(mem.data() + 64 + n * esz, 64);
+  }
+  Buf(Buf&&) = default;
+  ~Buf() { emu::unguard(mem.data(), mem.size()); }
   void* ptr() { return mem.data() + 64; }
   void set(size_t i, float x) {
     if (esz == 4) {
@@ -85,6 +91,7 @@ struct Buf {
     return true;
   }
   bool canaries() {
+    emu::unguard(mem.data(), mem.size());
     for (int i = 0; i < 64; ++i)
       if (mem[i] != 0x5A || mem[64 + n * esz + i] != 0x5A) return false;
     return true;

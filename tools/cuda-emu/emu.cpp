@@ -43,8 +43,8 @@ mforce_emu_switch:
   ret
   .size mforce_emu_switch, .-mforce_emu_switch
 )");
-void switch_fiber(Fiber& from, Fiber& to) { mforce_emu_switch(&from.sp, to.sp); }
-void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)()) {
+static void raw_switch(Fiber& from, Fiber& to) { mforce_emu_switch(&from.sp, to.sp); }
+static void raw_start(Fiber& f, char* stack, size_t size, void (*entry)()) {
   // the frame the switch pops, from the 16-byte aligned top down: a zero return address for
   // entry (so that entry starts with the stack aligned as after a call), entry itself (the
   // switch's ret), six zero registers, then this thread's control words
@@ -58,18 +58,40 @@ void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)()) {
   f.sp = sp;
 }
 #else
-void switch_fiber(Fiber& from, Fiber& to) { swapcontext(&from.uc, &to.uc); }
-void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)()) {
+static void raw_switch(Fiber& from, Fiber& to) { swapcontext(&from.uc, &to.uc); }
+static void raw_start(Fiber& f, char* stack, size_t size, void (*entry)()) {
   getcontext(&f.uc); f.uc.uc_stack.ss_sp = stack; f.uc.uc_stack.ss_size = size; f.uc.uc_link = nullptr;
   makecontext(&f.uc, entry, 0);
 }
 #endif
-static void trampoline() { (*g_body)(); cur->done = true; if (!cur->pending.empty() || !cur->groups.empty()) { for (auto& g : cur->groups) if (!g.empty()) fail("thread exited with cp.async in flight"); if (!cur->pending.empty()) fail("uncommitted cp.async at exit"); } switch_fiber(cur->ctx, sched); }
+// With AddressSanitizer (build.sh --asan), every switch tells it which stack runs next, and a
+// fiber's stack, reused from block to block, starts with no poison left from its last user.
+#if defined(__SANITIZE_ADDRESS__)
+void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)()) {
+  ASAN_UNPOISON_MEMORY_REGION(stack, size);
+  f.stack = stack; f.stack_size = size;
+  raw_start(f, stack, size, entry);
+}
+void switch_fiber(Fiber& from, Fiber& to) {
+  __sanitizer_start_switch_fiber(&from.fake_stack, to.stack, to.stack_size);
+  raw_switch(from, to);
+  __sanitizer_finish_switch_fiber(from.fake_stack, nullptr, nullptr);
+}
+// No leak report at exit: the drivers keep what they allocate until then.
+extern "C" const char* __asan_default_options() { return "detect_leaks=0"; }
+// A fiber's first instructions: it was entered from the scheduler, whose stack ASan reports here.
+static void fiber_entered() { __sanitizer_finish_switch_fiber(nullptr, &sched.stack, &sched.stack_size); }
+#else
+void start_fiber(Fiber& f, char* stack, size_t size, void (*entry)()) { raw_start(f, stack, size, entry); }
+void switch_fiber(Fiber& from, Fiber& to) { raw_switch(from, to); }
+static void fiber_entered() {}
+#endif
+static void trampoline() { fiber_entered(); (*g_body)(); cur->done = true; if (!cur->pending.empty() || !cur->groups.empty()) { for (auto& g : cur->groups) if (!g.empty()) fail("thread exited with cp.async in flight"); if (!cur->pending.empty()) fail("uncommitted cp.async at exit"); } switch_fiber(cur->ctx, sched); }
 void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<void()>& body) {
   const int n = block.x * block.y * block.z;
   if (n < 1) fail("empty block");
   g_grid = grid; g_bdim = block; g_body = &body;
-  smem_size = smem_bytes; smem.assign(smem_bytes + 16, 0xFF);
+  smem_size = smem_bytes; unguard(smem.data(), smem.size()); smem.assign(smem_bytes + 16, 0xFF); guard(smem.data() + smem_bytes, 16);
   if (stacks.size() < (size_t)n) stacks.resize(n, std::vector<char>(512 * 1024));
   // Two schedules, drawn per block (seeded, so runs repeat; EMU_SCHEDULE=threads or =warps fixes one):
   // - threads: every live thread runs to its next barrier or warp-wide operation, in a fresh random
@@ -86,7 +108,7 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
   const std::string schedule = schedule_env ? schedule_env : "";
   for (unsigned z = 0; z < grid.z; ++z) for (unsigned y = 0; y < grid.y; ++y) for (unsigned x = 0; x < grid.x; ++x) {
     g_block = dim3(x, y, z); ++block_serial;
-    std::fill(smem.begin(), smem.end(), 0xFF);
+    std::fill(smem.begin(), smem.begin() + smem_size, 0xFF);
     threads.assign(n, Thread{}); warps.assign((n + 31) / 32, Warp{}); block_arrived = 0;
     if (n % 32) warps.back().size = n % 32;
     for (int i = 0; i < n; ++i) {

@@ -59,7 +59,12 @@ class Buffers {
       memcpy(b.data() + start, bytes.data(), bytes.size());
       start_[name] = start;
       size_[name] = bytes.size();
+      emu::guard(b.data(), start);
+      emu::guard(b.data() + start + bytes.size(), b.size() - start - bytes.size());
     }
+  }
+  ~Buffers() {
+    for (auto& [name, b] : store_) emu::unguard(b.data(), b.size());
   }
   Buffers(const Buffers&) = delete;
   Buffers& operator=(const Buffers&) = delete;
@@ -77,6 +82,7 @@ class Buffers {
   std::vector<unsigned char> data(const std::string& name, std::string& problem) {
     const auto& b = store_.at(name);
     size_t s = start_.at(name), n = size_.at(name);
+    emu::unguard(b.data(), b.size());
     for (size_t k = 0; k < b.size(); ++k)
       if ((k < s || k >= s + n) && b[k] != kCanaryByte) {
         problem = "wrote outside the buffer (byte " + std::to_string((long long)k - (long long)s) + ")";

@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
  * Every CUDA kernel runs where no GPU is: on the host emulator of tools/cuda-emu, which executes
  * the kernels with the semantics NVIDIA's PTX ISA documents for the instructions they use
  * (ldmatrix, mma.sync, cp.async, shuffles, ballots, barriers; threads as fibers, under schedules
- * that expose a missing barrier). Its two drivers, built here with g++ (skipped where there is
- * none; about 80 s together on an idle 2-core machine, the builds included):
+ * that expose a missing barrier; with AddressSanitizer where g++ has it, so that a kernel reading
+ * outside its buffers stops the run, not only one writing there). Its two drivers, built here with
+ * g++ (skipped where there is none; about 4 min together on an idle 2-core machine, the builds
+ * included):
  * <ul>
  *   <li>{@code driver} runs the attention kernels (cuda-kernels/attention) on its fixed and
  *       random problems, forward and backward, in both dQ modes, and checks every output against
