@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * GEMM at 8192³ and at the paper config's per-chunk shapes: m tokens per streaming chunk (70 =
  * 66 video + 4 audio at 192x336; 364 at 480x768; 884 at 704x1280) times the projections of a
  * 4096-wide block (QKV/O 4096x4096, FFN up 4096x14336, down 14336x4096). Shapes are
- * "m,n,k" for c[m,n] = a[m,k]·b[n,k]ᵀ (the linear-layer layout). The PyTorch peer is
+ * "mxnxk" for c[m,n] = a[m,k]·b[n,k]ᵀ (the linear-layer layout; not commas, which JMH's -p takes
+ * as a list of values: {@code -p shape=70x4096x4096}). The PyTorch peer is
  * benchmarks/peers/gemm_peer.py, run in the same job (benchmarks/run-gpu.sh).
  */
 @State(Scope.Thread)
@@ -37,8 +38,8 @@ public class GemmBench {
   @Param({"BF16"})
   public String dtype;
 
-  @Param({"8192,8192,8192", "70,4096,4096", "70,14336,4096", "70,4096,14336", "364,4096,4096", "364,14336,4096",
-      "364,4096,14336", "884,4096,4096", "884,14336,4096", "884,4096,14336"})
+  @Param({"8192x8192x8192", "70x4096x4096", "70x14336x4096", "70x4096x14336", "364x4096x4096", "364x14336x4096",
+      "364x4096x14336", "884x4096x4096", "884x14336x4096", "884x4096x14336"})
   public String shape;
 
   private Device dev;
@@ -49,7 +50,10 @@ public class GemmBench {
   @Setup(Level.Trial)
   public void setUp() {
     dev = BenchDevice.parse(device);
-    String[] mnk = shape.split(",");
+    String[] mnk = shape.split("x");
+    if (mnk.length != 3) {
+      throw new IllegalArgumentException("shape '" + shape + "': expected MxNxK, e.g. 70x4096x4096");
+    }
     long m = Long.parseLong(mnk[0]);
     long n = Long.parseLong(mnk[1]);
     long k = Long.parseLong(mnk[2]);
