@@ -18,7 +18,7 @@ import io.mforce.runtime.Tensor;
  *
  * <p>Tensors are {@code [B, L, H, D]} (F32 or BF16; views strided along B and L allowed, heads
  * and D dense; D a multiple of 8 up to 256); positions are shared by the batch. {@code out} may be
- * {@code x} itself (in place).
+ * {@code x} itself (in place); otherwise the two share no memory.
  */
 public final class Rope3D {
   /** The usual base of the frequencies. */
@@ -76,6 +76,7 @@ public final class Rope3D {
     Check.sameDtype(op, "out", out, "x", x);
     Check.device(op, "out", out, x.device());
     RunLayout o = RunLayout.of(op, "out", out, heads, headDim);
+    Check.sameOrDisjoint(op, "out", out, "x", x);
     checkPositions(op, "positions", positions, in.len(), x);
     NativeCalls.check(RopeNative.mf_rope_apply(x.device().kind().code(), Stream.current(x.device()).handle(),
         x.dtype().code(), in.batch(), in.len(), heads, headDim, x.address(), in.batchStride(), in.tokenStride(),

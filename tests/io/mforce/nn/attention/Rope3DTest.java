@@ -1,5 +1,6 @@
 package io.mforce.nn.attention;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -171,6 +172,26 @@ class Rope3DTest {
           assertTrue(Float.isNaN(all[b * (len + 1) * H * d + i]), "padding written");
         }
       }
+    }
+  }
+
+  /**
+   * An output that overlaps the input without being it (here: shifted by one token) would be
+   * overwritten while still being read; it is refused, as everywhere else, before anything is written.
+   */
+  @Test
+  void partiallyOverlappingOutputIsRefused() {
+    int len = 3;
+    double[] values = random(DType.F32, (len + 1) * 2 * 16, 9);
+    Rope3D rope = new Rope3D();
+    try (Tensor parent = Tensor.of(floats(values), 1, len + 1, 2, 16);
+         Tensor x = parent.narrow(1, 0, len);
+         Tensor shifted = parent.narrow(1, 1, len);
+         Tensor pos = Tensor.of(new float[] {1, 0, 0, 2, 0, 0, 3, 0, 0}, len, 3)) {
+      assertMessage(() -> rope.apply(x, pos, shifted), "'out' and 'x' overlap");
+      assertMessage(() -> rope.backward(x, pos, shifted), "'out' and 'x' overlap");
+      assertArrayEquals(floats(values), parent.toFloatArray(), "a refused call wrote its output");
+      rope.apply(x, pos, x); // in place stays allowed
     }
   }
 
