@@ -11,7 +11,8 @@ import io.mforce.runtime.Tensor;
  * {@code [B, Nv·Fv + Na·Fa]}, each sample's video tokens [Nv, Fv] followed by its audio tokens
  * [Na, Fa] (row-major). {@link StreamSession} is a {@link io.mforce.flow.VelocityField} on this
  * state; {@link #pack} and {@link #unpack} convert to and from the two token tensors. The flow
- * kernels treat every element alike, so both modalities move on one time grid.
+ * kernels treat every element alike, so both modalities move on one time grid. The three
+ * tensors are contiguous, of one dtype, on one device; a call that refuses them writes nothing.
  */
 public final class ChunkState {
   private ChunkState() {}
@@ -42,7 +43,7 @@ public final class ChunkState {
     RowCopy.copy(state, sizes[0], sizes[0] + sizes[1], audio, 0, sizes[1], sizes[1], state.size(0));
   }
 
-  /** Checks the three shapes; returns {Nv·Fv, Na·Fa}. */
+  /** Checks the three shapes, dtypes, devices and contiguity; returns {Nv·Fv, Na·Fa}. */
   private static long[] check(String op, ModelConfig config, Tensor video, Tensor audio, Tensor state) {
     Check.notNull(config, "config");
     Check.open(op, "state", state);
@@ -61,6 +62,10 @@ public final class ChunkState {
     Check.sameDtype(op, "audio", audio, "state", state);
     Check.device(op, "video", video, state.device());
     Check.device(op, "audio", audio, state.device());
+    // all three, before either modality's copy writes anything
+    Check.contiguous(op, "state", state);
+    Check.contiguous(op, "video", video);
+    Check.contiguous(op, "audio", audio);
     return new long[] {(long) layout.videoTokens() * config.videoTokenFeatures(),
         (long) layout.audioTokens() * config.audioTokenFeatures()};
   }

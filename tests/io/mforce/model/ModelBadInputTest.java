@@ -95,6 +95,27 @@ class ModelBadInputTest {
     }
   }
 
+  /** pack and unpack check all three tensors before writing either modality: nothing half-written. */
+  @Test
+  void chunkStateRefusesNonContiguousTokensBeforeWriting() {
+    Random2 r = new Random2(5);
+    try (AudioVideoModel model = model();
+         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+         Tensor v0 = ModelFixtures.chunk(video, 0);
+         Tensor wide = Tensor.zeros(DType.F32, Device.CPU, B, 2 * model.layout().audioTokens(),
+             CONFIG.audioTokenFeatures());
+         Tensor audio = wide.narrow(1, 0, model.layout().audioTokens()); // [B, Na, Fa], batch stride of 2·Na rows
+         Tensor state = Tensor.full(DType.F32, Device.CPU, Double.NaN, B, ChunkState.features(CONFIG))) {
+      float[] before = state.toFloatArray();
+      expect(IllegalArgumentException.class, "argument 'audio'", () -> ChunkState.pack(CONFIG, v0, audio, state));
+      assertArrayEquals(before, state.toFloatArray(), "a refused pack wrote the video half of the state");
+      float[] videoBefore = v0.toFloatArray();
+      state.fill(0.5);
+      expect(IllegalArgumentException.class, "argument 'audio'", () -> ChunkState.unpack(CONFIG, state, v0, audio));
+      assertArrayEquals(videoBefore, v0.toFloatArray(), "a refused unpack wrote the video tokens");
+    }
+  }
+
   @Test
   void chunkGraphsAreCapturedInsideAChunkAndRunOnlyInsideOne() {
     Random2 r = new Random2(4);
