@@ -284,6 +284,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     private final Network.Ctx ctx;
     private final StreamSession session;
     private final long version;
+    private boolean closed;
 
     private Velocity(Network.Ctx ctx, StreamSession session, long version) {
       this.ctx = ctx;
@@ -303,6 +304,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
 
     @Override
     public void close() {
+      closed = true;
       ctx.close();
     }
   }
@@ -332,6 +334,10 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     Check.notNull(forward, "forward");
     if (forward.session != this) {
       throw new IllegalArgumentException(op + ": the forward belongs to another session");
+    }
+    if (forward.closed) {
+      throw new IllegalStateException(op + ": the forward is closed (its activations are released); run the "
+          + "backward before closing it");
     }
     if (forward.version != version || phase != Phase.IN_CHUNK) {
       throw new IllegalStateException(op + ": the caches or conditions changed since the forward (append, begin "

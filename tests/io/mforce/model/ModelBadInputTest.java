@@ -1,12 +1,14 @@
 package io.mforce.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.MemoryPool;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Gpu;
 import io.mforce.testing.Random2;
@@ -92,6 +94,35 @@ class ModelBadInputTest {
       s.append(v0, a0);
       expect(IllegalStateException.class, "overflow", () -> s.beginChunk(cond.transcript(2, 1)));
       expect(IllegalStateException.class, "no chunk is begun", () -> s.velocity(x, t, d, true, v));
+    }
+  }
+
+  /** A closed Velocity is refused by name, before the backward allocates anything or touches a gradient. */
+  @Test
+  void velocityBackwardOfAClosedForwardIsRefusedWithoutLeaking() {
+    Random2 r = new Random2(6);
+    MemoryPool pool = MemoryPool.of(Device.CPU);
+    try (AudioVideoModel model = model();
+         StreamSession s = model.stream(StreamSession.Options.full(B, 2));
+         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
+         Tensor v0 = ModelFixtures.chunk(video, 0);
+         Tensor a0 = ModelFixtures.chunk(audio, 0);
+         Tensor t = ModelFixtures.full(model, 0.5f, B);
+         Tensor d = ModelFixtures.full(model, 0f, B)) {
+      Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 2);
+      s.begin(cond);
+      s.beginChunk(cond.transcript(0, 1));
+      StreamSession.Velocity f = s.velocityForward(v0, a0, t, d, true);
+      f.close();
+      model.parameters().zeroGrads();
+      long inUse = pool.stats().inUseBytes();
+      expect(IllegalStateException.class, "stream.velocityBackward: the forward is closed",
+          () -> s.velocityBackward(f, v0, a0, null, null));
+      assertEquals(inUse, pool.stats().inUseBytes(), "the refused backward left buffers allocated");
+      for (float g : model.parameters().grads().toFloatArray()) {
+        assertEquals(0f, g, "the refused backward accumulated a gradient");
+      }
     }
   }
 
