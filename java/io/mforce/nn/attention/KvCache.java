@@ -124,6 +124,7 @@ public final class KvCache implements AutoCloseable {
    */
   public void append(Tensor k, Tensor v, Tensor positions, int chunkIndex) {
     String op = "kvCache.append";
+    requireOpen(op);
     if (chunkIndex < 0 || chunkIndex == JointAttention.EMPTY) {
       throw new IllegalArgumentException(op + ": chunkIndex = " + chunkIndex + "; expected 0 <= chunkIndex < "
           + JointAttention.EMPTY);
@@ -143,6 +144,7 @@ public final class KvCache implements AutoCloseable {
    */
   public void append(Tensor k, Tensor v, Tensor positions, Tensor chunkIndex) {
     String op = "kvCache.append";
+    requireOpen(op);
     ChunkIndices.check(op, "chunkIndex", chunkIndex, 1, config.device(), false);
     if (config.device().isCuda()) {
       write(op, k, v, positions, 0, chunkIndex.address());
@@ -247,7 +249,6 @@ public final class KvCache implements AutoCloseable {
   }
 
   private void write(String op, Tensor k, Tensor v, Tensor positions, int chunkIndex, long chunkIndexDevice) {
-    requireOpen(op);
     Check.open(op, "k", k);
     Check.dtype(op, "k", k, config.dtype());
     Check.device(op, "k", k, config.device());

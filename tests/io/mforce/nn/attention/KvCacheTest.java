@@ -334,8 +334,17 @@ class KvCacheTest {
       assertMessage(() -> new KvCache.Config(1, 1, 12, 4, 0, 1, DType.F32, Device.CPU), "headDim = 12");
       assertMessage(() -> new KvCache.Config(1, 1, 16, 4, 0, 1, DType.I32, Device.CPU), "dtype I32");
       KvCache closed = new KvCache(config, new Rope3D());
+      closed.append(k, v, pos, 3);
       closed.close();
-      assertThrows(IllegalStateException.class, () -> closed.append(k, v, pos, 0));
+      // closed comes first, whatever the index: not 'increasing order' for an index <= the last
+      for (int c : new int[] {0, 3, 4}) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> closed.append(k, v, pos, c));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        try (Tensor index = Tensor.of(new int[] {c}, 1)) {
+          e = assertThrows(IllegalStateException.class, () -> closed.append(k, v, pos, index));
+          assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+      }
       assertThrows(IllegalStateException.class, closed::keys);
     }
   }
