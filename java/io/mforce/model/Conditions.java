@@ -183,8 +183,8 @@ public final class Conditions {
    * chunk, what {@link StreamSession#beginChunk} takes).
    */
   public int[] transcript(int from, int count) {
-    if (from < 0 || count < 0 || from + count > chunks) {
-      throw new IllegalArgumentException("conditions: chunks [" + from + ", " + (from + count) + ") outside the "
+    if (from < 0 || count < 0 || (long) from + count > chunks) {
+      throw new IllegalArgumentException("conditions: chunks [" + from + ", " + ((long) from + count) + ") outside the "
           + chunks + " the transcript covers");
     }
     int[] out = new int[batch * count * slots];

@@ -102,6 +102,12 @@ class ConditionsAndLayoutTest {
     assertTrue(Arrays.stream(attributes, 0, 10).allMatch(i -> i == TINY.attributeVocab()), "sample 0's attributes");
     assertTrue(Arrays.stream(attributes, 10, 20).allMatch(i -> i == 0), "sample 1's attributes kept");
     assertArrayEquals(new int[] {2, 3, 5, 6}, cond.transcript(1, 2));
+    // a range past the 3 chunks is refused by name, also where from + count overflows an int
+    for (int[] range : new int[][] {{2, 2}, {-1, 1}, {1, Integer.MAX_VALUE}, {Integer.MAX_VALUE, 1}}) {
+      IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+          () -> cond.transcript(range[0], range[1]));
+      assertTrue(outside.getMessage().contains("outside the 3"), outside.getMessage());
+    }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> Conditions.of(TINY, 2, new int[20], new int[] {1, 2, 65, 4}));
     assertTrue(e.getMessage().contains("transcript[2] = 65"), e.getMessage());
