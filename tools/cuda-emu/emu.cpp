@@ -2,6 +2,7 @@
 // switched until all finish; a step where none can progress is a deadlock) and the host helpers of
 // cuda-kernels/common.cu the attention launch code calls.
 #include "cuda_runtime.h"
+#include <numeric>
 namespace emu {
 int sms = 132;
 std::vector<Thread> threads; std::vector<Warp> warps; Thread* cur = nullptr; Fiber sched;
@@ -106,8 +107,15 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
   const bool shuffle = !(order_env && std::string(order_env) == "0");
   const char* schedule_env = getenv("EMU_SCHEDULE");
   const std::string schedule = schedule_env ? schedule_env : "";
-  for (unsigned z = 0; z < grid.z; ++z) for (unsigned y = 0; y < grid.y; ++y) for (unsigned x = 0; x < grid.x; ++x) {
-    g_block = dim3(x, y, z); ++block_serial;
+  // Blocks run one after another in an order drawn anew at every launch (seeded): a GPU promises
+  // no order between blocks, so nothing may depend on it but the rounding of float atomics, on
+  // which the deterministic modes must not depend either (with one fixed order, their repeat
+  // tests could not tell atomics from none).
+  std::vector<uint64_t> block_order(uint64_t(grid.x) * grid.y * grid.z);
+  std::iota(block_order.begin(), block_order.end(), uint64_t{0});
+  std::shuffle(block_order.begin(), block_order.end(), rng);
+  for (const uint64_t b : block_order) {
+    g_block = dim3(b % grid.x, b / grid.x % grid.y, b / (uint64_t(grid.x) * grid.y)); ++block_serial;
     std::fill(smem.begin(), smem.begin() + smem_size, 0xFF);
     threads.assign(n, Thread{}); warps.assign((n + 31) / 32, Warp{}); block_arrived = 0;
     if (n % 32) warps.back().size = n % 32;
