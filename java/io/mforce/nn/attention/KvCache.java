@@ -65,7 +65,14 @@ public final class KvCache implements AutoCloseable {
       if (!dtype.isFloat()) {
         throw new IllegalArgumentException(op + ": dtype " + dtype + "; expected F32 or BF16");
       }
-      Math.multiplyExact(Math.multiplyExact((long) sinks + window, tokensPerChunk), (long) kvHeads * headDim * batch);
+      try {
+        Math.multiplyExact(Math.multiplyExact(Math.multiplyExact((long) sinks + window, tokensPerChunk),
+            (long) kvHeads * headDim), batch);
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException(op + ": batch " + batch + " x (sinks " + sinks + " + window " + window
+            + ") x tokensPerChunk " + tokensPerChunk + " x kvHeads " + kvHeads + " x headDim " + headDim
+            + " elements overflow a long; expected a cache that can be allocated");
+      }
     }
 
     /** Slots in all: (sinks + window) · tokensPerChunk. */

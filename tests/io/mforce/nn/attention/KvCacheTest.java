@@ -333,6 +333,8 @@ class KvCacheTest {
       assertMessage(() -> new KvCache.Config(1, 1, 16, 4, 0, 0, DType.F32, Device.CPU), "window >= 1");
       assertMessage(() -> new KvCache.Config(1, 1, 12, 4, 0, 1, DType.F32, Device.CPU), "headDim = 12");
       assertMessage(() -> new KvCache.Config(1, 1, 16, 4, 0, 1, DType.I32, Device.CPU), "dtype I32");
+      int big = Integer.MAX_VALUE;
+      assertMessage(() -> new KvCache.Config(big, big, 256, big, 0, big, DType.F32, Device.CPU), "overflow a long");
       KvCache closed = new KvCache(config, new Rope3D());
       closed.append(k, v, pos, 3);
       closed.close();
