@@ -9,7 +9,7 @@
 extern "C" {
 #endif
 
-/* Worker threads of the CPU kernels (default: the machine's hardware threads). */
+/* Worker threads of the CPU kernels (default: the machine's hardware threads), 1 .. 4096. */
 MF_API mf_status mf_cpu_set_threads(int32_t threads);
 MF_API int32_t mf_cpu_threads(void);
 

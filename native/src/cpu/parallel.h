@@ -13,7 +13,12 @@ namespace mforce::cpu {
 // (but the last). Exceptions thrown by body are rethrown on the calling thread.
 void parallel_for(int64_t total, int64_t grain, const std::function<void(int64_t, int64_t)>& body);
 
+// The most threads set_threads accepts.
+constexpr int kMaxThreads = 4096;
+
 int threads();
+// n in [1, kMaxThreads]. Throws std::system_error when the system will not start a thread; the
+// pool then keeps the workers it has started.
 void set_threads(int n);
 
 }  // namespace mforce::cpu

@@ -1,6 +1,7 @@
 // CPU implementation of the tensor utilities of mforce/runtime.h (fill, convert).
 #include "mforce/runtime.h"
 
+#include <system_error>
 
 #include "mforce/detail/check.h"
 #include "elementwise.h"
@@ -49,11 +50,17 @@ mf_status mfcpu_convert(mf_device, void*, mf_dtype in_dtype, int64_t n, const vo
 }
 
 mf_status mf_cpu_set_threads(int32_t threads) {
-  if (threads < 1) {
-    mf_set_error("cpu threads: %d requested, expected at least 1", (int)threads);
+  if (threads < 1 || threads > cpu::kMaxThreads) {
+    mf_set_error("cpu threads: %d requested, expected 1..%d", (int)threads, cpu::kMaxThreads);
     return MF_ERR_INVALID_ARGUMENT;
   }
-  cpu::set_threads(threads);
+  try {
+    cpu::set_threads(threads);
+  } catch (const std::system_error& e) {  // the system would not start that many threads
+    mf_set_error("cpu threads: could not start %d threads (%s); the kernels run on %d", (int)threads, e.what(),
+                 cpu::threads());
+    return MF_ERR_OUT_OF_MEMORY;
+  }
   return MF_OK;
 }
 

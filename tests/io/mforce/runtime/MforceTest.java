@@ -52,4 +52,18 @@ class MforceTest {
       Mforce.setCpuThreads(before);
     }
   }
+
+  /**
+   * A thread count no machine can run is an IllegalArgumentException and leaves the pool as it
+   * was. It once tried to start every thread: the first std::thread that failed threw across the
+   * C ABI and the JVM aborted (at about 32k threads here, the process's memory-map limit).
+   */
+  @Test
+  void absurdCpuThreadCountsAreRejected() {
+    int before = Mforce.cpuThreads();
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Mforce.setCpuThreads(Integer.MAX_VALUE));
+    assertTrue(e.getMessage().contains("2147483647 requested"), e.getMessage());
+    assertEquals(before, Mforce.cpuThreads());
+  }
 }
