@@ -26,7 +26,8 @@ MF_API mf_status mfcuda_info(int32_t* runtime_version, int32_t* driver_version, 
 MF_API const char* mf_cuda_architectures(void);
 MF_API const char* mfcuda_architectures(void);
 
-/* out[i] = value, n elements of dtype (value converted to dtype; for MF_I32 it is truncated). */
+/* out[i] = value, n elements of dtype (value converted to dtype; for MF_I32 it is truncated, and a
+ * value that does not truncate into int32, or NaN, is an invalid argument). */
 MF_KERNEL(fill, (mf_device dev, void* stream, mf_dtype dtype, int64_t n, double value, void* out))
 /* out[i] = (out_dtype) in[i], n elements; bf16 rounding is round-to-nearest-even. */
 MF_KERNEL(convert, (mf_device dev, void* stream, mf_dtype in_dtype, int64_t n, const void* in,

@@ -9,6 +9,9 @@ extern "C" {
 mf_status mf_fill(mf_device dev, void* stream, mf_dtype dtype, int64_t n, double value, void* out) {
   MF_REQUIRE(n >= 0, "fill: negative count %lld", (long long)n);
   MF_REQUIRE(n == 0 || out, "fill: argument 'out' is null");
+  // truncation to int32 is defined only for values that truncate into its range (not NaN)
+  MF_REQUIRE(dtype != MF_I32 || (value > -2147483649.0 && value < 2147483648.0),
+             "fill: value %g does not truncate to an int32", value);
   MF_ROUTE(fill, dev, dev, stream, dtype, n, value, out);
 }
 

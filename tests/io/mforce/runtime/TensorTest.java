@@ -112,6 +112,28 @@ class TensorTest {
     }
   }
 
+  /**
+   * The native fill checks an I32 value itself (for callers that bypass Tensor.fill): converting
+   * NaN or a value outside int32 to int32 is undefined in C++; it wrote INT32_MIN here, and
+   * returned MF_OK.
+   */
+  @Test
+  void nativeFillRejectsValuesOutsideInt32() {
+    try (Tensor t = Tensor.zeros(DType.I32, Device.CPU, 3)) {
+      for (double bad : new double[] {Double.NaN, 1e20, -2147483649.0, Double.POSITIVE_INFINITY}) {
+        int status = io.mforce.bindings.RuntimeNative.mf_fill(0, 0, io.mforce.bindings.RuntimeNative.MF_I32, 3, bad,
+            t.address());
+        assertEquals(io.mforce.bindings.RuntimeNative.MF_ERR_INVALID_ARGUMENT, status, "fill " + bad);
+        assertTrue(io.mforce.bindings.RuntimeNative.mf_last_error().contains("int32"),
+            io.mforce.bindings.RuntimeNative.mf_last_error());
+      }
+      assertArrayEquals(new int[] {0, 0, 0}, t.toIntArray(), "a rejected fill wrote nothing");
+      assertEquals(0, io.mforce.bindings.RuntimeNative.mf_fill(0, 0, io.mforce.bindings.RuntimeNative.MF_I32, 3,
+          -2147483648.75, t.address()), "truncated into int32 range");
+      assertArrayEquals(new int[] {Integer.MIN_VALUE, Integer.MIN_VALUE, Integer.MIN_VALUE}, t.toIntArray());
+    }
+  }
+
   @Test
   void overlappingCopiesAreRejectedAndSelfCopiesAllowed() {
     try (Tensor t = Tensor.of(new float[] {0, 1, 2, 3, 4, 5}, 6); Tensor a = t.narrow(0, 0, 4);
