@@ -29,7 +29,11 @@ MF_HD float gelu_tanh(float x) {
 MF_HD float gelu_tanh_grad(float x) {
   float x2 = x * x;
   float t = tanhf(kSqrt2OverPi * (x + kGeluCubic * x2 * x));
-  return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x2);
+  float sech2 = 1.0f - t * t;
+  // sech2 is 0 once tanh saturates (|x| above about 5), long before x2 overflows (|x| > 1.8e19),
+  // where the tanh term would be 0·inf = NaN
+  if (sech2 == 0.0f) return 0.5f * (1.0f + t);
+  return 0.5f * (1.0f + t) + 0.5f * x * sech2 * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x2);
 }
 
 MF_HD float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }

@@ -56,6 +56,41 @@ class ElementwiseKernelsTest {
     biasActAll(Device.cuda(0), dtype);
   }
 
+  @Test
+  void activationGradientsOfHugeInputsAreFiniteCpu() {
+    activationGradientsOfHugeInputs(Device.CPU);
+  }
+
+  @Tag("gpu")
+  @Test
+  void activationGradientsOfHugeInputsAreFiniteCuda() {
+    assumeCuda();
+    activationGradientsOfHugeInputs(Device.cuda(0));
+  }
+
+  /**
+   * Finite pre-activations past the range where x² is a float (|x| > 1.8e19) have the limits of
+   * the derivatives: 1 for large positive x, 0 for large negative x. GELU's derivative was NaN
+   * there: its tanh term, 0 once tanh saturates, was multiplied by 1 + 3·0.044715·x² = inf.
+   */
+  private static void activationGradientsOfHugeInputs(Device device) {
+    float[] h = {1e20f, -1e20f, 3e30f, -3e30f, 3.4e38f, -3.4e38f, 2e19f, -2e19f};
+    float[] dy = {1, 1, 1, 1, 1, 1, 1, 1};
+    float[] expected = {1, 0, 1, 0, 1, 0, 1, 0};
+    for (Activation act : new Activation[] {Activation.GELU_TANH, Activation.SILU}) {
+      try (Tensor th = upload(h, DType.F32, device, 1, h.length);
+           Tensor tdy = upload(dy, DType.F32, device, 1, h.length);
+           Tensor dh = poisoned(DType.F32, device, 1, h.length)) {
+        LayerKernels.biasActBackward(act, th, tdy, dh, false, null);
+        float[] got = dh.toFloatArray();
+        for (int i = 0; i < h.length; i++) {
+          org.junit.jupiter.api.Assertions.assertEquals(expected[i], got[i], 0f,
+              act + "'(" + h[i] + ") on " + device);
+        }
+      }
+    }
+  }
+
   private static void gatedResidual(Device device, DType dtype, int dim, long seed) {
     int groups = 3;
     int rows = 17;
