@@ -45,13 +45,12 @@ void online_softmax_step(float* s, int rows, int rows_pad, int cols, int cols_pa
       continue;
     }
     visible_scores(row, cols, cols_pad, all_visible, qchunk[i], kchunk, mask, scale);
-    float m_new = std::max(m[i], row_max(row, cols_pad));
-    if (m_new == kNegInf) {  // nothing visible to this row yet
-      std::fill(row, row + cols_pad, 0.f);
-      continue;
-    }
-    float alpha = std::exp(m[i] - m_new);  // 0 when m[i] = -inf (o and l are still 0 then)
-    l[i] = l[i] * alpha + exp_affine(row, cols_pad, 1.f, m_new);
+    float m_new = std::max(m[i], row_max(row, cols_pad));  // the max ignores NaN scores
+    // -inf: no visible finite score yet; shifting by 0 then gives p = 0 for the hidden keys and
+    // NaN for NaN scores, which must reach o and l (as on CUDA), not be taken for "no key"
+    float base = m_new == kNegInf ? 0.f : m_new;
+    float alpha = std::exp(m[i] - base);  // 0 when m[i] = -inf (o and l are still 0 then, or NaN)
+    l[i] = l[i] * alpha + exp_affine(row, cols_pad, 1.f, base);
     m[i] = m_new;
     if (alpha != 1.f) scale_row(o + static_cast<int64_t>(i) * d, d, alpha);
   }

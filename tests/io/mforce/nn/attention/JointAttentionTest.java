@@ -1,9 +1,11 @@
 package io.mforce.nn.attention;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import java.util.Arrays;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,6 +65,29 @@ class JointAttentionTest {
           attention.backward(launch.queries(), launch.keys());
           assertEquals(mode ? 1 : 0, attention.nativeDeterministic(), "after the backward");
         });
+      }
+    }
+  }
+
+  /**
+   * NaN in, NaN out, as on CUDA: a query whose visible scores are all NaN (here query 2, itself
+   * NaN, and query 0, which sees only key 0, whose k holds a NaN) gets o = NaN. The CPU forward
+   * took such a row for one that sees no key, its running max ignoring NaN scores and staying
+   * -inf, and wrote o = 0 for it: the NaN vanished.
+   */
+  @Test
+  void queriesWhoseScoresAreAllNaNGetNaN() {
+    int d = 64;
+    AttentionProblem p = new AttentionProblem(JointAttention.Config.causal(1, 1, d), DType.F32, 1, 41, 1.0)
+        .query(AttentionProblem.uniformChunks(0, 4, 1)).keys(false, AttentionProblem.uniformChunks(0, 4, 1));
+    Arrays.fill(p.queries.get(0).q, 2 * d, 3 * d, Double.NaN);
+    p.keys.get(0).k[5] = Double.NaN;
+    try (JointAttention attention = new JointAttention(p.config);
+         AttentionLaunch launch = new AttentionLaunch(p, Device.CPU, AttentionLaunch.Layout.DENSE)) {
+      attention.forward(launch.queries(), launch.keys());
+      double[] o = launch.out(0);
+      for (int i = 0; i < o.length; i++) {
+        assertTrue(Double.isNaN(o[i]), "o of query " + i / d + ", dim " + i % d + " = " + o[i]);
       }
     }
   }
