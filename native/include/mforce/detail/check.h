@@ -28,7 +28,7 @@ namespace mforce {
 inline bool rows_disjoint(int64_t batch, int64_t len, int64_t batch_stride, int64_t token_stride, int64_t row) {
   if (batch <= 0 || len <= 0) return true;
   int64_t ts = len > 1 ? token_stride : row;
-  int64_t bs = batch > 1 ? batch_stride : len * ts;
+  int64_t bs = batch > 1 ? batch_stride : row;
   bool token_major = (len <= 1 || ts >= row) && (batch <= 1 || bs >= len * ts);
   bool batch_major = (batch <= 1 || bs >= row) && (len <= 1 || ts >= batch * bs);
   return token_major || batch_major;

@@ -47,6 +47,11 @@ final class NativeProblemChecks implements AutoCloseable {
         p -> p.queries(0).token_stride(32));
     forward("queries[0]: strides (batch 64, token 64) make its tokens of 64 elements overlap",
         p -> p.queries(0).batch_stride(64));
+    // one batch entry: its 4 tokens all on the same 64 elements (this once passed as "batch-major")
+    forward("queries[0]: strides (batch 256, token 0) make its tokens of 64 elements overlap",
+        p -> p.batch(1).queries(0).token_stride(0));
+    backward("keys[0]: strides (batch 160, token 0) make its dk, dv tokens of 32 elements overlap",
+        p -> p.batch(1).keys(0).token_stride(0));
     backward("keys[0]: strides (batch 160, token 16) make its dk, dv tokens of 32 elements overlap",
         p -> p.keys(0).token_stride(16));
     for (int i = 0; i < 5; i++) {

@@ -224,6 +224,12 @@ class Rope3DTest {
           io.mforce.runtime.Stream.current(Device.CPU).handle(), DType.F32.code(), 2, 3, 2, 16, x.address(), 96, 32, out.address(),
           96, 16, pos.address(), 10000f, 0), "rope"), "out's strides (batch 96, token 16) make its tokens of 32 "
           + "elements overlap");
+      // one batch entry whose 3 tokens all sit on the same 32 elements (token stride 0): the
+      // batch-major reading of the layout once let it through
+      assertMessage(() -> NativeCalls.check(RopeNative.mf_rope_apply(Device.CPU.kind().code(),
+          io.mforce.runtime.Stream.current(Device.CPU).handle(), DType.F32.code(), 1, 3, 2, 16, x.address(), 96, 32,
+          out.address(), 96, 0, pos.address(), 10000f, 0), "rope"), "out's strides (batch 96, token 0) make its "
+          + "tokens of 32 elements overlap");
       for (float v : out.toFloatArray()) {
         assertTrue(Float.isNaN(v), "a rejected call wrote its output");
       }
