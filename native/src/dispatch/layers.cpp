@@ -69,9 +69,10 @@ mf_status mf_rmsnorm_backward(mf_device dev, void* stream, mf_dtype dtype, int64
                               float* dweight) {
   const char* k = "rmsnorm_backward";
   LAYER_SIZES(k, rows, dim, 0);
+  if (dim > 0) MF_REQUIRE_PTR(dweight, k);  // accumulated into even without rows
   if (rows * dim > 0) {
     MF_REQUIRE_PTR(x, k); MF_REQUIRE_PTR(weight, k); MF_REQUIRE_PTR(rstd, k); MF_REQUIRE_PTR(dy, k);
-    MF_REQUIRE_PTR(dx, k); MF_REQUIRE_PTR(dweight, k);
+    MF_REQUIRE_PTR(dx, k);
   }
   MF_ROUTE(rmsnorm_backward, dev, dev, stream, dtype, rows, dim, x, weight, rstd, dy, dx, accumulate, dweight);
 }
@@ -145,7 +146,8 @@ mf_status mf_modulation_backward(mf_device dev, void* stream, int64_t groups, in
   LAYER_SIZES(k, groups, count, dim);
   MF_REQUIRE(base_count == 1 || base_count == count, "%s: base_count %lld must be 1 or count (%lld)", k,
              (long long)base_count, (long long)count);
-  if (groups * count * dim > 0) { MF_REQUIRE_PTR(dmod, k); MF_REQUIRE_PTR(dtable, k); }
+  if (count * dim > 0) MF_REQUIRE_PTR(dtable, k);  // accumulated into even without groups
+  if (groups * count * dim > 0) MF_REQUIRE_PTR(dmod, k);
   MF_ROUTE(modulation_backward, dev, dev, stream, groups, count, dim, base_count, dmod, dbase, accumulate, dtable);
 }
 

@@ -256,6 +256,21 @@ class ConditioningKernelsTest {
     }
   }
 
+  /**
+   * The native modulation backward with no groups still adds (nothing) into dtable [count, dim],
+   * so it needs one: a NULL dtable was only rejected when groups·count·dim > 0, and zero groups
+   * then crashed the process (the CPU wrote dtable[c] += 0 through the null pointer).
+   */
+  @Test
+  void nativeModulationBackwardWithoutGroupsNeedsDtable() {
+    int status = io.mforce.bindings.LayersNative.mf_modulation_backward(Device.CPU.kind().code(), 0, 0, 6, 16, 6,
+        0, 0, 0, 0);
+    assertEquals(io.mforce.bindings.RuntimeNative.MF_ERR_INVALID_ARGUMENT, status,
+        io.mforce.bindings.RuntimeNative.mf_last_error());
+    assertTrue(io.mforce.bindings.RuntimeNative.mf_last_error().contains("'dtable' is null"),
+        io.mforce.bindings.RuntimeNative.mf_last_error());
+  }
+
   @Test
   void modulationGradientLayout() {
     // dgate written into vector 2 of a [groups, 6, dim] tensor leaves the other vectors alone

@@ -312,6 +312,20 @@ class NormKernelsTest {
     }
   }
 
+  /**
+   * The native rmsnorm backward with no rows still adds (nothing) into dweight, so it needs one:
+   * a NULL dweight was only rejected when rows·dim > 0, and zero rows then crashed the process
+   * (the CPU wrote dweight[c] += 0 through the null pointer).
+   */
+  @Test
+  void nativeRmsNormBackwardWithoutRowsNeedsDweight() {
+    int status = io.mforce.bindings.LayersNative.mf_rmsnorm_backward(Device.CPU.kind().code(), 0,
+        DType.F32.code(), 0, 16, 0, 0, 0, 0, 0, 0, 0);
+    assertTrue(status == io.mforce.bindings.RuntimeNative.MF_ERR_INVALID_ARGUMENT
+        && io.mforce.bindings.RuntimeNative.mf_last_error().contains("'dweight' is null"),
+        status + ": " + io.mforce.bindings.RuntimeNative.mf_last_error());
+  }
+
   @Test
   void badArgumentsAreClearErrors() {
     try (Tensor x = Tensor.of(new float[24], 2, 3, 4);
