@@ -47,10 +47,8 @@ mf_status mf_layernorm_backward(mf_device dev, void* stream, mf_dtype dtype, int
     LAYER_MOD(k, groups, dim, mod_stride);
     LAYER_MOD(k, groups, dim, dmod_stride);
   }
-  if (groups * rows * dim > 0) {
-    MF_REQUIRE_PTR(x, k); MF_REQUIRE_PTR(mean, k); MF_REQUIRE_PTR(rstd, k); MF_REQUIRE_PTR(dy, k);
-    MF_REQUIRE_PTR(dx, k);
-  }
+  if (groups * rows > 0) { MF_REQUIRE_PTR(mean, k); MF_REQUIRE_PTR(rstd, k); }  // read per row, even of 0 elements
+  if (groups * rows * dim > 0) { MF_REQUIRE_PTR(x, k); MF_REQUIRE_PTR(dy, k); MF_REQUIRE_PTR(dx, k); }
   MF_ROUTE(layernorm_backward, dev, dev, stream, dtype, groups, rows, dim, x, gamma, beta, scale, mod_stride, mean,
            rstd, dy, dx, accumulate, dgamma, dbeta, dshift, dscale, dmod_stride);
 }
@@ -70,9 +68,9 @@ mf_status mf_rmsnorm_backward(mf_device dev, void* stream, mf_dtype dtype, int64
   const char* k = "rmsnorm_backward";
   LAYER_SIZES(k, rows, dim, 0);
   if (dim > 0) MF_REQUIRE_PTR(dweight, k);  // accumulated into even without rows
+  if (rows > 0) MF_REQUIRE_PTR(rstd, k);      // read per row, even of 0 elements
   if (rows * dim > 0) {
-    MF_REQUIRE_PTR(x, k); MF_REQUIRE_PTR(weight, k); MF_REQUIRE_PTR(rstd, k); MF_REQUIRE_PTR(dy, k);
-    MF_REQUIRE_PTR(dx, k);
+    MF_REQUIRE_PTR(x, k); MF_REQUIRE_PTR(weight, k); MF_REQUIRE_PTR(dy, k); MF_REQUIRE_PTR(dx, k);
   }
   MF_ROUTE(rmsnorm_backward, dev, dev, stream, dtype, rows, dim, x, weight, rstd, dy, dx, accumulate, dweight);
 }

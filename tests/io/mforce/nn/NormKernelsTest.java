@@ -326,6 +326,26 @@ class NormKernelsTest {
         status + ": " + io.mforce.bindings.RuntimeNative.mf_last_error());
   }
 
+  /**
+   * Rows of zero elements still have their saved statistics read by the native backwards, one
+   * per row: mean and rstd were only checked for NULL when rows·dim > 0, and with dim = 0 the
+   * CPU read rstd[r] (and mean[r]) through the null pointers and the process crashed.
+   */
+  @Test
+  void nativeNormBackwardsOfEmptyRowsNeedTheirStatistics() {
+    int cpu = Device.CPU.kind().code();
+    int status = io.mforce.bindings.LayersNative.mf_rmsnorm_backward(cpu, 0, DType.F32.code(), 4, 0, 0, 0, 0, 0, 0,
+        0, 0);
+    String error = io.mforce.bindings.RuntimeNative.mf_last_error();
+    assertTrue(status == io.mforce.bindings.RuntimeNative.MF_ERR_INVALID_ARGUMENT && error.contains("'rstd' is null"),
+        status + ": " + error);
+    status = io.mforce.bindings.LayersNative.mf_layernorm_backward(cpu, 0, DType.F32.code(), 2, 4, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    error = io.mforce.bindings.RuntimeNative.mf_last_error();
+    assertTrue(status == io.mforce.bindings.RuntimeNative.MF_ERR_INVALID_ARGUMENT && error.contains("'mean' is null"),
+        status + ": " + error);
+  }
+
   @Test
   void badArgumentsAreClearErrors() {
     try (Tensor x = Tensor.of(new float[24], 2, 3, 4);
