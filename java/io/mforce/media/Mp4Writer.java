@@ -29,7 +29,8 @@ import org.bytedeco.javacv.Frame;
  * in sync; the file lasts {@code frames / 25} seconds (the decoded audio runs a few ms longer:
  * the AAC encoder pads its last 1024-sample frame; see {@link MediaReader.Media#audioSeconds()}).
  * Frames may be enlarged {@code scale} times (nearest neighbour) so a 32x32 clip is big enough to
- * watch.
+ * watch. Sides must be even (yuv420p), and with libopenh264 at least 16 pixels: other sizes are an
+ * {@link IllegalArgumentException} before anything is written.
  * The file is written to a temporary file and renamed into place; on failure nothing is left.
  */
 public final class Mp4Writer {
@@ -55,6 +56,9 @@ public final class Mp4Writer {
       return new Options(scale, rate, audioBitrate);
     }
   }
+
+  /** The smallest frame side libopenh264 encodes. */
+  private static final int OPENH264_MIN_SIDE = 16;
 
   /** The H.264 encoders tried, in order of preference. */
   private static final List<String> H264_ENCODERS = List.of("libx264", "libopenh264");
@@ -102,6 +106,12 @@ public final class Mp4Writer {
           + " is odd; H.264 in yuv420p needs even sides (use an even size or scale 2)");
     }
     Encoders encoders = encoders();
+    if (encoders.video().equals("libopenh264") && (width < OPENH264_MIN_SIDE || height < OPENH264_MIN_SIDE)) {
+      // refused here: openh264 itself fails only at the first frame, with an opaque FFmpeg error code
+      throw new IllegalArgumentException("mp4: frame size " + width + "x" + height + " is smaller than "
+          + OPENH264_MIN_SIDE + "x" + OPENH264_MIN_SIDE + ", the least libopenh264 encodes (use scale "
+          + ceilDiv(OPENH264_MIN_SIDE, Math.min(clip.width(), clip.height())) + " or more)");
+    }
     AtomicFiles.write(path, tmp -> encode(tmp, path, clip, options, encoders, width, height));
     return encoders;
   }
@@ -147,6 +157,10 @@ public final class Mp4Writer {
         // releasing after a failure; the failure is what gets reported
       }
     }
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
   }
 
   /** Copies frame {@code f} of the clip into {@code frame}, enlarged {@code scale} times. */

@@ -183,6 +183,20 @@ class Mp4Test {
   }
 
   @Test
+  void framesTooSmallForTheEncoderAreRefusedClearly() throws Exception {
+    Clip small = io.mforce.data.TalkingFaceGenerator.ofSeconds(8, 0.08).generate(1);
+    Path mp4 = tmp.resolve("small.mp4");
+    if (Mp4Writer.encoders().video().equals("libopenh264")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mp4Writer.write(mp4, small));
+      assertTrue(e.getMessage().contains("8x8") && e.getMessage().contains("16x16")
+          && e.getMessage().contains("scale"), e.getMessage());
+      assertFalse(Files.exists(mp4));
+    }
+    Mp4Writer.write(mp4, small, Mp4Writer.Options.DEFAULT.withScale(2));
+    assertEquals(16, MediaReader.read(mp4).width());
+  }
+
+  @Test
   void videoIsH264AndAudioIsAacAsReported() throws Exception {
     Path mp4 = tmp.resolve("codecs.mp4");
     Mp4Writer.Encoders used = Mp4Writer.write(mp4, TestClips.clip(32, 1, 25));
