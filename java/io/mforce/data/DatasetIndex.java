@@ -1,6 +1,7 @@
 package io.mforce.data;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The {@code index.json} of a data set directory (read and written with Gson):
@@ -57,7 +58,8 @@ final class DatasetIndex {
     float[] videoStd;
   }
 
+  /** {@code shard-NNNNN.bin} in ASCII digits whatever the default locale (the writer parses these names back). */
   static String shardName(int i) {
-    return String.format("shard-%05d.bin", i);
+    return String.format(Locale.ROOT, "shard-%05d.bin", i);
   }
 }

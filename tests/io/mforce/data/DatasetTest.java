@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,6 +193,23 @@ class DatasetTest {
     assertEquals(2, newFiles.size(), newFiles.toString());
     assertTrue(newFiles.stream().filter(f -> !f.equals("index.json")).noneMatch(oldFiles::contains),
         "old shards " + oldFiles + " left in " + newFiles);
+  }
+
+  @Test
+  void shardNamesDoNotDependOnTheLocale() throws IOException {
+    Locale before = Locale.getDefault();
+    try {
+      Locale.setDefault(Locale.forLanguageTag("ar-EG")); // formats numbers with Arabic-Indic digits
+      Path dir = write(tmp.resolve("ds"), List.of(TestClips.clip(32, 1, 1)), 300_000);
+      try (DatasetWriter w = DatasetWriter.create(dir, "again", true, 300_000)) {
+        w.add(TestClips.clip(32, 1, 2));
+        w.commit();
+      }
+      assertReads(List.of(TestClips.clip(32, 1, 2)), dir);
+      assertEquals(List.of("index.json", "shard-00001.bin"), files(dir));
+    } finally {
+      Locale.setDefault(before);
+    }
   }
 
   @Test
