@@ -5,6 +5,7 @@ import io.mforce.model.ParameterCount;
 import io.mforce.runtime.Cuda;
 import io.mforce.runtime.Mforce;
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +41,7 @@ final class InfoCommand implements Callable<Integer> {
     if (!cuda.available()) {
       out.println("no CUDA device: " + cuda.reason());
     } else {
-      out.printf("native libmforce_cuda (%s), CUDA runtime %s, driver %s%n", cuda.architectures(),
+      out.printf(Locale.ROOT, "native libmforce_cuda (%s), CUDA runtime %s, driver %s%n", cuda.architectures(),
           cudaVersion(cuda.runtimeVersion()), cudaVersion(cuda.driverVersion()));
       for (Cuda.DeviceInfo d : cuda.devices()) {
         out.println("  " + d);
@@ -52,21 +53,22 @@ final class InfoCommand implements Callable<Integer> {
 
   private static void printModel(PrintWriter out, ModelConfig c) {
     ParameterCount n = c.parameterCount();
-    out.printf("model %s: width %d, %d layers, %d heads of %d, FFN %d (%s), %d condition tokens%n", c.name(),
-        c.width(), c.layers(), c.heads(), c.headDim(), c.ffnWidth(), c.activation(), c.conditionTokens());
-    out.printf("tokens per chunk: video %d (%dx%d, %d px per token, %d features), audio %d (%d features)%n",
+    out.printf(Locale.ROOT, "model %s: width %d, %d layers, %d heads of %d, FFN %d (%s), %d condition tokens%n",
+        c.name(), c.width(), c.layers(), c.heads(), c.headDim(), c.ffnWidth(), c.activation(), c.conditionTokens());
+    out.printf(Locale.ROOT,
+        "tokens per chunk: video %d (%dx%d, %d px per token, %d features), audio %d (%d features)%n",
         c.videoTokensPerChunk(), c.videoHeight(), c.videoWidth(), c.videoPixelsPerToken(), c.videoTokenFeatures(),
         c.audioTokensPerChunk(), c.audioTokenFeatures());
-    out.printf("parameters: video branch %,d (%s), audio branch %,d (%s)%n", n.videoBranch(),
+    out.printf(Locale.ROOT, "parameters: video branch %,d (%s), audio branch %,d (%s)%n", n.videoBranch(),
         humanCount(n.videoBranch()), n.audioBranch(), humanCount(n.audioBranch()));
-    out.printf("  of which transformer blocks %,d per branch (%s)%n", n.blocksPerBranch(),
+    out.printf(Locale.ROOT, "  of which transformer blocks %,d per branch (%s)%n", n.blocksPerBranch(),
         humanCount(n.blocksPerBranch()));
-    out.printf("  shared condition embeddings %,d%n", n.shared());
-    out.printf("  total %,d (%s)%n", n.total(), humanCount(n.total()));
+    out.printf(Locale.ROOT, "  shared condition embeddings %,d%n", n.shared());
+    out.printf(Locale.ROOT, "  total %,d (%s)%n", n.total(), humanCount(n.total()));
   }
 
   private static String humanCount(long n) {
-    return n >= 1e9 ? String.format("%.3f B", n / 1e9) : String.format("%.2f M", n / 1e6);
+    return n >= 1e9 ? String.format(Locale.ROOT, "%.3f B", n / 1e9) : String.format(Locale.ROOT, "%.2f M", n / 1e6);
   }
 
   private static String cudaVersion(int v) {

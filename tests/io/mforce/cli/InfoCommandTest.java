@@ -34,6 +34,19 @@ class InfoCommandTest {
   }
 
   @Test
+  void modelSizesPrintAsTheReadmeShowsThemInAnyLocale() {
+    java.util.Locale before = java.util.Locale.getDefault();
+    try {
+      java.util.Locale.setDefault(java.util.Locale.GERMANY); // decimal comma, dot as thousands separator
+      String[] r = run("info", "--model", "paper");
+      assertEquals("0", r[0], r[2]);
+      assertTrue(r[1].contains("(7.049 B)") && r[1].contains("(7.187 B)"), r[1]);
+    } finally {
+      java.util.Locale.setDefault(before);
+    }
+  }
+
+  @Test
   void unknownCommandsFailWithUsage() {
     String[] r = run("frobnicate");
     assertEquals("2", r[0]);
