@@ -14,11 +14,15 @@ import java.nio.file.Path;
 /**
  * WAV files, 16-bit PCM (plain Java). Writing is mono, atomic, with samples clamped to [-1, 1]
  * and rounded to the nearest of 32767 steps. Reading accepts 16-bit PCM with any channel count
- * and sample rate, mixes channels down to mono and reports the rate; it does not resample
+ * and sample rate (plain, or WAVE_FORMAT_EXTENSIBLE as FFmpeg and sox write it for more than two
+ * channels), mixes channels down to mono and reports the rate; it does not resample
  * ({@link MediaReader} does, for any format FFmpeg reads).
  */
 public final class Wav {
   private Wav() {}
+
+  /** WAVE_FORMAT_EXTENSIBLE: the real format code is in the fmt chunk's sub-format GUID. */
+  private static final int EXTENSIBLE = 0xFFFE;
 
   /** Mono audio at some sample rate. */
   public record Audio(int sampleRate, float[] samples) {
@@ -82,12 +86,15 @@ public final class Wav {
           throw new IllegalArgumentException("wav: " + path + " has a truncated fmt chunk");
         }
         int format = b.getShort(body) & 0xFFFF;
+        if (format == EXTENSIBLE && size >= 40 && body + 26 <= bytes.length) {
+          format = b.getShort(body + 24) & 0xFFFF; // the sub-format GUID starts with the format code
+        }
         channels = b.getShort(body + 2) & 0xFFFF;
         rate = b.getInt(body + 4);
         bits = b.getShort(body + 14) & 0xFFFF;
         if (format != 1 || bits != 16 || channels < 1 || rate <= 0) {
           throw new IllegalArgumentException("wav: " + path + " is format " + format + ", " + bits + " bits, "
-              + channels + " channels, " + rate + " Hz; expected 16-bit PCM (format 1)");
+              + channels + " channels, " + rate + " Hz; expected 16-bit PCM (format 1, plain or extensible)");
         }
       } else if (id.equals("data")) {
         if (channels == 0) {
