@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,6 +89,10 @@ public final class DatasetWriter implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       return new DatasetWriter(dir, source, shardBytes, nextShardNumber(dir));
+    } catch (FileAlreadyExistsException e) {
+      // createDirectories' way of saying that dir exists as something other than a directory
+      throw new IllegalArgumentException("dataset writer: " + e.getFile() + " exists and is not a directory; "
+          + "expected a directory (or nothing) at " + dir, e);
     } catch (IOException e) {
       throw new UncheckedIOException("dataset writer: cannot prepare " + dir + ": " + e.getMessage(), e);
     }

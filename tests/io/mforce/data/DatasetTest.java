@@ -153,6 +153,16 @@ class DatasetTest {
   }
 
   @Test
+  void aFileWhereTheDirectoryShouldBeIsAClearError() throws IOException {
+    Path file = Files.writeString(tmp.resolve("notes.txt"), "not a directory");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DatasetWriter.create(file, "test", true));
+    assertTrue(e.getMessage().contains(file + " exists and is not a directory")
+        && e.getMessage().contains("expected a directory"), e.getMessage());
+    assertEquals("not a directory", Files.readString(file));
+  }
+
+  @Test
   void existingDataSetIsKeptUnlessReplaced() {
     Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
     assertThrows(IllegalArgumentException.class, () -> DatasetWriter.create(dir, "again", false));
