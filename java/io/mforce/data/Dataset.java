@@ -19,8 +19,8 @@ import java.util.List;
  * A data set directory written by {@link DatasetWriter}, opened for reading.
  *
  * <p>{@link #open(Path)} checks the index (format, version, timing constants, one record per
- * clip) and that every shard exists and is long enough for the records the index puts in it;
- * {@link #clip(int)} reads one record and checks its CRC32 and sizes. Any mismatch is a
+ * clip, the frame total) and that every shard exists and is long enough for the records the index
+ * puts in it; {@link #clip(int)} reads one record and checks its CRC32 and sizes. Any mismatch is a
  * {@link DatasetException} naming the file (and record). Reads are positional and independent,
  * so several threads may read one data set.
  */
@@ -92,6 +92,7 @@ public final class Dataset implements ClipSource {
 
   private static void checkShards(Path dir, DatasetIndex index) {
     long[] needed = new long[index.shards.size()];
+    long frames = 0;
     for (int i = 0; i < index.records.size(); i++) {
       DatasetIndex.Entry e = index.records.get(i);
       if (e.shard < 0 || e.shard >= needed.length || e.offset < 0 || e.length < 1 || e.frames < 1) {
@@ -99,6 +100,11 @@ public final class Dataset implements ClipSource {
             + " has shard " + e.shard + ", offset " + e.offset + ", length " + e.length + ", frames " + e.frames);
       }
       needed[e.shard] = Math.max(needed[e.shard], e.offset + e.length);
+      frames += e.frames;
+    }
+    if (frames != index.totalFrames) {
+      throw new DatasetException("corrupt data set: " + dir.resolve(DatasetIndex.FILE) + " gives " + index.totalFrames
+          + " frames in all but its records hold " + frames);
     }
     for (int s = 0; s < needed.length; s++) {
       Path shard = dir.resolve(index.shards.get(s));

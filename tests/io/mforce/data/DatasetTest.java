@@ -126,6 +126,16 @@ class DatasetTest {
   }
 
   @Test
+  void indexWhoseFrameTotalDisagreesWithItsRecordsIsRefusedOnOpen() throws IOException {
+    Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
+    Path index = dir.resolve("index.json");
+    Files.writeString(index, Files.readString(index).replaceFirst("\"totalFrames\":\\s*\\d+", "\"totalFrames\": -3"));
+    DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(dir));
+    assertTrue(e.getMessage().contains("index.json") && e.getMessage().contains("-3")
+        && e.getMessage().contains("150"), e.getMessage());
+  }
+
+  @Test
   void missingOrForeignIndexIsAClearError() throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(empty));
