@@ -153,14 +153,20 @@ public final class DatasetWriter implements AutoCloseable {
     shardOffset = 0;
   }
 
-  /** Flushes the shard to the device (the index that names it is written after) and closes it. */
+  /**
+   * Flushes the shard to the device (the index that names it is written after) and closes it;
+   * closed even when the flush fails (a full disk), and then not tried again.
+   */
   private void closeShard() throws IOException {
     if (shard != null) {
-      shard.flush();
-      shardFile.getFD().sync();
-      shard.close();
+      OutputStream out = shard;
+      FileOutputStream file = shardFile;
       shard = null;
       shardFile = null;
+      try (out) {
+        out.flush();
+        file.getFD().sync();
+      }
     }
   }
 

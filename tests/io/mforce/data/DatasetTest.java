@@ -172,6 +172,35 @@ class DatasetTest {
     assertEquals("not a directory", Files.readString(file));
   }
 
+  /** Open descriptors of this process on {@code target} (Linux). */
+  private static long openDescriptors(Path target) throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).equals(target);
+        } catch (IOException e) {
+          return false; // closed meanwhile
+        }
+      }).count();
+    }
+  }
+
+  @Test
+  void aShardThatCannotBeFlushedIsStillClosed() throws IOException {
+    Path full = Path.of("/dev/full"); // every write fails with "no space left on device"
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(full)
+        && Files.isDirectory(Path.of("/proc/self/fd")));
+    long before = openDescriptors(full);
+    Path dir = tmp.resolve("ds");
+    try (DatasetWriter w = DatasetWriter.create(dir, "test", false)) {
+      Files.createSymbolicLink(dir.resolve(".shard-00000.bin.partial"), full); // the writer's first shard
+      w.add(TestClips.clip(32, 1, 1)); // stays in the shard's buffer
+      assertThrows(java.io.UncheckedIOException.class, w::commit);
+    }
+    assertEquals(before, openDescriptors(full), "descriptors left open on the failed shard");
+    assertFalse(Files.exists(dir.resolve("index.json")));
+  }
+
   @Test
   void existingDataSetIsKeptUnlessReplaced() {
     Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
