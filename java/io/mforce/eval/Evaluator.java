@@ -29,8 +29,15 @@ import java.util.Map;
 public final class Evaluator {
   private Evaluator() {}
 
-  /** A time window {@code [from, to)} in seconds ({@code to} may be infinite). */
+  /** A time window {@code [from, to)} in seconds, {@code 0 <= from < to} ({@code to} may be infinite). */
   public record Window(String name, double from, double to) {
+    public Window {
+      if (!(from >= 0 && from < to)) {
+        throw new IllegalArgumentException("eval: window '" + name + "' is [" + from + ", " + to
+            + ") s; expected 0 <= from < to");
+      }
+    }
+
     /** Overall, then the paper's 0–5 s, 5–15 s and 15–25 s. */
     public static final List<Window> DEFAULT = List.of(new Window("overall", 0, Double.POSITIVE_INFINITY),
         new Window("0-5s", 0, 5), new Window("5-15s", 5, 15), new Window("15-25s", 15, 25));
@@ -68,6 +75,12 @@ public final class Evaluator {
       Progress progress) {
     if (windows.isEmpty()) {
       throw new IllegalArgumentException("eval: no time windows");
+    }
+    // the report keys its metrics by window name
+    if (windows.stream().map(Window::name).distinct().count() < windows.size()) {
+      throw new IllegalArgumentException("eval: window names "
+          + windows.stream().map(w -> "'" + w.name() + "'").toList()
+          + "; a name given twice would hide one window's metrics");
     }
     Tally[] ref = tallies(windows.size());
     List<List<TimedSyllable>> referenceTranscripts = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.mforce.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -60,6 +61,19 @@ class EvaluatorTest {
       assertEquals(2, g.lipSyncClips());
     }
     assertTrue(good.generatedMetrics().get("0-5s").syllables() < good.generatedMetrics().get("5-15s").syllables());
+  }
+
+  @Test
+  void windowsThatAreNotSpansOfTheClipAreRefusedClearly() {
+    ClipInputs clips = ClipInputs.of("clips", TestClips.clips(32, 1, 730, 1));
+    for (double[] span : new double[][] {{-1, 5}, {3, 3}, {5, 2}, {Double.NaN, 5}}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Evaluator.evaluate(clips, clips,
+          List.of(new Evaluator.Window("odd", span[0], span[1])), (s, i) -> { }), span[0] + ".." + span[1]);
+      assertTrue(e.getMessage().contains("'odd'") && e.getMessage().contains("0 <= from < to"), e.getMessage());
+    }
+    IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> Evaluator.evaluate(clips,
+        clips, List.of(new Evaluator.Window("w", 0, 1), new Evaluator.Window("w", 1, 2)), (s, i) -> { }));
+    assertTrue(twice.getMessage().contains("'w'") && twice.getMessage().contains("given twice"), twice.getMessage());
   }
 
   @Test
