@@ -56,7 +56,12 @@ public final class TalkingFaceGenerator {
       throw new IllegalArgumentException("synthetic: " + seconds + " s; expected more than 0 and at most "
           + MAX_FRAMES / Clip.FPS + " s");
     }
-    return new TalkingFaceGenerator(size, (int) Math.round(seconds * Clip.FPS));
+    int frames = (int) Math.round(seconds * Clip.FPS);
+    if (frames < 1) {
+      throw new IllegalArgumentException("synthetic: " + seconds + " s rounds to no 25 fps frame; expected at least "
+          + 0.5 / Clip.FPS + " s");
+    }
+    return new TalkingFaceGenerator(size, frames);
   }
 
   public int size() {

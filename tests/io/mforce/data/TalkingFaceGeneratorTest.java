@@ -132,6 +132,12 @@ class TalkingFaceGeneratorTest {
         () -> new Clip(1, 2, 2, new byte[12], nan, new int[Attribute.COUNT], List.of()));
     assertThrows(IllegalArgumentException.class, () -> new TimedSyllable(0, 0, 1));
     assertThrows(IllegalArgumentException.class, () -> Syllables.vowel(Syllables.SIZE));
+    // a length that rounds to no frame is named in the seconds it was given in
+    IllegalArgumentException shortClip = assertThrows(IllegalArgumentException.class,
+        () -> TalkingFaceGenerator.ofSeconds(32, 0.01));
+    assertTrue(shortClip.getMessage().contains("0.01 s") && shortClip.getMessage().contains("0.02 s"),
+        shortClip.getMessage());
+    assertEquals(1, TalkingFaceGenerator.ofSeconds(32, 0.02).frames());
   }
 
   @Test
