@@ -76,6 +76,10 @@ final class DatasetCommand implements Callable<Integer> {
       if (clips < 1) {
         throw new IllegalArgumentException("dataset make: --clips " + clips + "; expected >= 1");
       }
+      if (shardMb < 1 || shardMb > Long.MAX_VALUE >> 20) {
+        throw new IllegalArgumentException("dataset make: --shard-mb " + shardMb + "; expected 1 to "
+            + (Long.MAX_VALUE >> 20) + " MiB");
+      }
       TalkingFaceGenerator generator = TalkingFaceGenerator.ofSeconds(size, seconds);
       int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
       int window = window(threads, clipBytes(generator.frames(), size), Runtime.getRuntime().maxMemory());

@@ -52,6 +52,26 @@ class DatasetCommandTest {
   }
 
   @Test
+  void aShardSizeOutOfRangeIsNamedAsGiven() {
+    PrintStream saved = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      for (String mb : new String[] {"0", "-1", "9000000000000"}) { // the last overflows a byte count
+        Object[] r = run("dataset", "make", "--out", tmp.resolve("ds").toString(), "--clips", "1", "--seconds",
+            "0.2", "--shard-mb", mb);
+        assertEquals(2, r[0], mb);
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertTrue(message.contains("--shard-mb " + mb + ";"), message);
+        err.reset();
+      }
+    } finally {
+      System.setErr(saved);
+    }
+    assertTrue(!Files.exists(tmp.resolve("ds").resolve("index.json")));
+  }
+
+  @Test
   void makeHoldsNoMoreClipsInMemoryThanAQuarterOfTheHeap() {
     long heap = 8L << 30;
     // 5 s of 32x32 (125 frames of 3,072 bytes and 640 floats): two clips per thread
