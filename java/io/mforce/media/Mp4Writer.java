@@ -29,8 +29,9 @@ import org.bytedeco.javacv.Frame;
  * in sync; the file lasts {@code frames / 25} seconds (the decoded audio runs a few ms longer:
  * the AAC encoder pads its last 1024-sample frame; see {@link MediaReader.Media#audioSeconds()}).
  * Frames may be enlarged {@code scale} times (nearest neighbour) so a 32x32 clip is big enough to
- * watch. Sides must be even (yuv420p), and with libopenh264 at least 16 pixels: other sizes are an
- * {@link IllegalArgumentException} before anything is written.
+ * watch. Sides must be even (yuv420p), and with libopenh264 at least 16 pixels and at most 36,864
+ * macroblocks of 16x16 in all (3072x3072): other sizes are an {@link IllegalArgumentException}
+ * before anything is written.
  * The file is written to a temporary file and renamed into place; on failure nothing is left.
  */
 public final class Mp4Writer {
@@ -59,6 +60,8 @@ public final class Mp4Writer {
 
   /** The smallest frame side libopenh264 encodes. */
   private static final int OPENH264_MIN_SIDE = 16;
+  /** The most 16x16 macroblocks in a frame libopenh264 encodes (H.264 level 5.2's MaxFS). */
+  private static final int OPENH264_MAX_MACROBLOCKS = 36_864;
 
   /** The H.264 encoders tried, in order of preference. */
   private static final List<String> H264_ENCODERS = List.of("libx264", "libopenh264");
@@ -106,11 +109,8 @@ public final class Mp4Writer {
           + " is odd; H.264 in yuv420p needs even sides (use an even size or scale 2)");
     }
     Encoders encoders = encoders();
-    if (encoders.video().equals("libopenh264") && (width < OPENH264_MIN_SIDE || height < OPENH264_MIN_SIDE)) {
-      // refused here: openh264 itself fails only at the first frame, with an opaque FFmpeg error code
-      throw new IllegalArgumentException("mp4: frame size " + width + "x" + height + " is smaller than "
-          + OPENH264_MIN_SIDE + "x" + OPENH264_MIN_SIDE + ", the least libopenh264 encodes (use scale "
-          + ceilDiv(OPENH264_MIN_SIDE, Math.min(clip.width(), clip.height())) + " or more)");
+    if (encoders.video().equals("libopenh264")) {
+      checkOpenH264Size(width, height, Math.min(clip.width(), clip.height()));
     }
     AtomicFiles.write(path, tmp -> encode(tmp, path, clip, options, encoders, width, height));
     return encoders;
@@ -156,6 +156,24 @@ public final class Mp4Writer {
       } catch (FFmpegFrameRecorder.Exception ignored) {
         // releasing after a failure; the failure is what gets reported
       }
+    }
+  }
+
+  /**
+   * Refuses sizes libopenh264 cannot encode, which it reports only as an opaque FFmpeg error code
+   * (at the first frame, or when the codec opens).
+   */
+  private static void checkOpenH264Size(int width, int height, int clipSide) {
+    if (width < OPENH264_MIN_SIDE || height < OPENH264_MIN_SIDE) {
+      throw new IllegalArgumentException("mp4: frame size " + width + "x" + height + " is smaller than "
+          + OPENH264_MIN_SIDE + "x" + OPENH264_MIN_SIDE + ", the least libopenh264 encodes (use scale "
+          + ceilDiv(OPENH264_MIN_SIDE, clipSide) + " or more)");
+    }
+    long macroblocks = (long) ceilDiv(width, 16) * ceilDiv(height, 16);
+    if (macroblocks > OPENH264_MAX_MACROBLOCKS) {
+      throw new IllegalArgumentException("mp4: frame size " + width + "x" + height + " is " + macroblocks
+          + " macroblocks of 16x16; libopenh264 encodes at most " + OPENH264_MAX_MACROBLOCKS
+          + " (H.264 level 5.2, e.g. 3072x3072 or 4096x2304): use a smaller scale");
     }
   }
 

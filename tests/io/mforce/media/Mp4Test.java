@@ -197,6 +197,18 @@ class Mp4Test {
   }
 
   @Test
+  void framesTooLargeForTheEncoderAreRefusedClearly() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Mp4Writer.encoders().video().equals("libopenh264"));
+    // 193 x 192 macroblocks of 16x16: one row of macroblocks more than H.264 level 5.2's 36,864
+    Clip large = new Clip(1, 3072, 3088, new byte[3072 * 3088 * 3], new float[Clip.SAMPLES_PER_FRAME],
+        new int[io.mforce.data.Attribute.COUNT], List.of());
+    Path mp4 = tmp.resolve("large.mp4");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mp4Writer.write(mp4, large));
+    assertTrue(e.getMessage().contains("3088x3072") && e.getMessage().contains("36864"), e.getMessage());
+    assertFalse(Files.exists(mp4));
+  }
+
+  @Test
   void videoIsH264AndAudioIsAacAsReported() throws Exception {
     Path mp4 = tmp.resolve("codecs.mp4");
     Mp4Writer.Encoders used = Mp4Writer.write(mp4, TestClips.clip(32, 1, 25));
