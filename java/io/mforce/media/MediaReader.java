@@ -25,7 +25,8 @@ import org.bytedeco.javacv.FrameGrabber;
  * <p>Audio: FFmpeg resamples from any rate and mixes down to mono. Video: the source frames are
  * re-timed to 25 fps by taking, for each output frame {@code f}, the source frame whose
  * timestamp is nearest to {@code f / 25} s after the first one; the clip has
- * {@code round(video duration * 25)} frames. The first video frame is time 0 for both streams:
+ * {@code round(video duration * 25)} frames, at most as many whole frames as fit in
+ * {@code maxSeconds}. The first video frame is time 0 for both streams:
  * audio whose stream starts earlier is trimmed by the difference of the start timestamps, audio
  * that starts later is preceded by silence, so a file whose streams start at different times
  * stays in sync; the audio is then cut or zero-padded to {@code 640 * frames} samples (audio
@@ -185,10 +186,12 @@ public final class MediaReader {
     }
     double frameSeconds = sourceFps > 0 ? 1 / sourceFps : 1.0 / Clip.FPS;
     double videoSeconds = (stamps.get(stamps.size() - 1) - first) / 1e6 + frameSeconds;
-    double duration = Math.min(maxSeconds, videoSeconds);
-    int count = (int) Math.round(duration * Clip.FPS);
+    // the video's length rounded to frames, but only whole frames within maxSeconds (never past it)
+    long fit = (long) Math.floor(maxSeconds * Clip.FPS + 1e-9);
+    int count = (int) Math.min(Math.round(videoSeconds * Clip.FPS), fit);
     if (count < 1) {
-      throw new MediaException("cannot use " + path + ": it lasts " + duration + " s, less than one 25 fps frame");
+      throw new MediaException("cannot use " + path + ": " + (fit < 1 ? "maxSeconds " + maxSeconds + " s holds"
+          : "it lasts " + videoSeconds + " s,") + " less than one 25 fps frame");
     }
     int frameBytes = height * width * 3;
     byte[] video = new byte[videoBytes(path, count, height, width)];

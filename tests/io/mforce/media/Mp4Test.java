@@ -100,6 +100,16 @@ class Mp4Test {
   }
 
   @Test
+  void maxSecondsIsNotExceededByRounding() {
+    Path mp4 = tmp.resolve("one-second.mp4");
+    Mp4Writer.write(mp4, TestClips.clip(32, 1, 27));
+    MediaReader.Media m = MediaReader.read(mp4, 16, 0.5); // 12.5 frames: 12 fit in 0.5 s, 13 last 0.52 s
+    assertEquals(12, m.frames());
+    assertEquals(12 * Clip.SAMPLES_PER_FRAME, m.audio().length);
+    assertEquals(25, MediaReader.read(mp4, 16, 1.0).frames());
+  }
+
+  @Test
   void readingStopsAtMaxSecondsWhenTheAudioEndsEarly() throws Exception {
     Path mp4 = tmp.resolve("short-audio.mp4");
     MediaFiles.writeStreams(mp4, 30 * Clip.FPS, 0, Clip.FPS); // 30 s of video, 1 s of audio
