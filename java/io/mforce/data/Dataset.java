@@ -95,7 +95,8 @@ public final class Dataset implements ClipSource {
     long frames = 0;
     for (int i = 0; i < index.records.size(); i++) {
       DatasetIndex.Entry e = index.records.get(i);
-      if (e.shard < 0 || e.shard >= needed.length || e.offset < 0 || e.length < 1 || e.frames < 1) {
+      if (e.shard < 0 || e.shard >= needed.length || e.offset < 0 || e.length < 1 || e.frames < 1
+          || e.offset > Long.MAX_VALUE - e.length) {
         throw new DatasetException("corrupt data set: " + dir.resolve(DatasetIndex.FILE) + ": record " + i
             + " has shard " + e.shard + ", offset " + e.offset + ", length " + e.length + ", frames " + e.frames);
       }

@@ -136,6 +136,17 @@ class DatasetTest {
   }
 
   @Test
+  void aRecordEndingPastTheLargestOffsetIsRefusedOnOpen() throws IOException {
+    Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
+    Path index = dir.resolve("index.json");
+    // offset + length overflows a long: the shard is then "long enough" for it
+    Files.writeString(index, Files.readString(index).replaceFirst("\"offset\":\\s*0", "\"offset\": "
+        + Long.MAX_VALUE));
+    DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(dir));
+    assertTrue(e.getMessage().contains("index.json") && e.getMessage().contains("record 0"), e.getMessage());
+  }
+
+  @Test
   void missingOrForeignIndexIsAClearError() throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(empty));
