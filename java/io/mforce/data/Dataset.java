@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -76,6 +77,13 @@ public final class Dataset implements ClipSource {
       throw new DatasetException("corrupt data set: " + file + " has a null record or shard name, or a video size of "
           + index.height + "x" + index.width + "; expected records and shard names, and a size of at least 1x1");
     }
+    for (String name : index.shards) {
+      // a shard is a file of this directory: a path elsewhere would read another data set's, or any, file
+      if (!isFileName(name)) {
+        throw new DatasetException("corrupt data set: " + file + " names shard '" + name + "'; expected a file name "
+            + "inside " + dir);
+      }
+    }
     NormalizationStats stats;
     try {
       DatasetIndex.Normalization n = index.normalization;
@@ -88,6 +96,17 @@ public final class Dataset implements ClipSource {
     }
     checkShards(dir, index);
     return new Dataset(dir, index, stats);
+  }
+
+  /** Whether {@code name} names a file in a directory: one path element, not {@code .} or {@code ..}. */
+  private static boolean isFileName(String name) {
+    try {
+      Path p = Path.of(name);
+      return !name.isEmpty() && p.getNameCount() == 1 && !name.equals(".") && !name.equals("..")
+          && p.getFileName().toString().equals(name);
+    } catch (InvalidPathException e) {
+      return false;
+    }
   }
 
   private static void checkShards(Path dir, DatasetIndex index) {

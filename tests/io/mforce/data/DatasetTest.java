@@ -147,6 +147,20 @@ class DatasetTest {
   }
 
   @Test
+  void shardNamesOutsideTheDirectoryAreRefusedOnOpen() throws IOException {
+    Path dir = write(tmp.resolve("ds"), clips(), DatasetWriter.DEFAULT_SHARD_BYTES);
+    Files.copy(dir.resolve("shard-00000.bin"), tmp.resolve("elsewhere.bin")); // long enough for the records
+    Path index = dir.resolve("index.json");
+    String good = Files.readString(index);
+    for (String name : new String[] {"../elsewhere.bin", tmp.resolve("elsewhere.bin").toString(), "", ".",
+        "a\\u0000b"}) {
+      Files.writeString(index, good.replace("\"shard-00000.bin\"", "\"" + name + "\""));
+      DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(dir), name);
+      assertTrue(e.getMessage().contains("index.json") && e.getMessage().contains("names shard '"), e.getMessage());
+    }
+  }
+
+  @Test
   void missingOrForeignIndexIsAClearError() throws IOException {
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     DatasetException e = assertThrows(DatasetException.class, () -> Dataset.open(empty));
