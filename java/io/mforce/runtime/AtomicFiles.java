@@ -48,9 +48,18 @@ public final class AtomicFiles {
   static void write(Path target, Writer writer, Flush flushFile) {
     Path absolute = target.toAbsolutePath();
     Path dir = absolute.getParent();
+    if (dir == null || absolute.getFileName() == null) {
+      throw new IllegalArgumentException("cannot write " + target + ": it names no file (a root directory); "
+          + "expected a file path such as out/file.ext");
+    }
     String name = absolute.getFileName().toString();
     Path tmp = null;
     try {
+      for (Path p = dir; p != null; p = p.getParent()) {
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+          throw new IOException(p + " exists and is not a directory, so no file can be written inside it");
+        }
+      }
       Files.createDirectories(dir);
       int dot = name.lastIndexOf('.');
       // a hidden name beside the target that keeps its extension (FFmpeg picks the container by it);

@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Atomic replacement when the temporary file's data cannot be flushed to the device. */
+/** Atomic replacement when the temporary file's data cannot be flushed to the device, and targets that cannot be files. */
 class AtomicFilesTest {
   @Test
   void aFailedFlushOfTheFileKeepsTheTargetAndLeavesNoTemporaryFile(@TempDir Path dir) throws Exception {
@@ -28,5 +28,18 @@ class AtomicFilesTest {
     try (var files = Files.list(dir)) {
       assertEquals(List.of(target), files.toList(), "no temporary file left");
     }
+  }
+
+  @Test
+  void targetsThatCannotBeFilesAreNamedClearly(@TempDir Path dir) throws Exception {
+    IllegalArgumentException root = assertThrows(IllegalArgumentException.class,
+        () -> AtomicFiles.write(Path.of("/"), tmp -> Files.writeString(tmp, "x")));
+    assertTrue(root.getMessage().contains("cannot write /: it names no file"), root.getMessage());
+    Path file = dir.resolve("notes.txt");
+    Files.writeString(file, "a file");
+    UncheckedIOException under = assertThrows(UncheckedIOException.class,
+        () -> AtomicFiles.write(file.resolve("sub/out.png"), tmp -> Files.writeString(tmp, "x")));
+    assertTrue(under.getMessage().contains(file + " exists and is not a directory"), under.getMessage());
+    assertEquals("a file", Files.readString(file));
   }
 }
