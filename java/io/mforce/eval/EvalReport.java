@@ -26,7 +26,7 @@ public record EvalReport(String generated, String reference, int generatedClips,
     Map<String, String> d = new LinkedHashMap<>();
     d.put("lipSyncConfidence", "mean over clips of the best Pearson correlation, over offsets of -5..5 frames, of the "
         + "mouth opening measured from pixels with the per-frame audio RMS (LSE-C analogue, higher is better)");
-    d.put("lipSyncOffsetMedian", "median over clips of the offset (frames) of that best correlation; +k = audio lags");
+    d.put("lipSyncOffsetMedian", "median over clips (the lower middle one for an even count: an offset some clip has) of the offset (frames) of that best correlation; +k = audio lags");
     d.put("lipSyncOffsetMeanAbs", "mean over clips of the absolute offset (frames) of that best correlation; 0 = in "
         + "sync, lower is better");
     d.put("lipSyncClips", "clips long enough in the window for the lip-sync metric (at least 15 frames)");

@@ -89,7 +89,8 @@ public final class Features {
 
   /**
    * Adds frame {@code f} average-pooled to a {@code grid x grid} of RGB colours in [0, 1] to
-   * {@code out} ({@code [grid, grid, 3]}, row-major); cell edges at {@code floor(i * side / grid)}.
+   * {@code out} ({@code [grid, grid, 3]}, row-major); pixel row {@code y} falls in cell row
+   * {@code floor(y * grid / height)}, so cell {@code i} starts at {@code ceil(i * height / grid)} (columns alike).
    */
   static void pool(byte[] video, int f, int height, int width, int grid, double[] out) {
     double[] cells = new double[grid * grid * 3];
