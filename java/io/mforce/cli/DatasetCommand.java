@@ -12,6 +12,7 @@ import io.mforce.media.Importer;
 import io.mforce.media.Mp4Writer;
 import io.mforce.media.PngStrip;
 import io.mforce.media.Wav;
+import io.mforce.runtime.AtomicFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -167,6 +168,11 @@ final class DatasetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+      for (Path target : new Path[] {out, png, wav}) {
+        if (target != null) {
+          AtomicFiles.checkTarget(target);  // all before the first is written
+        }
+      }
       Clip clip = TalkingFaceGenerator.ofSeconds(size, seconds).generate(seed);
       Mp4Writer.Encoders encoders = Mp4Writer.write(out, clip, Mp4Writer.Options.DEFAULT.withScale(scale));
       PrintWriter o = spec.commandLine().getOut();

@@ -44,22 +44,33 @@ public final class AtomicFiles {
     write(target, writer, AtomicFiles::forceFile);
   }
 
-  /** {@link #write(Path, Writer)} with the step that flushes the temporary file given: tests make it fail. */
-  static void write(Path target, Writer writer, Flush flushFile) {
+  /**
+   * Refuses a target no file can be written to: a root directory, or a path below an existing
+   * file that is not a directory. {@link #write} checks this itself; a command that writes several
+   * files checks them all first, so that a bad last path does not leave the first files written.
+   */
+  public static void checkTarget(Path target) {
     Path absolute = target.toAbsolutePath();
-    Path dir = absolute.getParent();
-    if (dir == null || absolute.getFileName() == null) {
+    if (absolute.getParent() == null || absolute.getFileName() == null) {
       throw new IllegalArgumentException("cannot write " + target + ": it names no file (a root directory); "
           + "expected a file path such as out/file.ext");
     }
+    for (Path p = absolute.getParent(); p != null; p = p.getParent()) {
+      if (Files.exists(p) && !Files.isDirectory(p)) {
+        throw new IllegalArgumentException("cannot write " + target + ": " + p
+            + " exists and is not a directory, so no file can be written inside it");
+      }
+    }
+  }
+
+  /** {@link #write(Path, Writer)} with the step that flushes the temporary file given: tests make it fail. */
+  static void write(Path target, Writer writer, Flush flushFile) {
+    checkTarget(target);
+    Path absolute = target.toAbsolutePath();
+    Path dir = absolute.getParent();
     String name = absolute.getFileName().toString();
     Path tmp = null;
     try {
-      for (Path p = dir; p != null; p = p.getParent()) {
-        if (Files.exists(p) && !Files.isDirectory(p)) {
-          throw new IOException(p + " exists and is not a directory, so no file can be written inside it");
-        }
-      }
       Files.createDirectories(dir);
       int dot = name.lastIndexOf('.');
       // a hidden name beside the target that keeps its extension (FFmpeg picks the container by it);

@@ -1,6 +1,7 @@
 package io.mforce.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.data.Dataset;
@@ -101,6 +102,16 @@ class DatasetCommandTest {
     assertEquals(50, m.frames());
     assertEquals(64, m.width());
     assertTrue(Files.isRegularFile(png));
+  }
+
+  @Test
+  void sampleChecksEveryOutputBeforeWritingAny() throws Exception {
+    Path mp4 = tmp.resolve("sample.mp4");
+    Path notADirectory = Files.writeString(tmp.resolve("notes.txt"), "a file");
+    Object[] r = run("dataset", "sample", "--out", mp4.toString(), "--seconds", "1", "--size", "32",
+        "--png", notADirectory.resolve("strip.png").toString());
+    assertEquals(2, r[0], (String) r[1]);
+    assertFalse(Files.exists(mp4), "the MP4 was written before the bad --png path was refused");
   }
 
   @Test

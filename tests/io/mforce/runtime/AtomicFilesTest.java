@@ -37,7 +37,7 @@ class AtomicFilesTest {
     assertTrue(root.getMessage().contains("cannot write /: it names no file"), root.getMessage());
     Path file = dir.resolve("notes.txt");
     Files.writeString(file, "a file");
-    UncheckedIOException under = assertThrows(UncheckedIOException.class,
+    IllegalArgumentException under = assertThrows(IllegalArgumentException.class,
         () -> AtomicFiles.write(file.resolve("sub/out.png"), tmp -> Files.writeString(tmp, "x")));
     assertTrue(under.getMessage().contains(file + " exists and is not a directory"), under.getMessage());
     assertEquals("a file", Files.readString(file));
