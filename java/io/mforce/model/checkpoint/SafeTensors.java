@@ -442,7 +442,7 @@ public final class SafeTensors {
       long[] shape = new long[shapeJson.size()];
       long numel = 1;
       for (int i = 0; i < shape.length; i++) {
-        shape[i] = shapeJson.get(i).getAsLong();
+        shape[i] = integer(shapeJson.get(i));
         if (shape[i] < 0) {
           throw bad(path, "tensor '" + name + "' has a negative dimension");
         }
@@ -452,8 +452,8 @@ public final class SafeTensors {
       if (offsets.size() != 2) {
         throw bad(path, "tensor '" + name + "': data_offsets must be [begin, end]");
       }
-      long begin = offsets.get(0).getAsLong();
-      long end = offsets.get(1).getAsLong();
+      long begin = integer(offsets.get(0));
+      long end = integer(offsets.get(1));
       if (begin < 0 || end < begin || end - begin != Math.multiplyExact(numel, (long) size)) {
         throw bad(path, "tensor '" + name + "': data_offsets [" + begin + ", " + end + "] do not hold "
             + numel + " elements of " + dtype);
@@ -462,6 +462,21 @@ public final class SafeTensors {
     } catch (IllegalStateException | NullPointerException | UnsupportedOperationException | NumberFormatException
              | ArithmeticException e) {
       throw bad(path, "tensor '" + name + "' has a malformed entry (" + e.getMessage() + ")");
+    }
+  }
+
+  /**
+   * A JSON number that is an integer of the long range (the format's u64 values, as mforce
+   * addresses them), exactly: Gson's getAsLong would read 2.5 as 2, 2^64 + 2 as 2 and "2" as 2.
+   */
+  private static long integer(JsonElement v) {
+    if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+      throw new IllegalStateException(v + " is not a number");
+    }
+    try {
+      return v.getAsBigDecimal().longValueExact();
+    } catch (ArithmeticException e) {
+      throw new IllegalStateException(v + " is not an integer of at most 63 bits");
     }
   }
 

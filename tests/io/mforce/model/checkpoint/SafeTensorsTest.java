@@ -199,6 +199,22 @@ class SafeTensorsTest {
     assertRejected(path, notJson, "not valid JSON");
   }
 
+  @Test
+  void dimensionsAndOffsetsMustBeIntegersInRange(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("hand.safetensors");
+    // each is read by a lenient number conversion as a valid entry of 2 F32 (8 bytes): 2.5 as 2,
+    // 2^64 + 2 wrapped to 2, the string "2" as 2, an end of 8.9 as 8
+    for (String entry : List.of("\"shape\":[2.5],\"data_offsets\":[0,8]",
+        "\"shape\":[18446744073709551618],\"data_offsets\":[0,8]",
+        "\"shape\":[\"2\"],\"data_offsets\":[0,8]",
+        "\"shape\":[2],\"data_offsets\":[0,8.9]")) {
+      byte[] header = ("{\"x\":{\"dtype\":\"F32\"," + entry + "}}").getBytes(StandardCharsets.UTF_8);
+      ByteBuffer file = ByteBuffer.allocate(8 + header.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+      file.putLong(header.length).put(header);
+      assertRejected(path, file.array(), "malformed entry");
+    }
+  }
+
   /** Opening {@code bytes} (written to path) fails with a message containing {@code fragment}. */
   private static void assertRejected(Path path, byte[] bytes, String fragment) throws Exception {
     Files.write(path, bytes);
