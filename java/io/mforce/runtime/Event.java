@@ -18,25 +18,28 @@ import org.bytedeco.cuda.cudart.CUevent_st;
 public final class Event implements AutoCloseable {
   private final Device device;
   private final CUevent_st handle;
+  private final boolean timing;
   private long cpuNanos;
+  private boolean recorded;
   private boolean closed;
 
-  private Event(Device device, CUevent_st handle) {
+  private Event(Device device, CUevent_st handle, boolean timing) {
     this.device = device;
     this.handle = handle;
+    this.timing = timing;
   }
 
   /** A new event; {@code timing} enables {@link #elapsedMillis}. */
   public static Event create(Device device, boolean timing) {
     Check.notNull(device, "device");
     if (!device.isCuda()) {
-      return new Event(device, null);
+      return new Event(device, null, timing);
     }
     CudaContext.activate(device.index());
     CUevent_st e = new CUevent_st();
     Cuda.check(cudaEventCreateWithFlags(e, timing ? cudaEventDefault : cudaEventDisableTiming),
         "cudaEventCreateWithFlags");
-    return new Event(device, e);
+    return new Event(device, e, timing);
   }
 
   /** Marks the current end of {@code stream}'s queued work. */
@@ -48,6 +51,7 @@ public final class Event implements AutoCloseable {
     } else {
       Cuda.check(cudaEventRecord(handle, stream.cudaStream()), "cudaEventRecord");
     }
+    recorded = true;
     return this;
   }
 
@@ -67,7 +71,7 @@ public final class Event implements AutoCloseable {
     }
   }
 
-  /** Milliseconds from this event to {@code end} (both recorded; waits for {@code end}). */
+  /** Milliseconds from this event to {@code end} (both recorded, with timing; waits for {@code end}). */
   public float elapsedMillis(Event end) {
     requireOpen();
     Check.notNull(end, "end");
@@ -76,6 +80,8 @@ public final class Event implements AutoCloseable {
       throw new IllegalArgumentException("elapsedMillis: argument 'end' is an event on " + end.device
           + "; expected one on " + device);
     }
+    requireTimed("this");
+    end.requireTimed("end");
     if (handle == null) {
       return (end.cpuNanos - cpuNanos) / 1e6f;
     }
@@ -87,6 +93,15 @@ public final class Event implements AutoCloseable {
 
   public Device device() {
     return device;
+  }
+
+  private void requireTimed(String argument) {
+    if (!timing) {
+      throw new IllegalStateException("elapsedMillis: event '" + argument + "' was created without timing");
+    }
+    if (!recorded) {
+      throw new IllegalStateException("elapsedMillis: event '" + argument + "' has not been recorded");
+    }
   }
 
   private void requireOpen() {

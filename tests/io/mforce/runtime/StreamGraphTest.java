@@ -44,6 +44,21 @@ class StreamGraphTest {
   }
 
   @Test
+  void elapsedTimeNeedsTwoRecordedTimingEvents() {
+    Stream s = Stream.current(Device.CPU);
+    try (Event unrecorded = Event.create(Device.CPU, true); Event end = Event.create(Device.CPU, true);
+         Event untimed = Event.create(Device.CPU, false)) {
+      end.record(s);
+      untimed.record(s);
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> unrecorded.elapsedMillis(end));
+      assertTrue(e.getMessage().contains("not been recorded"), e.getMessage());
+      assertThrows(IllegalStateException.class, () -> end.elapsedMillis(unrecorded));
+      e = assertThrows(IllegalStateException.class, () -> untimed.elapsedMillis(end));
+      assertTrue(e.getMessage().contains("without timing"), e.getMessage());
+    }
+  }
+
+  @Test
   void streamScopesNest() {
     Stream cpu = Stream.current(Device.CPU);
     try (Stream.Scope scope = Stream.use(cpu)) {
