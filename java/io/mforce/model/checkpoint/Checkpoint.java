@@ -250,7 +250,10 @@ public final class Checkpoint {
     try {
       if (contents.contains("optim")) {
         JsonObject o = metadataObject(file, "optimizer");
-        step = o.get("step").getAsLong();
+        step = SafeTensors.integer(o.get("step"));
+        if (step < 0) {
+          throw new IllegalArgumentException("optimizer step " + step + " is negative");
+        }
         optimizer = new AdamW.Config(o.get("beta1").getAsFloat(), o.get("beta2").getAsFloat(),
             o.get("eps").getAsFloat(), o.get("weightDecay").getAsFloat());
       }

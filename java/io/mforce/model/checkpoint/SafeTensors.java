@@ -467,9 +467,10 @@ public final class SafeTensors {
 
   /**
    * A JSON number that is an integer of the long range (the format's u64 values, as mforce
-   * addresses them), exactly: Gson's getAsLong would read 2.5 as 2, 2^64 + 2 as 2 and "2" as 2.
+   * addresses them; a checkpoint's optimizer step), exactly: Gson's getAsLong would read 2.5 as
+   * 2, 2^64 + 2 as 2 and "2" as 2.
    */
-  private static long integer(JsonElement v) {
+  static long integer(JsonElement v) {
     if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
       throw new IllegalStateException(v + " is not a number");
     }

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,6 +167,44 @@ class CheckpointTest {
         assertEquals(0, adamB.step(), "nothing loaded");
       }
     }
+  }
+
+  @Test
+  void anImpossibleOptimizerStepIsRefusedBeforeAnythingChanges(@TempDir Path dir) throws Exception {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1); AdamW adam = new AdamW(a, AdamW.Config.paper())) {
+      adam.restoreStep(100);
+      Checkpoint.save(path, TINY, a, adam, null);
+    }
+    byte[] saved = Files.readAllBytes(path);
+    int at = new String(saved, StandardCharsets.ISO_8859_1).indexOf("\\\"step\\\":100") + "\\\"step\\\":".length();
+    assertTrue(at > 8, "the step in the header");
+    for (String step : List.of("-1 ", "1.5")) {
+      // a header another writer could produce (valid checksum, valid JSON) with the step 100 replaced
+      byte[] edited = saved.clone();
+      System.arraycopy(step.getBytes(StandardCharsets.US_ASCII), 0, edited, at, 3);
+      Files.write(path, resigned(edited));
+      try (ParameterStore b = tinyStore(2); AdamW adamB = new AdamW(b, AdamW.Config.paper())) {
+        float[] before = b.master().toFloatArray();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> Checkpoint.load(path, TINY, b, adamB, null));
+        assertTrue(e.getMessage().contains("malformed optimizer"), e.getMessage());
+        assertArrayEquals(before, b.master().toFloatArray(), "nothing loaded");
+        assertEquals(0, adamB.step());
+      }
+    }
+  }
+
+  /** {@code file} with its recorded SHA-256 replaced by the one of its content (as the writer computes it). */
+  private static byte[] resigned(byte[] file) {
+    String text = new String(file, StandardCharsets.ISO_8859_1);
+    int at = text.indexOf("\"sha256\":\"") + "\"sha256\":\"".length();
+    byte[] zeroed = file.clone();
+    Arrays.fill(zeroed, at, at + 64, (byte) '0');
+    byte[] hex = java.util.HexFormat.of().formatHex(SafeTensors.sha256().digest(zeroed))
+        .getBytes(StandardCharsets.US_ASCII);
+    System.arraycopy(hex, 0, zeroed, at, 64);
+    return zeroed;
   }
 
   @Test
