@@ -69,6 +69,7 @@ public final class Checkpoint {
       throw new IllegalArgumentException("checkpoint.save: the store was materialized for inference (" + store.mode()
           + "); checkpoints hold the fp32 masters of a training store");
     }
+    checkAligned("checkpoint.save", store, optimizer, ema);
     SafeTensors.Writer w = new SafeTensors.Writer();
     List<Tensor> views = new ArrayList<>();
     try {
@@ -91,6 +92,21 @@ public final class Checkpoint {
       w.write(path);
     } finally {
       views.forEach(Tensor::close);
+    }
+  }
+
+  /**
+   * The optimizer's and the EMA's flat buffers have the store's size: those of another store
+   * would be saved, or loaded, misaligned with its parameters.
+   */
+  private static void checkAligned(String op, ParameterStore store, AdamW optimizer, Ema ema) {
+    if (optimizer != null && optimizer.m().numel() != store.numel()) {
+      throw new IllegalArgumentException(op + ": the optimizer holds " + optimizer.m().numel()
+          + " values per moment, the store " + store.numel() + " parameters: it is another store's");
+    }
+    if (ema != null && ema.weights().numel() != store.numel()) {
+      throw new IllegalArgumentException(op + ": the EMA holds " + ema.weights().numel() + " weights, the store "
+          + store.numel() + " parameters: it is another store's");
     }
   }
 
@@ -164,6 +180,7 @@ public final class Checkpoint {
     Check.notNull(expected, "expected");
     Check.notNull(store, "store");
     Check.notNull(settings, "settings");
+    checkAligned("checkpoint.load", store, optimizer, ema);
     // one open file for the checks and the reads: a replacement of the path meanwhile changes neither
     try (SafeTensors.File file = SafeTensors.open(path)) {
       // the format first: a format-1 file's data-only checksum would fail as "corrupt"

@@ -250,6 +250,31 @@ class CheckpointTest {
   }
 
   @Test
+  void anOptimizerOrEmaOfAnotherStoreIsRefused(@TempDir Path dir) {
+    Path path = dir.resolve("tiny.safetensors");
+    try (ParameterStore a = tinyStore(1); AdamW adam = new AdamW(a, AdamW.Config.paper()); Ema ema = new Ema(a, 0.9f);
+         ParameterStore bigger = new ParameterStore()) {
+      Checkpoint.save(path, TINY, a, adam, ema);
+      new ModelLayers(bigger, TINY);
+      bigger.add("video.extra", Parameter.Kind.VECTOR, Init.zeros(), 3);
+      bigger.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 4);
+      try (AdamW otherAdam = new AdamW(bigger, AdamW.Config.paper()); Ema otherEma = new Ema(bigger, 0.9f)) {
+        // its state would be saved, and loaded, misaligned: the first store.numel() values only
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> Checkpoint.save(dir.resolve("mixed.safetensors"), TINY, a, otherAdam, null));
+        assertTrue(e.getMessage().contains("optimizer"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+            () -> Checkpoint.save(dir.resolve("mixed.safetensors"), TINY, a, null, otherEma));
+        assertTrue(e.getMessage().contains("EMA"), e.getMessage());
+        float[] before = a.master().toFloatArray();
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(path, TINY, a, otherAdam, otherEma));
+        assertTrue(e.getMessage().contains("optimizer"), e.getMessage());
+        assertArrayEquals(before, a.master().toFloatArray(), "nothing loaded");
+      }
+    }
+  }
+
+  @Test
   void modelMismatchListsTheTensors(@TempDir Path dir) {
     Path path = dir.resolve("tiny.safetensors");
     try (ParameterStore a = tinyStore(1)) {
