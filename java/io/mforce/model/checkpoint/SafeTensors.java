@@ -303,6 +303,10 @@ public final class SafeTensors {
             + "; expected " + Arrays.toString(dst.shape()));
       }
       DType dtype = e.mforceDtype();
+      if (dtype != dst.dtype() && !(dtype.isFloat() && dst.dtype().isFloat())) {
+        throw new IllegalArgumentException(path + ": tensor '" + name + "' is " + dtype + "; it cannot be read into "
+            + dst.describe());
+      }
       long n = e.numel();
       if (n == 0) {
         return;

@@ -128,6 +128,14 @@ class SafeTensorsTest {
           IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.read("layer.a", wrong));
           assertTrue(e.getMessage().contains("[2, 3]"), e.getMessage());
         }
+        try (Tensor floats = Tensor.zeros(DType.F32, Device.CPU, 4); Tensor ints = Tensor.zeros(DType.I32, Device.CPU, 3)) {
+          // integers and floats do not convert: the error names the file's tensor, not an inner copy
+          IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> f.read("ids", floats));
+          assertTrue(e.getMessage().contains("tensor 'ids' is I32") && e.getMessage().contains(path.toString()),
+              e.getMessage());
+          e = assertThrows(IllegalArgumentException.class, () -> f.read("layer.b", ints));
+          assertTrue(e.getMessage().contains("tensor 'layer.b' is BF16"), e.getMessage());
+        }
       }
     }
   }
