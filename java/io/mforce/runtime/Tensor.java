@@ -74,7 +74,10 @@ public final class Tensor implements AutoCloseable {
     return t;
   }
 
-  /** A tensor on {@code device} of {@code dtype} holding {@code data}. */
+  /**
+   * A tensor on {@code device} of the float {@code dtype} (F32 or BF16) holding {@code data}; an
+   * integer tensor is made from int[] ({@link #of(int[], long...)}), floats are not truncated into it.
+   */
   public static Tensor of(float[] data, DType dtype, Device device, long... shape) {
     try (Tensor host = of(data, shape)) {
       return host.to(dtype, device);
@@ -312,7 +315,10 @@ public final class Tensor implements AutoCloseable {
     }
   }
 
-  /** Copies {@code data} (row-major, numel() floats) into this tensor, converting to its dtype. */
+  /**
+   * Copies {@code data} (row-major, numel() floats) into this tensor, converting to its dtype,
+   * which must be a float one (F32 or BF16): floats are not truncated into an integer tensor.
+   */
   public Tensor copyFrom(float[] data) {
     requireOpen();
     Check.notNull(data, "data");
