@@ -32,6 +32,30 @@ class ModelBadInputTest {
     return new AudioVideoModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 1);
   }
 
+  /** A CPU model streaming B samples (whole history, 2 chunks) and one chunk of random tokens. */
+  private static final class OneChunk implements AutoCloseable {
+    final AudioVideoModel model = model();
+    final StreamSession session = model.stream(StreamSession.Options.full(B, 2));
+    final Tensor v0;
+    final Tensor a0;
+
+    OneChunk(Random2 r) {
+      try (Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+           Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1)) {
+        v0 = ModelFixtures.chunk(video, 0);
+        a0 = ModelFixtures.chunk(audio, 0);
+      }
+    }
+
+    @Override
+    public void close() {
+      a0.close();
+      v0.close();
+      session.close();
+      model.close();
+    }
+  }
+
   private static <E extends Throwable> void expect(Class<E> type, String part, Executable call) {
     E e = assertThrows(type, call);
     assertTrue(e.getMessage() != null && e.getMessage().contains(part), () -> "message '" + e.getMessage()
@@ -41,21 +65,19 @@ class ModelBadInputTest {
   @Test
   void streamEntriesCheckShapesDtypesAndOrder() {
     Random2 r = new Random2(1);
-    try (AudioVideoModel model = model();
-         StreamSession s = model.stream(StreamSession.Options.full(B, 2));
-         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
-         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
-         Tensor v0 = ModelFixtures.chunk(video, 0);
-         Tensor a0 = ModelFixtures.chunk(audio, 0);
+    try (OneChunk c = new OneChunk(r);
          Tensor x = ChunkState.empty(CONFIG, B, DType.F32, Device.CPU);
          Tensor v = ChunkState.empty(CONFIG, B, DType.F32, Device.CPU);
          Tensor xHalf = ChunkState.empty(CONFIG, B, DType.BF16, Device.CPU);
          Tensor wide = Tensor.zeros(DType.F32, Device.CPU, B, ChunkState.features(CONFIG) + 1);
-         Tensor t = ModelFixtures.full(model, 0.5f, B);
-         Tensor t3 = ModelFixtures.full(model, 0.5f, 3);
-         Tensor late = ModelFixtures.full(model, 1.5f, B);
-         Tensor d = ModelFixtures.full(model, 0f, B);
+         Tensor t = ModelFixtures.full(c.model, 0.5f, B);
+         Tensor t3 = ModelFixtures.full(c.model, 0.5f, 3);
+         Tensor late = ModelFixtures.full(c.model, 1.5f, B);
+         Tensor d = ModelFixtures.full(c.model, 0f, B);
          Tensor past = Tensor.of(new float[] {0.25f, 0.6f}, B)) {
+      StreamSession s = c.session;
+      Tensor v0 = c.v0;
+      Tensor a0 = c.a0;
       x.fill(0.1);
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 4);
       expect(IllegalStateException.class, "begin() the streams", () -> s.beginChunk(new int[] {0, 0, 0, 0}));
@@ -102,14 +124,13 @@ class ModelBadInputTest {
   void velocityBackwardOfAClosedForwardIsRefusedWithoutLeaking() {
     Random2 r = new Random2(6);
     MemoryPool pool = MemoryPool.of(Device.CPU);
-    try (AudioVideoModel model = model();
-         StreamSession s = model.stream(StreamSession.Options.full(B, 2));
-         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
-         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
-         Tensor v0 = ModelFixtures.chunk(video, 0);
-         Tensor a0 = ModelFixtures.chunk(audio, 0);
-         Tensor t = ModelFixtures.full(model, 0.5f, B);
-         Tensor d = ModelFixtures.full(model, 0f, B)) {
+    try (OneChunk c = new OneChunk(r);
+         Tensor t = ModelFixtures.full(c.model, 0.5f, B);
+         Tensor d = ModelFixtures.full(c.model, 0f, B)) {
+      AudioVideoModel model = c.model;
+      StreamSession s = c.session;
+      Tensor v0 = c.v0;
+      Tensor a0 = c.a0;
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 2);
       s.begin(cond);
       s.beginChunk(cond.transcript(0, 1));
