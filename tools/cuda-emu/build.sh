@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the emulator with the host compiler (-w: the CUDA sources compiled as host C++ warn about
-# what only nvcc understands: launch bounds, unused device helpers). See README.md.
+# what only nvcc understands, such as unused device helpers). See README.md.
 #   build.sh OUTPUT                 the attention driver (driver.cpp + emu.cpp + cuda-kernels/attention)
 #   build.sh --kernels OUTPUT       the driver of every other CUDA kernel (kernels.cpp + emu.cpp +
 #                                   cuda-kernels/*.cu) and, beside it, the CPU reference it compares
@@ -26,40 +26,42 @@ if [ "$1" != "--host-runtime" ] && [ "${EMU_ASAN:-1}" != 0 ]; then
   fi
   rm -rf "$probe"
 fi
-if [ "$1" != "--kernels" ] && [ "$1" != "--host-runtime" ]; then
-  exec "$cxx" -std=c++17 -O1 -w $asan -DMFORCE_VERSION='"emu"' -I"$here" -I"$root/cuda-kernels" \
-    -I"$root/native/include" -x c++ "$here/driver.cpp" -x none "$here/emu.cpp" "$root/native/src/common/error.cpp" \
-    -o "$1"
-fi
 mode=$1
-if [ "$mode" = "--kernels" ]; then
-  out=$2
-  dir=$(dirname "$out")
-  work=$out.build
-else
+if [ "$mode" = "--host-runtime" ]; then
   dir=$2
   work=$dir/build
+else
+  [ "$mode" = "--kernels" ] && out=$2 || out=$1
+  dir=$(dirname "$out")
+  work=$out.build
 fi
 rm -rf "$work"
 mkdir -p "$work/src/attention"
 pids=""
 
-# The CUDA sources, unchanged but for two constructs g++ cannot take as they are
+# The CUDA sources, unchanged but for three constructs g++ cannot take as they are
 # (cuda_runtime.h says what they become):
 #   kernel<<<cfg>>>(args)    ->  emu::Launch(cfg)([](auto... a) { kernel(a...); }, args)
 #   __shared__ T name[N]...; ->  auto& name = emu::shared<T[N]..., __COUNTER__>();
-# The sources keep every launch configuration on one line. common.cu's host helpers come from
-# emu.cpp instead.
+#   __launch_bounds__(N) kernel(params) {  ->  kernel(params) { emu::launch_bounds(N);
+# The sources keep every launch configuration on one line (a kernel's signature may span lines).
+# common.cu's host helpers come from emu.cpp instead.
 for f in "$root"/cuda-kernels/*.cu "$root"/cuda-kernels/*.cuh "$root"/cuda-kernels/attention/*; do
   sed -E -e 's/([A-Za-z_][A-Za-z0-9_:]*(<[^<>]*>)?)<<<(.*)>>>\(/emu::Launch(\3)([](auto... a) { \1(a...); }, /' \
     -e 's/__shared__ ([A-Za-z_0-9:]+) ([A-Za-z_0-9]+)((\[[^]]*\])+);/auto\& \2 = ::emu::shared<\1\3, __COUNTER__>();/' \
-    "$f" > "$work/src/${f#"$root"/cuda-kernels/}"
+    "$f" | perl -0pe 's/__launch_bounds__\(([^()]*)\)(\s*\w+\s*\([^{};]*\)\s*)\{/$2\{ ::emu::launch_bounds($1);/g' \
+    > "$work/src/${f#"$root"/cuda-kernels/}"
 done
-if grep -rn -e '<<<' -e '__shared__' "$work/src" | grep -v 'extern __shared__'; then
-  echo "build.sh: a launch or shared array above was not rewritten (keep each on one line)" >&2
+if grep -rn -e '<<<' -e '__shared__' -e '__launch_bounds__' "$work/src" | grep -v 'extern __shared__'; then
+  echo "build.sh: a launch, shared array or launch bound above was not rewritten (keep each launch on one line)" >&2
   exit 1
 fi
 rm "$work/src/common.cu"
+if [ "$mode" != "--kernels" ] && [ "$mode" != "--host-runtime" ]; then
+  exec "$cxx" -std=c++17 -O1 -w $asan -DMFORCE_VERSION='"emu"' -I"$here" -I"$work/src" \
+    -I"$root/native/include" -x c++ "$here/driver.cpp" -x none "$here/emu.cpp" "$root/native/src/common/error.cpp" \
+    -o "$out"
+fi
 
 # Device code as nvcc compiles it for the GPU (__CUDA_ARCH__: the 16-byte vector loads and the
 # _rn intrinsics of mforce/detail); -fsanitize=alignment stops at a misaligned vector access.

@@ -25,7 +25,6 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __launch_bounds__(...)
 #define __grid_constant__
 #define __shared__
 
@@ -74,6 +73,8 @@ struct Warp { int arrived = 0; uint64_t gen = 0; int kind = 0; int size = 32; un
 // H100; the driver raises it to run the forward unsplit (attention_launch.cu splits the keys only
 // when the blocks cannot fill the device).
 extern int sms;
+// An H100's shared memory per block with the opt-in (cudaDevAttrMaxSharedMemoryPerBlockOptin).
+constexpr size_t kMaxSharedOptin = 232448;
 extern std::vector<Thread> threads;
 extern std::vector<Warp> warps;
 extern Thread* cur;
@@ -125,6 +126,12 @@ Out warp_collective(int kind, const In& in, F compute) {
   return o;
 }
 
+// A kernel's __launch_bounds__(max threads[, min blocks per SM]), checked by each of its threads
+// (build.sh puts the call first in its body): a GPU refuses a launch of larger blocks.
+inline void launch_bounds(unsigned max_threads, unsigned = 0) {
+  if (uint64_t(g_bdim.x) * g_bdim.y * g_bdim.z > max_threads) fail("block larger than the kernel's __launch_bounds__");
+}
+
 inline void block_barrier() {
   const uint64_t my = block_gen;
   if (++block_arrived == (int)threads.size()) {
@@ -153,24 +160,35 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
 #define gridDim (::emu::g_grid)
 
 inline void __syncthreads() { emu::block_barrier(); }
-inline void __syncwarp(unsigned = 0xffffffffu) { emu::warp_collective<int, int>(1, 0, [](int*, int* o) { for (int l = 0; l < 32; ++l) o[l] = 0; }); }
-template <class T> inline T __shfl_xor_sync(unsigned, T v, int m) {
-  return emu::warp_collective<T, T>(2, v, [m](T* in, T* out) { for (int l = 0; l < 32; ++l) out[l] = in[l ^ m]; });
+// The warp-wide operations run on whole warps only (warp_collective), so every lane must name all
+// 32 in its mask; each lane's own operand (its xor mask, its source lane) is its own, as on a GPU.
+namespace emu {
+inline void full_mask(unsigned mask) { if (mask != 0xffffffffu) fail("warp operation with a mask other than all 32 lanes"); }
+}  // namespace emu
+inline void __syncwarp(unsigned mask = 0xffffffffu) { emu::full_mask(mask); emu::warp_collective<int, int>(1, 0, [](int*, int* o) { for (int l = 0; l < 32; ++l) o[l] = 0; }); }
+// A lane whose source is outside the warp (l ^ m >= 32) reads its own value, as on a GPU.
+template <class T> inline T __shfl_xor_sync(unsigned mask, T v, int m) {
+  emu::full_mask(mask);
+  struct P { T v; int m; };
+  return emu::warp_collective<P, T>(2, P{v, m}, [](P* in, T* out) { for (int l = 0; l < 32; ++l) { const int s = l ^ in[l].m; out[l] = in[s >= 0 && s < 32 ? s : l].v; } });
 }
-template <class T> inline T __shfl_sync(unsigned, T v, int src) {
+template <class T> inline T __shfl_sync(unsigned mask, T v, int src) {
+  emu::full_mask(mask);
   struct P { T v; int s; };
   return emu::warp_collective<P, T>(3, P{v, src}, [](P* in, T* out) { for (int l = 0; l < 32; ++l) out[l] = in[in[l].s & 31].v; });
 }
-inline unsigned __ballot_sync(unsigned, int pred) {
+inline unsigned __ballot_sync(unsigned mask, int pred) {
+  emu::full_mask(mask);
   return emu::warp_collective<int, unsigned>(4, pred != 0, [](int* in, unsigned* out) { unsigned b = 0; for (int l = 0; l < 32; ++l) if (in[l]) b |= 1u << l; for (int l = 0; l < 32; ++l) out[l] = b; });
 }
-inline int __all_sync(unsigned, int pred) {
+inline int __all_sync(unsigned mask, int pred) {
+  emu::full_mask(mask);
   return emu::warp_collective<int, int>(5, pred != 0, [](int* in, int* out) { int a = 1; for (int l = 0; l < 32; ++l) a &= in[l]; for (int l = 0; l < 32; ++l) out[l] = a; });
 }
 inline int __ffs(unsigned x) { return __builtin_ffs((int)x); }
 
 inline cudaError_t cudaGetDevice(int* d) { *d = 0; return 0; }
-inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? 232448 : emu::sms; return 0; }
+inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? int(emu::kMaxSharedOptin) : emu::sms; return 0; }
 template <class T> cudaError_t cudaFuncSetAttribute(T*, cudaFuncAttribute, int v) { emu::max_smem_request = v; return 0; }
 // Work on a stream. In the drivers it runs at once. Inside the host runtime (host-runtime/:
 // libmforce_cuda built with these sources, and a host libcudart that defines the two functions

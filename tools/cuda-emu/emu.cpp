@@ -89,6 +89,12 @@ static void fiber_entered() {}
 #endif
 static void trampoline() { fiber_entered(); (*g_body)(); cur->done = true; if (!cur->pending.empty() || !cur->groups.empty()) { for (auto& g : cur->groups) if (!g.empty()) fail("thread exited with cp.async in flight"); if (!cur->pending.empty()) fail("uncommitted cp.async at exit"); } switch_fiber(cur->ctx, sched); }
 void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<void()>& body) {
+  // A GPU refuses these launches (cudaErrorInvalidConfiguration, or a too-large shared memory
+  // request) and runs nothing; a kernel launched for empty work, with a zero grid, is one of them.
+  if (grid.x < 1 || grid.y < 1 || grid.z < 1) fail("launch with an empty grid");
+  if (grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535) fail("grid dimension above the device limit (x < 2^31, y and z <= 65535)");
+  if (block.x > 1024 || block.y > 1024 || block.z > 64 || uint64_t(block.x) * block.y * block.z > 1024) fail("block above the device limit (1024 threads; z <= 64)");
+  if (smem_bytes > kMaxSharedOptin) fail("dynamic shared memory above the device's opt-in limit");
   const int n = block.x * block.y * block.z;
   if (n < 1) fail("empty block");
   g_grid = grid; g_bdim = block; g_body = &body;
