@@ -1,6 +1,6 @@
 // CUDA implementation of mforce/optim.h. AdamW and EMA are the shared per-element ops
 // (mforce/detail/optim_ops.h) on the elementwise driver; the global norm is two fixed-order
-// passes: one block per slice of each buffer, then one thread over all partial sums.
+// passes in double: one block per slice of each buffer, then one thread over all partial norms.
 #include "elementwise.cuh"
 #include "mforce/detail/check.h"
 #include "mforce/detail/optim_ops.h"
@@ -12,24 +12,26 @@ using namespace mforce::cuda;
 
 namespace {
 
-constexpr int kSumsqThreads = 256;
+constexpr int kNormThreads = 256;
 
-__global__ void __launch_bounds__(kSumsqThreads) sumsq_kernel(int64_t n, const float* x, float* partials) {
-  const int64_t slice = optim::sumsq_slice(n, MF_SUMSQ_PARTIALS);
+// In double, as on the CPU: an fp32 square overflows from |x| ~ 1.8e19 on. The pass reads
+// memory at one double multiply-add per 4 bytes, far below an H100's fp64 rate.
+__global__ void __launch_bounds__(kNormThreads) norm_partials_kernel(int64_t n, const float* x, float* partials) {
+  const int64_t slice = optim::norm_slice(n, MF_NORM_PARTIALS);
   const int64_t lo = blockIdx.x * slice, hi = min(n, lo + slice);
-  float s = 0.f;
-  for (int64_t i = lo + threadIdx.x; i < hi; i += kSumsqThreads) s += x[i] * x[i];
-  s = block_sum<kSumsqThreads>(s);
-  if (threadIdx.x == 0) partials[blockIdx.x] = s;
+  double s = 0.0;
+  for (int64_t i = lo + threadIdx.x; i < hi; i += kNormThreads) s += static_cast<double>(x[i]) * x[i];
+  s = block_sum<kNormThreads>(s);
+  if (threadIdx.x == 0) partials[blockIdx.x] = static_cast<float>(sqrt(s));
 }
 
 __global__ void clip_factor_kernel(int64_t count, const float* partials, float max_norm, float* norm, float* factor) {
   // in double, as the CPU implementation: the same norm, bit for bit, on both backends
   double s = 0.0;
-  for (int64_t j = 0; j < count; ++j) s += partials[j];
-  float nf = static_cast<float>(sqrt(s));
-  *norm = nf;
-  *factor = optim::clip_multiplier(nf, max_norm);
+  for (int64_t j = 0; j < count; ++j) s += static_cast<double>(partials[j]) * partials[j];
+  const double nd = sqrt(s);
+  *norm = static_cast<float>(nd);
+  *factor = optim::clip_multiplier(nd, max_norm);
 }
 
 }  // namespace
@@ -46,10 +48,10 @@ mf_status mfcuda_adamw_step(mf_device, void* stream, int64_t n, float* param, co
                             1, n, {param, grad, m, v, working});
 }
 
-mf_status mfcuda_sumsq_partials(mf_device, void* stream, int64_t n, const float* x, float* partials) {
+mf_status mfcuda_norm_partials(mf_device, void* stream, int64_t n, const float* x, float* partials) {
   cudaStream_t s = static_cast<cudaStream_t>(stream);
-  sumsq_kernel<<<MF_SUMSQ_PARTIALS, kSumsqThreads, 0, s>>>(n, x, partials);
-  return check_launch("sumsq_partials", s);
+  norm_partials_kernel<<<MF_NORM_PARTIALS, kNormThreads, 0, s>>>(n, x, partials);
+  return check_launch("norm_partials", s);
 }
 
 mf_status mfcuda_clip_factor(mf_device, void* stream, int64_t count, const float* partials, float max_norm,

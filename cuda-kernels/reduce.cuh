@@ -4,20 +4,21 @@
 
 namespace mforce::cuda {
 
-// Sum over the 32 lanes of a warp (butterfly: every lane gets the total).
-__device__ __forceinline__ float warp_sum(float v) {
+// Sum over the 32 lanes of a warp (butterfly: every lane gets the total); T float or double.
+template <class T>
+__device__ __forceinline__ T warp_sum(T v) {
   for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;
 }
 
 // Sum over a block of `Threads` threads (a multiple of 32); the total is valid in thread 0.
-template <int Threads>
-__device__ __forceinline__ float block_sum(float v) {
-  __shared__ float warps[Threads / 32];
+template <int Threads, class T>
+__device__ __forceinline__ T block_sum(T v) {
+  __shared__ T warps[Threads / 32];
   v = warp_sum(v);
   if ((threadIdx.x & 31) == 0) warps[threadIdx.x >> 5] = v;
   __syncthreads();
-  float total = 0.f;
+  T total = 0;
   if (threadIdx.x == 0)
     for (int w = 0; w < Threads / 32; ++w) total += warps[w];
   return total;

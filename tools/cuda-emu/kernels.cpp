@@ -454,10 +454,10 @@ void rope_and_cache_cases() {
 // ---- optimizer ----
 
 void optimizer_cases() {
-  for (int64_t n : {1, 9, 5000, 100003}) {  // 100003: every warp of a sumsq block has elements
+  for (int64_t n : {1, 9, 5000, 100003}) {  // 100003: every warp of a norm_partials block has elements
     std::map<std::string, Spec> bufs = {{"p", in(MF_F32, n)}, {"g", in(MF_F32, n)}, {"m", in(MF_F32, n, -.1f, .1f)},
                                         {"v", in(MF_F32, n, 0.f, .1f)}, {"scale", in(MF_F32, 1, .2f, .9f)},
-                                        {"work", out(MF_BF16, n)}, {"partials", out(MF_F32, MF_SUMSQ_PARTIALS)},
+                                        {"work", out(MF_BF16, n)}, {"partials", out(MF_F32, MF_NORM_PARTIALS)},
                                         {"norm", out(MF_F32, 1)}, {"factor", out(MF_F32, 1)}};
     std::string size = std::to_string(n);
     for (bool extras : {false, true})
@@ -465,15 +465,23 @@ void optimizer_cases() {
         return IMPL(adamw_step)(DEV, nullptr, n, b.f("p"), b.f("g"), b.f("m"), b.f("v"), 1e-3f, .9f, .999f, 1e-8f,
                                 .01f, .19f, .0297f, extras ? b.f("scale") : nullptr, extras ? b["work"] : nullptr);
       });
-    add("sumsq_partials " + size, bufs, [=](bool cuda, Buffers& b) {
-      return IMPL(sumsq_partials)(DEV, nullptr, n, b.f("g"), b.f("partials"));
-    }, 1e-5);
-    for (float max_norm : {0.f, 1.f, 1e9f})
-      add("clip_factor " + size + " max " + std::to_string(max_norm), bufs, [=](bool cuda, Buffers& b) {
-        mf_status st = mfcpu_sumsq_partials(MF_DEVICE_CPU, nullptr, n, b.f("g"), b.f("partials"));
-        if (st != MF_OK) return st;
-        return IMPL(clip_factor)(DEV, nullptr, MF_SUMSQ_PARTIALS, b.f("partials"), max_norm, b.f("norm"), b.f("factor"));
-      });
+    // |g| up to 2: ordinary; 1e20: fp32 squares overflow; 1e37: at n = 100003 the norm overflows fp32
+    struct Range { float big; const char* name; };
+    for (Range r : {Range{2.f, ""}, Range{1e20f, " |g| up to 1e20"}, Range{1e37f, " |g| up to 1e37"}}) {
+      std::map<std::string, Spec> grads = bufs;
+      grads["g"] = in(MF_F32, n, -r.big, r.big);
+      std::string what = size + r.name;
+      add("norm_partials " + what, grads, [=](bool cuda, Buffers& b) {
+        return IMPL(norm_partials)(DEV, nullptr, n, b.f("g"), b.f("partials"));
+      }, 1e-5);
+      for (float max_norm : {0.f, 1.f, 1e9f})
+        add("clip_factor " + what + " max " + std::to_string(max_norm), grads, [=](bool cuda, Buffers& b) {
+          mf_status st = mfcpu_norm_partials(MF_DEVICE_CPU, nullptr, n, b.f("g"), b.f("partials"));
+          if (st != MF_OK) return st;
+          return IMPL(clip_factor)(DEV, nullptr, MF_NORM_PARTIALS, b.f("partials"), max_norm, b.f("norm"),
+                                   b.f("factor"));
+        });
+    }
     add("ema_update " + size, bufs, [=](bool cuda, Buffers& b) {
       return IMPL(ema_update)(DEV, nullptr, n, b.f("p"), b.f("g"), .999f);
     });

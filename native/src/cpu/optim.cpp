@@ -1,5 +1,5 @@
-// CPU implementation of mforce/optim.h: the shared per-element ops on the CPU driver; the sum
-// of squares accumulates each slice in double.
+// CPU implementation of mforce/optim.h: the shared per-element ops on the CPU driver; the
+// partial norms and their sum are computed in double.
 #include "mforce/optim.h"
 
 #include <cmath>
@@ -22,13 +22,13 @@ mf_status mfcpu_adamw_step(mf_device, void*, int64_t n, float* param, const floa
   return MF_OK;
 }
 
-mf_status mfcpu_sumsq_partials(mf_device, void*, int64_t n, const float* x, float* partials) {
-  const int64_t slice = optim::sumsq_slice(n, MF_SUMSQ_PARTIALS);
-  cpu::parallel_for(MF_SUMSQ_PARTIALS, 1, [&](int64_t begin, int64_t end) {
+mf_status mfcpu_norm_partials(mf_device, void*, int64_t n, const float* x, float* partials) {
+  const int64_t slice = optim::norm_slice(n, MF_NORM_PARTIALS);
+  cpu::parallel_for(MF_NORM_PARTIALS, 1, [&](int64_t begin, int64_t end) {
     for (int64_t j = begin; j < end; ++j) {
       double s = 0.0;
       for (int64_t i = j * slice; i < std::min(n, (j + 1) * slice); ++i) s += static_cast<double>(x[i]) * x[i];
-      partials[j] = static_cast<float>(s);
+      partials[j] = static_cast<float>(std::sqrt(s));
     }
   });
   return MF_OK;
@@ -37,10 +37,10 @@ mf_status mfcpu_sumsq_partials(mf_device, void*, int64_t n, const float* x, floa
 mf_status mfcpu_clip_factor(mf_device, void*, int64_t count, const float* partials, float max_norm, float* norm,
                             float* factor) {
   double s = 0.0;
-  for (int64_t j = 0; j < count; ++j) s += partials[j];
-  float nf = static_cast<float>(std::sqrt(s));
-  *norm = nf;
-  *factor = optim::clip_multiplier(nf, max_norm);
+  for (int64_t j = 0; j < count; ++j) s += static_cast<double>(partials[j]) * partials[j];
+  const double nd = std::sqrt(s);
+  *norm = static_cast<float>(nd);
+  *factor = optim::clip_multiplier(nd, max_norm);
   return MF_OK;
 }
 

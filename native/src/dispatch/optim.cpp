@@ -27,11 +27,11 @@ mf_status mf_adamw_step(mf_device dev, void* stream, int64_t n, float* param, co
            bias_correction2, grad_scale, working);
 }
 
-mf_status mf_sumsq_partials(mf_device dev, void* stream, int64_t n, const float* x, float* partials) {
-  MF_REQUIRE(n >= 0, "sumsq_partials: negative size %lld", (long long)n);
-  MF_REQUIRE(n == 0 || x, "sumsq_partials: argument 'x' is null");
-  MF_REQUIRE_PTR(partials, "sumsq_partials");
-  MF_ROUTE(sumsq_partials, dev, dev, stream, n, x, partials);
+mf_status mf_norm_partials(mf_device dev, void* stream, int64_t n, const float* x, float* partials) {
+  MF_REQUIRE(n >= 0, "norm_partials: negative size %lld", (long long)n);
+  MF_REQUIRE(n == 0 || x, "norm_partials: argument 'x' is null");
+  MF_REQUIRE_PTR(partials, "norm_partials");
+  MF_ROUTE(norm_partials, dev, dev, stream, n, x, partials);
 }
 
 mf_status mf_clip_factor(mf_device dev, void* stream, int64_t count, const float* partials, float max_norm,

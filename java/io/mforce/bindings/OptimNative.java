@@ -11,8 +11,8 @@ public final class OptimNative {
     Loader.load();
   }
 
-  /** Partial sums written per buffer by {@link #mf_sumsq_partials} (MF_SUMSQ_PARTIALS). */
-  public static final int MF_SUMSQ_PARTIALS = 256;
+  /** Partial norms written per buffer by {@link #mf_norm_partials} (MF_NORM_PARTIALS). */
+  public static final int MF_NORM_PARTIALS = 256;
 
   private OptimNative() {}
 
@@ -21,7 +21,7 @@ public final class OptimNative {
       float beta2, float eps, float weightDecay, float biasCorrection1, float biasCorrection2,
       @Cast("const float*") long gradScale, @Cast("void*") long working);
 
-  public static native int mf_sumsq_partials(int dev, @Cast("void*") long stream, long n,
+  public static native int mf_norm_partials(int dev, @Cast("void*") long stream, long n,
       @Cast("const float*") long x, @Cast("float*") long partials);
 
   public static native int mf_clip_factor(int dev, @Cast("void*") long stream, long count,

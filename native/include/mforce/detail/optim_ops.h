@@ -47,12 +47,14 @@ MF_UNROLL
   }
 };
 
-/* Slice j of the sum of squares covers [j·c, min(n, (j+1)·c)), c = ceil(n / slices). */
-MF_HD int64_t sumsq_slice(int64_t n, int64_t slices) { return (n + slices - 1) / slices; }
+/* Slice j of the partial norms covers [j·c, min(n, (j+1)·c)), c = ceil(n / slices). */
+MF_HD int64_t norm_slice(int64_t n, int64_t slices) { return (n + slices - 1) / slices; }
 
-/* The clipping multiplier for a gradient of L2 norm `norm` (see mforce/optim.h). */
-MF_HD float clip_multiplier(float norm, float max_norm) {
-  return max_norm > 0.0f && norm > max_norm ? max_norm / (norm + 1e-6f) : 1.0f;
+/* The clipping multiplier for a gradient of L2 norm `norm` (double: it may exceed the float
+ * range; see mforce/optim.h). */
+MF_HD float clip_multiplier(double norm, float max_norm) {
+  const bool finite = norm < INFINITY;  // false for +inf and NaN
+  return max_norm > 0.0f && finite && norm > max_norm ? static_cast<float>(max_norm / (norm + 1e-6)) : 1.0f;
 }
 
 }  // namespace optim

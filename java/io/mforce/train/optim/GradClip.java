@@ -6,9 +6,15 @@ import io.mforce.runtime.Tensor;
 
 /**
  * Global-norm gradient clipping: the L2 norm over a list of gradient buffers (two fixed-order
- * passes: deterministic) and the factor min(1, maxNorm / (norm + 1e-6)) that
- * {@link AdamW#step} multiplies the gradients by. Both stay on the device; reading the norm
- * ({@link Result#norm()}) synchronizes.
+ * passes in double: deterministic, and no overflow for finite gradients) and the factor
+ * min(1, maxNorm / (norm + 1e-6)) that {@link AdamW#step} multiplies the gradients by. Both stay
+ * on the device; reading the norm ({@link Result#norm()}) synchronizes.
+ *
+ * <p>A NaN or infinite gradient makes the norm NaN or +inf and the factor 1: the step then
+ * carries the non-finite values into the weights, where a diverged run shows, rather than
+ * hiding them behind a factor of 0. A trainer that would rather skip such a step reads
+ * {@link Result#norm()} before {@link AdamW#step} (a synchronization). Finite gradients whose
+ * norm exceeds the float range read as +inf too, but are still scaled down to {@code maxNorm}.
  */
 public final class GradClip {
   /** The paper's threshold (App. A). */
@@ -52,11 +58,11 @@ public final class GradClip {
       throw new IllegalArgumentException("gradClip: no gradient buffers");
     }
     Device device = grads[0].device();
-    int slots = OptimKernels.SUMSQ_PARTIALS;
+    int slots = OptimKernels.NORM_PARTIALS;
     try (Tensor partials = Tensor.empty(DType.F32, device, (long) grads.length * slots)) {
       for (int i = 0; i < grads.length; i++) {
         try (Tensor slice = partials.narrow(0, (long) i * slots, slots)) {
-          OptimKernels.sumsqPartials(grads[i], slice);
+          OptimKernels.normPartials(grads[i], slice);
         }
       }
       Tensor norm = Tensor.empty(DType.F32, device, 1);

@@ -13,8 +13,8 @@ import io.mforce.runtime.Tensor;
  * working copy is BF16 of the same shape.
  */
 public final class OptimKernels {
-  /** Partial sums one {@link #sumsqPartials} call writes. */
-  public static final int SUMSQ_PARTIALS = OptimNative.MF_SUMSQ_PARTIALS;
+  /** Partial norms one {@link #normPartials} call writes. */
+  public static final int NORM_PARTIALS = OptimNative.MF_NORM_PARTIALS;
 
   private OptimKernels() {}
 
@@ -65,24 +65,27 @@ public final class OptimKernels {
   }
 
   /**
-   * Writes the {@link #SUMSQ_PARTIALS} partial sums of squares of x into {@code partials}
-   * (F32 [SUMSQ_PARTIALS], e.g. a slice of a larger buffer that collects several tensors).
+   * Writes the L2 norms of {@link #NORM_PARTIALS} consecutive slices of x into {@code partials}
+   * (F32 [NORM_PARTIALS], e.g. a slice of a larger buffer that collects several tensors).
+   * Computed in double, so that gradients whose fp32 squares overflow (|x| above ~1.8e19) still
+   * have a finite norm.
    */
-  public static void sumsqPartials(Tensor x, Tensor partials) {
-    String op = "sumsqPartials";
+  public static void normPartials(Tensor x, Tensor partials) {
+    String op = "normPartials";
     flat(op, "x", x, null);
     Check.contiguous(op, "partials", partials);
     Check.dtype(op, "partials", partials, DType.F32);
     Check.device(op, "partials", partials, x.device());
-    Check.shape(op, "partials", partials, SUMSQ_PARTIALS);
-    NativeCalls.check(OptimNative.mf_sumsq_partials(x.device().kind().code(), stream(x), x.numel(), x.address(),
+    Check.shape(op, "partials", partials, NORM_PARTIALS);
+    NativeCalls.check(OptimNative.mf_norm_partials(x.device().kind().code(), stream(x), x.numel(), x.address(),
         partials.address()), op, x, partials);
   }
 
   /**
-   * From all partial sums (F32 [k·SUMSQ_PARTIALS]): norm = sqrt(Σ partials) and the clipping
-   * factor min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm &lt;= 0), each into an F32 [1] tensor
-   * on the same device.
+   * From all partial norms (F32 [k·NORM_PARTIALS]), in double: norm = sqrt(Σ partials²) and the
+   * clipping factor min(1, maxNorm / (norm + 1e-6)) (1 when maxNorm &lt;= 0 or the norm is not
+   * finite), each into an F32 [1] tensor on the same device; the stored norm is +inf where it
+   * exceeds the float range, the factor is taken from the double.
    */
   public static void clipFactor(Tensor partials, float maxNorm, Tensor norm, Tensor factor) {
     String op = "clipFactor";

@@ -51,6 +51,18 @@ class OptimKernelsTest {
   }
 
   @Test
+  void hugeAndNonFiniteGradientsCpu() {
+    hugeAndNonFiniteGradients(Device.CPU);
+  }
+
+  @Tag("gpu")
+  @Test
+  void hugeAndNonFiniteGradientsCuda() {
+    assumeCuda();
+    hugeAndNonFiniteGradients(Device.cuda(0));
+  }
+
+  @Test
   void emaCpu() {
     ema(Device.CPU, 5);
   }
@@ -129,7 +141,7 @@ class OptimKernelsTest {
   private static void normAndClip(Device device, long seed) {
     Random random = new Random(seed);
     float[][] buffers = {uniform(random, 100_003, -1, 1), uniform(random, 77, -3, 3), uniform(random, 300, -1, 1)};
-    int slots = OptimKernels.SUMSQ_PARTIALS;
+    int slots = OptimKernels.NORM_PARTIALS;
     double exactSq = 0;
     for (float[] b : buffers) {
       for (float x : b) {
@@ -137,7 +149,7 @@ class OptimKernelsTest {
       }
     }
     double exactNorm = Math.sqrt(exactSq);
-    // per-slice partial sums of the first buffer, exact and naive
+    // per-slice norms of the first buffer, exact and naive
     float[] first = buffers[0];
     int slice = (first.length + slots - 1) / slots;
     double[] exactPartials = new double[slots];
@@ -147,13 +159,15 @@ class OptimKernelsTest {
         exactPartials[j] += (double) first[i] * first[i];
         naivePartials[j] = FLOAT.r(naivePartials[j] + FLOAT.r((double) first[i] * first[i]));
       }
+      exactPartials[j] = Math.sqrt(exactPartials[j]);
+      naivePartials[j] = FLOAT.r(Math.sqrt(naivePartials[j]));
     }
     try (Tensor a = upload(buffers[0], DType.F32, device, buffers[0].length);
          Tensor b = upload(buffers[1], DType.F32, device, buffers[1].length);
          Tensor c = upload(buffers[2], DType.F32, device, buffers[2].length);
          Tensor partials = poisoned(DType.F32, device, slots)) {
-      OptimKernels.sumsqPartials(a, partials);
-      within2xNaive("sumsq partials on " + device, partials.toFloatArray(), exactPartials, naivePartials, DType.F32);
+      OptimKernels.normPartials(a, partials);
+      within2xNaive("partial norms on " + device, partials.toFloatArray(), exactPartials, naivePartials, DType.F32);
 
       // naive norm: one float sum over everything
       double naiveSq = 0;
@@ -172,6 +186,40 @@ class OptimKernelsTest {
           float factor = r.factor().toFloatArray()[0];
           assertEquals(expected, factor, 1e-6 * expected, "clip factor for max norm " + maxNorm);
         }
+      }
+    }
+  }
+
+  /**
+   * Finite gradients whose squares overflow fp32 (|g| up to 1e20: g² up to 1e40) or whose norm
+   * does (|g| up to 1e37, 10^4 of them: about 5.8e38) are still clipped to maxNorm, not zeroed;
+   * the norm reads +inf only where it exceeds the float range. A NaN or infinite gradient gives a
+   * non-finite norm and factor 1, so that it reaches the parameters and the step shows.
+   */
+  private static void hugeAndNonFiniteGradients(Device device) {
+    float maxNorm = GradClip.PAPER_MAX_NORM;
+    Random random = new Random(7);
+    for (double magnitude : new double[] {1e20, 1e37}) {
+      float[] g = uniform(random, 10_000, -magnitude, magnitude);
+      double exactSq = 0;
+      for (float x : g) {
+        exactSq += (double) x * x;
+      }
+      double exactNorm = Math.sqrt(exactSq);
+      try (Tensor t = upload(g, DType.F32, device, g.length); GradClip.Result r = GradClip.compute(maxNorm, t)) {
+        String what = "|g| up to " + magnitude + " on " + device;
+        float expectedNorm = (float) exactNorm;
+        assertEquals(expectedNorm, r.norm(), Float.isFinite(expectedNorm) ? 1e-6 * exactNorm : 0, what + ": norm");
+        double expected = maxNorm / exactNorm;
+        // below 1.2e-38 the factor is subnormal: its relative precision is coarser than fp32's
+        assertEquals(expected, r.factor().toFloatArray()[0], 1e-5 * expected, what + ": clip factor");
+      }
+    }
+    for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+      try (Tensor t = upload(new float[] {1f, bad, 2f}, DType.F32, device, 3);
+           GradClip.Result r = GradClip.compute(maxNorm, t)) {
+        assertEquals(Math.abs(bad), r.norm(), "norm with a gradient of " + bad);
+        assertEquals(1f, r.factor().toFloatArray()[0], "clip factor with a gradient of " + bad);
       }
     }
   }
