@@ -18,6 +18,11 @@ final class RawPointer extends Pointer {
     return 1;
   }
 
+  /** Copies {@code bytes} of host memory from address {@code src} to address {@code dst}. */
+  static void memcpy(long dst, long src, long bytes) {
+    Pointer.memcpy(new RawPointer(dst, bytes), new RawPointer(src, bytes), bytes);
+  }
+
   /** A native-order ByteBuffer over host memory (at most 2 GiB at a time). */
   static ByteBuffer hostBuffer(long address, long bytes) {
     if (bytes > Integer.MAX_VALUE) {

@@ -3,7 +3,6 @@ package io.mforce.runtime;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy2DAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDefault;
 
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * Strided copies that views cannot express: {@code rows} runs of {@code width} elements, run r
@@ -48,10 +47,10 @@ public final class RowCopy {
     }
     if (!src.device().isCuda() && !dst.device().isCuda()) {
       if (srcPitch == width && dstPitch == width) {
-        memcpy(dstStart, srcStart, rows * width * eb);
+        RawPointer.memcpy(dstStart, srcStart, rows * width * eb);
       } else {
         for (long r = 0; r < rows; r++) {
-          memcpy(dstStart + r * dstPitch * eb, srcStart + r * srcPitch * eb, width * eb);
+          RawPointer.memcpy(dstStart + r * dstPitch * eb, srcStart + r * srcPitch * eb, width * eb);
         }
       }
       return;
@@ -83,9 +82,5 @@ public final class RowCopy {
           + ", pitch " + pitch + " reach element " + last + " of " + name + " " + t.describe() + " ("
           + t.numel() + " elements)");
     }
-  }
-
-  private static void memcpy(long dst, long src, long bytes) {
-    Pointer.memcpy(new RawPointer(dst, bytes), new RawPointer(src, bytes), bytes);
   }
 }

@@ -6,7 +6,6 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyDefault;
 import io.mforce.bindings.RuntimeNative;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * A dense n-dimensional array on one device: dtype, shape, strides (in elements), and a
@@ -357,25 +356,27 @@ public final class Tensor implements AutoCloseable {
     }
   }
 
-  /** Gathers a strided tensor element by element through the host (views are rare and small). */
+  /**
+   * Gathers a strided CPU tensor a row of its last dimension at a time (views are rare and
+   * small). Views keep the last stride 1 (narrow keeps strides, select drops the first), so
+   * each row is one run of memory, copied at its long address: the storage may exceed the
+   * 2 GiB a ByteBuffer can map.
+   */
   private Tensor contiguousCopyOnHost() {
     if (device().isCuda()) {
       throw new IllegalArgumentException(describe() + " is a strided CUDA view; only contiguous CUDA tensors copy");
     }
     Tensor out = empty(dtype, Device.CPU, shape);
-    int eb = dtype.bytes();
-    ByteBuffer dst = out.hostBuffer();
-    ByteBuffer src = RawPointer.hostBuffer(storage.address(), storage.bytes());
-    long[] index = new long[shape.length];
-    for (long i = 0; i < numel(); i++) {
+    int last = shape.length - 1; // a strided tensor has elements and at least two dimensions
+    long rowBytes = shape[last] * dtype.bytes();
+    long[] index = new long[last];
+    for (long row = 0, rows = numel() / shape[last]; row < rows; row++) {
       long element = offset;
-      for (int d = 0; d < shape.length; d++) {
+      for (int d = 0; d < last; d++) {
         element += index[d] * strides[d];
       }
-      for (int b = 0; b < eb; b++) {
-        dst.put((int) (i * eb + b), src.get((int) (element * eb + b)));
-      }
-      for (int d = shape.length - 1; d >= 0; d--) {
+      RawPointer.memcpy(out.address() + row * rowBytes, storage.address() + element * dtype.bytes(), rowBytes);
+      for (int d = last - 1; d >= 0; d--) {
         if (++index[d] < shape[d]) {
           break;
         }
@@ -387,8 +388,7 @@ public final class Tensor implements AutoCloseable {
 
   private static void copyBytes(Tensor src, Tensor dst) {
     if (!src.device().isCuda() && !dst.device().isCuda()) {
-      Pointer.memcpy(new RawPointer(dst.address(), dst.bytes()), new RawPointer(src.address(), src.bytes()),
-          src.bytes());
+      RawPointer.memcpy(dst.address(), src.address(), src.bytes());
       return;
     }
     Stream s = CopyStreams.before(src.device(), dst.device());

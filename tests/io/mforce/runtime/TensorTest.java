@@ -53,6 +53,26 @@ class TensorTest {
     flat.close();
   }
 
+  /**
+   * A strided view into storage of more than 2 GiB copies out. The storage is only reserved
+   * (malloc leaves its pages untouched), so the test backs just the two rows it writes with RAM.
+   */
+  @Test
+  void stridedViewsOfStorageOver2GiBCopy() {
+    long rows = (1L << 19) + 1; // of 1024 floats: 2 GiB + 4 KiB
+    float[] data = new float[2048];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = i;
+    }
+    try (Tensor big = Tensor.empty(DType.F32, Device.CPU, rows, 1024); Tensor lastTwo = big.narrow(0, rows - 2, 2)) {
+      lastTwo.copyFrom(data);
+      try (Tensor corner = lastTwo.narrow(1, 1021, 3)) {
+        assertFalse(corner.isContiguous());
+        assertArrayEquals(new float[] {1021, 1022, 1023, 2045, 2046, 2047}, corner.toFloatArray());
+      }
+    }
+  }
+
   @Test
   void copyFromConvertsAndChecksShapes() {
     try (Tensor a = Tensor.of(new float[] {1.5f, -2.25f}, 2); Tensor b = Tensor.zeros(DType.BF16, Device.CPU, 2);
