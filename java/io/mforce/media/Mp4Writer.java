@@ -126,7 +126,7 @@ public final class Mp4Writer {
       recorder.setPixelFormat(AV_PIX_FMT_YUV420P);
       recorder.setFrameRate(Clip.FPS);
       recorder.setGopSize(Clip.FPS);
-      recorder.setVideoBitrate(Math.max(400_000, width * height * Clip.FPS / 2));
+      recorder.setVideoBitrate(videoBitrate(width, height));
       recorder.setVideoOption("allow_skip_frames", "0");
       recorder.setAudioCodec(AV_CODEC_ID_AAC);
       recorder.setAudioCodecName(encoders.audio());
@@ -157,6 +157,16 @@ public final class Mp4Writer {
         // releasing after a failure; the failure is what gets reported
       }
     }
+  }
+
+  /**
+   * The video bit rate, bits per second: half a bit per pixel at 25 fps, at least 400 kbit/s.
+   * Computed in long: 25·w·h passes 2^31 above 86 megapixels, which libx264 takes (libopenh264
+   * stops at 9.4); above 172 megapixels it is capped at the int FFmpegFrameRecorder takes.
+   */
+  static int videoBitrate(int width, int height) {
+    long bits = (long) width * height * Clip.FPS / 2;
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(400_000, bits));
   }
 
   /**

@@ -218,6 +218,15 @@ class Mp4Test {
     assertFalse(Files.exists(mp4));
   }
 
+  /** Half a bit per pixel at 25 fps, at least 400 kbit/s, and at most what FFmpegFrameRecorder's int holds. */
+  @Test
+  void videoBitrateGrowsWithTheFrameWithoutOverflowing() {
+    assertEquals(400_000, Mp4Writer.videoBitrate(32, 32));
+    assertEquals(12_800_000, Mp4Writer.videoBitrate(1024, 1000));
+    assertEquals(1_250_000_000, Mp4Writer.videoBitrate(10_000, 10_000)); // 100 megapixels: 25·w·h passes 2^31
+    assertEquals(Integer.MAX_VALUE, Mp4Writer.videoBitrate(16_384, 16_384));
+  }
+
   @Test
   void videoIsH264AndAudioIsAacAsReported() throws Exception {
     Path mp4 = tmp.resolve("codecs.mp4");
