@@ -102,8 +102,14 @@ public final class Mp4Writer {
     if (scale < 1) {
       throw new IllegalArgumentException("mp4: scale " + scale + "; expected >= 1");
     }
-    int width = clip.width() * scale;
-    int height = clip.height() * scale;
+    long scaledWidth = (long) clip.width() * scale;
+    long scaledHeight = (long) clip.height() * scale;
+    if (Math.max(scaledWidth, scaledHeight) > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("mp4: scale " + scale + " makes " + clip.width() + "x" + clip.height()
+          + " frames " + scaledWidth + "x" + scaledHeight + ", beyond any encoder's frame size: use a smaller scale");
+    }
+    int width = (int) scaledWidth;
+    int height = (int) scaledHeight;
     if (width % 2 != 0 || height % 2 != 0) {
       throw new IllegalArgumentException("mp4: frame size " + width + "x" + height
           + " is odd; H.264 in yuv420p needs even sides (use an even size or scale 2)");

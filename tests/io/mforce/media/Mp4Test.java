@@ -192,6 +192,18 @@ class Mp4Test {
     assertEquals(18, MediaReader.read(tmp.resolve("even.mp4")).width());
   }
 
+  /** A scale whose frame sides overflow an int is refused; 32·(2^27 + 1) wrapped to 32 and wrote a wrong video. */
+  @Test
+  void aScaleBeyondAnyFrameSizeIsRefused() {
+    Path mp4 = tmp.resolve("huge.mp4");
+    int scale = (1 << 27) + 1;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Mp4Writer.write(mp4, TestClips.clip(32, 1, 24), Mp4Writer.Options.DEFAULT.withScale(scale)));
+    assertTrue(e.getMessage().contains("scale " + scale) && e.getMessage().contains("4294967328x4294967328"),
+        e.getMessage());
+    assertFalse(Files.exists(mp4));
+  }
+
   @Test
   void framesTooSmallForTheEncoderAreRefusedClearly() throws Exception {
     Clip small = io.mforce.data.TalkingFaceGenerator.ofSeconds(8, 0.08).generate(1);
