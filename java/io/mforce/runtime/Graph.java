@@ -105,7 +105,9 @@ public final class Graph implements AutoCloseable {
     }
     closed = true;
     if (exec != null) {
-      stream.synchronize();
+      if (!stream.isClosed()) {
+        stream.synchronize(); // a replay may still run; a closed stream waited for its work when it closed
+      }
       cudaGraphExecDestroy(exec);
       cudaGraphDestroy(graph);
       MemoryPool.of(stream.device()).closePrivate(pool);

@@ -113,6 +113,10 @@ public final class Stream implements AutoCloseable {
     }
   }
 
+  boolean isClosed() {
+    return closed;
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException("stream on " + device + " is closed");
