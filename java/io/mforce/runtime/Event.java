@@ -42,10 +42,18 @@ public final class Event implements AutoCloseable {
     return new Event(device, e, timing);
   }
 
-  /** Marks the current end of {@code stream}'s queued work. */
+  /**
+   * Marks the current end of {@code stream}'s queued work; the stream must be on the event's
+   * device (CUDA refuses another device's stream, and a CUDA event would otherwise go to the
+   * legacy default stream for the CPU's, a CPU event take the time before a CUDA stream's work).
+   */
   public Event record(Stream stream) {
     requireOpen();
     Check.notNull(stream, "stream");
+    if (!stream.device().equals(device)) {
+      throw new IllegalArgumentException("record: argument 'stream' is on " + stream.device()
+          + "; expected a stream on " + device + ", the event's device");
+    }
     if (handle == null) {
       cpuNanos = System.nanoTime();
     } else {

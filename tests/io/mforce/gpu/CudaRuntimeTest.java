@@ -106,6 +106,23 @@ class CudaRuntimeTest {
     assertEquals(cached, pool.stats().cachedBytes(), "bytes cached after emptyCache");
   }
 
+  /** CUDA records an event only on a stream of the event's device; a CPU event only on the CPU stream. */
+  @Test
+  void anEventIsRecordedOnlyOnAStreamOfItsDevice() {
+    Device cuda = Gpu.require();
+    try (Event onCuda = Event.create(cuda, true); Event onCpu = Event.create(Device.CPU, true)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> onCuda.record(Stream.current(Device.CPU)));
+      assertEquals("record: argument 'stream' is on cpu; expected a stream on cuda:0, the event's device",
+          e.getMessage());
+      e = assertThrows(IllegalArgumentException.class, () -> onCpu.record(Stream.current(cuda)));
+      assertEquals("record: argument 'stream' is on cuda:0; expected a stream on cpu, the event's device",
+          e.getMessage());
+      onCuda.record(Stream.current(cuda));
+      onCpu.record(Stream.current(Device.CPU));
+    }
+  }
+
   @Test
   void eventsTimeDeviceWork() {
     Device cuda = Gpu.require();
