@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mforce.bindings.RuntimeNative;
 import io.mforce.flow.FlowKernels;
 import io.mforce.nn.LayerKernels;
+import io.mforce.runtime.Cuda;
+import io.mforce.runtime.CudaException;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Event;
@@ -34,6 +36,54 @@ class CudaRuntimeTest {
         DType.F32, Device.CPU)) {
       assertArrayEquals(data, d.toFloatArray());
       assertEquals(1.5f, back.toFloatArray()[0]);
+    }
+  }
+
+  /**
+   * Copies between the CPU and the device land at the views' offsets, convert on either side,
+   * keep integers, gather a strided CPU view first, and refuse a strided CUDA view by name.
+   */
+  @Test
+  void copiesBetweenTheCpuAndTheDeviceKeepOffsetsAndDtypes() {
+    Device cuda = Gpu.require();
+    float[] data = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    try (Tensor host = Tensor.of(data, 4, 3); Tensor onDevice = Tensor.zeros(DType.F32, cuda, 4, 3);
+         Tensor lastRows = onDevice.narrow(0, 2, 2); Tensor middleRows = host.narrow(0, 1, 2)) {
+      lastRows.copyFrom(middleRows);
+      assertArrayEquals(new float[] {0, 0, 0, 0, 0, 0, 4, 5, 6, 7, 8, 9}, onDevice.toFloatArray(), "CPU -> CUDA");
+      try (Tensor hostBf16 = Tensor.zeros(DType.BF16, Device.CPU, 2, 3); Tensor deviceBf16 = middleRows.to(DType.BF16,
+          cuda)) {
+        hostBf16.copyFrom(lastRows);
+        assertArrayEquals(new float[] {4, 5, 6, 7, 8, 9}, hostBf16.toFloatArray(), "CUDA F32 -> CPU BF16");
+        assertArrayEquals(new float[] {4, 5, 6, 7, 8, 9}, deviceBf16.toFloatArray(), "CPU F32 -> CUDA BF16");
+      }
+      try (Tensor columns = host.narrow(1, 1, 2); Tensor gathered = columns.to(cuda);
+           Tensor deviceColumns = onDevice.narrow(1, 1, 2)) {
+        assertArrayEquals(new float[] {2, 3, 5, 6, 8, 9, 11, 12}, gathered.toFloatArray(), "strided CPU -> CUDA");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> deviceColumns.to(Device.CPU));
+        assertTrue(e.getMessage().contains("strided CUDA view"), e.getMessage());
+      }
+    }
+    int[] ids = {7, -1, Integer.MAX_VALUE, Integer.MIN_VALUE};
+    try (Tensor hostIds = Tensor.of(ids, 4); Tensor deviceIds = hostIds.to(cuda); Tensor again = deviceIds.copy()) {
+      assertArrayEquals(ids, again.toIntArray(), "I32 CPU -> CUDA -> CUDA -> CPU");
+    }
+  }
+
+  /**
+   * A copy to a CUDA device this machine does not have names the device. (Copies between two
+   * devices need a second one: the host emulator has one.)
+   */
+  @Test
+  void copyingToADeviceThatIsNotThereIsAClearError() {
+    Device cuda = Gpu.require();
+    int missing = Cuda.status().devices().size();
+    try (Tensor host = Tensor.of(new float[] {1, 2}, 2)) {
+      CudaException e = assertThrows(CudaException.class, () -> host.to(Device.cuda(missing)));
+      assertEquals("cudaSetDevice(" + missing + ")", e.operation(), e.getMessage());
+      try (Tensor onDevice = host.to(cuda)) {
+        assertArrayEquals(new float[] {1, 2}, onDevice.toFloatArray(), "the devices there still work");
+      }
     }
   }
 
