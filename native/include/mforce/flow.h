@@ -36,7 +36,8 @@ MF_KERNEL(flow_cfg, (mf_device dev, void* stream, mf_dtype dtype, int64_t batch,
 
 /* Weighted MSE: loss[b] = weight[b] · mean_i (pred - target)^2 (float32 [batch]);
  * grad = grad_scale · weight[b] · 2·(pred - target) / n, the gradient of
- * grad_scale · sum_b loss[b] (grad may be NULL; weight NULL means 1). */
+ * grad_scale · sum_b loss[b] (grad may be NULL; weight NULL means 1). loss may alias weight
+ * but not pred, target or grad. */
 MF_KERNEL(flow_mse, (mf_device dev, void* stream, mf_dtype dtype, int64_t batch, int64_t n,
                      const float* weight, const void* pred, const void* target, float grad_scale,
                      float* loss, void* grad))

@@ -94,7 +94,8 @@ public final class FlowKernels {
   /**
    * Weighted MSE per sample: loss[b] = weight[b]·mean((pred - target)²) into {@code loss}
    * (F32 [batch]); when {@code grad} is not null it receives the gradient of
-   * gradScale·Σ_b loss[b] with respect to pred. {@code weight} null means 1.
+   * gradScale·Σ_b loss[b] with respect to pred. {@code weight} null means 1. {@code loss} may be
+   * {@code weight} but shares no memory with pred, target or grad.
    */
   public static void mse(Tensor weight, Tensor pred, Tensor target, float gradScale, Tensor loss, Tensor grad) {
     String op = "flow.mse";
@@ -107,6 +108,13 @@ public final class FlowKernels {
     }
     perSample(op, g, "loss", loss);
     overlap(op, "weight", weight, "pred", pred, "target", target, "loss", loss, "grad", grad);
+    // each loss[b] sums a whole row: written in place of a data tensor (a [batch] one, n = 1) it
+    // would be read back as pred or target by the gradient (CPU), or overwrite grad
+    Check.disjoint(op, "loss", loss, "pred", pred);
+    Check.disjoint(op, "loss", loss, "target", target);
+    if (grad != null) {
+      Check.disjoint(op, "loss", loss, "grad", grad);
+    }
     call(op, FlowNative.mf_flow_mse(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), addressOrZero(weight),
         pred.address(), target.address(), gradScale, loss.address(), addressOrZero(grad)), weight, pred, target, loss, grad);
   }

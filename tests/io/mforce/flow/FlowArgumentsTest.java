@@ -22,6 +22,24 @@ class FlowArgumentsTest {
     }
   }
 
+  /**
+   * mse's loss [batch] is a reduction, written after the whole row is read: it cannot be computed
+   * in place of pred, target or grad, which a [batch] data tensor (n = 1) makes possible.
+   */
+  @Test
+  void mseLossSharesNoMemoryWithTheData() {
+    try (Tensor pred = Tensor.of(new float[] {3, 5}, 2); Tensor target = Tensor.of(new float[] {1, 1}, 2);
+         Tensor grad = Tensor.of(new float[] {7, 7}, 2)) {
+      for (Tensor loss : new Tensor[] {pred, target, grad}) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            () -> FlowKernels.mse(null, pred, target, 1f, loss, grad));
+        assertTrue(e.getMessage().contains("'loss'") && e.getMessage().contains("overlap"), e.getMessage());
+      }
+      assertArrayEquals(new float[] {3, 5}, pred.toFloatArray());
+      assertArrayEquals(new float[] {7, 7}, grad.toFloatArray());
+    }
+  }
+
   @Test
   void shortcutTargetNeedsOrderedTimes() {
     try (Tensor t1 = Tensor.of(new float[] {0.5f}, 1); Tensor tm = Tensor.of(new float[] {0.6f}, 1);
