@@ -37,7 +37,7 @@ public final class FlowKernels {
     data(op, g, "x_t", xT, x);
     optionalData(op, g, "v", v, x);
     times(op, g, "t", t);
-    overlap(op, "t", t, "x", x, "z", z, "x_t", xT, "v", v);
+    Check.pairwiseSameOrDisjoint(op, "t", t, "x", x, "z", z, "x_t", xT, "v", v);
     call(op, FlowNative.mf_flow_noise(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t.address(),
         x.address(), z.address(), xT.address(), addressOrZero(v)), t, x, z, xT, v);
   }
@@ -50,7 +50,7 @@ public final class FlowKernels {
     data(op, g, "out", out, x);
     times(op, g, "t1", t1);
     times(op, g, "t2", t2);
-    overlap(op, "t1", t1, "t2", t2, "x", x, "v", v, "out", out);
+    Check.pairwiseSameOrDisjoint(op, "t1", t1, "t2", t2, "x", x, "v", v, "out", out);
     call(op, FlowNative.mf_flow_euler(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t1.address(),
         t2.address(), x.address(), v.address(), out.address()), t1, t2, x, v, out);
   }
@@ -62,7 +62,7 @@ public final class FlowKernels {
     input(op, g, "v", v, xT);
     data(op, g, "x0", x0, xT);
     times(op, g, "t", t);
-    overlap(op, "t", t, "x_t", xT, "v", v, "x0", x0);
+    Check.pairwiseSameOrDisjoint(op, "t", t, "x_t", xT, "v", v, "x0", x0);
     call(op, FlowNative.mf_flow_x0(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t.address(),
         xT.address(), v.address(), x0.address()), t, xT, v, x0);
   }
@@ -74,7 +74,7 @@ public final class FlowKernels {
     input(op, g, "eps", eps, x0);
     data(op, g, "out", out, x0);
     times(op, g, "tau", tau);
-    overlap(op, "tau", tau, "x0", x0, "eps", eps, "out", out);
+    Check.pairwiseSameOrDisjoint(op, "tau", tau, "x0", x0, "eps", eps, "out", out);
     call(op, FlowNative.mf_flow_renoise(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), tau.address(),
         x0.address(), eps.address(), out.address()), tau, x0, eps, out);
   }
@@ -86,7 +86,7 @@ public final class FlowKernels {
     Geometry g = geometry(op, "v_u", vU);
     input(op, g, "v_c", vC, vU);
     data(op, g, "out", out, vU);
-    overlap(op, "v_u", vU, "v_c", vC, "out", out);
+    Check.pairwiseSameOrDisjoint(op, "v_u", vU, "v_c", vC, "out", out);
     call(op, FlowNative.mf_flow_cfg(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), w, vU.address(),
         vC.address(), out.address()), vU, vC, out);
   }
@@ -107,7 +107,7 @@ public final class FlowKernels {
       perSample(op, g, "weight", weight);
     }
     perSample(op, g, "loss", loss);
-    overlap(op, "weight", weight, "pred", pred, "target", target, "loss", loss, "grad", grad);
+    Check.pairwiseSameOrDisjoint(op, "weight", weight, "pred", pred, "target", target, "loss", loss, "grad", grad);
     // each loss[b] sums a whole row: written in place of a data tensor (a [batch] one, n = 1) it
     // would be read back as pred or target by the gradient (CPU), or overwrite grad
     Check.disjoint(op, "loss", loss, "pred", pred);
@@ -129,7 +129,7 @@ public final class FlowKernels {
     input(op, g, "x0_fake", x0Fake, x0Few);
     input(op, g, "x0_real", x0Real, x0Few);
     data(op, g, "out", out, x0Few);
-    overlap(op, "x0_few", x0Few, "x0_fake", x0Fake, "x0_real", x0Real, "out", out);
+    Check.pairwiseSameOrDisjoint(op, "x0_few", x0Few, "x0_fake", x0Fake, "x0_real", x0Real, "out", out);
     call(op, FlowNative.mf_flow_dmd_target(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(),
         x0Few.address(), x0Fake.address(), x0Real.address(), normalize ? 1 : 0, out.address()), x0Few, x0Fake, x0Real, out);
   }
@@ -144,7 +144,7 @@ public final class FlowKernels {
     times(op, g, "tm", tm);
     times(op, g, "t2", t2);
     orderedOnHost(op, t1, tm, t2);
-    overlap(op, "t1", t1, "tm", tm, "t2", t2, "v1", v1, "v2", v2, "out", out);
+    Check.pairwiseSameOrDisjoint(op, "t1", t1, "tm", tm, "t2", t2, "v1", v1, "v2", v2, "out", out);
     call(op, FlowNative.mf_flow_shortcut_target(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(),
         t1.address(), tm.address(), t2.address(), v1.address(), v2.address(), out.address()), t1, tm, t2, v1, v2, out);
   }
@@ -161,7 +161,7 @@ public final class FlowKernels {
     optionalData(op, g, "v", v, x);
     times(op, g, "t", t);
     offset(op, offset);
-    overlap(op, "t", t, "x", x, "z", zOut, "x_t", xT, "v", v);
+    Check.pairwiseSameOrDisjoint(op, "t", t, "x", x, "z", zOut, "x_t", xT, "v", v);
     call(op, FlowNative.mf_flow_noise_philox(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t.address(),
         x.address(), seed, offset, addressOrZero(zOut), xT.address(), addressOrZero(v)), t, x, zOut, xT, v);
   }
@@ -176,7 +176,7 @@ public final class FlowKernels {
     data(op, g, "out", out, x);
     times(op, g, "t1", t1);
     times(op, g, "t2", t2);
-    overlap(op, "t1", t1, "t2", t2, "x", x, "v_u", vU, "v_c", vC, "out", out);
+    Check.pairwiseSameOrDisjoint(op, "t1", t1, "t2", t2, "x", x, "v_u", vU, "v_c", vC, "out", out);
     call(op, FlowNative.mf_flow_cfg_euler(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t1.address(),
         t2.address(), w, x.address(), vU.address(), vC.address(), out.address()), t1, t2, x, vU, vC, out);
   }
@@ -195,7 +195,7 @@ public final class FlowKernels {
     times(op, g, "t1", t1);
     times(op, g, "tau", tau);
     offset(op, offset);
-    overlap(op, "t1", t1, "tau", tau, "x_t1", xT1, "v_few", vFew, "x0", x0Out, "x_tau", xTau);
+    Check.pairwiseSameOrDisjoint(op, "t1", t1, "tau", tau, "x_t1", xT1, "v_few", vFew, "x0", x0Out, "x_tau", xTau);
     call(op, FlowNative.mf_flow_dmd_renoise(g.dev(), g.stream(), g.dtype().code(), g.batch(), g.n(), t1.address(),
         tau.address(), xT1.address(), vFew.address(), seed, offset, addressOrZero(x0Out), xTau.address()), t1, tau, xT1, vFew, x0Out, xTau);
   }
@@ -271,19 +271,6 @@ public final class FlowKernels {
 
   private static long addressOrZero(Tensor t) {
     return t == null ? 0 : t.address();
-  }
-
-  /** Every pair of tensor arguments is the same tensor (in place) or disjoint memory. */
-  private static void overlap(String op, Object... namesAndTensors) {
-    for (int i = 1; i < namesAndTensors.length; i += 2) {
-      for (int j = i + 2; j < namesAndTensors.length; j += 2) {
-        Tensor a = (Tensor) namesAndTensors[i];
-        Tensor b = (Tensor) namesAndTensors[j];
-        if (a != null && b != null) {
-          Check.sameOrDisjoint(op, (String) namesAndTensors[i - 1], a, (String) namesAndTensors[j - 1], b);
-        }
-      }
-    }
   }
 
   private static void call(String op, int status, Tensor... operands) {

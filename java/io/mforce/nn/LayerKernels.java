@@ -18,7 +18,10 @@ import java.util.Arrays;
  * beta, weight, bias, tables) and their gradients are F32 on the same device, and gradients are
  * ACCUMULATED (+=). Modulation vectors ({@link ModVector}) are F32, one per group: a modulated
  * token tensor is [groups, ..., dim] with the groups first. Outputs are overwritten unless
- * {@code accumulate} is set; which outputs may alias which inputs is said per method.
+ * {@code accumulate} is set; which outputs may alias which inputs is said per method. Any two
+ * tensor arguments are the same tensor or share no memory (a partial overlap would make the
+ * result depend on the order the kernel visits rows); a modulation vector counts as its whole
+ * tensor.
  */
 public final class LayerKernels {
   private LayerKernels() {}
@@ -53,6 +56,8 @@ public final class LayerKernels {
     modVector(op, g, "scale", scale, groups);
     optionalRowStats(op, g, "mean", mean);
     optionalRowStats(op, g, "rstd", rstd);
+    Check.pairwiseSameOrDisjoint(op, "x", x, "gamma", gamma, "beta", beta, "shift", mod(shift), "scale", mod(scale),
+        "y", y, "mean", mean, "rstd", rstd);
     call(op, LayersNative.mf_layernorm_forward(g.dev(), g.stream(), g.dtype().code(), groups, g.rows() / groups,
         g.dim(), eps, x.address(), addr(gamma), addr(beta), addr(shift), addr(scale), stride(scale), y.address(),
         addr(mean), addr(rstd)), x, gamma, beta, shift, scale, y, mean, rstd);
@@ -87,6 +92,8 @@ public final class LayerKernels {
     modVector(op, g, "dscale", dscale, groups);
     rowStats(op, g, "mean", mean);
     rowStats(op, g, "rstd", rstd);
+    Check.pairwiseSameOrDisjoint(op, "x", x, "gamma", gamma, "beta", beta, "scale", mod(scale), "mean", mean, "rstd",
+        rstd, "dy", dy, "dx", dx, "dgamma", dgamma, "dbeta", dbeta, "dshift", mod(dshift), "dscale", mod(dscale));
     if (accumulate && sameMemory(dx, dy)) {
       throw new IllegalArgumentException(op + ": dx may be dy only when not accumulating");
     }
@@ -108,6 +115,7 @@ public final class LayerKernels {
     like(op, g, "y", y, "x", x);
     param(op, g, "weight", weight, g.dim());
     optionalRowStats(op, g, "rstd", rstd);
+    Check.pairwiseSameOrDisjoint(op, "x", x, "weight", weight, "y", y, "rstd", rstd);
     call(op, LayersNative.mf_rmsnorm_forward(g.dev(), g.stream(), g.dtype().code(), g.rows(), g.dim(), eps,
         x.address(), weight.address(), y.address(), addr(rstd)), x, weight, y, rstd);
   }
@@ -122,6 +130,7 @@ public final class LayerKernels {
     param(op, g, "weight", weight, g.dim());
     param(op, g, "dweight", dweight, g.dim());
     rowStats(op, g, "rstd", rstd);
+    Check.pairwiseSameOrDisjoint(op, "x", x, "weight", weight, "rstd", rstd, "dy", dy, "dx", dx, "dweight", dweight);
     if (accumulate && sameMemory(dx, dy)) {
       throw new IllegalArgumentException(op + ": dx may be dy only when not accumulating");
     }
@@ -140,6 +149,7 @@ public final class LayerKernels {
     Check.notNull(gate, "gate");
     long groups = groupsOf(op, x, gate);
     modVector(op, g, "gate", gate, groups);
+    Check.pairwiseSameOrDisjoint(op, "x", x, "y", y, "gate", gate.mod(), "out", out);
     call(op, LayersNative.mf_gated_residual_forward(g.dev(), g.stream(), g.dtype().code(), groups,
         g.rows() / groups, g.dim(), x.address(), y.address(), gate.address(), gate.stride(), out.address()), x, y, gate, out);
   }
@@ -158,6 +168,7 @@ public final class LayerKernels {
     long groups = groupsOf(op, y, gate);
     modVector(op, g, "gate", gate, groups);
     modVector(op, g, "dgate", dgate, groups);
+    Check.pairwiseSameOrDisjoint(op, "y", y, "gate", gate.mod(), "dout", dout, "dy", dy, "dgate", dgate.mod());
     call(op, LayersNative.mf_gated_residual_backward(g.dev(), g.stream(), g.dtype().code(), groups,
         g.rows() / groups, g.dim(), y.address(), gate.address(), gate.stride(), dout.address(), dy.address(),
         dgate.address(), dgate.stride()), y, gate, dout, dy, dgate);
@@ -174,13 +185,12 @@ public final class LayerKernels {
     like(op, g, "y", y, "x", x);
     if (h != null) {
       like(op, g, "h", h, "x", x);
-      if (sameMemory(h, y)) {
-        throw new IllegalArgumentException(op + ": h and y must not be the same memory");
-      }
+      Check.disjoint(op, "h", h, "y", y);
     }
     if (bias != null) {
       param(op, g, "bias", bias, g.dim());
     }
+    Check.pairwiseSameOrDisjoint(op, "x", x, "bias", bias, "h", h, "y", y);
     call(op, LayersNative.mf_bias_act_forward(g.dev(), g.stream(), g.dtype().code(), g.rows(), g.dim(), act.code(),
         x.address(), addr(bias), addr(h), y.address()), x, bias, h, y);
   }
@@ -207,6 +217,7 @@ public final class LayerKernels {
     if (dbias != null) {
       param(op, g, "dbias", dbias, g.dim());
     }
+    Check.pairwiseSameOrDisjoint(op, "h", h, "dy", dy, "dh", dh, "dbias", dbias);
     call(op, LayersNative.mf_bias_act_backward(g.dev(), g.stream(), g.dtype().code(), g.rows(), g.dim(), act.code(),
         addr(h), dy.address(), addr(dh), accumulate ? 1 : 0, addr(dbias)), h, dy, dh, dbias);
   }
@@ -221,18 +232,25 @@ public final class LayerKernels {
   public static void modulationForward(Tensor base, Tensor table, Tensor mod) {
     String op = "modulation";
     long[] m = modulationShape(op, base, table, mod, "mod");
+    Check.pairwiseSameOrDisjoint(op, "base", base, "table", table, "mod", mod);
     call(op, LayersNative.mf_modulation_forward(mod.device().kind().code(), stream(mod), m[0], m[1], m[2], m[3],
         base.address(), table.address(), mod.address()), base, table, mod);
   }
 
   /**
    * Backward of {@link #modulationForward}: dbase (shaped like base; = or += when
-   * accumulate; null: skipped) and dtable += Σ_g dmod[g].
+   * accumulate; null: skipped; may be dmod when not accumulating) and dtable += Σ_g dmod[g].
    */
   public static void modulationBackward(Tensor dmod, Tensor dbase, boolean accumulate, Tensor dtable) {
     String op = "modulation.backward";
     Check.notNull(dtable, "dtable");
     long[] m = modulationShape(op, dbase, dtable, dmod, "dmod");
+    Check.pairwiseSameOrDisjoint(op, "dmod", dmod, "dbase", dbase, "dtable", dtable);
+    // dtable sums dmod after dbase is written: accumulated into dmod, it would sum dmod + dbase
+    if (accumulate && sameMemory(dbase, dmod)) {
+      throw new IllegalArgumentException(op + ": arguments 'dbase' and 'dmod' are the same memory; dbase may be dmod "
+          + "only when not accumulating");
+    }
     call(op, LayersNative.mf_modulation_backward(dmod.device().kind().code(), stream(dmod), m[0], m[1], m[2], m[3],
         dmod.address(), addr(dbase), accumulate ? 1 : 0, dtable.address()), dmod, dbase, dtable);
   }
@@ -262,6 +280,7 @@ public final class LayerKernels {
       throw new IllegalArgumentException(op + ": maxPeriod " + maxPeriod + " must exceed 1");
     }
     Check.rangeOnHost(op, "t", t, 0.0, 1.0);
+    Check.disjoint(op, "t", t, "out", out);
     call(op, LayersNative.mf_timestep_embedding(t.device().kind().code(), stream(t), t.size(0), out.size(1),
         t.address(), scale, maxPeriod, zeroNonpositive ? 1 : 0, out.address()), t, out);
   }
@@ -276,6 +295,7 @@ public final class LayerKernels {
     embeddingShapes(op, ids, table, out, "out");
     checkIds(op, ids, table.size(0));
     Tokens g = tokens(op, "out", out);
+    Check.pairwiseSameOrDisjoint(op, "ids", ids, "table", table, "out", out);
     call(op, LayersNative.mf_embedding_forward(g.dev(), g.stream(), g.dtype().code(), ids.numel(), table.size(1),
         table.size(0), ids.address(), table.address(), out.address()), ids, table, out);
   }
@@ -289,6 +309,7 @@ public final class LayerKernels {
     embeddingShapes(op, ids, dtable, dout, "dout");
     int[] idsHost = checkIds(op, ids, dtable.size(0));
     Tokens g = tokens(op, "dout", dout);
+    Check.pairwiseSameOrDisjoint(op, "ids", ids, "dout", dout, "dtable", dtable);
     // counting sort by id (stable): order lists the tokens of each id in token order
     int vocab = Math.toIntExact(dtable.size(0));
     int[] count = new int[vocab + 1];
@@ -488,6 +509,11 @@ public final class LayerKernels {
 
   private static long addr(ModVector v) {
     return v == null ? 0 : v.address();
+  }
+
+  /** The tensor a modulation vector lies in, or null: what the overlap checks compare. */
+  private static Tensor mod(ModVector v) {
+    return v == null ? null : v.mod();
   }
 
   /** The one stride two gradient vectors written by the same kernel must share. */

@@ -155,6 +155,22 @@ public final class Check {
     }
   }
 
+  /**
+   * {@link #sameOrDisjoint} for every pair of the arguments, given as alternating names and
+   * tensors ({@code "x", x, "y", y, ...}); null tensors (absent optional arguments) are skipped.
+   */
+  public static void pairwiseSameOrDisjoint(String op, Object... namesAndTensors) {
+    for (int i = 1; i < namesAndTensors.length; i += 2) {
+      for (int j = i + 2; j < namesAndTensors.length; j += 2) {
+        Tensor a = (Tensor) namesAndTensors[i];
+        Tensor b = (Tensor) namesAndTensors[j];
+        if (a != null && b != null) {
+          sameOrDisjoint(op, (String) namesAndTensors[i - 1], a, (String) namesAndTensors[j - 1], b);
+        }
+      }
+    }
+  }
+
   /** Two tensors share no byte (inputs that an output must not alias). */
   public static void disjoint(String op, String argument, Tensor t, String otherArgument, Tensor other) {
     open(op, argument, t);

@@ -9,6 +9,7 @@ import static io.mforce.testing.Numerics.upload;
 import static io.mforce.testing.Numerics.within2xNaive;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
@@ -265,6 +266,47 @@ class ElementwiseKernelsTest {
     return new double[][] {dh, db};
   }
 
+  /**
+   * An output that partly overlaps an input (or another output) makes the result depend on the
+   * order the kernel visits rows, and an input accumulated into is read after it changed: each is
+   * refused before anything is written, while the documented in-place forms still run.
+   */
+  @Test
+  void overlappingArgumentsAreRefusedAndNothingIsWritten() {
+    float[] values = uniform(new Random(3), 16, -1, 1);
+    try (Tensor buf = Tensor.of(values, 16);
+         Tensor x = buf.narrow(0, 0, 12).view(3, 4);
+         Tensor shifted = buf.narrow(0, 4, 12).view(3, 4);
+         Tensor other = Tensor.of(new float[12], 3, 4);
+         Tensor rstd = buf.narrow(0, 8, 3);
+         Tensor dmod = Tensor.of(new float[] {1, 1, 1, 1}, 1, 2, 2);
+         Tensor dtable = Tensor.zeros(DType.F32, Device.CPU, 2, 2);
+         Tensor gain = Tensor.of(new float[] {1, 1, 1, 1}, 4)) {
+      // y one row past x: a row's output would be the next row's input
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> LayerKernels.rmsNormForward(x, 1e-5f, gain, shifted, null));
+      assertTrue(e.getMessage().contains("'y'") && e.getMessage().contains("overlap"), e.getMessage());
+      // the saved statistics inside the input
+      e = assertThrows(IllegalArgumentException.class,
+          () -> LayerKernels.layerNormForward(x, 1e-5f, null, null, null, null, other, null, rstd));
+      assertTrue(e.getMessage().contains("'rstd'") && e.getMessage().contains("overlap"), e.getMessage());
+      // h and y in one buffer, a row apart
+      e = assertThrows(IllegalArgumentException.class,
+          () -> LayerKernels.biasActForward(Activation.GELU_TANH, other, null, x, shifted));
+      assertTrue(e.getMessage().contains("'h'") && e.getMessage().contains("'y'"), e.getMessage());
+      // dbase += into dmod, whose column sums dtable then reads: dtable came out doubled
+      e = assertThrows(IllegalArgumentException.class, () -> LayerKernels.modulationBackward(dmod, dmod, true, dtable));
+      assertTrue(e.getMessage().contains("'dbase'") && e.getMessage().contains("'dmod'"), e.getMessage());
+      assertArrayEquals(values, buf.toFloatArray());
+      assertArrayEquals(new float[4], dtable.toFloatArray());
+      // the in-place forms stay allowed
+      LayerKernels.rmsNormForward(x, 1e-5f, gain, x, null);
+      LayerKernels.biasActForward(Activation.SILU, other, null, other, x);
+      LayerKernels.modulationBackward(dmod, dmod, false, dtable);
+      assertArrayEquals(new float[] {1, 1, 1, 1}, dtable.toFloatArray());
+    }
+  }
+
   @Test
   void badArgumentsAreClearErrors() {
     try (Tensor x = Tensor.of(new float[12], 3, 4);
@@ -276,7 +318,7 @@ class ElementwiseKernelsTest {
       org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'bias'"), e.getMessage());
       e = assertThrows(IllegalArgumentException.class,
           () -> LayerKernels.biasActForward(Activation.GELU_TANH, x, null, h, h));
-      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("h and y"), e.getMessage());
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'h' and 'y'"), e.getMessage());
       // [3, 4] tokens cannot be split into the modulation's 2 groups
       e = assertThrows(IllegalArgumentException.class,
           () -> LayerKernels.gatedResidualForward(x, h, ModVector.of(mod), x));
