@@ -17,10 +17,18 @@ public final class TimeSchedule {
     this.shift = shift;
   }
 
+  /**
+   * The most steps {@link #uniform} takes: [0.5, 1] holds 2^23 + 1 floats, so a uniform grid of
+   * more than 2^24 + 1 steps puts two of its times on one float there; the bound is the round 2^24
+   * (whose grid lands on floats exactly), refused before a grid of billions is allocated.
+   */
+  public static final int MAX_STEPS = 1 << 24;
+
   /** {@code steps} intervals on a uniform grid, then shifted. */
   public static TimeSchedule uniform(int steps, float shift) {
-    if (steps < 1) {
-      throw new IllegalArgumentException("a schedule needs at least 1 step, got " + steps);
+    if (steps < 1 || steps > MAX_STEPS) {
+      throw new IllegalArgumentException("a schedule of " + steps + " steps: expected 1 to " + MAX_STEPS
+          + " (distinct float times from 0 to 1)");
     }
     if (!(shift > 0) || Float.isInfinite(shift)) {
       throw new IllegalArgumentException("schedule shift " + shift + " must be a positive finite number");
@@ -47,10 +55,12 @@ public final class TimeSchedule {
     return new TimeSchedule(times.clone(), Float.NaN);
   }
 
+  /** The first pair that does not increase is named, not the whole grid (up to MAX_STEPS + 1 times). */
   private static void requireIncreasing(float[] times, String what) {
     for (int i = 1; i < times.length; i++) {
       if (!(times[i] > times[i - 1])) {
-        throw new IllegalArgumentException(what + ": times must increase, got " + Arrays.toString(times));
+        throw new IllegalArgumentException(what + ": times must increase, got t[" + i + "] = " + times[i] + " after t["
+            + (i - 1) + "] = " + times[i - 1]);
       }
     }
   }

@@ -181,6 +181,13 @@ class SamplerTest {
     assertThrows(IllegalArgumentException.class, () -> TimeSchedule.of(0.1f, 1f));
     // a shift so small that the inner times all round to 1: steps of zero length
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TimeSchedule.uniform(4, 1e-9f));
-    assertTrue(e.getMessage().contains("times must increase"), e.getMessage());
+    assertTrue(e.getMessage().contains("times must increase") && e.getMessage().contains("t[2] = 1.0 after t[1] = 1.0"),
+        e.getMessage());
+    // more steps than distinct float times can hold: refused before the grid is allocated (the
+    // largest count was a NegativeArraySizeException, 2^30 steps a 4 GiB array)
+    for (int steps : new int[] {(1 << 24) + 1, 1 << 30, Integer.MAX_VALUE}) {
+      e = assertThrows(IllegalArgumentException.class, () -> TimeSchedule.uniform(steps, 1f));
+      assertTrue(e.getMessage().contains(steps + " steps") && e.getMessage().contains("16777216"), e.getMessage());
+    }
   }
 }
