@@ -215,8 +215,9 @@ class ElementwiseKernelsTest {
       LayerKernels.biasActForward(act, tx, tb, h, y);
       within2xNaive(what + " h", h.toFloatArray(), ref[0], ref[2], dtype);
       within2xNaive(what + " y", y.toFloatArray(), ref[1], ref[3], dtype);
-      // pre-activation saved in place of x, no bias: y = act(x)
-      LayerKernels.biasActForward(act, tx, null, null, y);
+      // pre-activation saved in place of x, no bias: h = x leaves x as it was, y = act(x)
+      LayerKernels.biasActForward(act, tx, null, tx, y);
+      assertArrayEquals(x, tx.toFloatArray(), what + " h in place of x");
       double[] exactNoBias = new double[n];
       double[] naiveNoBias = new double[n];
       for (int i = 0; i < n; i++) {
