@@ -73,9 +73,9 @@ KeyTile key_tile(const mf_attn_keys& src, size_t index) {
 }
 
 // s [rows_pad, cols_pad] = q·kᵀ becomes p = exp(scale·s − lse) (0 where the mask hides the
-// pair, in padding, and in rows that saw no key).
-void probabilities(float* s, const QueryTile& qt, const KeyTile& kt, const attn::ChunkMask& mask, float scale) {
-  const bool all_visible = mask.all_visible(qt.range.lo, qt.range.hi, kt.range.no_empty, kt.range.lo, kt.range.hi);
+// pair, in padding, and in rows that saw no key); all_visible: the mask hides no pair of the tiles.
+void probabilities(float* s, const QueryTile& qt, const KeyTile& kt, const attn::ChunkMask& mask, float scale,
+                   bool all_visible) {
   for (int i = 0; i < qt.rows_pad; ++i) {
     float* row = s + static_cast<int64_t>(i) * kt.cols_pad;
     float lse = i < qt.rows ? qt.stats.lse[i] : kNegInf;
@@ -89,13 +89,14 @@ void probabilities(float* s, const QueryTile& qt, const KeyTile& kt, const attn:
   }
 }
 
-// dp [rows_pad, cols_pad] = dO·vᵀ becomes dS = p∘(dP − D_i).
+// dp [rows_pad, cols_pad] = dO·vᵀ becomes dS = p∘(dP − D_i), 0 where p is: a hidden key's v may
+// hold anything (NaN), and its dP with it, which must reach neither dQ nor the key's own dK.
 void score_gradients(float* dp, const float* p, const QueryTile& qt, int cols_pad) {
   for (int i = 0; i < qt.rows_pad; ++i) {
     float delta = i < qt.rows ? qt.stats.delta[i] : 0.f;
     float* row = dp + static_cast<int64_t>(i) * cols_pad;
     const float* prow = p + static_cast<int64_t>(i) * cols_pad;
-    for (int j = 0; j < cols_pad; ++j) row[j] = prow[j] * (row[j] - delta);
+    for (int j = 0; j < cols_pad; ++j) row[j] = prow[j] == 0.f ? 0.f : prow[j] * (row[j] - delta);
   }
 }
 
@@ -125,15 +126,18 @@ QueryTile load_query_tile(const mf_attn_problem& p, const std::vector<std::vecto
   return qt;
 }
 
-// p and dS of a pair into w.s and w.dp (w.q, w.d_o, w.kt, w.vt loaded).
-void pair_gradients(const QueryTile& qt, const KeyTile& kt, const attn::ChunkMask& mask, float scale, int d,
+// p and dS of a pair into w.s and w.dp (w.q, w.d_o, w.kt, w.vt loaded); returns whether the mask
+// hides no pair of the two tiles.
+bool pair_gradients(const QueryTile& qt, const KeyTile& kt, const attn::ChunkMask& mask, float scale, int d,
                     BackwardScratch& w) {
+  const bool all_visible = mask.all_visible(qt.range.lo, qt.range.hi, kt.range.no_empty, kt.range.lo, kt.range.hi);
   tile_gemm(false, false, qt.rows_pad, kt.cols_pad, d, w.q.data(), d, w.kt.data(), kt.cols_pad, w.s.data(),
             kt.cols_pad);
-  probabilities(w.s.data(), qt, kt, mask, scale);
+  probabilities(w.s.data(), qt, kt, mask, scale, all_visible);
   tile_gemm(false, false, qt.rows_pad, kt.cols_pad, d, w.d_o.data(), d, w.vt.data(), kt.cols_pad, w.dp.data(),
             kt.cols_pad);
   score_gradients(w.dp.data(), w.s.data(), qt, kt.cols_pad);
+  return all_visible;
 }
 
 // D = Σ_c dO·O per query row (summed in double), fp32 [batch, heads, len] per run.
@@ -216,8 +220,8 @@ void query_tile_gradients(const mf_attn_problem& p, const std::vector<std::vecto
       if (mask.invisible(qt.range.lo, qt.range.hi, kr.has_keys, kr.lo, kr.hi)) continue;
       const KeyTile kt = key_tile(p.keys[s], index);
       load_key_tile<T>(kt, t.b, kvh, d, true, w);
-      pair_gradients(qt, kt, mask, p.scale, d, w);
-      tile_gemm(false, true, qt.rows_pad, d, kt.cols_pad, w.dp.data(), kt.cols_pad, w.k.data(), d, dq, d);
+      const bool all_visible = pair_gradients(qt, kt, mask, p.scale, d, w);
+      masked_product(!all_visible, qt.rows_pad, d, kt.cols_pad, w.dp.data(), kt.cols_pad, w.k.data(), d, dq, d);
     }
   }
   store_rows(dq, t.rows, d, p.scale,

@@ -85,21 +85,22 @@ void forward_tile(const mf_attn_problem& p, const std::vector<std::vector<ChunkR
                    src.token_stride, cols, cols_pad, d, kchunk, w.kt.data());
       load_rows(token_at(static_cast<const T*>(src.v), src.batch_stride, src.token_stride, t.b, first, kvh, d),
                 src.token_stride, cols, cols_pad, d, kchunk, w.v.data());
+      const bool all_visible = mask.all_visible(qr.lo, qr.hi, kr.no_empty, kr.lo, kr.hi);
       tile_gemm(false, false, rows_pad, cols_pad, d, w.q.data(), d, w.kt.data(), cols_pad, w.s.data(), cols_pad);
-      online_softmax_step(w.s.data(), rows, rows_pad, cols, cols_pad, qchunk, kchunk,
-                          mask.all_visible(qr.lo, qr.hi, kr.no_empty, kr.lo, kr.hi), mask, p.scale, w.m.data(),
-                          w.l.data(), w.o.data(), d);
-      tile_gemm(false, true, rows_pad, d, cols_pad, w.s.data(), cols_pad, w.v.data(), d, w.o.data(), d);
+      online_softmax_step(w.s.data(), rows, rows_pad, cols, cols_pad, qchunk, kchunk, all_visible, mask, p.scale,
+                          w.m.data(), w.l.data(), w.o.data(), d);
+      masked_product(!all_visible, rows_pad, d, cols_pad, w.s.data(), cols_pad, w.v.data(), d, w.o.data(), d);
     }
   }
 
-  // o = o / l and lse = m + log(l); a row that saw no key gets o = 0 and lse = -inf
+  // o = o / l and lse = m + log(l); a row that saw no key gets o = 0 and lse = -inf, one with NaN
+  // scores (l NaN) o and lse NaN, so that the backward does not take it for a row without keys
   float* lse = run.lse + (static_cast<int64_t>(t.b) * p.heads + t.head) * run.len + t.first;
   for (int i = 0; i < rows; ++i) {
     float inv = w.l[i] > 0.f ? 1.f / w.l[i] : 0.f;
     float* orow = w.o.data() + static_cast<int64_t>(i) * d;
     for (int c = 0; c < d; ++c) orow[c] *= inv;
-    lse[i] = w.l[i] > 0.f ? w.m[i] + std::log(w.l[i]) : kNegInf;
+    lse[i] = w.l[i] == 0.f ? kNegInf : w.m[i] + std::log(w.l[i]);
   }
   store_rows(w.o.data(), rows, d, 1.f,
              token_at(static_cast<T*>(run.o), run.batch_stride, run.token_stride, t.b, t.first, t.head, d),

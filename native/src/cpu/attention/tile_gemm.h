@@ -14,5 +14,14 @@ namespace mforce::cpu::attn {
 MF_CPU_HIDDEN void tile_gemm(bool trans_a, bool accumulate, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
                float* c, int ldc);
 
+// C [m, n] += P [m, k]·B [k, n] (row strides ldp, ldb, ldc; m % 4 == 0, n % 8 == 0) where P holds
+// probabilities (or dS) of m queries against k keys, 0 for the pairs the chunk mask hides, and B
+// the keys' v (or k) rows. A hidden key has no effect on a query whatever its row of B holds (a
+// future chunk's, a stale cache slot's NaN): where the mask hides some pair (`hidden`) and B holds
+// a value that is not finite, P's zeros are skipped instead of multiplied (0·NaN is NaN). The
+// check costs a pass over B; the skipping product runs only when B is not finite.
+MF_CPU_HIDDEN void masked_product(bool hidden, int m, int n, int k, const float* p, int ldp, const float* b, int ldb,
+                                  float* c, int ldc);
+
 }  // namespace mforce::cpu::attn
 #endif

@@ -69,6 +69,13 @@ class JointAttentionTest {
     }
   }
 
+  /** NaN in the k or v of keys the mask hides from a query does not reach it ({@link HiddenKeysCheck}). */
+  @ParameterizedTest(name = "{0} d{1}, NaN in k: {2}, in v: {3}")
+  @CsvSource({"F32, 64, true, false", "F32, 64, false, true", "BF16, 128, true, true"})
+  void hiddenKeysHaveNoEffect(DType dtype, int headDim, boolean nanK, boolean nanV) {
+    HiddenKeysCheck.hiddenKeysHaveNoEffect(dtype, headDim, nanK, nanV, Device.CPU);
+  }
+
   /**
    * NaN in, NaN out, as on CUDA: a query whose visible scores are all NaN (here query 2, itself
    * NaN, and query 0, which sees only key 0, whose k holds a NaN) gets o = NaN. The CPU forward
