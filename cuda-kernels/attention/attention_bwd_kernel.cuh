@@ -25,10 +25,10 @@ namespace mforce::cuda::attn {
 // holds the warp's 16 keys (key_row0 ..) of dS^T [BN keys, BM queries] (fp32 fragments). After the
 // block's barrier each warp reads dS^T back transposed for one m16 tile of the queries and adds
 // dS K over the BN keys for one slice of the D columns (rows < rows of dq_rows [BM, D], fp32),
-// 64 columns at a time (register budget).
+// 64 columns at a time (register budget). hidden_nonfinite: see masked_gemm_rn.
 template <int BN, int BM, int D, int W>
 __device__ __forceinline__ void add_dq_atomic(const float (&ds_t)[1][BM / 8][4], bf16* ds_tile, const bf16* k_tile,
-                                              int key_row0, float* dq_rows, int rows) {
+                                              int key_row0, float* dq_rows, int rows, bool hidden_nonfinite) {
   constexpr int kQueryTiles = BM / 16;
   constexpr int kWarpCols = D / (W / kQueryTiles);  // columns per warp
   constexpr int kCols = kWarpCols < 64 ? kWarpCols : 64;
@@ -43,7 +43,7 @@ __device__ __forceinline__ void add_dq_atomic(const float (&ds_t)[1][BM / 8][4],
   for (int c0 = col0; c0 < col0 + kWarpCols; c0 += kCols) {
     float dq[1][kCols / 8][4];
     clear(dq);
-    warp_gemm_rn<1, kCols / 8, BN / 16, D>(dq, ds, k_tile, c0 / 8);
+    masked_gemm_rn<1, kCols / 8, BN / 16, D>(dq, ds, k_tile, hidden_nonfinite, c0 / 8);
 #pragma unroll
     for (int n = 0; n < kCols / 8; ++n)
 #pragma unroll
@@ -95,6 +95,7 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
   float dk[1][DT][4], dv[1][DT][4];
   clear(dk);
   clear(dv);
+  int k_finite = -1;  // whether the K tile is all finite (atomic dQ): read at the first pair hidden in part
 
   GroupWalk walk(p.q, p.k.summary[kt.index], p.prob, p.group);
   run_pipeline<Tr::kStages>(
@@ -142,7 +143,8 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
 #pragma unroll
         for (int n = 0; n < NT; ++n)
 #pragma unroll
-          for (int e = 0; e < 4; ++e) dpt[0][n][e] = pt[0][n][e] * (dpt[0][n][e] - delta[fragment_col(n, e & 1)]);
+          for (int e = 0; e < 4; ++e)  // 0 where P is: a hidden pair's dP may be NaN (a NaN v, a NaN query's delta)
+            dpt[0][n][e] = pt[0][n][e] == 0.f ? 0.f : pt[0][n][e] * (dpt[0][n][e] - delta[fragment_col(n, e & 1)]);
         if (want_dkdv) {
           accumulator_to_a(dpt, a);
           warp_gemm_rn<1, DT, NT / 2, D>(dk, a, q);  // dK += dS^T Q
@@ -152,8 +154,9 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dkdv_mma_kernel(co
           const int h = hk * p.group + it.head;
           const int64_t t0 = int64_t(it.t.tile) * BM;
           const int64_t row = pick(p.stat_offset, it.t.seg) + row_stat(p, qr.len, b, h, t0);
+          if (!it.t.full && k_finite < 0) k_finite = tile_finite<BN, D>(k_tile);
           add_dq_atomic<BN, BM, D, Tr::kWarps>(dpt, ds_tile, k_tile, row0, p.dq_accum + row * D,
-                               static_cast<int>(min_of(qr.len - t0, BM)));
+                               static_cast<int>(min_of(qr.len - t0, BM)), !it.t.full && k_finite == 0);
         }
       });
   if (!want_dkdv) return;
@@ -225,10 +228,11 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_bwd_dq_mma_kernel(cons
 #pragma unroll
         for (int n = 0; n < NT; ++n)
 #pragma unroll
-          for (int e = 0; e < 4; ++e) ds[0][n][e] = pr[0][n][e] * (ds[0][n][e] - delta[e >> 1]);
+          for (int e = 0; e < 4; ++e)  // 0 where P is: a hidden key's dP may be NaN (a NaN v)
+            ds[0][n][e] = pr[0][n][e] == 0.f ? 0.f : pr[0][n][e] * (ds[0][n][e] - delta[e >> 1]);
         uint32_t a[1][NT / 2][4];
         accumulator_to_a(ds, a);
-        warp_gemm_rn<1, DT, NT / 2, D>(dq, a, k_tile);  // dQ += dS K
+        masked_gemm_rn<1, DT, NT / 2, D>(dq, a, k_tile, !t.full && !tile_finite<BT, D>(k_tile));  // dQ += dS K
       });
 
 #pragma unroll

@@ -138,10 +138,13 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
         online_softmax(s, o, row_max, row_sum, fold);
         uint32_t pa[MT][NT / 2][4];
         accumulator_to_a(s, pa);
-        warp_gemm_rn<MT, DT, NT / 2, D>(o, pa, k_tile + BN * D);  // O += P V
+        const bf16* v_tile = k_tile + BN * D;
+        masked_gemm_rn<MT, DT, NT / 2, D>(o, pa, v_tile, !t.full && !tile_finite<BN, D>(v_tile));  // O += P V
       });
 
-  // o /= rowsum; lse = ln(sum of exp(scale * s)) = (max + log2(sum)) * ln(2); no visible key: 0, -inf
+  // o /= rowsum; lse = ln(sum of exp(scale * s)) = (max + log2(sum)) * ln(2); no visible key: o 0,
+  // lse -inf; a NaN score (sum NaN): o and lse NaN, so that the backward does not take the row for
+  // one without keys
   float lse[MT][2];
 #pragma unroll
   for (int mi = 0; mi < MT; ++mi)
@@ -151,7 +154,7 @@ __global__ void __launch_bounds__(Tr::kThreads) attention_fwd_mma_kernel(const _
       sum += __shfl_xor_sync(0xffffffffu, sum, 1);
       sum += __shfl_xor_sync(0xffffffffu, sum, 2);
       const float inv = sum > 0.f ? 1.f / sum : 0.f;
-      lse[mi][half] = sum > 0.f ? fmaf(row_max[mi][half], fold, log2f(sum)) * 0.69314718055994531f : -INFINITY;
+      lse[mi][half] = sum == 0.f ? -INFINITY : fmaf(row_max[mi][half], fold, log2f(sum)) * 0.69314718055994531f;
 #pragma unroll
       for (int n = 0; n < DT; ++n) {
         o[mi][n][2 * half] *= inv;

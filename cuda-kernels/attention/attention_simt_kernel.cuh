@@ -50,13 +50,16 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
-// acc[c] += sum over the warp's lanes j of w_j * tile[j, lane + 32 c] (w_j: lane j's weight).
+// acc[c] += sum over the warp's lanes j of w_j * tile[j, lane + 32 c] (w_j: lane j's weight), a
+// zero weight adding nothing: w_j is 0 where the mask hides the pair, and the tile's row j (a
+// hidden key's v or k) may then hold anything, NaN included (0 * NaN is NaN).
 template <class Tr>
 __device__ __forceinline__ void accumulate_rows(float (&acc)[Tr::kDimsPerLane], float w, const float* tile) {
   const int lane = static_cast<int>(threadIdx.x & 31);
 #pragma unroll 4
   for (int j = 0; j < 32; ++j) {
     const float wj = __shfl_sync(0xffffffffu, w, j);
+    if (wj == 0.f) continue;  // warp-uniform
     const float* row = tile + j * Tr::kStride + lane;
 #pragma unroll
     for (int c = 0; c < Tr::kDimsPerLane; ++c) acc[c] = fmaf(wj, row[32 * c], acc[c]);
@@ -143,7 +146,7 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_fwd_simt_k
     store_simt_row<Tr>(static_cast<T*>(qt.r.o) + q_off + r * qt.r.token_stride, acc[i], sum > 0.f ? 1.f / sum : 0.f, D);
     if (lane == 0)
       qt.r.lse[row_stat(p, qt.r.len, b, h, qt.t0 + r)] =
-          sum > 0.f ? (row_max[i] + log2f(sum)) * 0.69314718055994531f : -INFINITY;
+          sum == 0.f ? -INFINITY : (row_max[i] + log2f(sum)) * 0.69314718055994531f;  // NaN scores: NaN
   }
 }
 
@@ -185,7 +188,8 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dq_sim
       float pr = exp2_approx(fmaf(dot(q_tile + r * Tr::kStride, k_tile + lane * Tr::kStride, D), p.scale_log2, -lse2[i]));
       if (!t.full && !visible(rows[i], key)) pr = 0.f;
       const float dp = dot(do_tile + r * Tr::kStride, v_tile + lane * Tr::kStride, D);
-      accumulate_rows<Tr>(acc[i], pr * (dp - delta[i]), k_tile);  // dQ += dS K
+      // dQ += dS K, dS 0 where P is (a hidden key's dP may be NaN)
+      accumulate_rows<Tr>(acc[i], pr == 0.f ? 0.f : pr * (dp - delta[i]), k_tile);
     }
   }
 
@@ -252,7 +256,7 @@ __global__ void __launch_bounds__(SimtTraits<DL>::kThreads) attention_bwd_dkdv_s
       if (!it.t.full && !visible(query, keys[i])) pr = 0.f;
       const float dp = dot(v_tile + r * Tr::kStride, do_tile + lane * Tr::kStride, D);
       accumulate_rows<Tr>(dv[i], pr, do_tile);                      // dV += P^T dO
-      accumulate_rows<Tr>(dk[i], pr * (dp - delta[lane]), q_tile);  // dK += dS^T Q
+      accumulate_rows<Tr>(dk[i], pr == 0.f ? 0.f : pr * (dp - delta[lane]), q_tile);  // dK += dS^T Q, 0 where P is
     }
   }
 

@@ -92,6 +92,79 @@ __device__ __forceinline__ void warp_gemm_rn(float (&acc)[MT][NT][4], const uint
   }
 }
 
+// acc += A * B as warp_gemm_rn, on the CUDA cores, with a term added only where A's entry is not
+// 0: a zero of A stands for no term at all, whatever B holds (the tensor cores' 0 * NaN is NaN).
+// For each k, every lane reads A[row, k] of its rows from the lane of its quad that holds it (the
+// A layout of attention_ptx.cuh) and B's elements of its columns from shared memory. Many times
+// slower than the tensor cores: for the rare tiles masked_gemm_rn sends here.
+template <int MT, int NT, int KS, int B_COLS>
+__device__ __forceinline__ void warp_gemm_rn_skipping_zeros(float (&acc)[MT][NT][4], const uint32_t (&a)[MT][KS][4],
+                                                            const bf16* b_tile, int chunk0) {
+  const int lane = static_cast<int>(threadIdx.x & 31);
+#pragma unroll 1
+  for (int k = 0; k < 16 * KS; ++k) {
+    // A[g + 8 half, k] is in lane 4 g + (k % 8) / 2, register 2 (k % 16 / 8) + half of k step
+    // k / 16, in its upper bf16 for odd k
+    const int step = k / 16, reg = (k / 8) % 2, from = (lane & ~3) | ((k / 2) % 4), shift = k % 2 ? 0 : 16;
+    float w[MT][2];
+#pragma unroll
+    for (int mi = 0; mi < MT; ++mi)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        uint32_t pair = 0;  // the register, picked with constant indices (no local-memory copy of a)
+#pragma unroll
+        for (int s = 0; s < KS; ++s)
+#pragma unroll
+          for (int r = 0; r < 2; ++r)
+            if (s == step && r == reg) pair = a[mi][s][2 * r + half];
+        w[mi][half] = mf_bits_float((__shfl_sync(0xffffffffu, pair, from) << shift) & 0xffff0000u);
+      }
+#pragma unroll
+    for (int n = 0; n < NT; ++n) {
+      const uint32_t b = *reinterpret_cast<const uint32_t*>(b_tile + swizzle<B_COLS>(k, chunk0 + n) + 2 * (lane & 3));
+#pragma unroll
+      for (int mi = 0; mi < MT; ++mi)
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+          if (w[mi][half] == 0.f) continue;
+          acc[mi][n][2 * half] = fmaf(w[mi][half], mf_bits_float(b << 16), acc[mi][n][2 * half]);
+          acc[mi][n][2 * half + 1] = fmaf(w[mi][half], mf_bits_float(b & 0xffff0000u), acc[mi][n][2 * half + 1]);
+        }
+    }
+  }
+}
+
+// Whether every element of the bf16 tile [ROWS, COLS] (swizzled or not) is finite, i.e. has an
+// exponent that is not all ones; the whole warp reads the whole tile.
+template <int ROWS, int COLS>
+__device__ __forceinline__ bool tile_finite(const bf16* tile) {
+  // (w & 0x7f807f80) + 0x00800080 sets bit 15 (31) iff the lower (upper) bf16 of w has an
+  // exponent of all ones
+  auto top = [](uint32_t w) { return (w & 0x7f807f80u) + 0x00800080u; };
+  const uint4* chunks = reinterpret_cast<const uint4*>(tile);
+  uint32_t any = 0;
+  for (int i = static_cast<int>(threadIdx.x & 31); i < ROWS * COLS / 8; i += 32) {
+    const uint4 c = chunks[i];
+    any |= top(c.x) | top(c.y) | top(c.z) | top(c.w);
+  }
+  return __all_sync(0xffffffffu, (any & 0x80008000u) == 0);
+}
+
+// acc += A * B as warp_gemm_rn, where A holds probabilities (or dS) of the warp's queries against
+// a tile's keys, 0 for the pairs the chunk mask hides, and B the keys' v (or k) rows. A hidden key
+// has no effect on a query whatever its row of B holds (a future chunk's NaN, a stale cache
+// slot's): `hidden_nonfinite`, that the mask hides some pair of the tiles and B is not all finite
+// (tile_finite), takes warp_gemm_rn_skipping_zeros instead of the tensor cores.
+template <int MT, int NT, int KS, int B_COLS>
+__device__ __forceinline__ void masked_gemm_rn(float (&acc)[MT][NT][4], const uint32_t (&a)[MT][KS][4],
+                                               const bf16* b_tile, bool hidden_nonfinite, int chunk0 = 0) {
+  if (hidden_nonfinite) {
+    warp_gemm_rn_skipping_zeros<MT, NT, KS, B_COLS>(acc, a, b_tile, chunk0);
+  } else {
+    warp_gemm_rn<MT, NT, KS, B_COLS>(acc, a, b_tile, chunk0);
+  }
+}
+
 // The A fragments of rows m0 .. m0 + 15 of A = T^T [M, 16 KS], where T [16 KS rows, M cols] is a
 // swizzled tile in shared memory: lanes 8i .. 8i + 7 address matrix i (rows k 0-7 / 8-15 of T,
 // columns m0 .. m0 + 7 / m0 + 8 ..), and the transposing load hands each lane its A elements.

@@ -41,6 +41,7 @@ struct Case {
   int pad = 0;                 // elements after each token's heads (rows 16-byte unaligned: SIMT path)
   bool deterministic = false;  // mf_attn_problem.deterministic: the tensor-core backward without atomics
   float scale_factor = 1.f;    // the softmax scale is scale_factor / sqrt(head_dim)
+  int nan_chunk = -1;          // >= 0: k and v of every key of this chunk are NaN (see random_data)
 
   // Whether the backward takes the tensor-core kernels, whose dQ depends on `deterministic`.
   bool tensor_cores() const { return dtype == MF_BF16 && (head_dim == 64 || head_dim == 128) && pad == 0; }
@@ -104,7 +105,9 @@ struct Data {
 };
 
 // Random inputs in [-1, 1), rounded to the case's dtype; k and v rows of MF_ATTN_EMPTY slots are
-// NaN (an unused cache slot may hold anything: no output may depend on it).
+// NaN (an unused cache slot may hold anything: no output may depend on it), and so are those of
+// the keys of chunk c.nan_chunk: NaN reaches what depends on them in the reference, and nothing
+// else may be NaN (a key the mask hides from a query has no effect on it).
 Data random_data(const Case& c) {
   auto gen = [&](size_t n) {
     std::vector<float> x(n);
@@ -125,7 +128,7 @@ Data random_data(const Case& c) {
     d.v.push_back(gen(d.k.back().size()));
     for (int b = 0; b < c.batch; ++b)
       for (int j = 0; j < s.len(); ++j)
-        if (s.chunk[j] == MF_ATTN_EMPTY)
+        if (s.chunk[j] == MF_ATTN_EMPTY || s.chunk[j] == c.nan_chunk)
           for (std::vector<float>* x : {&d.k.back(), &d.v.back()})
             std::fill_n(x->begin() + (size_t(b) * s.len() + j) * row, row, NAN);
   }
@@ -335,18 +338,23 @@ struct Reference {
   }
 };
 
-// Largest error and largest reference magnitude of one output; non-finite kernel values count.
+// Largest error and largest reference magnitude of one output, and how many kernel values are not
+// finite where the reference is, or finite where it is NaN (an output of NaN inputs).
 struct Stat {
   double err = 0, ref = 0;
-  int nonfinite = 0;
+  int misfinite = 0;
   void add(const std::vector<float>& kernel, const std::vector<double>& reference) {
     for (size_t i = 0; i < kernel.size(); ++i) {
-      if (!std::isfinite(kernel[i])) ++nonfinite;
+      if (std::isnan(reference[i])) {
+        misfinite += std::isfinite(kernel[i]);
+        continue;
+      }
+      if (!std::isfinite(kernel[i])) ++misfinite;
       err = std::max(err, std::fabs(kernel[i] - reference[i]));
       ref = std::max(ref, std::fabs(reference[i]));
     }
   }
-  bool ok(double rel) const { return nonfinite == 0 && err <= rel * std::max(ref, 1e-3) + 1e-6; }
+  bool ok(double rel) const { return misfinite == 0 && err <= rel * std::max(ref, 1e-3) + 1e-6; }
 };
 
 // Runs case c on random inputs and checks every output against the reference: relative to the
@@ -386,11 +394,11 @@ int run_case(const Case& c, bool eager) {
   const int padding = L.padding_written();
   const bool bf = c.dtype == MF_BF16;
   const double rel = bf ? 0.03 : 2e-4;
-  const bool ok = canary && lse_bad == 0 && padding == 0 && so.ok(rel) && sl.nonfinite == 0 &&
+  const bool ok = canary && lse_bad == 0 && padding == 0 && so.ok(rel) && sl.misfinite == 0 &&
                   sl.err <= (bf ? 0.02 : 1e-4) && sdq.ok(rel) && sdk.ok(rel) && sdv.ok(rel);
-  printf("%-34s %s eager=%d  o %.2e/%.2e lse %.2e dq %.2e/%.2e dk %.2e/%.2e dv %.2e/%.2e nonfinite=%d%s%s%s\n",
+  printf("%-34s %s eager=%d  o %.2e/%.2e lse %.2e dq %.2e/%.2e dk %.2e/%.2e dv %.2e/%.2e misfinite=%d%s%s%s\n",
          c.name.c_str(), ok ? "PASS" : "FAIL", eager, so.err, so.ref, sl.err, sdq.err, sdq.ref, sdk.err, sdk.ref,
-         sdv.err, sdv.ref, so.nonfinite + sl.nonfinite + sdq.nonfinite + sdk.nonfinite + sdv.nonfinite,
+         sdv.err, sdv.ref, so.misfinite + sl.misfinite + sdq.misfinite + sdk.misfinite + sdv.misfinite,
          canary ? "" : " CANARY", lse_bad ? " LSE(-inf)" : "", padding ? " PADDING" : "");
   return ok ? 0 : 1;
 }
@@ -519,6 +527,22 @@ std::vector<Case> fixed_cases() {
     add({"streaming 30-chunk caches bf16 d128", MF_BF16, 1, 1, 1, 128, true, 0, 0}, {{video}, {audio}},
         {keys(chunks(1980, 66), MF_ATTN_CAUSAL, false), keys(chunks(120, 4), MF_ATTN_CAUSAL, false), keys(video),
          keys(audio)});
+  }
+  {  // NaN in the k and v of the keys of one chunk, in tiles that other keys share: chunk 4 is seen
+     // by the queries of chunks 4..6 only (the window hides it from 7, 8), which share their query
+     // tiles with queries that do not see it; chunk 9 by no query at all
+    const auto queries = chunks(90, 10), all = chunks(100, 10);
+    for (int nan_chunk : {4, 9}) {
+      const std::string which = nan_chunk == 4 ? "seen by some" : "seen by none";
+      for (int d : {64, 128}) {
+        Case c{"hidden nan (" + which + ") bf16 d" + std::to_string(d), MF_BF16, 2, 2, 1, d, true, 3, 1};
+        c.nan_chunk = nan_chunk;
+        add(c, {{queries}}, {keys(all)});
+      }
+      Case c{"hidden nan (" + which + ") fp32 d64", MF_F32, 1, 2, 1, 64, true, 3, 1};
+      c.nan_chunk = nan_chunk;
+      add(c, {{queries}}, {keys(all)});
+    }
   }
   return cases;
 }

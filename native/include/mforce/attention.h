@@ -21,7 +21,10 @@
  * sees the clean chunks < c (a PAST source) and its own noisy chunk (a SAME source) only.
  * With masked == 0 every query sees every non-empty key whatever the relation (cross-attention
  * to condition tokens). MF_ATTN_EMPTY marks unused cache slots. Other relation values are
- * rejected. A query that sees no key gets o = 0 and lse = -inf.
+ * rejected. A key that a query does not see has no effect on it, whatever its k and v hold (NaN
+ * or infinities included: a stale cache slot, a future chunk's), neither on its o and lse nor on
+ * its dq. A query that sees no key gets o = 0 and lse = -inf; one whose visible scores include a
+ * NaN gets o and lse NaN.
  *
  * Grouped heads: kv_heads divides heads; query head h reads key/value head h / (heads / kv_heads).
  */

@@ -24,8 +24,10 @@ import java.util.List;
  * PAST: ck &lt; cq; SAME_CHUNK: ck = cq) and, with a window W > 0, ck > cq − W or ck &lt; sinks;
  * with CAUSAL sources that is full attention inside a chunk and causal across chunks.
  * Unmasked (cross-attention to condition tokens): every query sees every key, whatever the
- * relation. Keys in chunk {@link #EMPTY} (unused cache slots) are never seen. A query that sees
- * no key gets out = 0 and lse = −inf.
+ * relation. Keys in chunk {@link #EMPTY} (unused cache slots) are never seen. A key a query does
+ * not see has no effect on it, whatever its k and v hold (NaN or infinities included: a stale
+ * cache slot, a future chunk's). A query that sees no key gets out = 0 and lse = −inf; one whose
+ * visible scores include a NaN gets out and lse NaN.
  *
  * <p>Grouped heads: query head h reads key/value head h / (heads / kvHeads).
  *

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -70,6 +71,18 @@ class AttentionCudaTest {
   void deterministicBackwardRepeatsBitwise(int headDim) {
     AttentionCheck.assertBackwardRepeats(AttentionCases.teacherForcing(DType.BF16, headDim, 4, 2, 40 + headDim, false),
         GPU, true, true, true);
+  }
+
+  /**
+   * NaN in the k or v of keys the mask hides from a query does not reach it ({@link HiddenKeysCheck}): the
+   * general kernels (fp32), and the tensor-core ones with the atomic and the deterministic dq.
+   */
+  @ParameterizedTest(name = "{0} d{1}, NaN in k: {2}, in v: {3}, deterministic = {4}")
+  @CsvSource({"F32, 64, true, true, false", "BF16, 64, true, false, false", "BF16, 64, false, true, true",
+      "BF16, 128, true, false, true", "BF16, 128, false, true, false"})
+  void hiddenKeysHaveNoEffect(DType dtype, int headDim, boolean nanK, boolean nanV, boolean deterministic) {
+    AttentionCheck.withDeterministic(deterministic,
+        () -> HiddenKeysCheck.hiddenKeysHaveNoEffect(dtype, headDim, nanK, nanV, GPU));
   }
 
   @ParameterizedTest
