@@ -142,6 +142,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private int chunk;                           // the chunk begun or next to begin
   private long version;                        // bumped whenever caches or condition keys change
   private long weights;                        // the store's version the condition keys were derived at
+  private String failedWrite;                  // an append that failed part way (caches out of step), until begin
 
   StreamSession(AudioVideoModel model, Options options) {
     this.model = model;
@@ -204,7 +205,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
    */
   public void begin(Conditions conditions) {
     String op = "stream.begin";
-    requireUsable(op);
+    requireOpen(op);
     Check.notNull(conditions, "conditions");
     if (conditions.batch() != options.batch()) {
       throw new IllegalArgumentException(op + ": conditions for " + conditions.batch() + " streams; the session has "
@@ -224,6 +225,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     chunk = 0;
     version++;
     phase = Phase.BETWEEN_CHUNKS;
+    failedWrite = null;
   }
 
   /**
@@ -358,7 +360,9 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   /**
    * Appends the finished chunk (video [B, Nv, Fv], audio [B, Na, Fa], clean) to every stream's
    * history: runs it at t = 1, d = 0 and writes its keys and values into the caches (both sets
-   * with guidance). The next chunk can then begin.
+   * with guidance). The next chunk can then begin. An append that fails once it began writing (out
+   * of memory, a kernel error) may leave the chunk in some caches and not in others: the session
+   * then refuses every call but {@link #begin} and {@link #close}.
    */
   public void append(Tensor video, Tensor audio) {
     String op = "stream.append";
@@ -366,7 +370,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     requireCurrentWeights(op);
     checkTokens(op, "video", video, Modality.VIDEO);
     checkTokens(op, "audio", audio, Modality.AUDIO);
-    writeCaches(video, audio);
+    writing("the append", () -> writeCaches(video, audio));
     endChunk();
   }
 
@@ -415,7 +419,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       String op = "stream.chunkGraph.run";
       requireChunk(op);
       requireCurrentWeights(op);
-      graph.replay();
+      writing("the chunk graph's append", graph::replay);
       endChunk();
     }
 
@@ -433,6 +437,20 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       Part.Inputs in = new Part.Inputs(ones, zeros, video, audio, transcript[s]);
       Network.Setup setup = new Network.Setup(AttentionPlan.appending(), caches[s], true, conditions[s], self, cross);
       network.forward(new Part[] {clean}, new Part.Inputs[] {in}, setup, false).close();
+    }
+  }
+
+  /**
+   * Runs {@code write}, which writes the current chunk into the caches layer by layer and set by
+   * set; if it fails, the caches may hold the chunk in some layers or sets and not in others, and
+   * every later call but begin() and close() is refused.
+   */
+  private void writing(String what, Runnable write) {
+    try {
+      write.run();
+    } catch (RuntimeException | Error e) {
+      failedWrite = what + " of chunk " + chunk + " failed part way (" + e.getMessage() + ")";
+      throw e;
     }
   }
 
@@ -574,6 +592,14 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   }
 
   private void requireUsable(String op) {
+    requireOpen(op);
+    if (failedWrite != null) {
+      throw new IllegalStateException(op + ": " + failedWrite + ", so the caches may hold it in some layers and not"
+          + " in others; begin() the streams anew");
+    }
+  }
+
+  private void requireOpen(String op) {
     if (phase == Phase.CLOSED) {
       throw new IllegalStateException(op + ": this stream session is closed");
     }

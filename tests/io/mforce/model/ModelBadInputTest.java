@@ -147,6 +147,41 @@ class ModelBadInputTest {
     }
   }
 
+  /**
+   * An append that fails part way leaves the chunk in some caches and not in others; the session
+   * then refuses every call but begin() and close(), naming the failed append, instead of
+   * evaluating or appending over caches out of step. Here the null pass's condition keys are gone:
+   * with guidance the append runs the conditional pass (both layers' caches written), then the null
+   * pass, which writes layer 0's caches and fails at layer 0's cross-attention.
+   */
+  @Test
+  void anAppendThatFailedPartWayStopsTheStreamsUntilBegin() {
+    Random2 r = new Random2(7);
+    try (AudioVideoModel model = new AudioVideoModel(ModelFixtures.micro(2), Device.CPU,
+             ParameterStore.Mode.FP32_TRAINING, 1);
+         StreamSession s = model.stream(StreamSession.Options.full(B, 2).withGuidance(true));
+         Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+         Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
+         Tensor v0 = ModelFixtures.chunk(video, 0);
+         Tensor a0 = ModelFixtures.chunk(audio, 0);
+         Tensor x = ChunkState.empty(model.config(), B, DType.F32, Device.CPU);
+         Tensor v = ChunkState.empty(model.config(), B, DType.F32, Device.CPU);
+         Tensor t = ModelFixtures.full(model, 0.5f, B);
+         Tensor d = ModelFixtures.full(model, 0f, B)) {
+      x.fill(0.1);
+      Conditions cond = ModelFixtures.conditions(r, model.config(), B, 2);
+      s.begin(cond);
+      s.beginChunk(cond.transcript(0, 1));
+      s.conditionKeys(1).close();
+      expect(IllegalStateException.class, "ConditionKeys is closed", () -> s.append(v0, a0));
+      String failed = "the append of chunk 0 failed part way";
+      expect(IllegalStateException.class, "stream.velocity: " + failed, () -> s.velocity(x, t, d, true, v));
+      expect(IllegalStateException.class, "stream.append: " + failed, () -> s.append(v0, a0));
+      expect(IllegalStateException.class, "stream.beginChunk: " + failed, () -> s.beginChunk(cond.transcript(1, 1)));
+      expect(IllegalStateException.class, "stream.refreshConditions: " + failed, s::refreshConditions);
+    }
+  }
+
   /** pack and unpack check all three tensors before writing either modality: nothing half-written. */
   @Test
   void chunkStateRefusesNonContiguousTokensBeforeWriting() {
