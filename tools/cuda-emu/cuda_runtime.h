@@ -213,9 +213,10 @@ inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t s) {
   memset(*p, 0xAB, n);
   return 0;
 }
+// The free is stream-ordered: it happens after the work queued before it (the kernels using p).
 inline cudaError_t cudaFreeAsync(void* p, cudaStream_t s) {
   if (emu::capturing(s)) return 0;
-  if (mforce_emu_scratch_free) mforce_emu_scratch_free(p); else free(p);
+  emu::submit(s, [p] { if (mforce_emu_scratch_free) mforce_emu_scratch_free(p); else free(p); });
   return 0;
 }
 // Two blocks per SM: what ptxas's 255 registers x 128 threads allow the tensor-core forward on an

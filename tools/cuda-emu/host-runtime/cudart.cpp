@@ -3,15 +3,19 @@
 // Built against the real CUDA headers, so that signatures and struct layouts (cudaDeviceProp)
 // are the ones the presets were compiled with. See README.md.
 //
-// Device memory is host memory; every stream runs its work at once, in submission order, on the
-// calling thread (one lock for all), which is one of the orders a device may take. A stream
-// being captured (cudaStreamBeginCapture) records its work instead; cudaGraphLaunch runs the
-// recording. Functions not defined here are absent: a call to one fails to resolve (the presets
+// Device memory is host memory. A stream's work runs in submission order, but only when the host
+// waits for it (a synchronization of the stream, an event recorded after it, or the device, and
+// cudaFree, which synchronizes the device) or another stream waits for it (cudaStreamWaitEvent),
+// on the waiting thread, under one lock for all. That is one of the schedules a device may take,
+// and the one furthest from submission: work the host reads without waiting for, or another
+// stream uses without an event between them, has not run yet. A stream being captured
+// (cudaStreamBeginCapture) records its work instead; cudaGraphLaunch queues the recording. Functions not defined here are absent: a call to one fails to resolve (the presets
 // load with lazy binding), which names the missing function.
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +42,30 @@ struct Recording {
 constexpr size_t kDeviceMemory = size_t(4) << 30;
 std::recursive_mutex lock;                       // one device: work never overlaps
 std::map<cudaStream_t, std::shared_ptr<Recording>> capturing;  // streams being captured
+
+// A stream's work not yet run; `submitted` and `done` count all its work so far, so that an event
+// is the position `submitted` had when it was recorded.
+struct Queue {
+  std::deque<Work> work;
+  uint64_t submitted = 0, done = 0;
+};
+std::map<cudaStream_t, Queue> queues;            // every stream that was given work (nullptr: the legacy one)
+
+// Runs `stream`'s work until `position` of it is done (lock held). A work may drain other streams
+// (a cudaStreamWaitEvent); map references stay valid across those insertions.
+void drain(cudaStream_t stream, uint64_t position) {
+  Queue& q = queues[stream];
+  while (q.done < position && !q.work.empty()) {
+    Work w = std::move(q.work.front());
+    q.work.pop_front();
+    ++q.done;
+    w();
+  }
+}
+
+void drain_all() {
+  for (auto& [stream, q] : queues) drain(stream, q.submitted);
+}
 std::map<void*, size_t> allocations;             // what cudaMalloc returned and cudaFree has not taken
 size_t allocated = 0;                            // their sizes added up
 thread_local cudaError_t last_error = cudaSuccess;
@@ -63,8 +91,7 @@ struct ScratchPool {
 // Whether `more` bytes fit beside what cudaMalloc and the scratch pool hold (lock held).
 bool fits(uint64_t more) { return allocated + scratch_pool.reserved + more <= kDeviceMemory; }
 
-// A synchronization: all work has run (streams run at once); the scratch pool gives back what it
-// holds above its release threshold.
+// After a synchronization: the scratch pool gives back what it holds above its release threshold.
 cudaError_t synchronized_now() {
   std::lock_guard<std::recursive_mutex> g(lock);
   scratch_pool.shrink_to(scratch_pool.threshold);
@@ -98,7 +125,9 @@ void mforce_emu_submit(void* stream, std::function<void()> work) {
   if (it != capturing.end()) {
     it->second->work.push_back(std::move(work));
   } else {
-    work();
+    Queue& q = queues[static_cast<cudaStream_t>(stream)];
+    q.work.push_back(std::move(work));
+    ++q.submitted;
   }
 }
 
@@ -162,6 +191,7 @@ const char* cudaGetErrorString(cudaError_t e) {
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorInvalidValue: return "invalid argument";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorNotReady: return "device not ready";
     case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
     case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
     default: return "error (host emulator)";
@@ -183,13 +213,15 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   return cudaSuccess;
 }
 
-// An address cudaMalloc did not return is an invalid argument, as on a device.
+// An address cudaMalloc did not return is an invalid argument, as on a device. cudaFree waits for
+// the device's work first, as on a device.
 cudaError_t cudaFree(void* p) {
   if (!p) return cudaSuccess;
   std::lock_guard<std::recursive_mutex> g(lock);
   if (cudaError_t e = unsafe_call_allowed()) return e;
   auto it = allocations.find(p);
   if (it == allocations.end()) return fail(cudaErrorInvalidValue);
+  drain_all();
   allocated -= it->second;
   allocations.erase(it);
   std::free(p);
@@ -258,51 +290,88 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) {
   return cudaSuccess;
 }
 
+// Work queued on the stream still runs (a device finishes it after the call returns).
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
   std::lock_guard<std::recursive_mutex> g(lock);
   capturing.erase(s);
+  drain(s, queues[s].submitted);
+  queues.erase(s);
   delete[] reinterpret_cast<char*>(s);
   return cudaSuccess;
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+  std::lock_guard<std::recursive_mutex> g(lock);
   if (mforce_emu_capturing(s)) return fail(cudaErrorStreamCaptureUnsupported);
+  drain(s, queues[s].submitted);
   return synchronized_now();
 }
 
 cudaError_t cudaDeviceSynchronize(void) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (!capturing.empty()) return fail(cudaErrorStreamCaptureUnsupported);
+  drain_all();
   return synchronized_now();
 }
 
-cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
-
+// The work before an event: its stream and position there (none before the first record, which
+// a wait or synchronization then passes at once, as on a device). A handle owns one reference and
+// each queued record another: a destroyed event whose record has not run yet lives until it has,
+// as on a device.
 struct EventState {
   std::chrono::steady_clock::time_point at;
+  cudaStream_t stream = nullptr;
+  uint64_t position = 0;
+  bool happened() const { return queues[stream].done >= position; }
 };
+using EventHandle = std::shared_ptr<EventState>;
+EventState& event(cudaEvent_t e) { return **reinterpret_cast<EventHandle*>(e); }
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) {
-  *e = reinterpret_cast<cudaEvent_t>(new EventState{std::chrono::steady_clock::now()});
+  *e = reinterpret_cast<cudaEvent_t>(new EventHandle(std::make_shared<EventState>()));
   return cudaSuccess;
 }
 
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
-  auto* state = reinterpret_cast<EventState*>(e);
+  std::lock_guard<std::recursive_mutex> g(lock);
+  EventHandle state = *reinterpret_cast<EventHandle*>(e);
   mforce_emu_submit(s, [state] { state->at = std::chrono::steady_clock::now(); });
+  if (!mforce_emu_capturing(s)) {
+    state->stream = s;
+    state->position = queues[s].submitted;
+  }
   return cudaSuccess;
 }
 
-cudaError_t cudaEventSynchronize(cudaEvent_t) { return synchronized_now(); }
+// The stream's later work runs only once the event's stream has run up to the event.
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  mforce_emu_submit(s, [source = event(e).stream, position = event(e).position] { drain(source, position); });
+  return cudaSuccess;
+}
 
+cudaError_t cudaEventQuery(cudaEvent_t e) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  return event(e).happened() ? cudaSuccess : fail(cudaErrorNotReady);
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t e) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  drain(event(e).stream, event(e).position);
+  return synchronized_now();
+}
+
+// Both events must have happened (cudaErrorNotReady otherwise, as on a device).
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
-  auto d = reinterpret_cast<EventState*>(end)->at - reinterpret_cast<EventState*>(start)->at;
-  *ms = std::chrono::duration<float, std::milli>(d).count();
+  std::lock_guard<std::recursive_mutex> g(lock);
+  if (!event(start).happened() || !event(end).happened()) return fail(cudaErrorNotReady);
+  *ms = std::chrono::duration<float, std::milli>(event(end).at - event(start).at).count();
   return cudaSuccess;
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
-  delete reinterpret_cast<EventState*>(e);
+  std::lock_guard<std::recursive_mutex> g(lock);
+  delete reinterpret_cast<EventHandle*>(e);
   return cudaSuccess;
 }
 

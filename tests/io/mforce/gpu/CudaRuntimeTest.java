@@ -195,9 +195,9 @@ class CudaRuntimeTest {
 
   /**
    * Work queued on stream b after {@code event.blockStream(b)} reads what stream a wrote before
-   * the event, with only b synchronized. This checks the call and the result; whether b would
-   * have overtaken a without the wait depends on how far the device lags behind the host, which a
-   * test cannot control (the emulator runs every stream in order).
+   * the event, with only b synchronized. On a device, whether b would have overtaken a without the
+   * wait depends on how far the device lags behind the host; on the host emulator, which runs a
+   * stream's work only when something waits for it, b's copy would run before a's kernels.
    */
   @Test
   void anEventOrdersWorkAcrossStreams() {

@@ -64,14 +64,16 @@ class StreamCaptureTest {
     Conditions[] conditions = {ModelFixtures.conditions(random, config, B, CHUNKS),
         ModelFixtures.conditions(random, config, B, LATER_CHUNKS)};
     float[][][] out = {new float[CHUNKS][], new float[LATER_CHUNKS][]};
-    try (AudioVideoModel model = ModelFixtures.randomModel(config, gpu, weights, 11, 0.3);
+    // everything on one stream, made current first: the model's weights, the caches and the inputs
+    // are written there, so the work that reads them is ordered after those writes
+    try (Stream stream = Stream.create(gpu); Stream.Scope scope = Stream.use(stream);
+         AudioVideoModel model = ModelFixtures.randomModel(config, gpu, weights, 11, 0.3);
          StreamSession session = model.stream(StreamSession.Options.rolling(B, 2, 1).withGuidance(guided));
          Tensor first = ModelFixtures.tokens(random, model, Modality.VIDEO, B, 1);
          Tensor firstAudio = ModelFixtures.tokens(random, model, Modality.AUDIO, B, 1);
          Tensor video = ModelFixtures.chunk(first, 0); Tensor audio = ModelFixtures.chunk(firstAudio, 0); // [B, T, P]
          Tensor x = ChunkState.empty(config, B, model.dtype(), gpu);
-         Sampler sampler = new Sampler(sampling, TimeSchedule.uniform(1, 3f), 2f, x);
-         Stream stream = Stream.create(gpu); Stream.Scope scope = Stream.use(stream)) {
+         Sampler sampler = new Sampler(sampling, TimeSchedule.uniform(1, 3f), 2f, x)) {
       Graph samplingGraph = null;
       StreamSession.ChunkGraph chunkGraph = null;
       try {
