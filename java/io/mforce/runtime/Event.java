@@ -4,9 +4,12 @@ import static org.bytedeco.cuda.global.cudart.cudaEventCreateWithFlags;
 import static org.bytedeco.cuda.global.cudart.cudaEventDefault;
 import static org.bytedeco.cuda.global.cudart.cudaEventDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaEventDisableTiming;
+import static org.bytedeco.cuda.global.cudart.cudaErrorNotReady;
 import static org.bytedeco.cuda.global.cudart.cudaEventElapsedTime;
+import static org.bytedeco.cuda.global.cudart.cudaEventQuery;
 import static org.bytedeco.cuda.global.cudart.cudaEventRecord;
 import static org.bytedeco.cuda.global.cudart.cudaEventSynchronize;
+import static org.bytedeco.cuda.global.cudart.cudaGetLastError;
 import static org.bytedeco.cuda.global.cudart.cudaStreamWaitEvent;
 
 import org.bytedeco.cuda.cudart.CUevent_st;
@@ -63,13 +66,42 @@ public final class Event implements AutoCloseable {
     return this;
   }
 
-  /** Makes {@code stream} wait (on the device, not the host) until this event has happened. */
+  /**
+   * Makes {@code stream}'s later work wait until this event has happened: on the device for a
+   * CUDA stream (of any device), on the calling thread for the CPU stream, whose work runs there.
+   * A CPU event has happened when it was recorded.
+   */
   public void blockStream(Stream stream) {
     requireOpen();
     Check.notNull(stream, "stream");
-    if (handle != null) {
-      Cuda.check(cudaStreamWaitEvent(stream.cudaStream(), handle, 0), "cudaStreamWaitEvent");
+    if (handle == null) {
+      return;
     }
+    if (!stream.device().isCuda()) {
+      // the CPU stream has no cudaStream_t: a wait on null would hold CUDA's legacy default stream,
+      // not this thread
+      synchronize();
+      return;
+    }
+    Cuda.check(cudaStreamWaitEvent(stream.cudaStream(), handle, 0), "cudaStreamWaitEvent");
+  }
+
+  /**
+   * Whether the work before the last {@link #record} has run, without waiting (true for a CPU
+   * event, and for an event never recorded).
+   */
+  public boolean happened() {
+    requireOpen();
+    if (handle == null) {
+      return true;
+    }
+    int status = cudaEventQuery(handle);
+    if (status == cudaErrorNotReady) {
+      cudaGetLastError(); // not an error: clear it, so that it is not reported by a later call
+      return false;
+    }
+    Cuda.check(status, "cudaEventQuery");
+    return true;
   }
 
   public void synchronize() {

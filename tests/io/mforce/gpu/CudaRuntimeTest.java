@@ -228,6 +228,31 @@ class CudaRuntimeTest {
     }
   }
 
+  /**
+   * The CPU stream's work runs on the calling thread, so blocking it on a CUDA event waits there:
+   * the event has happened when blockStream returns (before, the wait went to CUDA's legacy
+   * default stream and the thread went on at once).
+   */
+  @Test
+  void anEventBlocksTheCpuStreamOnTheCallingThread() {
+    Device cuda = Gpu.require();
+    int n = 1 << 16;
+    try (Stream a = Stream.create(cuda); Event done = Event.create(cuda, false);
+         Tensor t1 = Tensor.of(new float[] {0f}, DType.F32, cuda, 1);
+         Tensor t2 = Tensor.of(new float[] {0.5f}, DType.F32, cuda, 1);
+         Tensor x = Tensor.full(DType.F32, cuda, 1, 1, n); Tensor v = Tensor.full(DType.F32, cuda, 2, 1, n)) {
+      Stream.current(cuda).synchronize();
+      try (Stream.Scope onA = Stream.use(a)) {
+        for (int i = 0; i < 50; i++) {
+          FlowKernels.euler(t1, t2, x, v, x);
+        }
+        done.record(a);
+      }
+      done.blockStream(Stream.current(Device.CPU));
+      assertTrue(done.happened(), "the event had not happened when blockStream(CPU stream) returned");
+    }
+  }
+
   @Test
   void poolReusesDeviceMemoryAndReportsOutOfMemory() {
     Device cuda = Gpu.require();
