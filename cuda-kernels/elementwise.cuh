@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "common.cuh"
+#include "reduce.cuh"
 #include "mforce/detail/elementwise.h"
 
 namespace mforce::cuda {
@@ -47,34 +48,29 @@ mf_status launch_rows(const char* kernel, void* stream, const Op& op, int64_t ba
   return check_launch(kernel, s);
 }
 
-// partial[b * chunks + c] = sum of term(i) over chunk c of row b (deterministic order).
+// partial[b * chunks + c] = sum of term(i) over chunk c of row b (deterministic order). In double,
+// as the CPU's row_sums: a loss of squares overflows fp32 from |difference| ~1.8e19 on, and the
+// pass is memory-bound, so the wider additions cost nothing that shows.
 template <typename Term>
-__global__ void __launch_bounds__(kThreads) row_partial_sums(Term term, int64_t n, int64_t chunk, float* partial) {
-  __shared__ float warp_sums[kThreads / 32];
+__global__ void __launch_bounds__(kThreads) row_partial_sums(Term term, int64_t n, int64_t chunk, double* partial) {
   int64_t b = blockIdx.y, c = blockIdx.x;
   int64_t lo = c * chunk, hi = min(n, lo + chunk);
-  float s = 0.f;
+  double s = 0.0;
   for (int64_t j = lo + threadIdx.x; j < hi; j += blockDim.x) s += term(b * n + j);
-  for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
-  if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = s;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float total = 0.f;
-    for (int w = 0; w < kThreads / 32; ++w) total += warp_sums[w];
-    partial[b * gridDim.x + c] = total;
-  }
+  s = block_sum<kThreads>(s);
+  if (threadIdx.x == 0) partial[b * gridDim.x + c] = s;
 }
 
 template <typename Finish>
-__global__ void finish_rows(Finish finish, const float* partial, int64_t chunks, int64_t batch) {
+__global__ void finish_rows(Finish finish, const double* partial, int64_t chunks, int64_t batch) {
   int64_t b = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (b >= batch) return;
-  float s = 0.f;
+  double s = 0.0;
   for (int64_t c = 0; c < chunks; ++c) s += partial[b * chunks + c];
   finish(b, s);
 }
 
-// Reduces term over each row of [batch, n] and calls finish(b, row_sum) on the device, in a
+// Reduces term over each row of [batch, n] and calls finish(b, row_sum) (a double) on the device, in a
 // fixed order (the same result every run). Scratch is stream-ordered (graph-capturable).
 template <typename Term, typename Finish>
 mf_status row_reduce(const char* kernel, void* stream, const Term& term, int64_t batch, int64_t n,
@@ -89,10 +85,10 @@ mf_status row_reduce(const char* kernel, void* stream, const Term& term, int64_t
   chunks = chunks < 1 ? 1 : (chunks > 1024 ? 1024 : chunks);
   int64_t chunk = (n + chunks - 1) / chunks;
   Scratch partial(stream);
-  if (mf_status st = partial.allocate(kernel, sizeof(float) * batch * chunks)) return st;
+  if (mf_status st = partial.allocate(kernel, sizeof(double) * batch * chunks)) return st;
   row_partial_sums<<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(batch)), kThreads, 0, s>>>(
-      term, n, chunk, partial.as<float>());
-  finish_rows<<<static_cast<unsigned>((batch + 255) / 256), 256, 0, s>>>(finish, partial.as<float>(), chunks, batch);
+      term, n, chunk, partial.as<double>());
+  finish_rows<<<static_cast<unsigned>((batch + 255) / 256), 256, 0, s>>>(finish, partial.as<double>(), chunks, batch);
   return check_launch(kernel, s);
 }
 

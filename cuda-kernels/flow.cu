@@ -22,10 +22,10 @@ __device__ float mse_grad_coef(const float* weight, int64_t b, int64_t n, float 
 template <typename T>
 struct SquaredDiffAndGrad {
   const T* pred; const T* target; int64_t n; const float* weight; float grad_scale; T* grad;
-  __device__ float operator()(int64_t i) const {
+  __device__ double operator()(int64_t i) const {
     float d = to_float(pred[i]) - to_float(target[i]);
     if (grad) grad[i] = from_float<T>(mse_grad_coef(weight, i / n, n, grad_scale) * d);
-    return d * d;
+    return static_cast<double>(d) * d;
   }
 };
 
@@ -37,16 +37,16 @@ struct AbsDiff {
 
 struct MseFinish {  // loss[b] = w·sum/n
   const float* weight; int64_t n; float* loss;
-  __device__ void operator()(int64_t b, float sum) const {
-    float w = weight ? weight[b] : 1.f;
-    loss[b] = n > 0 ? w * sum * (1.f / static_cast<float>(n)) : 0.f;
+  __device__ void operator()(int64_t b, double sum) const {
+    double w = weight ? weight[b] : 1.0;
+    loss[b] = n > 0 ? static_cast<float>(w * sum / static_cast<double>(n)) : 0.f;
   }
 };
 
 struct DmdScaleFinish {  // scale[b] = 1 / (mean|few - real| + 1e-6)
   int64_t n; float* scale;
-  __device__ void operator()(int64_t b, float sum) const {
-    scale[b] = 1.f / (sum / static_cast<float>(n > 0 ? n : 1) + 1e-6f);
+  __device__ void operator()(int64_t b, double sum) const {
+    scale[b] = static_cast<float>(1.0 / (sum / static_cast<double>(n > 0 ? n : 1) + 1e-6));
   }
 };
 

@@ -181,17 +181,20 @@ void flow_cases() {
       add(tag("flow_cfg", t, B, N), with(data({"vu", "vc"}), {{"out", out(t, E)}}), [=](bool cuda, Buffers& b) {
         return IMPL(flow_cfg)(DEV, nullptr, t, B, N, 4.5f, b["vu"], b["vc"], b["out"]);
       });
-      for (bool weighted : {false, true})
-        for (bool grad : {false, true})
-          add(tag(weighted ? (grad ? "flow_mse weighted grad" : "flow_mse weighted") : (grad ? "flow_mse grad" : "flow_mse"),
-                  t, B, N),
-              with(data({"pred", "target"}),
-                   {{"w", in(MF_F32, B, 0.f, 3.f)}, {"loss", out(MF_F32, B)}, {"grad", out(t, E)}}),
-              [=](bool cuda, Buffers& b) {
-                return IMPL(flow_mse)(DEV, nullptr, t, B, N, weighted ? b.f("w") : nullptr, b["pred"], b["target"],
-                                      0.25f, b.f("loss"), grad ? b["grad"] : nullptr);
-              },
-              1e-5);
+      // data within ±2, and within ±1e19: differences whose squares overflow fp32 (the sums are
+      // double on both)
+      for (float big : {2.f, 1e19f})
+        for (bool weighted : {false, true})
+          for (bool grad : {false, true})
+            add(tag(weighted ? (grad ? "flow_mse weighted grad" : "flow_mse weighted") : (grad ? "flow_mse grad" : "flow_mse"),
+                    t, B, N) + (big > 2.f ? " |d| up to 2e19" : ""),
+                with({{"pred", in(t, E, -big, big)}, {"target", in(t, E, -big, big)}},
+                     {{"w", in(MF_F32, B, 0.f, 3.f)}, {"loss", out(MF_F32, B)}, {"grad", out(t, E)}}),
+                [=](bool cuda, Buffers& b) {
+                  return IMPL(flow_mse)(DEV, nullptr, t, B, N, weighted ? b.f("w") : nullptr, b["pred"], b["target"],
+                                        0.25f, b.f("loss"), grad ? b["grad"] : nullptr);
+                },
+                1e-5);
       for (int normalize : {0, 1})
         add(tag(normalize ? "flow_dmd_target normalized" : "flow_dmd_target", t, B, N),
             with(data({"few", "fake", "real"}), {{"out", out(t, E)}}),
@@ -529,13 +532,16 @@ std::string compare(const Spec& s, const std::vector<unsigned char>& cpu, const 
         return m;
       }
   }
+  // the tolerance is relative to the largest finite magnitude; an infinity must be matched exactly
   double largest = 0;
-  for (int64_t k = 0; k < s.count; ++k) largest = std::max(largest, std::fabs(value(s.dtype, cpu, k)));
+  for (int64_t k = 0; k < s.count; ++k)
+    if (std::isfinite(value(s.dtype, cpu, k))) largest = std::max(largest, std::fabs(value(s.dtype, cpu, k)));
   // bf16 outputs may round the other way: one bf16 step of the element itself is allowed too
   for (int64_t k = 0; k < s.count; ++k) {
     double c = value(s.dtype, cpu, k), g = value(s.dtype, gpu, k);
-    double allowed = tolerance * largest + (s.dtype == MF_BF16 ? std::fabs(c) / 128 : 0);
-    if (std::isnan(c) != std::isnan(g) || std::fabs(c - g) > allowed) {
+    double allowed = tolerance * largest + (s.dtype == MF_BF16 && std::isfinite(c) ? std::fabs(c) / 128 : 0);
+    const bool same_kind = std::isnan(c) == std::isnan(g) && std::isinf(c) == std::isinf(g);
+    if (!same_kind || (std::isinf(c) ? c != g : std::fabs(c - g) > allowed)) {
       char m[200];
       snprintf(m, sizeof m, "element %lld: cuda %.9g, cpu %.9g (allowed difference %.3g)", (long long)k, g, c, allowed);
       return m;
