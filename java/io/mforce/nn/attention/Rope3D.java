@@ -45,38 +45,39 @@ public final class Rope3D {
 
   /** out = R(positions)·x. */
   public void apply(Tensor x, Tensor positions, Tensor out) {
-    run("rope.apply", x, positions, out, false);
+    run("rope.apply", "x", x, positions, "out", out, false);
   }
 
   /** out = R(positions)ᵀ·x: undoes {@link #apply}. */
   public void applyInverse(Tensor x, Tensor positions, Tensor out) {
-    run("rope.applyInverse", x, positions, out, true);
+    run("rope.applyInverse", "x", x, positions, "out", out, true);
   }
 
   /** The backward of {@link #apply}: gradX = R(positions)ᵀ·gradOut (gradX may be gradOut). */
   public void backward(Tensor gradOut, Tensor positions, Tensor gradX) {
-    run("rope.backward", gradOut, positions, gradX, true);
+    run("rope.backward", "gradOut", gradOut, positions, "gradX", gradX, true);
   }
 
-  private void run(String op, Tensor x, Tensor positions, Tensor out, boolean inverse) {
-    Check.open(op, "x", x);
+  /** out = R(positions)·x, or Rᵀ with {@code inverse}; errors name the caller's arguments. */
+  private void run(String op, String xName, Tensor x, Tensor positions, String outName, Tensor out, boolean inverse) {
+    Check.open(op, xName, x);
     if (x.rank() != 4) {
-      throw new IllegalArgumentException(op + ": argument 'x' (" + x.describe() + ") has rank " + x.rank()
+      throw new IllegalArgumentException(op + ": argument '" + xName + "' (" + x.describe() + ") has rank " + x.rank()
           + "; expected [batch, len, heads, headDim]");
     }
     int heads = Math.toIntExact(x.size(2));
     int headDim = Math.toIntExact(x.size(3));
     if (headDim < 8 || headDim > 256 || headDim % 8 != 0) {
-      throw new IllegalArgumentException(op + ": argument 'x' has headDim " + headDim
+      throw new IllegalArgumentException(op + ": argument '" + xName + "' has headDim " + headDim
           + "; expected a multiple of 8 in [8, 256]");
     }
-    RunLayout in = RunLayout.of(op, "x", x, heads, headDim);
-    Check.open(op, "out", out);
-    Check.sameShape(op, "out", out, "x", x);
-    Check.sameDtype(op, "out", out, "x", x);
-    Check.device(op, "out", out, x.device());
-    RunLayout o = RunLayout.of(op, "out", out, heads, headDim);
-    Check.sameOrDisjoint(op, "out", out, "x", x);
+    RunLayout in = RunLayout.of(op, xName, x, heads, headDim);
+    Check.open(op, outName, out);
+    Check.sameShape(op, outName, out, xName, x);
+    Check.sameDtype(op, outName, out, xName, x);
+    Check.device(op, outName, out, x.device());
+    RunLayout o = RunLayout.of(op, outName, out, heads, headDim);
+    Check.sameOrDisjoint(op, outName, out, xName, x);
     checkPositions(op, "positions", positions, in.len(), x);
     NativeCalls.check(RopeNative.mf_rope_apply(x.device().kind().code(), Stream.current(x.device()).handle(),
         x.dtype().code(), in.batch(), in.len(), heads, headDim, x.address(), in.batchStride(), in.tokenStride(),

@@ -189,7 +189,7 @@ class Rope3DTest {
          Tensor shifted = parent.narrow(1, 1, len);
          Tensor pos = Tensor.of(new float[] {1, 0, 0, 2, 0, 0, 3, 0, 0}, len, 3)) {
       assertMessage(() -> rope.apply(x, pos, shifted), "'out' and 'x' overlap");
-      assertMessage(() -> rope.backward(x, pos, shifted), "'out' and 'x' overlap");
+      assertMessage(() -> rope.backward(x, pos, shifted), "'gradX' and 'gradOut' overlap");
       assertArrayEquals(floats(values), parent.toFloatArray(), "a refused call wrote its output");
       rope.apply(x, pos, x); // in place stays allowed
     }
@@ -217,6 +217,10 @@ class Rope3DTest {
       assertMessage(() -> rope.apply(rank3, pos, out), "rank 3");
       assertMessage(() -> rope.apply(x, pos, bf16Out), "'out' is BF16");
       assertMessage(() -> rope.apply(ints, pos, ints), "expected F32 or BF16");
+      // the backward names its own arguments, not those of apply
+      assertMessage(() -> rope.backward(x, pos, bf16Out), "argument 'gradX' is BF16");
+      assertMessage(() -> rope.backward(rank3, pos, out), "argument 'gradOut' (");
+      assertMessage(() -> rope.backward(x, shortPos, out), "rope.backward: argument 'positions' has shape [2, 3]");
       assertThrows(IllegalStateException.class, () -> rope.apply(closed, pos, out));
       assertMessage(() -> new Rope3D(Float.NaN), "theta");
       // The native entry point, for C callers: out's tokens 16 elements apart, each 32 long.
