@@ -34,8 +34,7 @@ extern "C" mf_status mfcuda_kv_cache_append(mf_device, void* stream, mf_dtype dt
   return with_float_dtype(dtype, "kv_cache_append", [&](auto tag) {
     using T = decltype(tag);
     kv_cache::Append<T> op{(const T*)k, (const T*)v, batch_stride, token_stride, positions, batch, tokens, kv_heads,
-                           head_dim, chunk_tokens, sinks, window, (T*)cache_k, (T*)cache_v, cache_chunk,
-                           static_cast<int64_t>(sinks + window) * chunk_tokens};
+                           head_dim, chunk_tokens, sinks, window, (T*)cache_k, (T*)cache_v, cache_chunk};
     return cuda::launch_rope_pairs("kv_cache_append", stream, chunk_tokens, head_dim, theta,
                                    AppendAt<T>{op, chunk_index, chunk_index_device});
   });

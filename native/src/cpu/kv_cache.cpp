@@ -19,8 +19,7 @@ extern "C" mf_status mfcpu_kv_cache_append(mf_device, void*, mf_dtype dtype, int
   return with_float_dtype(dtype, "kv_cache_append", [&](auto tag) {
     using T = decltype(tag);
     kv_cache::Append<T> op{(const T*)k, (const T*)v, batch_stride, token_stride, positions, batch, tokens, kv_heads,
-                           head_dim, chunk_tokens, sinks, window, (T*)cache_k, (T*)cache_v, cache_chunk,
-                           static_cast<int64_t>(sinks + window) * chunk_tokens};
+                           head_dim, chunk_tokens, sinks, window, (T*)cache_k, (T*)cache_v, cache_chunk};
     cpu::for_each_rope_pair(chunk_tokens, head_dim, theta,
                             [&](int64_t t, int j, double freq) { op(chunk, t, j, freq); });
     return MF_OK;

@@ -26,14 +26,16 @@ struct Append {
   T* cache_k;
   T* cache_v;
   int32_t* cache_chunk;
-  int64_t capacity;
+
+  // Slots per batch entry, (sinks + window) · chunk_tokens, added in int64 (two int32s may not fit).
+  MF_HD int64_t capacity() const { return (static_cast<int64_t>(sinks) + window) * chunk_tokens; }
 
   // Token `token` < chunk_tokens of the region of chunk `chunk` >= 0, pair `pair`.
   MF_HD void operator()(int32_t chunk, int64_t token, int pair, double freq) const {
     const int64_t slot = first_slot(chunk, sinks, window, chunk_tokens) + token;
     if (pair == 0) cache_chunk[slot] = token < tokens ? chunk : MF_ATTN_EMPTY;
     if (token >= tokens) return;
-    const int64_t cache_bs = capacity * kv_heads * head_dim, cache_ts = static_cast<int64_t>(kv_heads) * head_dim;
+    const int64_t cache_bs = capacity() * kv_heads * head_dim, cache_ts = static_cast<int64_t>(kv_heads) * head_dim;
     float c, s;
     rope::rotation(positions + 3 * token, pair, head_dim / 2, freq, false, &c, &s);
     rope::rotate_token_pair(k + token * ts, bs, cache_k + slot * cache_ts, cache_bs, batch, kv_heads, head_dim, pair,
