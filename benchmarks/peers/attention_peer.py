@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Peer timings for mforce's CUDA attention (benchmarks/jmh/.../AttentionCudaBench.java): PyTorch
 SDPA with the flash backend (FlashAttention-2) and the cuDNN backend on the shapes of
-benchmarks/attention_shapes.py, bf16, [B, H, S, D] inputs.
+benchmarks/attention_shapes.py, bf16. Layout as mforce's: q, k, v, dO and (as SDPA allocates it
+to match q) o are [B, S, H, D] in memory, passed to SDPA as [B, H, S, D] views (transposes, no
+copies), the layout of a model's projections.
 
 Run on the GPU machine with its own python3 + torch:  python3 benchmarks/peers/attention_peer.py
 benchmarks/attention_report.py joins this output with AttentionCudaBench's JMH JSON.
@@ -56,10 +58,11 @@ def time_ms(fn, sets, calls, runs, warmup):
 def bench(name, backend, with_backward, args):
     shape = SHAPES[name]
     b, h, sq, sk, d = shape.batch, shape.heads, shape.queries, shape.keys, shape.head_dim
-    gen = lambda n: torch.randn(b, h, n, d, device="cuda", dtype=torch.bfloat16, requires_grad=with_backward)
+    # [B, S, H, D] memory seen as [B, H, S, D], as AttentionCudaBench's [batch, tokens, heads, d]
+    gen = lambda n: torch.randn(b, n, h, d, device="cuda", dtype=torch.bfloat16).transpose(1, 2)
     sets = rotation_sets(shape, with_backward)
-    data = [(gen(sq), gen(sk), gen(sk), torch.randn(b, h, sq, d, device="cuda", dtype=torch.bfloat16))
-            for _ in range(sets)]
+    data = [(gen(sq).requires_grad_(with_backward), gen(sk).requires_grad_(with_backward),
+             gen(sk).requires_grad_(with_backward), gen(sq)) for _ in range(sets)]
     causal = shape.peer_mask != "none"
 
     def call(i):
