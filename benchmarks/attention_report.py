@@ -25,8 +25,11 @@ BACKENDS = ("flash", "cudnn")
 
 
 def read_peer(path):
-    """{(shape, pass, backend): ms or None} from attention_peer.py's output (None: refused)."""
+    """{(shape, pass, backend): ms or None} from attention_peer.py's output (None: refused); {} when
+    the file is missing."""
     times = {}
+    if not os.path.isfile(path):
+        return times
     with open(path) as f:
         for line in f:
             fields = line.split()
@@ -43,10 +46,17 @@ PASSES = {"forward": "fwd", "forwardBackward": "fwd+bwd"}
 MODES = {"false": "atomic dQ", "true": "deterministic"}
 
 
+def mforce_runs(jmh_path):
+    """The AttentionCudaBench runs of a JMH JSON file; none when the file is missing or empty."""
+    if not os.path.isfile(jmh_path) or os.path.getsize(jmh_path) == 0:
+        return []
+    return [r for r in load(jmh_path) if r.bench == "AttentionCudaBench"]
+
+
 def rows(jmh_path, peer_path):
     peer = read_peer(peer_path)
     out = []
-    runs = [r for r in load(jmh_path) if r.bench == "AttentionCudaBench"]
+    runs = mforce_runs(jmh_path)
     for r in runs:
         if r.method not in PASSES:
             raise ValueError(f"{jmh_path}: unknown AttentionCudaBench method {r.method!r}")
@@ -68,8 +78,15 @@ def rows(jmh_path, peer_path):
 
 
 def report(jmh_path, peer_path):
+    """The table, or a line saying which side is missing: a stage that failed, timed out or was
+    skipped leaves its file absent or empty (its log, beside it, says why)."""
+    if not mforce_runs(jmh_path):
+        return f"attention: no mforce result ({jmh_path} missing or empty; see AttentionCudaBench.txt)"
     header = ["shape", "pass", "mforce ms", "mforce TFLOP/s", "flash ms", "cuDNN ms", "vs flash", "vs cuDNN", "note"]
-    return markdown_table(header, rows(jmh_path, peer_path))
+    table = markdown_table(header, rows(jmh_path, peer_path))
+    if not read_peer(peer_path):
+        table += f"\nattention: no peer result ({peer_path} missing or empty; see attention_peer.err)"
+    return table
 
 
 def self_test():
@@ -98,6 +115,10 @@ e     fwd+bwd  cudnn         n/a      n/a  No available kernel
             with open(path, "w") as f:
                 f.write(text)
         got = rows(*paths)
+        # a stage that failed or was skipped: a line naming the missing side, no traceback
+        missing = os.path.join(d, "missing")
+        assert report(missing, paths[1]).startswith("attention: no mforce result"), report(missing, paths[1])
+        assert report(paths[0], missing).splitlines()[-1].startswith("attention: no peer result")
     want = [
         # a: 206.18 GFLOP in 0.5 ms = 412 TFLOP/s; flash 1.0 ms -> 2.00x, cuDNN 0.4 ms -> 0.80x
         ["a", "fwd", "0.500", "412", "1.000", "0.400", "2.00x", "0.80x"],
