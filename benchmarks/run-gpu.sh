@@ -70,11 +70,15 @@ stage_layers() { jmh LayerBench "$bench_seconds" -p device=cuda -p dtype=F32,BF1
 stage_attention() { jmh AttentionCudaBench "$bench_seconds"; }
 # 7 trials (a training step; a streaming chunk at 3 sizes, eager and graph), each building the model
 stage_model() { jmh ModelBench "${MODEL_SECONDS:-$((2 * bench_seconds))}" -p device=cuda; }
+# the peers share the stage's BENCH_SECONDS; each one's exit status ends its .err
 stage_peers() {
-  local f name rc=0
+  local f name one rc=0 end=$(($(date +%s) + bench_seconds))
   for f in benchmarks/peers/*_peer.py; do
     name=$(basename "$f" .py)
-    limit "$bench_seconds" python3 "$f" > "$work/$name.md" 2> "$work/$name.err" || rc=$?
+    limit $((end - $(date +%s))) python3 "$f" > "$work/$name.md" 2> "$work/$name.err"
+    one=$?
+    echo "$name exit $one" >> "$work/$name.err"
+    ((one == 0)) || rc=$one
   done
   return $rc
 }
@@ -102,6 +106,12 @@ summary() {
   for f in "$work"/*Bench.txt; do [ -f "$f" ] && grep -E '^[A-Za-z]+Bench\.' "$f" | tail -12; done
   [ -f "$work/attention.md" ] && cat "$work/attention.md"
   cat "$work"/*_peer.md 2> /dev/null | head -40
+  # each peer's exit status, and the end of its error output when it failed
+  for f in "$work"/*_peer.err; do
+    [ -f "$f" ] || continue
+    tail -1 "$f"
+    tail -1 "$f" | grep -q ' exit 0$' || tail -4 "$f" | sed '$d'
+  done
 }
 
 for s in $stages; do
