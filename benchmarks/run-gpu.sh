@@ -60,9 +60,13 @@ stage_tests() {
   return $rc
 }
 # the 64M-element rows: those the flow report and the bandwidth comparison read
+# (the table too when some kernel failed: the others' rows are in the JSON)
 stage_flow() {
-  jmh FlowBench "${FLOW_SECONDS:-$((2 * bench_seconds))}" -p device=cuda -p elements=67108864 \
-    && python3 benchmarks/flow_report.py "$work/FlowBench.json" > "$work/flow.md" 2>&1
+  rm -f "$work/flow.md"
+  jmh FlowBench "${FLOW_SECONDS:-$((2 * bench_seconds))}" -p device=cuda -p elements=67108864
+  local rc=$?
+  [ -s "$work/FlowBench.json" ] && python3 benchmarks/flow_report.py "$work/FlowBench.json" > "$work/flow.md" 2>&1
+  return $rc
 }
 stage_gemm() { jmh GemmBench "$bench_seconds" -p device=cuda; }
 stage_launch() { jmh LaunchBench "$bench_seconds" -p device=cuda; }
