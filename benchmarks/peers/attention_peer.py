@@ -85,7 +85,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=10, help="untimed calls first")
     ap.add_argument("--shapes", default=",".join(PEER_SHAPES), help="comma-separated names of attention_shapes")
     args = ap.parse_args()
-    print(f"# {torch.cuda.get_device_name()}  torch {torch.__version__}  cuDNN {torch.backends.cudnn.version()}")
+    # FLASH_ATTENTION is FlashAttention-2 unless FA3 or FA4 was activated (opt-in, by a call or an
+    # environment variable; torch.nn.attention.current_flash_attention_impl names it where it exists)
+    impl = getattr(torch.nn.attention, "current_flash_attention_impl", lambda: None)() or "FA2"
+    print(f"# {torch.cuda.get_device_name()}  torch {torch.__version__}  cuDNN {torch.backends.cudnn.version()}"
+          f"  flash impl {impl}")
     print(f"{'shape':5} {'pass':8} {'backend':7} {'ms':>9} {'TFLOP/s':>8}  note")
     for name in args.shapes.split(","):
         for with_backward in (False, True):
