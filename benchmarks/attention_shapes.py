@@ -78,7 +78,12 @@ def input_bytes(shape, with_backward, element_bytes=2):
     return q + 2 * kv + (2 * q if with_backward else 0)
 
 
-def rotation_sets(shape, with_backward):
-    """How many input sets a benchmark rotates through (at least 2) to cover ROTATION_BYTES."""
-    per_set = input_bytes(shape, with_backward)
+def sets_covering(per_set):
+    """How many input sets of `per_set` bytes a benchmark rotates through (at least 2) to cover
+    ROTATION_BYTES (the GEMM benchmarks too: gemm_shapes.py)."""
     return max(2, -(-ROTATION_BYTES // per_set))
+
+
+def rotation_sets(shape, with_backward):
+    """How many input sets an attention benchmark of `shape` rotates through."""
+    return sets_covering(input_bytes(shape, with_backward))

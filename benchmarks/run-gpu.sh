@@ -68,7 +68,8 @@ stage_flow() {
   [ -s "$work/FlowBench.json" ] && python3 benchmarks/flow_report.py "$work/FlowBench.json" > "$work/flow.md" 2>&1
   return $rc
 }
-stage_gemm() { jmh GemmBench "$bench_seconds" -p device=cuda; }
+# the shapes of benchmarks/gemm_shapes.py, which peers/gemm_peer.py times too
+stage_gemm() { jmh GemmBench "$bench_seconds" -p device=cuda -p shape="$(python3 benchmarks/gemm_shapes.py)"; }
 stage_launch() { jmh LaunchBench "$bench_seconds" -p device=cuda; }
 stage_layers() { jmh LayerBench "$bench_seconds" -p device=cuda -p dtype=F32,BF16; }
 stage_attention() { jmh AttentionCudaBench "$bench_seconds"; }

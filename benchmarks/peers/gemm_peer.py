@@ -1,44 +1,71 @@
 #!/usr/bin/env python3
-"""PyTorch peer for GemmBench: c = a @ b.T in bf16 on the same shapes, same card, same job.
+"""PyTorch peer for GemmBench: c = a @ b.T in bf16 (fp32 accumulation, PyTorch's defaults) on the
+shapes of benchmarks/gemm_shapes.py, the list GemmBench is run with; same card, same job.
 
-CUDA-event timing after a warm-up: each run times CALLS calls back to back, as GemmBench does
-(REPEAT), so that neither side's figure holds one launch gap per call; the median of many runs.
+Timing, the same as GemmBench: after a warm-up, one repeat enqueues CALLS calls back to back
+between two CUDA events and synchronizes once (GemmBench.REPEAT calls per invocation), so that
+neither side's figure holds one launch gap per call; a call's time is the elapsed time over CALLS;
+the figure is the median of --runs repeats. The calls rotate through gemm_shapes.rotation_sets
+problems (a, b, c), as GemmBench's do, so that no call finds its weight matrix in L2. Random
+normal inputs, never zeros.
+
     python3 benchmarks/peers/gemm_peer.py > gemm_peer.md
+benchmarks/gemm_report.py joins this output with GemmBench's JMH JSON.
 """
+import argparse
+import os
 import statistics
+import sys
+
 import torch
 
-SHAPES = [(8192, 8192, 8192), (70, 4096, 4096), (70, 14336, 4096), (70, 4096, 14336), (364, 4096, 4096),
-          (364, 14336, 4096), (364, 4096, 14336), (884, 4096, 4096), (884, 14336, 4096), (884, 4096, 14336)]
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from gemm_shapes import SHAPES, flops, mnk, rotation_sets  # noqa: E402
 
 CALLS = 10  # GemmBench.REPEAT
 
 
-def time_ms(fn, runs=50, warmup=10):
-    for _ in range(warmup):
-        fn()
-    times = []
+def time_us(fn, sets, runs, warmup):
+    """Median over `runs` repeats of the time per call of CALLS back-to-back calls fn(set)."""
+    for i in range(warmup):
+        fn(i % sets)
+    torch.cuda.synchronize()
+    times, n = [], 0
     for _ in range(runs):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
         for _ in range(CALLS):
-            fn()
+            fn(n % sets)
+            n += 1
         end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) / CALLS)
+        end.synchronize()
+        times.append(start.elapsed_time(end) * 1e3 / CALLS)
     return statistics.median(times)
 
 
 def main():
-    print(f"# PyTorch {torch.__version__} on {torch.cuda.get_device_name()}")
-    print("| m,n,k | ms | TFLOP/s |")
-    print("|---|---|---|")
-    for m, n, k in SHAPES:
-        a = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
-        b = torch.randn(n, k, device="cuda", dtype=torch.bfloat16)
-        ms = time_ms(lambda: a @ b.T)
-        print(f"| {m},{n},{k} | {ms:.4f} | {2 * m * n * k / ms / 1e9:.0f} |")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=50, help="timed repeats (the median is reported)")
+    ap.add_argument("--warmup", type=int, default=10, help="untimed calls first")
+    args = ap.parse_args()
+    print(f"# {torch.cuda.get_device_name()}  torch {torch.__version__}  bf16 reduced-precision reduction "
+          f"{torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction}")
+    print(f"{'shape':16} {'us':>10} {'TFLOP/s':>8}  in the model")
+    for shape, note in SHAPES.items():
+        m, n, k = mnk(shape)
+        sets = rotation_sets(shape)
+        data = [(torch.randn(m, k, device="cuda", dtype=torch.bfloat16),
+                 torch.randn(n, k, device="cuda", dtype=torch.bfloat16),
+                 torch.empty(m, n, device="cuda", dtype=torch.bfloat16)) for _ in range(sets)]
+
+        def call(i):
+            a, b, c = data[i]
+            torch.matmul(a, b.T, out=c)
+
+        us = time_us(call, sets, args.runs, args.warmup)
+        print(f"{shape:16} {us:10.2f} {flops(shape) / us / 1e6:8.1f}  {note}")
+        del data
+        torch.cuda.empty_cache()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ import io.mforce.runtime.Device;
 import io.mforce.runtime.Gemm;
 import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -19,12 +21,17 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * GEMM at 8192³ and at the paper config's per-chunk shapes: m tokens per streaming chunk (70 =
- * 66 video + 4 audio at 192x336; 364 at 480x768; 884 at 704x1280) times the projections of a
- * 4096-wide block (QKV/O 4096x4096, FFN up 4096x14336, down 14336x4096). Shapes are
- * "mxnxk" for c[m,n] = a[m,k]·b[n,k]ᵀ (the linear-layer layout; not commas, which JMH's -p takes
- * as a list of values: {@code -p shape=70x4096x4096}). The PyTorch peer is
- * benchmarks/peers/gemm_peer.py, run in the same job (benchmarks/run-gpu.sh).
+ * GEMM c[m,n] = a[m,k]·b[n,k]ᵀ (the linear-layer layout) on the shapes of
+ * benchmarks/gemm_shapes.py, the one list that this benchmark, its PyTorch peer
+ * (benchmarks/peers/gemm_peer.py, run in the same job) and benchmarks/gemm_report.py read: the
+ * paper config's per-chunk GEMMs and 8192³. So {@code shape} has no default here; pass the list
+ * ("mxnxk", not commas, which JMH's -p takes as a list of values), as benchmarks/run-gpu.sh does:
+ *
+ * <pre>java org.openjdk.jmh.Main GemmBench -p device=cuda -p shape=$(python3 benchmarks/gemm_shapes.py)</pre>
+ *
+ * <p>The calls rotate through several problems (a, b, c) whose inputs add up to
+ * {@link AttentionCudaBench#ROTATION_BYTES}, several times L2, as the peer's do, so that no call
+ * finds its weight matrix in L2 (a 4096x4096 bf16 one, 32 MB, would fit the H100's 50 MB).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,14 +45,13 @@ public class GemmBench {
   @Param({"BF16"})
   public String dtype;
 
-  @Param({"8192x8192x8192", "70x4096x4096", "70x14336x4096", "70x4096x14336", "364x4096x4096", "364x14336x4096",
-      "364x4096x14336", "884x4096x4096", "884x14336x4096", "884x4096x14336"})
+  /** "mxnxk": the values of benchmarks/gemm_shapes.py, given with -p. */
+  @Param({})
   public String shape;
 
   private Device dev;
-  private Tensor a;
-  private Tensor b;
-  private Tensor c;
+  private final List<Tensor[]> problems = new ArrayList<>();  // {a, b, c} each
+  private int next;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -58,26 +64,35 @@ public class GemmBench {
     long n = Long.parseLong(mnk[1]);
     long k = Long.parseLong(mnk[2]);
     DType dt = DType.valueOf(dtype);
-    a = Tensor.empty(dt, dev, m, k);
-    b = Tensor.empty(dt, dev, n, k);
-    c = Tensor.empty(dt, dev, m, n);
-    Rng.normal(a, 1, 0);
-    Rng.normal(b, 2, 0);
+    long rotated = 0;
+    while (problems.size() < 2 || rotated < AttentionCudaBench.ROTATION_BYTES) {
+      Tensor a = Tensor.empty(dt, dev, m, k);
+      Tensor b = Tensor.empty(dt, dev, n, k);
+      problems.add(new Tensor[] {a, b, Tensor.empty(dt, dev, m, n)});
+      Rng.normal(a, 2L * problems.size(), 0);
+      Rng.normal(b, 2L * problems.size() + 1, 0);
+      rotated += a.bytes() + b.bytes();
+    }
     BenchDevice.sync(dev);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    a.close();
-    b.close();
-    c.close();
+    for (Tensor[] p : problems) {
+      for (Tensor t : p) {
+        t.close();
+      }
+    }
+    problems.clear();
   }
 
   @Benchmark
   @OperationsPerInvocation(REPEAT)
   public void matmulTransB() {
     for (int i = 0; i < REPEAT; i++) {
-      Gemm.matmul(a, false, b, true, c, 1f, 0f);
+      Tensor[] p = problems.get(next);
+      next = (next + 1) % problems.size();
+      Gemm.matmul(p[0], false, p[1], true, p[2], 1f, 0f);
     }
     BenchDevice.sync(dev);
   }
