@@ -13,13 +13,11 @@ mask that row computes, x3.5 with the backward).
 Run by benchmarks/run-gpu.sh after its attention and peers stages. Self-test, no GPU needed:
     python3 benchmarks/attention_report.py --self-test
 """
-import argparse
 import os
-import sys
 import tempfile
 
 from attention_shapes import SHAPES, flops, peer_of
-from jmh_results import load, markdown_table
+from jmh_results import load, markdown_table, peer_fields, report_main
 
 BACKENDS = ("flash", "cudnn")
 
@@ -28,15 +26,9 @@ def read_peer(path):
     """{(shape, pass, backend): ms or None} from attention_peer.py's output (None: refused); {} when
     the file is missing."""
     times = {}
-    if not os.path.isfile(path):
-        return times
-    with open(path) as f:
-        for line in f:
-            fields = line.split()
-            if len(fields) < 4 or line.startswith("#") or fields[0] == "shape":
-                continue
-            shape, pas, backend, ms = fields[:4]
-            times[(shape, pas, backend)] = None if ms == "n/a" else float(ms)
+    for fields in peer_fields(path, 4):
+        shape, pas, backend, ms = fields[:4]
+        times[(shape, pas, backend)] = None if ms == "n/a" else float(ms)
     return times
 
 
@@ -133,19 +125,5 @@ e     fwd+bwd  cudnn         n/a      n/a  No available kernel
     print("attention_report self-test: ok")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("jmh", nargs="?", help="AttentionCudaBench JMH JSON (-rf json)")
-    ap.add_argument("peer", nargs="?", help="output of peers/attention_peer.py")
-    ap.add_argument("--self-test", action="store_true", help="check the report on built-in fake inputs")
-    args = ap.parse_args()
-    if args.self_test:
-        self_test()
-    elif args.jmh and args.peer:
-        print(report(args.jmh, args.peer))
-    else:
-        ap.error("give the JMH JSON and the peer output, or --self-test")
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    report_main(__doc__, "AttentionCudaBench", "attention_peer.py", report, self_test)

@@ -1,12 +1,14 @@
 """What the benchmark reports of this folder share: reading a JMH JSON result file
-(`-rf json -rff FILE`) and writing a Markdown table.
+(`-rf json -rff FILE`) and a peer script's output, writing a Markdown table, the command line.
 
 A JMH JSON file is a list of runs, one per benchmark method and parameter combination:
     [{"benchmark": "io.mforce.bench.FlowBench.euler", "mode": "avgt",
       "params": {"device": "cuda", ...},
       "primaryMetric": {"score": 12.3, "scoreError": 0.4, "scoreUnit": "us/op"}, ...}, ...]
 """
+import argparse
 import json
+import os
 from dataclasses import dataclass
 
 # seconds per unit of a JMH time unit, as it appears in scoreUnit ("us/op", "ms/op", ...)
@@ -44,8 +46,37 @@ def load(path):
     return runs
 
 
+def peer_fields(path, least):
+    """The fields of each result line of a peers/*_peer.py output (not its '#' lines nor its
+    header line, which starts with 'shape') that has at least `least` fields; none when the file
+    is missing."""
+    if not os.path.isfile(path):
+        return
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= least and not line.startswith("#") and fields[0] != "shape":
+                yield fields
+
+
 def markdown_table(header, rows):
     """Lines of a Markdown table: `header` a list of column titles, `rows` lists of cells."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def report_main(doc, bench, peer, report, self_test):
+    """The command line of a report joining `bench`'s JMH JSON with the output of peers/`peer`:
+    print report(jmh, peer), or run self_test() with --self-test."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("jmh", nargs="?", help=f"{bench} JMH JSON (-rf json)")
+    ap.add_argument("peer", nargs="?", help=f"output of peers/{peer}")
+    ap.add_argument("--self-test", action="store_true", help="check the report on built-in fake inputs")
+    args = ap.parse_args()
+    if args.self_test:
+        self_test()
+    elif args.jmh and args.peer:
+        print(report(args.jmh, args.peer))
+    else:
+        ap.error("give the JMH JSON and the peer output, or --self-test")

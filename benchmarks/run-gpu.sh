@@ -110,6 +110,7 @@ summary() {
   [ -f "$work/flow.md" ] && grep -E 'Fused|copy' "$work/flow.md" | grep 67108864
   for f in "$work"/*Bench.txt; do [ -f "$f" ] && grep -E '^[A-Za-z]+Bench\.' "$f" | tail -12; done
   [ -f "$work/attention.md" ] && cat "$work/attention.md"
+  [ -f "$work/gemm.md" ] && cat "$work/gemm.md"
   cat "$work"/*_peer.md 2> /dev/null | head -40
   # each peer's exit status, and the end of its error output when it failed
   for f in "$work"/*_peer.err; do
@@ -139,9 +140,15 @@ for s in $stages; do
   archive
 done
 # the attention table joins two stages' output; with one side missing the report says which
+# (neither table from an earlier call on a warm machine may stand in for this one's)
+rm -f "$work/attention.md" "$work/gemm.md"
 if [ -f "$work/AttentionCudaBench.json" ] || [ -f "$work/attention_peer.md" ]; then
   python3 benchmarks/attention_report.py "$work/AttentionCudaBench.json" "$work/attention_peer.md" \
     > "$work/attention.md" 2>&1
+fi
+# the same for the GEMM table (issue #4: within 10% of PyTorch)
+if [ -f "$work/GemmBench.json" ] || [ -f "$work/gemm_peer.md" ]; then
+  python3 benchmarks/gemm_report.py "$work/GemmBench.json" "$work/gemm_peer.md" > "$work/gemm.md" 2>&1
 fi
 summary > "$work/summary.txt" 2>&1
 cp "$work/summary.txt" "$out/summary.txt"
