@@ -268,6 +268,11 @@ cudaError_t cudaMemPoolTrimTo(cudaMemPool_t pool, size_t keep) {
   return cudaSuccess;
 }
 
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t s) {
+  mforce_emu_submit(s, [=] { std::memset(p, value, bytes); });
+  return cudaSuccess;
+}
+
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind, cudaStream_t s) {
   mforce_emu_submit(s, [=] { std::memmove(dst, src, bytes); });
   return cudaSuccess;

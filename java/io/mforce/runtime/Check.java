@@ -1,6 +1,7 @@
 package io.mforce.runtime;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Argument validation for every public operation, run before any native call. Messages name
@@ -203,8 +204,14 @@ public final class Check {
     return new long[] {lo, hi + t.dtype().bytes()};
   }
 
+  /** The debugging aids of {@code -Dmforce.checks}, a comma-separated list. */
+  private static final List<String> CHECKS = List.of(System.getProperty("mforce.checks", "").split(","));
+
   /** Whether {@link #noNaN} scans values: {@code -Dmforce.checks=values}, or set at run time. */
-  private static volatile boolean valueChecks = "values".equals(System.getProperty("mforce.checks"));
+  private static volatile boolean valueChecks = CHECKS.contains("values");
+
+  /** Whether new tensors start as NaN: {@code -Dmforce.checks=uninitialized}, or set at run time. */
+  private static volatile boolean fillUninitialized = CHECKS.contains("uninitialized");
 
   /**
    * Turns the scan of float inputs for NaN on or off. Off by default: a scan reads every input
@@ -217,6 +224,21 @@ public final class Check {
 
   public static boolean valueChecks() {
     return valueChecks;
+  }
+
+  /**
+   * Makes {@link Tensor#empty} fill its memory with NaN (float dtypes) or Integer.MAX_VALUE (I32),
+   * as PyTorch's fill_uninitialized_memory does, so that a read of memory nothing wrote shows in
+   * the results: the memory pool otherwise hands out blocks holding earlier tensors' values, which
+   * are finite and plausible. Off by default (one extra write per allocation); the CPU test run
+   * has it on.
+   */
+  public static void setFillUninitialized(boolean enabled) {
+    fillUninitialized = enabled;
+  }
+
+  public static boolean fillUninitialized() {
+    return fillUninitialized;
   }
 
   /** With value checks on: a NaN or infinity among the elements of a float tensor is an error. */

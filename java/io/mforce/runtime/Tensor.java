@@ -2,10 +2,12 @@ package io.mforce.runtime;
 
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDefault;
+import static org.bytedeco.cuda.global.cudart.cudaMemsetAsync;
 
 import io.mforce.bindings.RuntimeNative;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * A dense n-dimensional array on one device: dtype, shape, strides (in elements), and a
@@ -36,13 +38,36 @@ public final class Tensor implements AutoCloseable {
 
   // ---------------------------------------------------------------- factories
 
-  /** Uninitialized memory of the given shape on {@code device}. */
+  /**
+   * Uninitialized memory of the given shape on {@code device} (NaN, or Integer.MAX_VALUE for I32,
+   * with {@link Check#setFillUninitialized}).
+   */
   public static Tensor empty(DType dtype, Device device, long... shape) {
     Check.notNull(dtype, "dtype");
     Check.notNull(device, "device");
     long bytes = Math.multiplyExact(numel(Check.validShape(shape)), (long) dtype.bytes());
     Storage s = Storage.allocate(device, bytes);
-    return new Tensor(s, 0, dtype, shape.clone(), contiguousStrides(shape), null);
+    Tensor t = new Tensor(s, 0, dtype, shape.clone(), contiguousStrides(shape), null);
+    if (Check.fillUninitialized() && bytes > 0) {
+      fillUninitialized(t);
+    }
+    return t;
+  }
+
+  private static void fillUninitialized(Tensor t) {
+    if (!t.dtype.isFloat()) {
+      t.fill(Integer.MAX_VALUE);
+      return;
+    }
+    // all-ones bytes are a NaN in F32 and BF16; a memset, which costs far less than the fill
+    // kernel where the kernels are emulated
+    RawPointer memory = new RawPointer(t.address(), t.bytes());
+    if (t.device().isCuda()) {
+      CudaContext.activate(t.device().index());
+      Cuda.check(cudaMemsetAsync(memory, 0xFF, t.bytes(), Stream.current(t.device()).cudaStream()), "cudaMemsetAsync");
+    } else {
+      Pointer.memset(memory, 0xFF, t.bytes());
+    }
   }
 
   public static Tensor zeros(DType dtype, Device device, long... shape) {
