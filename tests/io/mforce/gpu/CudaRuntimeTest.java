@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mforce.bindings.RuntimeNative;
 import io.mforce.flow.FlowKernels;
 import io.mforce.nn.LayerKernels;
-import io.mforce.runtime.Check;
 import io.mforce.runtime.Cuda;
 import io.mforce.runtime.CudaException;
 import io.mforce.runtime.DType;
@@ -21,6 +20,7 @@ import io.mforce.runtime.NativeCalls;
 import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Gpu;
+import io.mforce.testing.UninitializedFill;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -254,27 +254,9 @@ class CudaRuntimeTest {
     }
   }
 
-  /** -Dmforce.checks=uninitialized on CUDA: pooled memory comes back as NaN (I32: Integer.MAX_VALUE). */
   @Test
   void uninitializedTensorsCanStartAsNaN() {
-    Device cuda = Gpu.require();
-    boolean before = Check.fillUninitialized();
-    try {
-      Check.setFillUninitialized(true);
-      for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
-        Tensor.full(dtype, cuda, 1.5, 64).close();  // its block goes back to the pool, 1.5 in it
-        try (Tensor t = Tensor.empty(dtype, cuda, 64)) {
-          for (float v : t.toFloatArray()) {
-            assertTrue(Float.isNaN(v), dtype + ": " + v);
-          }
-        }
-      }
-      try (Tensor ids = Tensor.empty(DType.I32, cuda, 3)) {
-        assertArrayEquals(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE}, ids.toIntArray());
-      }
-    } finally {
-      Check.setFillUninitialized(before);
-    }
+    UninitializedFill.assertNewTensorsStartFilled(Gpu.require());
   }
 
   @Test

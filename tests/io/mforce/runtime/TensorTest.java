@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.mforce.testing.Bf16;
+import io.mforce.testing.UninitializedFill;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {
@@ -24,29 +25,9 @@ class TensorTest {
     }
   }
 
-  /** Memory handed out again by the pool holds the last tensor's values unless filled. */
   @Test
   void uninitializedTensorsCanStartAsNaN() {
-    boolean before = Check.fillUninitialized();
-    try {
-      Check.setFillUninitialized(true);
-      for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
-        try (Tensor written = Tensor.full(dtype, Device.CPU, 1.5, 64)) {
-          assertEquals(1.5f, written.toFloatArray()[63]);
-        }
-        try (Tensor t = Tensor.empty(dtype, Device.CPU, 64)) {
-          for (float v : t.toFloatArray()) {
-            assertTrue(Float.isNaN(v), dtype + ": " + v);
-          }
-        }
-      }
-      try (Tensor ids = Tensor.empty(DType.I32, Device.CPU, 5)) {
-        assertArrayEquals(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE,
-            Integer.MAX_VALUE}, ids.toIntArray());
-      }
-    } finally {
-      Check.setFillUninitialized(before);
-    }
+    UninitializedFill.assertNewTensorsStartFilled(Device.CPU);
   }
 
   @Test
