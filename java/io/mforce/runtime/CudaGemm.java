@@ -111,7 +111,7 @@ final class CudaGemm {
       }
       // launched under the lock: an eviction must not destroy a plan another thread is using
       try (FloatPointer alpha = new FloatPointer(p.alpha()); FloatPointer beta = new FloatPointer(p.beta());
-           Tensor workspace = Tensor.empty(DType.I32, device, WORKSPACE_BYTES / 4)) {
+           Tensor workspace = Tensor.scratch(device, WORKSPACE_BYTES)) {
         Pointer a = new RawPointer(p.a().address(), p.a().bytes());
         Pointer b = new RawPointer(p.b().address(), p.b().bytes());
         Pointer c = new RawPointer(p.c().address(), p.c().bytes());

@@ -54,6 +54,17 @@ public final class Tensor implements AutoCloseable {
     return t;
   }
 
+  /**
+   * {@code bytes} (a multiple of 4) of scratch memory that a library's kernels write before they
+   * read it (cuBLASLt's workspace), as an I32 tensor. Never NaN-filled, even with
+   * {@link Check#setFillUninitialized}: there is nothing to catch, and filling a 32 MiB workspace
+   * for every GEMM cost more than the GEMM.
+   */
+  static Tensor scratch(Device device, long bytes) {
+    long[] shape = {bytes / DType.I32.bytes()};
+    return new Tensor(Storage.allocate(device, bytes), 0, DType.I32, shape, contiguousStrides(shape), null);
+  }
+
   private static void fillUninitialized(Tensor t) {
     if (!t.dtype.isFloat()) {
       t.fill(Integer.MAX_VALUE);
