@@ -123,10 +123,13 @@ void run_kernel(dim3 grid, dim3 block, size_t smem_bytes, const std::function<vo
   for (const uint64_t b : block_order) {
     g_block = dim3(b % grid.x, b / grid.x % grid.y, b / (uint64_t(grid.x) * grid.y)); ++block_serial;
     std::fill(smem.begin(), smem.begin() + smem_size, 0xFF);
-    threads.assign(n, Thread{}); warps.assign((n + 31) / 32, Warp{}); block_arrived = 0;
+    // threads are reset in place, not assigned fresh ones: a Thread's deque allocates when built,
+    // which for small blocks cost more than running them
+    threads.resize(n); warps.assign((n + 31) / 32, Warp{}); block_arrived = 0;
     if (n % 32) warps.back().size = n % 32;
     for (int i = 0; i < n; ++i) {
-      Thread& t = threads[i]; t.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y)); t.lane = i % 32; t.warp = i / 32; t.done = false;
+      Thread& t = threads[i]; t.tid = dim3(i % block.x, i / block.x % block.y, i / (block.x * block.y)); t.lane = i % 32; t.warp = i / 32;
+      t.done = false; t.at_barrier = false; t.pending.clear(); t.groups.clear(); t.ctx = Fiber{};
       start_fiber(t.ctx, stacks[i].data(), stacks[i].size(), trampoline);
     }
     const bool by_warp = schedule == "warps" || (schedule != "threads" && (rng() & 1));
