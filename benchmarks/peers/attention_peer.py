@@ -24,7 +24,6 @@ backward), the convention of every row of the attention table.
 """
 import argparse
 import os
-import statistics
 import sys
 
 import torch
@@ -33,26 +32,9 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from attention_shapes import PEER_SHAPES, SHAPES, flops, rotation_sets  # noqa: E402
+from cuda_timing import time_ms  # noqa: E402
 
 BACKENDS = (("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION))
-
-
-def time_ms(fn, sets, calls, runs, warmup):
-    """Median over `runs` repeats of the time per call of `calls` back-to-back calls fn(set)."""
-    for i in range(warmup):
-        fn(i % sets)
-    torch.cuda.synchronize()
-    times, n = [], 0
-    for _ in range(runs):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(calls):
-            fn(n % sets)
-            n += 1
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) / calls)
-    return statistics.median(times)
 
 
 def bench(name, backend, with_backward, args):

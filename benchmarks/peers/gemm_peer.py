@@ -14,33 +14,15 @@ benchmarks/gemm_report.py joins this output with GemmBench's JMH JSON.
 """
 import argparse
 import os
-import statistics
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cuda_timing import time_ms  # noqa: E402
 from gemm_shapes import SHAPES, flops, mnk, rotation_sets  # noqa: E402
 
 CALLS = 10  # GemmBench.REPEAT
-
-
-def time_us(fn, sets, runs, warmup):
-    """Median over `runs` repeats of the time per call of CALLS back-to-back calls fn(set)."""
-    for i in range(warmup):
-        fn(i % sets)
-    torch.cuda.synchronize()
-    times, n = [], 0
-    for _ in range(runs):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(CALLS):
-            fn(n % sets)
-            n += 1
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) * 1e3 / CALLS)
-    return statistics.median(times)
 
 
 def main():
@@ -62,7 +44,7 @@ def main():
             a, b, c = data[i]
             torch.matmul(a, b.T, out=c)
 
-        us = time_us(call, sets, args.runs, args.warmup)
+        us = 1e3 * time_ms(call, sets, CALLS, args.runs, args.warmup)
         print(f"{shape:16} {us:10.2f} {flops(shape) / us / 1e6:8.1f}  {note}")
         del data
         torch.cuda.empty_cache()

@@ -30,22 +30,28 @@ MF_UNROLL
   for (int k = 0; k < K; ++k) eps[k] = philox_normal_at(seed, p + k);
 }
 
+/* x_t = (1-t)·z + t·x, and v = x - z where v is wanted: what both noising kernels store. */
+template <int K, typename T>
+MF_HD void store_noised(float t, const float (&xs)[K], const float (&zs)[K], T* x_t, T* v, int64_t i) {
+  float out[K];
+MF_UNROLL
+  for (int k = 0; k < K; ++k) out[k] = (1.0f - t) * zs[k] + t * xs[k];
+  store<K>(x_t, i, out);
+  if (v) {
+MF_UNROLL
+    for (int k = 0; k < K; ++k) out[k] = xs[k] - zs[k];
+    store<K>(v, i, out);
+  }
+}
+
 template <typename T>
 struct Noise {  // x_t = (1-t)·z + t·x ; v = x - z
   const float* t; const T* x; const T* z; T* x_t; T* v;
   template <int K> MF_HD void operator()(int64_t b, int64_t i) const {
-    float xs[K], zs[K], out[K];
+    float xs[K], zs[K];
     load<K>(x, i, xs);
     load<K>(z, i, zs);
-    float tb = t[b];
-MF_UNROLL
-    for (int k = 0; k < K; ++k) out[k] = (1.0f - tb) * zs[k] + tb * xs[k];
-    store<K>(x_t, i, out);
-    if (v) {
-MF_UNROLL
-      for (int k = 0; k < K; ++k) out[k] = xs[k] - zs[k];
-      store<K>(v, i, out);
-    }
+    store_noised<K>(t[b], xs, zs, x_t, v, i);
   }
 };
 
@@ -53,19 +59,11 @@ template <typename T>
 struct NoisePhilox {  // z ~ N(0,1) ; x_t = (1-t)·z + t·x ; v = x - z
   const float* t; const T* x; uint64_t seed; uint64_t offset; T* z_out; T* x_t; T* v;
   template <int K> MF_HD void operator()(int64_t b, int64_t i) const {
-    float xs[K], zs[K], out[K];
+    float xs[K], zs[K];
     load<K>(x, i, xs);
     philox_normals<K>(seed, offset, i, zs);
-    float tb = t[b];
     if (z_out) store<K>(z_out, i, zs);
-MF_UNROLL
-    for (int k = 0; k < K; ++k) out[k] = (1.0f - tb) * zs[k] + tb * xs[k];
-    store<K>(x_t, i, out);
-    if (v) {
-MF_UNROLL
-      for (int k = 0; k < K; ++k) out[k] = xs[k] - zs[k];
-      store<K>(v, i, out);
-    }
+    store_noised<K>(t[b], xs, zs, x_t, v, i);
   }
 };
 
