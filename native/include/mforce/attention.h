@@ -24,7 +24,9 @@
  * rejected. A key that a query does not see has no effect on it, whatever its k and v hold (NaN
  * or infinities included: a stale cache slot, a future chunk's), neither on its o and lse nor on
  * its dq. A query that sees no key gets o = 0 and lse = -inf; one whose visible scores include a
- * NaN gets o and lse NaN.
+ * NaN gets o and lse NaN. The converse is not promised: a non-finite q or dO of a query may reach
+ * the dk and dv of keys it does not see (a hidden pair's zero weight times NaN, as in
+ * FlashAttention), so non-finite queries give non-finite key gradients.
  *
  * Grouped heads: kv_heads divides heads; query head h reads key/value head h / (heads / kv_heads).
  */

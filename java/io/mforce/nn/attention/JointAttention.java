@@ -27,7 +27,9 @@ import java.util.List;
  * relation. Keys in chunk {@link #EMPTY} (unused cache slots) are never seen. A key a query does
  * not see has no effect on it, whatever its k and v hold (NaN or infinities included: a stale
  * cache slot, a future chunk's). A query that sees no key gets out = 0 and lse = −inf; one whose
- * visible scores include a NaN gets out and lse NaN.
+ * visible scores include a NaN gets out and lse NaN. The converse is not promised: a non-finite q
+ * or dout of a query may reach the dk and dv of keys it does not see (a hidden pair's zero weight
+ * times NaN, as in FlashAttention), so non-finite queries give non-finite key gradients.
  *
  * <p>Grouped heads: query head h reads key/value head h / (heads / kvHeads).
  *
