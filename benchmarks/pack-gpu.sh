@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs .device/ for the H100 machine under its 64 MiB limit: the CUDA library for sm_90a only,
-# without the FFmpeg natives (no GPU check reads or writes media) and without JUnit jars that
-# the console launcher already holds. Then, there:
+# without the FFmpeg natives (no GPU check reads or writes media), the OpenBLAS JNI libraries mforce
+# does not load, and the JUnit jars that the console launcher already holds. Then, there:
 #   bash benchmarks/run-gpu.sh
 # Afterwards rebuild normally (mvn package) to get the all-architecture library back.
 set -euo pipefail
@@ -13,6 +13,11 @@ mvn -q -B -DskipTests -Dmforce.cuda=ON -Dmforce.cuda.targets=h100 package
 # the bundle without them).
 DEVICE_EXCLUDE="ffmpeg-*-linux-x86_64.jar javacv-*.jar junit-jupiter-*.jar junit-platform-*.jar opentest4j-*.jar apiguardian-*.jar" \
   ../shared/gpu/pack.sh --no-build
+# OpenBLAS: CpuGemm loads only openblas_nolapack (libjniopenblas_nolapack.so and libopenblas.so.0,
+# which JavaCPP links as libopenblas_nolapack.so.0); the other presets' JNI libraries are 7 MB of
+# the jar (checked: GemmTest and OverfitTest pass from the bundle without them, fresh JavaCPP cache)
+zip -q -d .device/lib/openblas-*-linux-x86_64.jar 'org/bytedeco/openblas/linux-x86_64/libjniopenblas.so' \
+  'org/bytedeco/openblas/linux-x86_64/libjniopenblas_full.so'
 ls .device/classes/*/io/mforce/bindings/linux-x86_64/libmforce_cuda.so > /dev/null 2>&1 || {
   echo "pack-gpu: .device has no libmforce_cuda.so; the GPU run would find no CUDA library" >&2
   exit 1
