@@ -4,11 +4,16 @@
 A JMH JSON file is a list of runs, one per benchmark method and parameter combination:
     [{"benchmark": "io.mforce.bench.FlowBench.euler", "mode": "avgt",
       "params": {"device": "cuda", ...},
-      "primaryMetric": {"score": 12.3, "scoreError": 0.4, "scoreUnit": "us/op"}, ...}, ...]
+      "primaryMetric": {"score": 12.3, "scoreError": 0.4, "scoreUnit": "us/op",
+                        "rawData": [[12.1, 12.3, 12.5]]}, ...}, ...]
+A run's figure here is the median of its measurement iterations (rawData, every fork's; each
+iteration a mean over its calls), as the peers report the median of their repeats; JMH's score,
+their mean, where a file has no rawData.
 """
 import argparse
 import json
 import os
+from statistics import median
 from dataclasses import dataclass
 
 # seconds per unit of a JMH time unit, as it appears in scoreUnit ("us/op", "ms/op", ...)
@@ -20,7 +25,7 @@ class Run:
     method: str    # the benchmark method ("euler"), without its class
     bench: str     # the benchmark class' simple name ("FlowBench")
     params: dict   # @Param values, as strings
-    seconds: float  # score per operation, in seconds
+    seconds: float  # time per operation, in seconds: the median of the iterations
     error: float    # JMH's 99.9% half-interval, in seconds (nan when JMH gave none)
 
     def score(self, unit):
@@ -41,7 +46,9 @@ def load(path):
         scale = _SECONDS[unit[:-3]]
         error = metric.get("scoreError")
         bench, method = r["benchmark"].rsplit(".", 2)[-2:]
-        runs.append(Run(method, bench, dict(r.get("params") or {}), metric["score"] * scale,
+        iterations = [float(x) for fork in metric.get("rawData") or [] for x in fork]
+        score = median(iterations) if iterations else metric["score"]
+        runs.append(Run(method, bench, dict(r.get("params") or {}), score * scale,
                         float("nan") if error in (None, "NaN") else float(error) * scale))
     return runs
 
