@@ -24,6 +24,13 @@ import java.nio.file.Path;
  *
  * <p>Passes and sessions own their buffers (caches, attention problems): close them too; once
  * the model is closed they refuse work with an IllegalStateException.
+ *
+ * <p>Threads: passes and sessions of one model may run on different threads at once, each used
+ * by one thread at a time (a service's session per request): their forwards only read the
+ * weights. A backward adds into the model's gradients, so the backwards of one model must not
+ * overlap each other, an optimizer step or a change of the weights. On CUDA the work goes to the
+ * calling thread's current stream ({@link io.mforce.runtime.Stream#use}): one stream per thread
+ * lets the sessions overlap on the device.
  */
 public final class AudioVideoModel implements AutoCloseable {
   private final ModelConfig config;

@@ -19,10 +19,18 @@ import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Rng;
+import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
+import io.mforce.testing.Gpu;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,21 +78,82 @@ class StreamingExampleTest {
   }
 
   /**
+   * A service's use: one model, a session per request thread. Sessions of one model on several
+   * threads at once (each its own stream of chunks, the model's weights shared and only read)
+   * give the chunks each gives alone, bit for bit.
+   */
+  @Test
+  void sessionsOfOneModelRunOnSeveralThreadsAtOnce() throws Exception {
+    sessionsOnSeveralThreads(Device.CPU);
+  }
+
+  /** The same on CUDA, each thread on its own stream ({@link Stream#use}). */
+  @Test
+  @Tag("gpu")
+  void sessionsOfOneModelRunOnSeveralThreadsAndStreamsAtOnce() throws Exception {
+    sessionsOnSeveralThreads(Gpu.require());
+  }
+
+  private static void sessionsOnSeveralThreads(Device device) throws Exception {
+    ModelConfig config = ModelConfig.load("tiny");
+    Batch clip = new Batcher(new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 1), 1, 0), 1, CHUNKS, 8, 0).next();
+    Conditions conditions = Conditions.fromBatch(config, clip);
+    int threads = 4;
+    try (AudioVideoModel model = AudioVideoModel.withRandomWeights(config, device,
+             ParameterStore.Mode.FP32_TRAINING, 7);
+         Tensor video = clip.videoTensor();
+         Tensor audio = clip.audioTensor()) {
+      List<List<Chunk>> alone = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        alone.add(stream(model, conditions, video, audio, i % 2, 100 + i));
+      }
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        for (int round = 0; round < 2; round++) {
+          CountDownLatch start = new CountDownLatch(1);
+          List<Future<List<Chunk>>> together = new ArrayList<>();
+          for (int i = 0; i < threads; i++) {
+            int first = i % 2;
+            long seed = 100 + i;
+            together.add(pool.submit(() -> {
+              try (Stream own = Stream.create(device); Stream.Scope scope = Stream.use(own)) {
+                start.await();
+                return stream(model, conditions, video, audio, first, seed);
+              }
+            }));
+          }
+          start.countDown();
+          for (int i = 0; i < threads; i++) {
+            List<Chunk> got = together.get(i).get(5, TimeUnit.MINUTES);
+            for (int c = 1; c < CHUNKS; c++) {
+              assertArrayEquals(alone.get(i).get(c - 1).sample(), got.get(c - 1).sample(),
+                  "round " + round + ", thread " + i + ", chunk " + c + ": as when run alone");
+            }
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  /**
    * The README's loop: the clip's frame {@code first} as the clean prefix, then chunks 1 to
    * CHUNKS − 1 generated from noise of {@code seed}, each appended to the history as it is done.
    */
   private static List<Chunk> stream(AudioVideoModel model, Conditions conditions, Tensor video, Tensor audio,
                                     int first, long seed) {
     ModelConfig config = model.config();
+    Device device = model.device();
     List<Chunk> chunks = new ArrayList<>();
     Rng.Generator noise = new Rng.Generator(seed);
     try (StreamSession stream = model.stream(StreamSession.Options.rolling(1, 8, 1));
-         Tensor x = ChunkState.empty(config, 1, DType.F32, Device.CPU);       // [1, Nv·Fv + Na·Fa]
+         Tensor x = ChunkState.empty(config, 1, DType.F32, device);           // [1, Nv·Fv + Na·Fa]
          Sampler few = new Sampler(Sampler.Mode.FEW, TimeSchedule.uniform(4, 3f), 1f, x)) {
       stream.begin(conditions);
       stream.beginChunk(conditions.transcript(0, 1));                          // chunk 0: the clean first frame
-      try (Tensor v0 = video.select(0).select(first).view(1, video.size(2), video.size(3));
-           Tensor a0 = audio.select(0).select(first).view(1, audio.size(2), audio.size(3))) {
+      try (Tensor v0 = frame(video, first, device);
+           Tensor a0 = frame(audio, first, device)) {
         stream.append(v0, a0);
       }
       for (int c = 1; c < CHUNKS; c++) {
@@ -92,8 +161,8 @@ class StreamingExampleTest {
         noise.normal(x);                                                       // t = 0: pure noise
         float[] drawn = x.toFloatArray();
         few.run(stream, x);                                                    // 4 Few steps to t = 1
-        try (Tensor v = Tensor.empty(DType.F32, Device.CPU, 1, video.size(2), video.size(3));
-             Tensor a = Tensor.empty(DType.F32, Device.CPU, 1, audio.size(2), audio.size(3))) {
+        try (Tensor v = Tensor.empty(DType.F32, device, 1, video.size(2), video.size(3));
+             Tensor a = Tensor.empty(DType.F32, device, 1, audio.size(2), audio.size(3))) {
           ChunkState.unpack(config, x, v, a);
           stream.append(v, a);                                                 // history for the next chunk
           // here a caller would decode (VideoCodec, AudioCodec) and play or encode the chunk
@@ -103,6 +172,15 @@ class StreamingExampleTest {
       }
     }
     return chunks;
+  }
+
+  /** Frame {@code first} of a one-clip batch's tokens [1, C, N, F], as [1, N, F] on {@code device}. */
+  private static Tensor frame(Tensor tokens, int first, Device device) {
+    try (Tensor clip = tokens.select(0);
+         Tensor frame = clip.select(first);
+         Tensor batchOfOne = frame.view(1, tokens.size(2), tokens.size(3))) {
+      return batchOfOne.to(device);
+    }
   }
 
   /** The RMS of a − b. */
