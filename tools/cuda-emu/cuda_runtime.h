@@ -187,7 +187,12 @@ inline int __all_sync(unsigned mask, int pred) {
 }
 inline int __ffs(unsigned x) { return __builtin_ffs((int)x); }
 
-inline cudaError_t cudaGetDevice(int* d) { *d = 0; return 0; }
+// The device hooks of the host libcudart (host-runtime/cudart.cpp), which emulates several
+// devices: the current one, and whether a launch into `stream` is refused (the reason, or nullptr).
+// In the drivers: one device, every launch allowed.
+int mforce_emu_current_device() __attribute__((weak));
+const char* mforce_emu_launch_refused(void* stream) __attribute__((weak));
+inline cudaError_t cudaGetDevice(int* d) { *d = mforce_emu_current_device ? mforce_emu_current_device() : 0; return 0; }
 inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) { *v = a == cudaDevAttrMaxSharedMemoryPerBlockOptin ? int(emu::kMaxSharedOptin) : emu::sms; return 0; }
 template <class T> cudaError_t cudaFuncSetAttribute(T*, cudaFuncAttribute, int v) { emu::max_smem_request = v; return 0; }
 // Work on a stream. In the drivers it runs at once. Inside the host runtime (host-runtime/:
@@ -197,18 +202,25 @@ void mforce_emu_submit(void* stream, std::function<void()> work) __attribute__((
 bool mforce_emu_capturing(void* stream) __attribute__((weak));
 // Scratch (cudaMallocAsync/cudaFreeAsync) from the host libcudart's model of the device's default
 // stream-ordered pool, which counts what it holds; in the drivers, plain malloc and free.
-void* mforce_emu_scratch_allocate(size_t bytes) __attribute__((weak));
+void* mforce_emu_scratch_allocate(size_t bytes, void* stream) __attribute__((weak));
 void mforce_emu_scratch_free(void* p) __attribute__((weak));
 namespace emu {
 inline void submit(cudaStream_t s, std::function<void()> work) {
   if (mforce_emu_submit) mforce_emu_submit(s, std::move(work)); else work();
+}
+// Stops the run where a GPU would refuse to launch a kernel into `s` (a stream of another device).
+inline void check_launch_device(cudaStream_t s) {
+  if (const char* why = mforce_emu_launch_refused ? mforce_emu_launch_refused(s) : nullptr) {
+    fprintf(stderr, "EMU FAILURE: %s\n", why);
+    abort();
+  }
 }
 inline bool capturing(cudaStream_t s) { return mforce_emu_capturing && mforce_emu_capturing(s); }
 }  // namespace emu
 // Scratch allocated while a graph is captured is the graph's (on a device: a memory node, from the
 // device's graph memory, not the default pool), kept for its replays (here: never freed).
 inline cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t s) {
-  *p = mforce_emu_scratch_allocate && !emu::capturing(s) ? mforce_emu_scratch_allocate(n) : malloc(n);
+  *p = mforce_emu_scratch_allocate && !emu::capturing(s) ? mforce_emu_scratch_allocate(n, s) : malloc(n);
   if (!*p) return cudaErrorMemoryAllocation;
   memset(*p, 0xAB, n);
   return 0;
@@ -239,6 +251,7 @@ struct Launch {
   template <class Kernel, class... Args>
   void operator()(Kernel kernel, Args... args) const {
     if (smem > 48 * 1024) fail("dynamic smem above 48 KB without opt-in");
+    check_launch_device(stream);
     submit(stream, [g = grid, b = block, m = smem, kernel, args...] { run_kernel(g, b, m, [&] { kernel(args...); }); });
   }
 };
@@ -276,6 +289,7 @@ template <class... A>
 cudaError_t cudaLaunchKernel(void (*f)(A...), dim3 grid, dim3 block, void** args, size_t smem, cudaStream_t stream) {
   if (smem > 48 * 1024 && smem > emu::max_smem_request) emu::fail("dynamic smem above 48 KB without opt-in");
   emu::max_smem_request = 0;
+  emu::check_launch_device(stream);
   // the arguments copied now, as a launch does: the caller's variables may be gone when it runs
   auto values = emu_args<A...>(args, std::index_sequence_for<A...>{});
   emu::submit(stream, [=] { emu::run_kernel(grid, block, smem, [&] { std::apply(f, values); }); });

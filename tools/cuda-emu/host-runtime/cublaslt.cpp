@@ -10,10 +10,13 @@
 // few declarations are written out below from the documentation. See README.md.
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 
 void mforce_emu_submit(void* stream, std::function<void()> work);  // cudart.cpp
+const char* mforce_emu_launch_refused(void* stream);                 // cudart.cpp
 
 namespace {
 
@@ -203,6 +206,11 @@ int cublasLtMatmul(void*, Desc* desc, const void* alpha, const void* A, Layout* 
   const float al = *static_cast<const float*>(alpha), be = *static_cast<const float*>(beta);
   const Desc d = *desc;
   const Layout a = *la, b = *lb, c = *lc, dl = *ld;
+  // cuBLASLt launches kernels into the stream: refused for another device's, as a kernel of ours
+  if (const char* why = mforce_emu_launch_refused(stream)) {
+    std::fprintf(stderr, "EMU FAILURE: cublasLtMatmul: %s\n", why);
+    std::abort();
+  }
   mforce_emu_submit(stream, [=] {
     const bool ta = d.transa == kOpT, tb = d.transb == kOpT, tf = d.compute == kCompute32FFastTF32 && a.type == kR32F;
     const uint64_t m = ta ? a.cols : a.rows, k = ta ? a.rows : a.cols, n = tb ? b.rows : b.cols;

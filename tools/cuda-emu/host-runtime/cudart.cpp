@@ -3,6 +3,13 @@
 // Built against the real CUDA headers, so that signatures and struct layouts (cudaDeviceProp)
 // are the ones the presets were compiled with. See README.md.
 //
+// Devices: EMU_DEVICES of them (default 2, at most 8), alike, each with its own memory count,
+// scratch pool and legacy stream; a stream and an event belong to the device current when they were
+// made. Where the CUDA programming guide says a call fails across devices, it does here: a kernel
+// launched into a stream of a device that is not current (the emulator stops with the reason, as
+// for every launch a GPU refuses), an event recorded into another device's stream
+// (cudaErrorInvalidResourceHandle); copies, waits and synchronizations across devices work.
+//
 // Device memory is host memory. A stream's work runs in submission order, but only when the host
 // waits for it (a synchronization of the stream, an event recorded after it, or the device, and
 // cudaFree, which synchronizes the device) or another stream waits for it (cudaStreamWaitEvent),
@@ -17,6 +24,7 @@
 #include <chrono>
 #include <deque>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -40,7 +48,8 @@ struct Recording {
 // What cudaGetDeviceProperties reports, and all that cudaMalloc and the scratch pool may hold
 // together: small enough that a test can fill it (the pattern cudaMalloc writes is real host memory)
 constexpr size_t kDeviceMemory = size_t(4) << 30;
-std::recursive_mutex lock;                       // one device: work never overlaps
+constexpr int kMaxDevices = 8;
+std::recursive_mutex lock;                       // work of every device runs under it, never overlapping
 std::map<cudaStream_t, std::shared_ptr<Recording>> capturing;  // streams being captured
 
 // A stream's work not yet run; `submitted` and `done` count all its work so far, so that an event
@@ -66,8 +75,6 @@ void drain(cudaStream_t stream, uint64_t position) {
 void drain_all() {
   for (auto& [stream, q] : queues) drain(stream, q.submitted);
 }
-std::map<void*, size_t> allocations;             // what cudaMalloc returned and cudaFree has not taken
-size_t allocated = 0;                            // their sizes added up
 thread_local cudaError_t last_error = cudaSuccess;
 thread_local cudaStreamCaptureMode thread_mode = cudaStreamCaptureModeGlobal;  // cudaThreadExchangeStreamCaptureMode
 
@@ -84,17 +91,59 @@ cudaError_t fail(cudaError_t e) {
 // synchronization here too.
 struct ScratchPool {
   uint64_t threshold = 0, reserved = 0, used = 0, reserved_high = 0, used_high = 0;
-  std::map<void*, size_t> sizes;
   void shrink_to(uint64_t keep) { reserved = std::max(used, std::min(reserved, keep)); }
-} scratch_pool;
+};
 
-// Whether `more` bytes fit beside what cudaMalloc and the scratch pool hold (lock held).
-bool fits(uint64_t more) { return allocated + scratch_pool.reserved + more <= kDeviceMemory; }
+struct DeviceState {
+  size_t allocated = 0;  // what cudaMalloc handed out on it and cudaFree has not taken back
+  ScratchPool scratch;
+  char legacy_stream = 0;  // its address is the device's legacy (null) stream in `queues`
+};
+DeviceState devices[kMaxDevices];
+thread_local int current_device = 0;
 
-// After a synchronization: the scratch pool gives back what it holds above its release threshold.
-cudaError_t synchronized_now() {
+int device_count() {
+  static const int n = [] {
+    const char* env = std::getenv("EMU_DEVICES");
+    const int v = env ? std::atoi(env) : 2;
+    return std::clamp(v, 1, kMaxDevices);
+  }();
+  return n;
+}
+
+struct Allocation { size_t bytes; int device; };
+std::map<void*, Allocation> allocations;         // what cudaMalloc returned and cudaFree has not taken
+std::map<void*, Allocation> scratch_blocks;      // what the scratch pools handed out
+std::map<cudaStream_t, int> stream_devices;      // the streams cudaStreamCreateWithFlags made
+
+// The stream work goes to: the current device's legacy stream for the null stream.
+cudaStream_t resolve(cudaStream_t s) {
+  return s ? s : reinterpret_cast<cudaStream_t>(&devices[current_device].legacy_stream);
+}
+
+// The device a resolved stream belongs to.
+int device_of(cudaStream_t s) {
+  for (int d = 0; d < kMaxDevices; ++d)
+    if (s == reinterpret_cast<cudaStream_t>(&devices[d].legacy_stream)) return d;
+  auto it = stream_devices.find(s);
+  return it == stream_devices.end() ? -1 : it->second;
+}
+
+ScratchPool* pool_of(cudaMemPool_t pool) {
+  for (int d = 0; d < device_count(); ++d)
+    if (pool == reinterpret_cast<cudaMemPool_t>(&devices[d].scratch)) return &devices[d].scratch;
+  return nullptr;
+}
+
+// Whether `more` bytes fit on `device` beside what cudaMalloc and its scratch pool hold (lock held).
+bool fits(int device, uint64_t more) {
+  return devices[device].allocated + devices[device].scratch.reserved + more <= kDeviceMemory;
+}
+
+// After a synchronization of `device`: its scratch pool gives back what it holds above its release threshold.
+cudaError_t synchronized_now(int device) {
   std::lock_guard<std::recursive_mutex> g(lock);
-  scratch_pool.shrink_to(scratch_pool.threshold);
+  devices[device].scratch.shrink_to(devices[device].scratch.threshold);
   return cudaSuccess;
 }
 
@@ -121,11 +170,12 @@ cudaError_t unsafe_call_allowed() {
 // memsets and scratch frees of libmforce_cuda go through them.
 void mforce_emu_submit(void* stream, std::function<void()> work) {
   std::lock_guard<std::recursive_mutex> g(lock);
-  auto it = capturing.find(static_cast<cudaStream_t>(stream));
+  const cudaStream_t s = resolve(static_cast<cudaStream_t>(stream));
+  auto it = capturing.find(s);
   if (it != capturing.end()) {
     it->second->work.push_back(std::move(work));
   } else {
-    Queue& q = queues[static_cast<cudaStream_t>(stream)];
+    Queue& q = queues[s];
     q.work.push_back(std::move(work));
     ++q.submitted;
   }
@@ -133,40 +183,77 @@ void mforce_emu_submit(void* stream, std::function<void()> work) {
 
 bool mforce_emu_capturing(void* stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
-  return capturing.count(static_cast<cudaStream_t>(stream)) != 0;
+  return capturing.count(resolve(static_cast<cudaStream_t>(stream))) != 0;
+}
+
+// The device hooks of tools/cuda-emu/cuda_runtime.h: how many devices the emulated library
+// reports, the calling thread's current one, and the check of every kernel launch (the emulated
+// kernels' and cuBLASLt's), whose stream must belong to the current device.
+int mforce_emu_device_count() { return device_count(); }
+
+int mforce_emu_current_device() { return current_device; }
+
+const char* mforce_emu_launch_refused(void* stream) {
+  std::lock_guard<std::recursive_mutex> g(lock);
+  const int d = device_of(resolve(static_cast<cudaStream_t>(stream)));
+  if (d == current_device) return nullptr;
+  static thread_local char why[160];
+  std::snprintf(why, sizeof why, "kernel launched into a stream of device %d while device %d is current (a GPU "
+                "refuses it: cudaErrorInvalidResourceHandle)", d, current_device);
+  return why;
 }
 
 // The scratch hooks of tools/cuda-emu/cuda_runtime.h: cudaMallocAsync and cudaFreeAsync of the
 // emulated kernels. nullptr (cudaMallocAsync: cudaErrorMemoryAllocation) when the pool would have
 // to grow past what the device has left.
-void* mforce_emu_scratch_allocate(size_t bytes) {
+// From the pool of the stream's device, as cudaMallocAsync's.
+void* mforce_emu_scratch_allocate(size_t bytes, void* stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
-  const uint64_t needed = scratch_pool.used + bytes;
-  if (needed > scratch_pool.reserved && !fits(needed - scratch_pool.reserved)) return nullptr;
+  const int device = device_of(resolve(static_cast<cudaStream_t>(stream)));
+  if (device < 0) return nullptr;
+  ScratchPool& pool = devices[device].scratch;
+  const uint64_t needed = pool.used + bytes;
+  if (needed > pool.reserved && !fits(device, needed - pool.reserved)) return nullptr;
   void* p = std::malloc(bytes ? bytes : 1);
-  scratch_pool.sizes[p] = bytes;
-  scratch_pool.used += bytes;
-  scratch_pool.reserved = std::max(scratch_pool.reserved, scratch_pool.used);
-  scratch_pool.used_high = std::max(scratch_pool.used_high, scratch_pool.used);
-  scratch_pool.reserved_high = std::max(scratch_pool.reserved_high, scratch_pool.reserved);
+  scratch_blocks[p] = {bytes, device};
+  pool.used += bytes;
+  pool.reserved = std::max(pool.reserved, pool.used);
+  pool.used_high = std::max(pool.used_high, pool.used);
+  pool.reserved_high = std::max(pool.reserved_high, pool.reserved);
   return p;
 }
 
 void mforce_emu_scratch_free(void* p) {
   std::lock_guard<std::recursive_mutex> g(lock);
-  auto it = scratch_pool.sizes.find(p);
-  if (it == scratch_pool.sizes.end()) std::abort();  // not from mforce_emu_scratch_allocate: a kernel bug
-  scratch_pool.used -= it->second;
-  scratch_pool.sizes.erase(it);
+  auto it = scratch_blocks.find(p);
+  if (it == scratch_blocks.end()) std::abort();  // not from mforce_emu_scratch_allocate: a kernel bug
+  devices[it->second.device].scratch.used -= it->second.bytes;
+  scratch_blocks.erase(it);
   std::free(p);
 }
 
 extern "C" {
 
-cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice); }
+cudaError_t cudaSetDevice(int device) {
+  if (device < 0 || device >= device_count()) return fail(cudaErrorInvalidDevice);
+  current_device = device;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDevice(int* device) {
+  if (!device) return fail(cudaErrorInvalidValue);
+  *device = current_device;
+  return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  if (!count) return fail(cudaErrorInvalidValue);
+  *count = device_count();
+  return cudaSuccess;
+}
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
-  if (device != 0) return fail(cudaErrorInvalidDevice);
+  if (device < 0 || device >= device_count()) return fail(cudaErrorInvalidDevice);
   std::memset(p, 0, sizeof *p);
   std::strncpy(p->name, "mforce host emulator", sizeof p->name - 1);
   p->major = 9;
@@ -191,6 +278,7 @@ const char* cudaGetErrorString(cudaError_t e) {
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorInvalidValue: return "invalid argument";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
     case cudaErrorNotReady: return "device not ready";
     case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
     case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
@@ -205,11 +293,11 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   if (cudaError_t e = unsafe_call_allowed()) return e;
   // no more than the device has left (the host may overcommit far past it); 256-byte aligned as
   // cudaMalloc's; filled with a pattern, as device memory is not zeroed
-  *p = fits(bytes) ? std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256) : nullptr;
+  *p = fits(current_device, bytes) ? std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256) : nullptr;
   if (!*p) return fail(cudaErrorMemoryAllocation);
   std::memset(*p, 0xA5, bytes);
-  allocations[*p] = bytes;
-  allocated += bytes;
+  allocations[*p] = {bytes, current_device};
+  devices[current_device].allocated += bytes;
   return cudaSuccess;
 }
 
@@ -222,49 +310,52 @@ cudaError_t cudaFree(void* p) {
   auto it = allocations.find(p);
   if (it == allocations.end()) return fail(cudaErrorInvalidValue);
   drain_all();
-  allocated -= it->second;
+  devices[it->second.device].allocated -= it->second.bytes;
   allocations.erase(it);
   std::free(p);
   return cudaSuccess;
 }
 
 cudaError_t cudaDeviceGetDefaultMemPool(cudaMemPool_t* pool, int device) {
-  if (device != 0) return fail(cudaErrorInvalidDevice);
-  *pool = reinterpret_cast<cudaMemPool_t>(&scratch_pool);
+  if (device < 0 || device >= device_count()) return fail(cudaErrorInvalidDevice);
+  *pool = reinterpret_cast<cudaMemPool_t>(&devices[device].scratch);
   return cudaSuccess;
 }
 
 cudaError_t cudaMemPoolSetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
-  if (pool != reinterpret_cast<cudaMemPool_t>(&scratch_pool) || !value) return fail(cudaErrorInvalidValue);
+  ScratchPool* scratch_pool = pool_of(pool);
+  if (!scratch_pool || !value) return fail(cudaErrorInvalidValue);
   std::lock_guard<std::recursive_mutex> g(lock);
   switch (attr) {
-    case cudaMemPoolAttrReleaseThreshold: scratch_pool.threshold = *static_cast<uint64_t*>(value); break;
-    case cudaMemPoolAttrReservedMemHigh: scratch_pool.reserved_high = 0; break;  // only 0 may be set: a reset
-    case cudaMemPoolAttrUsedMemHigh: scratch_pool.used_high = 0; break;
+    case cudaMemPoolAttrReleaseThreshold: scratch_pool->threshold = *static_cast<uint64_t*>(value); break;
+    case cudaMemPoolAttrReservedMemHigh: scratch_pool->reserved_high = 0; break;  // only 0 may be set: a reset
+    case cudaMemPoolAttrUsedMemHigh: scratch_pool->used_high = 0; break;
     default: return fail(cudaErrorInvalidValue);  // the attributes mforce does not use
   }
   return cudaSuccess;
 }
 
 cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t pool, cudaMemPoolAttr attr, void* value) {
-  if (pool != reinterpret_cast<cudaMemPool_t>(&scratch_pool) || !value) return fail(cudaErrorInvalidValue);
+  const ScratchPool* scratch_pool = pool_of(pool);
+  if (!scratch_pool || !value) return fail(cudaErrorInvalidValue);
   std::lock_guard<std::recursive_mutex> g(lock);
   uint64_t* out = static_cast<uint64_t*>(value);
   switch (attr) {
-    case cudaMemPoolAttrReleaseThreshold: *out = scratch_pool.threshold; break;
-    case cudaMemPoolAttrReservedMemCurrent: *out = scratch_pool.reserved; break;
-    case cudaMemPoolAttrReservedMemHigh: *out = scratch_pool.reserved_high; break;
-    case cudaMemPoolAttrUsedMemCurrent: *out = scratch_pool.used; break;
-    case cudaMemPoolAttrUsedMemHigh: *out = scratch_pool.used_high; break;
+    case cudaMemPoolAttrReleaseThreshold: *out = scratch_pool->threshold; break;
+    case cudaMemPoolAttrReservedMemCurrent: *out = scratch_pool->reserved; break;
+    case cudaMemPoolAttrReservedMemHigh: *out = scratch_pool->reserved_high; break;
+    case cudaMemPoolAttrUsedMemCurrent: *out = scratch_pool->used; break;
+    case cudaMemPoolAttrUsedMemHigh: *out = scratch_pool->used_high; break;
     default: return fail(cudaErrorInvalidValue);
   }
   return cudaSuccess;
 }
 
 cudaError_t cudaMemPoolTrimTo(cudaMemPool_t pool, size_t keep) {
-  if (pool != reinterpret_cast<cudaMemPool_t>(&scratch_pool)) return fail(cudaErrorInvalidValue);
+  ScratchPool* scratch_pool = pool_of(pool);
+  if (!scratch_pool) return fail(cudaErrorInvalidValue);
   std::lock_guard<std::recursive_mutex> g(lock);
-  scratch_pool.shrink_to(keep);
+  scratch_pool->shrink_to(keep);
   return cudaSuccess;
 }
 
@@ -291,7 +382,9 @@ cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t 
 // ---- streams and events ----
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) {
+  std::lock_guard<std::recursive_mutex> g(lock);
   *s = reinterpret_cast<cudaStream_t>(new char[16]);
+  stream_devices[*s] = current_device;
   return cudaSuccess;
 }
 
@@ -301,22 +394,26 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
   capturing.erase(s);
   drain(s, queues[s].submitted);
   queues.erase(s);
+  stream_devices.erase(s);
   delete[] reinterpret_cast<char*>(s);
   return cudaSuccess;
 }
 
-cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  const cudaStream_t s = resolve(stream);
   if (mforce_emu_capturing(s)) return fail(cudaErrorStreamCaptureUnsupported);
   drain(s, queues[s].submitted);
-  return synchronized_now();
+  return synchronized_now(device_of(s));
 }
 
+// The current device's streams only: another device's work may still be pending after it.
 cudaError_t cudaDeviceSynchronize(void) {
   std::lock_guard<std::recursive_mutex> g(lock);
   if (!capturing.empty()) return fail(cudaErrorStreamCaptureUnsupported);
-  drain_all();
-  return synchronized_now();
+  for (auto& [stream, q] : queues)
+    if (device_of(stream) == current_device) drain(stream, q.submitted);
+  return synchronized_now(current_device);
 }
 
 // The work before an event: its stream and position there (none before the first record, which
@@ -324,6 +421,7 @@ cudaError_t cudaDeviceSynchronize(void) {
 // each queued record another: a destroyed event whose record has not run yet lives until it has,
 // as on a device.
 struct EventState {
+  int device = 0;  // current when it was created
   std::chrono::steady_clock::time_point at;
   cudaStream_t stream = nullptr;
   uint64_t position = 0;
@@ -333,13 +431,18 @@ using EventHandle = std::shared_ptr<EventState>;
 EventState& event(cudaEvent_t e) { return **reinterpret_cast<EventHandle*>(e); }
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) {
-  *e = reinterpret_cast<cudaEvent_t>(new EventHandle(std::make_shared<EventState>()));
+  auto state = std::make_shared<EventState>();
+  state->device = current_device;
+  *e = reinterpret_cast<cudaEvent_t>(new EventHandle(state));
   return cudaSuccess;
 }
 
-cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
+// The event and the stream must belong to one device (the programming guide's rule).
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
   EventHandle state = *reinterpret_cast<EventHandle*>(e);
+  const cudaStream_t s = resolve(stream);
+  if (device_of(s) != state->device) return fail(cudaErrorInvalidResourceHandle);
   mforce_emu_submit(s, [state] { state->at = std::chrono::steady_clock::now(); });
   if (!mforce_emu_capturing(s)) {
     state->stream = s;
@@ -351,7 +454,7 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
 // The stream's later work runs only once the event's stream has run up to the event.
 cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int) {
   std::lock_guard<std::recursive_mutex> g(lock);
-  mforce_emu_submit(s, [source = event(e).stream, position = event(e).position] { drain(source, position); });
+  mforce_emu_submit(resolve(s), [source = event(e).stream, position = event(e).position] { drain(source, position); });
   return cudaSuccess;
 }
 
@@ -363,12 +466,13 @@ cudaError_t cudaEventQuery(cudaEvent_t e) {
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
   std::lock_guard<std::recursive_mutex> g(lock);
   drain(event(e).stream, event(e).position);
-  return synchronized_now();
+  return synchronized_now(event(e).device);
 }
 
-// Both events must have happened (cudaErrorNotReady otherwise, as on a device).
+// Both events must have happened (cudaErrorNotReady otherwise, as on a device), on one device.
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  if (event(start).device != event(end).device) return fail(cudaErrorInvalidResourceHandle);
   if (!event(start).happened() || !event(end).happened()) return fail(cudaErrorNotReady);
   *ms = std::chrono::duration<float, std::milli>(event(end).at - event(start).at).count();
   return cudaSuccess;
@@ -382,8 +486,9 @@ cudaError_t cudaEventDestroy(cudaEvent_t e) {
 
 // ---- graphs ----
 
-cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode) {
   std::lock_guard<std::recursive_mutex> g(lock);
+  const cudaStream_t s = resolve(stream);
   if (capturing.count(s)) return fail(cudaErrorIllegalState);
   auto rec = std::make_shared<Recording>();
   rec->thread = std::this_thread::get_id();
@@ -394,7 +499,7 @@ cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode) {
 
 cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t* graph) {
   std::lock_guard<std::recursive_mutex> g(lock);
-  auto it = capturing.find(s);
+  auto it = capturing.find(resolve(s));
   if (it == capturing.end()) return fail(cudaErrorIllegalState);
   std::shared_ptr<Recording> rec = it->second;
   capturing.erase(it);

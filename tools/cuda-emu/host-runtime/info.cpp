@@ -3,12 +3,14 @@
 #include "cuda_runtime.h"
 #include "mforce/runtime.h"
 
+int mforce_emu_device_count();  // host-runtime/cudart.cpp: EMU_DEVICES, default 2
+
 extern "C" {
 
 mf_status mfcuda_info(int32_t* runtime_version, int32_t* driver_version, int32_t* device_count) {
   if (runtime_version) *runtime_version = 13000;
   if (driver_version) *driver_version = 13000;
-  if (device_count) *device_count = 1;
+  if (device_count) *device_count = mforce_emu_device_count();
   return MF_OK;
 }
 

@@ -92,14 +92,23 @@ public final class Stream implements AutoCloseable {
     return device;
   }
 
-  /** The cudaStream_t as an address for native kernels (0 on the CPU). */
+  /**
+   * The cudaStream_t as an address for native kernels (0 on the CPU). Makes the stream's device
+   * current on the calling thread, as the work about to be issued to it needs: CUDA refuses a
+   * kernel launched into a stream of a device that is not current.
+   */
   public long handle() {
-    requireOpen();
-    return handle == null ? 0 : handle.address();
+    return handle == null ? 0 : issuing().address();
   }
 
+  /** The cudaStream_t for a CUDA runtime or library call, its device made current ({@link #handle}). */
   CUstream_st cudaStream() {
+    return handle == null ? null : issuing();
+  }
+
+  private CUstream_st issuing() {
     requireOpen();
+    CudaContext.activate(device.index());
     return handle;
   }
 

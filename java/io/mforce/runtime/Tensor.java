@@ -74,7 +74,6 @@ public final class Tensor implements AutoCloseable {
     // kernel where the kernels are emulated
     RawPointer memory = new RawPointer(t.address(), t.bytes());
     if (t.device().isCuda()) {
-      CudaContext.activate(t.device().index());
       Cuda.check(cudaMemsetAsync(memory, 0xFF, t.bytes(), Stream.current(t.device()).cudaStream()), "cudaMemsetAsync");
     } else {
       Pointer.memset(memory, 0xFF, t.bytes());

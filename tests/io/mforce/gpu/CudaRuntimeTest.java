@@ -73,7 +73,7 @@ class CudaRuntimeTest {
 
   /**
    * A copy to a CUDA device this machine does not have names the device. (Copies between two
-   * devices need a second one: the host emulator has one.)
+   * devices: {@link MultiDeviceTest}.)
    */
   @Test
   void copyingToADeviceThatIsNotThereIsAClearError() {

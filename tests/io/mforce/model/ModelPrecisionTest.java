@@ -7,6 +7,7 @@ import io.mforce.nn.Parameter;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Mforce;
 import io.mforce.runtime.Tensor;
 import io.mforce.testing.Gpu;
 import io.mforce.testing.Random2;
@@ -188,5 +189,25 @@ class ModelPrecisionTest {
     Map<String, float[]> cpu = run(Device.CPU, ParameterStore.Mode.FP32_TRAINING);
     compare("fp32 on CUDA", run(cuda, ParameterStore.Mode.FP32_TRAINING), cpu, 1e-4);
     compare("bf16 on CUDA", run(cuda, ParameterStore.Mode.BF16_TRAINING), cpu, 3e-2);
+  }
+
+  /**
+   * A model on the second device computes what one on the first does, bit for bit in the
+   * deterministic mode (no float atomics): its parameters, caches, scratch and cuBLASLt handle on
+   * that device. (That every kernel is issued with its stream's device current, whatever device
+   * the thread used last: {@code MultiDeviceTest}.)
+   */
+  @Tag("gpu")
+  @Test
+  void aModelOnTheSecondDeviceMatchesOneOnTheFirst() {
+    Device[] cuda = Gpu.requireDevices(2);
+    boolean deterministic = Mforce.deterministic();
+    Mforce.setDeterministic(true);
+    try {
+      Map<String, float[]> first = run(cuda[0], ParameterStore.Mode.BF16_TRAINING);
+      compare("bf16 on " + cuda[1], run(cuda[1], ParameterStore.Mode.BF16_TRAINING), first, 0);
+    } finally {
+      Mforce.setDeterministic(deterministic);
+    }
   }
 }
