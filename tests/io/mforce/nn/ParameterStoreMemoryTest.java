@@ -3,13 +3,17 @@ package io.mforce.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.runtime.Device;
 import io.mforce.runtime.MemoryPool;
 import io.mforce.runtime.MforceException;
 import org.junit.jupiter.api.Test;
 
-/** A store whose buffers do not all fit frees the ones it made before it reports the failure. */
+/**
+ * A store whose buffers do not all fit frees the ones it made before it reports the failure;
+ * declarations that would break the layout are refused before anything is added.
+ */
 class ParameterStoreMemoryTest {
   @Test
   void aFailedMaterializationFreesWhatItAllocated() {
@@ -26,6 +30,22 @@ class ParameterStoreMemoryTest {
       assertEquals(before, pool.stats().inUseBytes(), "the master buffer made before the failure is still held");
       assertFalse(store.isMaterialized());
       assertThrows(IllegalStateException.class, () -> store.get("gain").value(), "the parameter is still bound");
+    }
+  }
+
+  /** A name declared twice, or a declaration after materialize, is refused by the parameter's name. */
+  @Test
+  void declarationsAreCheckedByName() {
+    try (ParameterStore store = new ParameterStore()) {
+      store.add("w", Parameter.Kind.MATRIX, Init.zeros(), 2, 2);
+      IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+          () -> store.add("w", Parameter.Kind.VECTOR, Init.zeros(), 2));
+      assertTrue(twice.getMessage().contains("'w' is declared twice"), twice.getMessage());
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 1);
+      IllegalStateException late = assertThrows(IllegalStateException.class,
+          () -> store.add("b", Parameter.Kind.VECTOR, Init.zeros(), 2));
+      assertTrue(late.getMessage().contains("'b' declared after the store was materialized"), late.getMessage());
+      assertEquals(4, store.numel(), "the refused declarations added nothing");
     }
   }
 }

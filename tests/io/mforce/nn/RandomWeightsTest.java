@@ -2,18 +2,21 @@ package io.mforce.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.testing.Gpu;
+import java.util.Arrays;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Throughput weights drawn on the device: every row has the stated RMS (1/√in for a matrix,
  * 0.02 for a vector), rows differ, the same seed gives the same values, and an inference store
- * gets them in its bf16 working copies.
+ * gets them in its bf16 working copies. The initializers of {@code materialize} draw from one
+ * Philox stream per parameter name.
  */
 class RandomWeightsTest {
   private static ParameterStore store(Device device, ParameterStore.Mode mode, long seed) {
@@ -66,5 +69,32 @@ class RandomWeightsTest {
   @Test
   void rowsHaveTheStatedScaleOnCuda() {
     check(Gpu.require());
+  }
+
+  /**
+   * materialize draws each parameter from the Philox stream its name picks: two parameters of
+   * the same shape and init differ, and a parameter's values do not depend on which others the
+   * store declares (or in what order), only on its name and the seed.
+   */
+  @Test
+  void eachInitializedParameterHasItsOwnStream() {
+    try (ParameterStore ab = new ParameterStore(); ParameterStore cb = new ParameterStore();
+         ParameterStore other = new ParameterStore()) {
+      for (String name : new String[] {"a", "b"}) {
+        ab.add(name, Parameter.Kind.MATRIX, Init.xavierUniform(), 4, 6);
+      }
+      for (String name : new String[] {"c", "b"}) {
+        cb.add(name, Parameter.Kind.MATRIX, Init.xavierUniform(), 4, 6);
+      }
+      other.add("b", Parameter.Kind.MATRIX, Init.xavierUniform(), 4, 6);
+      ab.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5);
+      cb.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5);
+      other.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 6);
+      float[] a = ab.get("a").value().toFloatArray();
+      float[] b = ab.get("b").value().toFloatArray();
+      assertFalse(Arrays.equals(a, b), "two parameters of one shape and init drew the same values");
+      assertArrayEquals(b, cb.get("b").value().toFloatArray(), "b's values depend on the other parameters");
+      assertFalse(Arrays.equals(b, other.get("b").value().toFloatArray()), "another seed drew the same values");
+    }
   }
 }
