@@ -29,6 +29,13 @@ class LayerGradientTest {
     return p.grad().toFloatArray();
   }
 
+  /** An accumulating backward into a tensor that held {@code once} leaves twice that. */
+  private static void assertTwice(String what, float[] once, float[] twice) {
+    for (int i = 0; i < once.length; i++) {
+      assertEquals(2 * once[i], twice[i], 1e-6f * (1 + Math.abs(once[i])), what + "[" + i + "]");
+    }
+  }
+
   @Test
   void linear() {
     Random random = new Random(1);
@@ -144,6 +151,10 @@ class LayerGradientTest {
         }
         GradCheck.check("rmsNorm dx", x, dx, f, w);
         GradCheck.check("rmsNorm dweight", norm.weight().value(), grad(norm.weight()), f, w);
+        try (RmsNorm.Ctx c = norm.forward(x); Tensor dy = Tensor.of(w, 3, 2, 8); Tensor acc = Tensor.of(dx, 3, 2, 8)) {
+          norm.backward(c, dy, acc, true);
+          assertTwice("rmsNorm dx accumulated", dx, acc.toFloatArray());
+        }
       }
     }
   }
@@ -258,6 +269,11 @@ class LayerGradientTest {
           GradCheck.check("ffn " + l.weight().name(), l.weight().value(), grad(l.weight()), f, w);
           GradCheck.check("ffn " + l.bias().name(), l.bias().value(), grad(l.bias()), f, w);
         }
+        // accumulate: dx += into a tensor already holding dx
+        try (FeedForward.Ctx c = ffn.forward(x); Tensor dy = Tensor.of(w, 4, 6); Tensor acc = Tensor.of(dx, 4, 6)) {
+          ffn.backward(c, dy, acc, true);
+          assertTwice("ffn dx accumulated", dx, acc.toFloatArray());
+        }
       }
     }
   }
@@ -371,9 +387,11 @@ class LayerGradientTest {
             return b.y().toFloatArray();
           }
         };
+        float[] dhOnce;
         try (Linear.Ctx a = embed.forward(tokens); Linear.Ctx b = unembed.forward(a.y());
              Tensor dy = Tensor.of(w, 2, 3, 12); Tensor dh = Tensor.empty(DType.F32, Device.CPU, 2, 3, 8)) {
           unembed.backward(b, dy, dh, false);
+          dhOnce = dh.toFloatArray();
           embed.backward(a, dh);
         }
         GradCheck.check("patch embed weight", embed.linear().weight().value(), grad(embed.linear().weight()), f, w);
@@ -381,10 +399,50 @@ class LayerGradientTest {
             w);
         GradCheck.check("patch embed bias", embed.linear().bias().value(), grad(embed.linear().bias()), f, w);
         GradCheck.check("patch unembed bias", unembed.linear().bias().value(), grad(unembed.linear().bias()), f, w);
+        try (Linear.Ctx a = embed.forward(tokens); Linear.Ctx b = unembed.forward(a.y());
+             Tensor dy = Tensor.of(w, 2, 3, 12); Tensor acc = Tensor.of(dhOnce, 2, 3, 8)) {
+          unembed.backward(b, dy, acc, true);
+          assertTwice("patch unembed dx accumulated", dhOnce, acc.toFloatArray());
+        }
       }
       try (Tensor flat = Tensor.of(new float[24], 2, 12)) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> embed.forward(flat));
         assertTrue(e.getMessage().contains("[frames, tokens, 12]"), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * recompute of either lookup reads the ids and tables as they are now (both rewritten in place
+   * since the first lookup) into the same tokens: what a fresh lookup gives.
+   */
+  @Test
+  void conditionEmbeddingRecomputeRereadsIdsAndTables() {
+    Random random = new Random(20);
+    try (ParameterStore store = new ParameterStore()) {
+      ConditionEmbedding ce = new ConditionEmbedding(store, "cond", 5, 3, 7, 4);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 21);
+      try (Tensor ids = Tensor.of(new int[] {0, 4, 5, 2, 1, 3}, 2, 3); Tensor syl = Tensor.of(new int[] {6, 1, 7}, 3);
+           ConditionEmbedding.Ctx a = ce.attributes(ids, DType.F32);
+           ConditionEmbedding.Ctx t = ce.transcript(syl, DType.F32)) {
+        Tensor attributeTokens = a.tokens();
+        Tensor transcriptTokens = t.tokens();
+        try (Tensor newIds = Tensor.of(new int[] {3, 3, 0, 5, 2, 4}, 2, 3);
+             Tensor newSyl = Tensor.of(new int[] {0, 7, 2}, 3)) {
+          ids.copyFrom(newIds);
+          syl.copyFrom(newSyl);
+        }
+        for (Parameter p : new Parameter[] {ce.attributeTable(), ce.positionTable(), ce.syllableTable()}) {
+          randomize(p, random, -1, 1);
+        }
+        ce.recompute(a);
+        ce.recompute(t);
+        assertTrue(a.tokens() == attributeTokens && t.tokens() == transcriptTokens, "the same tokens");
+        try (ConditionEmbedding.Ctx freshA = ce.attributes(ids, DType.F32);
+             ConditionEmbedding.Ctx freshT = ce.transcript(syl, DType.F32)) {
+          assertArrayEquals(freshA.tokens().toFloatArray(), a.tokens().toFloatArray(), "attribute tokens");
+          assertArrayEquals(freshT.tokens().toFloatArray(), t.tokens().toFloatArray(), "transcript tokens");
+        }
       }
     }
   }
