@@ -12,12 +12,15 @@ import io.mforce.data.SyntheticClips;
 import io.mforce.data.Syllables;
 import io.mforce.data.TalkingFaceGenerator;
 import io.mforce.data.TimedSyllable;
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Tensor;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Token geometry and RoPE positions; conditions from data, dropped and null. */
+/** Token geometry and RoPE positions, the teacher-forcing chunks; conditions from data, dropped and null. */
 class ConditionsAndLayoutTest {
   private static final ModelConfig TINY = ModelConfig.load("tiny");
 
@@ -176,5 +179,59 @@ class ConditionsAndLayoutTest {
     double rate = (double) count / n;
     double bound = 4 * Math.sqrt(p * (1 - p) / n);
     assertTrue(Math.abs(rate - p) <= bound, what + ": rate " + rate + ", expected " + p + " ± " + bound);
+  }
+
+  /**
+   * A frame whose sides are not multiples of the patch is covered by ⌈H/p⌉ rows and ⌈W/p⌉ columns
+   * (the last ones partly padding), the count the config gives: 36×20 pixels in patches of 8 are
+   * 5×3 tokens, and the last token sits at row 4, column 2.
+   */
+  @Test
+  void aPartialPatchRowAndColumnAreTokens() {
+    ModelConfig odd = TINY.withVideoSize(36, 20);
+    TokenLayout layout = new TokenLayout(odd);
+    assertEquals(5, layout.videoRows());
+    assertEquals(3, layout.videoColumns());
+    assertEquals(odd.videoTokensPerChunk(), layout.videoTokens());
+    assertEquals(15, layout.tokensPerChunk(Modality.VIDEO));
+    float[] video = layout.positions(Modality.VIDEO, new int[] {1});
+    assertArrayEquals(new float[] {1, 4, 2}, Arrays.copyOfRange(video, 14 * 3, 15 * 3));
+  }
+
+  /** laterChunks: chunks 1..C−1 of every clip (the teacher-forcing targets); one chunk is refused. */
+  @Test
+  void laterChunksDropEachClipsFirstChunk() {
+    int b = 2;
+    int c = 3;
+    int per = 4 * 5;
+    float[] values = new float[b * c * per];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i;
+    }
+    try (Tensor clean = Tensor.of(values, b, c, 4, 5); Tensor later = TeacherForcingPass.laterChunks(clean)) {
+      assertArrayEquals(new long[] {b, c - 1, 4, 5}, later.shape());
+      float[] got = later.toFloatArray();
+      for (int clip = 0; clip < b; clip++) {
+        assertArrayEquals(Arrays.copyOfRange(values, (clip * c + 1) * per, (clip + 1) * c * per),
+            Arrays.copyOfRange(got, clip * (c - 1) * per, (clip + 1) * (c - 1) * per), "clip " + clip);
+      }
+    }
+    try (Tensor one = Tensor.zeros(DType.F32, Device.CPU, b, 1, 4, 5)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> TeacherForcingPass.laterChunks(one));
+      assertTrue(e.getMessage().contains("C >= 2"), e.getMessage());
+    }
+  }
+
+  /** A batch whose clips carry another number of attributes than the model's conditionTokens is refused by both. */
+  @Test
+  void aBatchForAnotherConditionTokensIsRefused() {
+    Batch batch = new Batcher(new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 1.6), 2, 9), 2, 4, 8, 5).next();
+    ModelConfig three = ModelConfig.fromJson(TINY.toJson().replace("\"conditionTokens\":10", "\"conditionTokens\":3"),
+        "tiny with 3 condition tokens");
+    IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+        () -> Conditions.fromBatch(three, batch));
+    assertTrue(other.getMessage().contains("the batch has 10 attributes per clip; model 'tiny' takes conditionTokens"
+        + " = 3"), other.getMessage());
   }
 }

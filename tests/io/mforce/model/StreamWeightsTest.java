@@ -62,6 +62,17 @@ class StreamWeightsTest {
         fresh.beginChunk(cond.transcript(0, 1));
         assertArrayEquals(velocity(fresh, x), after, "refreshed = begun on the new weights");
       }
+      // between chunks as well: the next chunk's transcript tokens would come from the old weights
+      try (Tensor video = ModelFixtures.tokens(r, model, Modality.VIDEO, B, 1);
+           Tensor audio = ModelFixtures.tokens(r, model, Modality.AUDIO, B, 1);
+           Tensor v = ModelFixtures.chunk(video, 0); Tensor a = ModelFixtures.chunk(audio, 0)) {
+        s.append(v, a);
+      }
+      adam.step(1e-2f, null);
+      e = assertThrows(IllegalStateException.class, () -> s.beginChunk(cond.transcript(1, 1)));
+      assertTrue(e.getMessage().contains("stream.beginChunk: the model's weights changed"), e.getMessage());
+      s.refreshConditions();
+      s.beginChunk(cond.transcript(1, 1));
     }
   }
 
