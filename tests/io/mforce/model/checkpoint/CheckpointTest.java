@@ -71,12 +71,17 @@ class CheckpointTest {
       // weights only
       Path weights = dir.resolve("weights.safetensors");
       Checkpoint.save(weights, TINY, a, null, null);
-      try (ParameterStore c = tinyStore(3); AdamW adamC = new AdamW(c, AdamW.Config.paper())) {
+      try (ParameterStore c = tinyStore(3); AdamW adamC = new AdamW(c, AdamW.Config.paper());
+           Ema emaC = new Ema(c, 0.9f)) {
         Checkpoint.load(weights, TINY, c, null, null);
         assertArrayEquals(a.master().toFloatArray(), c.master().toFloatArray());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
             () -> Checkpoint.load(weights, TINY, c, adamC, null));
         assertTrue(e.getMessage().contains("no optimizer state"), e.getMessage());
+        float[] emaBefore = emaC.weights().toFloatArray();
+        e = assertThrows(IllegalArgumentException.class, () -> Checkpoint.load(weights, TINY, c, null, emaC));
+        assertTrue(e.getMessage().contains("holds no EMA weights"), e.getMessage());
+        assertArrayEquals(emaBefore, emaC.weights().toFloatArray(), "the EMA is unchanged");
       }
     }
   }
@@ -296,6 +301,34 @@ class CheckpointTest {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> Checkpoint.load(path, TINY, fewer, null, null));
       assertTrue(e.getMessage().contains("matches no parameter of the model"), e.getMessage());
+    }
+    try (ParameterStore transposed = new ParameterStore()) {
+      transposed.add("video.patch_embed.weight", Parameter.Kind.MATRIX, Init.zeros(), 192, 64);
+      transposed.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 6);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, TINY, transposed, null, null));
+      assertTrue(e.getMessage().contains("tensor 'model.video.patch_embed.weight' has shape [64, 192], the parameter "
+          + "[192, 64]"), e.getMessage());
+      assertArrayEquals(new float[192 * 64], transposed.master().toFloatArray(), "nothing loaded");
+    }
+  }
+
+  /** A checkpoint tensor of another dtype than F32 (here one written as BF16) is listed, nothing loaded. */
+  @Test
+  void aTensorOfAnotherDtypeIsListed(@TempDir Path dir) {
+    Path path = dir.resolve("bf16.safetensors");
+    try (io.mforce.runtime.Tensor t = io.mforce.runtime.Tensor.of(new float[] {1, 2}, io.mforce.runtime.DType.BF16,
+        Device.CPU, 2)) {
+      new SafeTensors.Writer().tensor(Checkpoint.MODEL + "gain", t).metadata("format", Checkpoint.FORMAT)
+          .metadata("config", TINY.toJson()).metadata("contents", "model").write(path);
+    }
+    try (ParameterStore store = new ParameterStore()) {
+      store.add("gain", Parameter.Kind.VECTOR, Init.zeros(), 2);
+      store.materialize(Device.CPU, ParameterStore.Mode.FP32_TRAINING, 7);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Checkpoint.load(path, TINY, store, null, null));
+      assertTrue(e.getMessage().contains("tensor 'model.gain' is BF16; checkpoints hold F32"), e.getMessage());
+      assertArrayEquals(new float[2], store.master().toFloatArray(), "nothing loaded");
     }
   }
 

@@ -159,6 +159,8 @@ class JointAttentionBadInputTest {
     assertMessage(() -> JointAttention.Config.causal(2, 2, 264), "headDim = 264");
     assertMessage(() -> JointAttention.Config.causal(2, 2, 64).withWindow(-1, 0), "window = -1");
     assertMessage(() -> JointAttention.Config.cross(2, 2, 64).withWindow(2, 1), "need masked = true");
+    assertMessage(() -> JointAttention.Config.cross(2, 2, 64).withWindow(0, 1),
+        "window = 0, sinks = 1 need masked = true");
     assertMessage(() -> new JointAttention.Config(2, 2, 64, Float.NaN, true, 0, 0), "'scale' = NaN");
   }
 

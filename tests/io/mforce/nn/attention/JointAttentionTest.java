@@ -98,4 +98,17 @@ class JointAttentionTest {
       }
     }
   }
+
+  /**
+   * The factories' softmax scale is 1/√headDim (softmax(q·kᵀ/√d)), causal and cross alike, and a
+   * window keeps it: the oracle runs with whatever scale a config holds, so only this pins it.
+   */
+  @ParameterizedTest(name = "d{0}")
+  @CsvSource({"8", "64", "128"})
+  void factoriesScaleScoresByTheRootOfTheHeadDim(int headDim) {
+    float want = (float) (1.0 / Math.sqrt(headDim));
+    assertEquals(want, JointAttention.Config.causal(4, 2, headDim).scale(), "causal");
+    assertEquals(want, JointAttention.Config.causal(4, 2, headDim).withWindow(3, 1).scale(), "causal, windowed");
+    assertEquals(want, JointAttention.Config.cross(4, 2, headDim).scale(), "cross");
+  }
 }

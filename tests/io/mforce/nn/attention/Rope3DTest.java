@@ -223,6 +223,8 @@ class Rope3DTest {
       assertMessage(() -> rope.backward(x, shortPos, out), "rope.backward: argument 'positions' has shape [2, 3]");
       assertThrows(IllegalStateException.class, () -> rope.apply(closed, pos, out));
       assertMessage(() -> new Rope3D(Float.NaN), "theta");
+      assertMessage(() -> new Rope3D(0f), "theta = 0.0; expected > 0");
+      assertMessage(() -> new Rope3D(-1f), "theta = -1.0; expected > 0");
       // The native entry point, for C callers: out's tokens 16 elements apart, each 32 long.
       assertMessage(() -> NativeCalls.check(RopeNative.mf_rope_apply(Device.CPU.kind().code(),
           io.mforce.runtime.Stream.current(Device.CPU).handle(), DType.F32.code(), 2, 3, 2, 16, x.address(), 96, 32, out.address(),
