@@ -54,6 +54,30 @@ class MforceTest {
   }
 
   /**
+   * A parallel region whose size is not a multiple of its grain runs its last, shorter piece too:
+   * Rng.normal over three full pieces of 8192 Philox blocks and five more blocks (the last one
+   * partial), on 4 threads so that the region is split on any machine, into a tensor poisoned with
+   * NaN, every number checked against the reference stream.
+   */
+  @Test
+  void parallelRegionsRunTheirLastPartialPiece() {
+    int before = Mforce.cpuThreads();
+    int n = (3 * 8192 + 5) * 4 - 1;
+    try (Tensor t = Tensor.full(DType.F32, Device.CPU, Double.NaN, n)) {
+      Mforce.setCpuThreads(4);
+      Rng.normal(t, 11, 0);
+      float[] z = t.toFloatArray();
+      for (int j = 0; j < n; j++) {
+        final int index = j;
+        assertEquals(Float.floatToRawIntBits(PhiloxReference.normal(11, j)), Float.floatToRawIntBits(z[j]),
+            () -> "normal " + index + " of " + n + ": " + z[index]);
+      }
+    } finally {
+      Mforce.setCpuThreads(before);
+    }
+  }
+
+  /**
    * A thread count no machine can run is an IllegalArgumentException and leaves the pool as it
    * was. It once tried to start every thread: the first std::thread that failed threw across the
    * C ABI and the JVM aborted (at about 32k threads here, the process's memory-map limit).
