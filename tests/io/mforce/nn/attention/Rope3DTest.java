@@ -176,6 +176,36 @@ class Rope3DTest {
   }
 
   /**
+   * An output whose token stride is not the input's: heads 1..H of a wider [B, len, H+1, d]
+   * buffer (as a q inside a fused projection), from a contiguous input. Token t of the output is
+   * at t·(H+1)·d, not at the input's t·H·d; the head left out stays NaN.
+   */
+  @Test
+  void outputTokenStrideDiffersFromInput() {
+    int d = 40;
+    float[] pos = positions();
+    int len = pos.length / 3;
+    double[] x = random(DType.F32, B * len * H * d, 6);
+    Rope3D rope = new Rope3D();
+    try (Tensor xt = Tensor.of(floats(x), B, len, H, d);
+         Tensor outParent = Tensor.full(DType.F32, Device.CPU, Double.NaN, B, len, H + 1, d);
+         Tensor out = outParent.narrow(2, 1, H);
+         Tensor p = Tensor.of(pos, len, 3)) {
+      rope.apply(xt, p, out);
+      double[] oracle = RopeReference.rotate(x, B, len, H, d, pos, rope.theta(), false, Precision.DOUBLE);
+      double[] naive = RopeReference.rotate(x, B, len, H, d, pos, rope.theta(), false, Precision.FLOAT);
+      double[] kernel = AttentionLaunch.toDoubles(out.toFloatArray());
+      Accuracy.assertTwiceNaive("rope output token stride", 1, r -> kernel, r -> naive, r -> oracle);
+      float[] all = outParent.toFloatArray();
+      for (int token = 0; token < B * len; token++) {
+        for (int i = 0; i < d; i++) {
+          assertTrue(Float.isNaN(all[token * (H + 1) * d + i]), "head 0 of token " + token + " written");
+        }
+      }
+    }
+  }
+
+  /**
    * An output that overlaps the input without being it (here: shifted by one token) would be
    * overwritten while still being read; it is refused, as everywhere else, before anything is written.
    */
