@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntToDoubleFunction;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -287,6 +288,39 @@ class FlowKernelsTest {
     Errors.assertWithinNaiveRule("mse loss " + dtype, oracleLoss, naiveLoss, loss.toFloatArray(), 0x1p-24);
     in.check("mse grad", grad, i -> gradScale * (double) weight[row(i)] * 2.0 / N * ((double) pred[i] - target[i]),
         i -> gradScale * weight[row(i)] * 2f / N * (pred[i] - target[i]));
+  }
+
+  /**
+   * Rows longer than two blocks of the per-row reduction (which splits a row into blocks of at
+   * least 32768 elements): every block of a row adds to its loss, the last, shorter one too.
+   */
+  @Test
+  void mseOfRowsLongerThanOneReductionBlock() {
+    int batch = 2;
+    int n = 2 * 32768 + 37;
+    Random2 random = new Random2(16);
+    float[] pred = random.uniform(batch * n, -2, 2);
+    float[] target = random.uniform(batch * n, -2, 2);
+    float[] weight = random.uniform(batch, 0.5, 2);
+    Tensor loss = keep(Tensor.full(DType.F32, Device.CPU, Double.NaN, batch));
+    FlowKernels.mse(keep(Tensor.of(weight, batch)), keep(Tensor.of(pred, DType.F32, Device.CPU, batch, n)),
+        keep(Tensor.of(target, DType.F32, Device.CPU, batch, n)), 1f, loss, null);
+    double[] oracleLoss = new double[batch];
+    float[] naiveLoss = new float[batch];
+    for (int b = 0; b < batch; b++) {
+      double s = 0;
+      float sf = 0;
+      for (int j = 0; j < n; j++) {
+        int i = b * n + j;
+        double d = (double) pred[i] - target[i];
+        s += d * d;
+        float df = pred[i] - target[i];
+        sf += df * df;
+      }
+      oracleLoss[b] = weight[b] * s / n;
+      naiveLoss[b] = weight[b] * sf / n;
+    }
+    Errors.assertWithinNaiveRule("mse loss of long rows", oracleLoss, naiveLoss, loss.toFloatArray(), 0x1p-24);
   }
 
   @ParameterizedTest
