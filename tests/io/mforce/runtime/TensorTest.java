@@ -42,6 +42,26 @@ class TensorTest {
     }
   }
 
+  /**
+   * Infinities stay infinities in BF16, and a NaN stays a NaN also when its payload lies only in
+   * the low 16 bits (a signalling NaN, or any NaN with the top mantissa bits clear), where keeping
+   * the high half alone would give an infinity.
+   */
+  @Test
+  void convertsNonFiniteValuesToBf16() {
+    float[] data = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7f800001),
+        Float.intBitsToFloat(0xff80ffff), Float.intBitsToFloat(0x7f80c000)};
+    try (Tensor t = Tensor.of(data, data.length); Tensor b = t.to(DType.BF16)) {
+      float[] back = b.toFloatArray();
+      assertEquals(Float.POSITIVE_INFINITY, back[0], "+inf");
+      assertEquals(Float.NEGATIVE_INFINITY, back[1], "-inf");
+      for (int i = 2; i < data.length; i++) {
+        assertTrue(Float.isNaN(back[i]),
+            "NaN " + Integer.toHexString(Float.floatToRawIntBits(data[i])) + " -> " + back[i]);
+      }
+    }
+  }
+
   @Test
   void viewsShareMemoryAndOutliveTheirParent() {
     Tensor parent = Tensor.of(new float[] {0, 1, 2, 3, 4, 5, 6, 7}, 2, 4);
