@@ -63,6 +63,18 @@ class OptimKernelsTest {
   }
 
   @Test
+  void gradientAtTheLimitIsNotClippedCpu() {
+    gradientAtTheLimit(Device.CPU);
+  }
+
+  @Tag("gpu")
+  @Test
+  void gradientAtTheLimitIsNotClippedCuda() {
+    assumeCuda();
+    gradientAtTheLimit(Device.cuda(0));
+  }
+
+  @Test
   void emaCpu() {
     ema(Device.CPU, 5);
   }
@@ -221,6 +233,18 @@ class OptimKernelsTest {
         assertEquals(Math.abs(bad), r.norm(), "norm with a gradient of " + bad);
         assertEquals(1f, r.factor().toFloatArray()[0], "clip factor with a gradient of " + bad);
       }
+    }
+  }
+
+  /**
+   * A gradient whose norm is exactly maxNorm (|(3, 4, 12)| = 13) keeps factor 1: only a norm
+   * above maxNorm is clipped, as mforce/optim.h says.
+   */
+  private static void gradientAtTheLimit(Device device) {
+    try (Tensor t = upload(new float[] {3f, -4f, 12f}, DType.F32, device, 3);
+         GradClip.Result r = GradClip.compute(13f, t)) {
+      assertEquals(13f, r.norm(), "norm on " + device);
+      assertEquals(1f, r.factor().toFloatArray()[0], "clip factor at the limit on " + device);
     }
   }
 
