@@ -270,22 +270,7 @@ class FlowKernelsTest {
     Tensor loss = keep(Tensor.full(DType.F32, Device.CPU, Double.NaN, BATCH));
     Tensor grad = in.poisoned();
     FlowKernels.mse(in.timesTensor(weight), in.tensor(pred), in.tensor(target), gradScale, loss, grad);
-    double[] oracleLoss = new double[BATCH];
-    float[] naiveLoss = new float[BATCH];
-    for (int b = 0; b < BATCH; b++) {
-      double s = 0;
-      float sf = 0;
-      for (int j = 0; j < N; j++) {
-        int i = b * N + j;
-        double d = (double) pred[i] - target[i];
-        s += d * d;
-        float df = pred[i] - target[i];
-        sf += df * df;
-      }
-      oracleLoss[b] = weight[b] * s / N;
-      naiveLoss[b] = weight[b] * sf / N;
-    }
-    Errors.assertWithinNaiveRule("mse loss " + dtype, oracleLoss, naiveLoss, loss.toFloatArray(), 0x1p-24);
+    assertMseLoss("mse loss " + dtype, BATCH, N, pred, target, weight, loss);
     in.check("mse grad", grad, i -> gradScale * (double) weight[row(i)] * 2.0 / N * ((double) pred[i] - target[i]),
         i -> gradScale * weight[row(i)] * 2f / N * (pred[i] - target[i]));
   }
@@ -305,6 +290,12 @@ class FlowKernelsTest {
     Tensor loss = keep(Tensor.full(DType.F32, Device.CPU, Double.NaN, batch));
     FlowKernels.mse(keep(Tensor.of(weight, batch)), keep(Tensor.of(pred, DType.F32, Device.CPU, batch, n)),
         keep(Tensor.of(target, DType.F32, Device.CPU, batch, n)), 1f, loss, null);
+    assertMseLoss("mse loss of long rows", batch, n, pred, target, weight, loss);
+  }
+
+  /** The weighted MSE loss [batch] of [batch, n] rows against float64 (2x-naive rule, fp32 output). */
+  private static void assertMseLoss(String what, int batch, int n, float[] pred, float[] target, float[] weight,
+                                    Tensor loss) {
     double[] oracleLoss = new double[batch];
     float[] naiveLoss = new float[batch];
     for (int b = 0; b < batch; b++) {
@@ -320,7 +311,7 @@ class FlowKernelsTest {
       oracleLoss[b] = weight[b] * s / n;
       naiveLoss[b] = weight[b] * sf / n;
     }
-    Errors.assertWithinNaiveRule("mse loss of long rows", oracleLoss, naiveLoss, loss.toFloatArray(), 0x1p-24);
+    Errors.assertWithinNaiveRule(what, oracleLoss, naiveLoss, loss.toFloatArray(), 0x1p-24);
   }
 
   @ParameterizedTest
