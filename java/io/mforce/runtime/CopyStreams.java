@@ -16,14 +16,15 @@ package io.mforce.runtime;
 final class CopyStreams {
   private CopyStreams() {}
 
-  /** Makes the source's writes visible to the copy and returns the stream to run it on (context active). */
+  /**
+   * Makes the source's writes visible to the copy and returns the stream to run it on (its
+   * {@link Stream#cudaStream} makes that device current).
+   */
   static Stream before(Device src, Device dst) {
     if (src.isCuda() && dst.isCuda() && !src.equals(dst)) {
       Stream.current(src).synchronize();
     }
-    Device cuda = dst.isCuda() ? dst : src;
-    CudaContext.activate(cuda.index());
-    return Stream.current(cuda);
+    return Stream.current(dst.isCuda() ? dst : src);
   }
 
   /** Waits for the copy on {@code s} where the caller could otherwise touch its memory too early. */

@@ -46,7 +46,6 @@ public final class Graph implements AutoCloseable {
     if (!stream.device().isCuda()) {
       return new Graph(stream, work, null, null, null);
     }
-    CudaContext.activate(stream.device().index());
     MemoryPool memory = MemoryPool.of(stream.device());
     MemoryPool.PrivatePool pool = memory.beginPrivate(stream.handle());
     CUgraph_st graph = new CUgraph_st();
