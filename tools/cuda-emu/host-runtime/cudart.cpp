@@ -402,9 +402,11 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   std::lock_guard<std::recursive_mutex> g(lock);
   const cudaStream_t s = resolve(stream);
+  const int device = device_of(s);
+  if (device < 0) return fail(cudaErrorInvalidResourceHandle);  // not a stream (destroyed, or never made)
   if (mforce_emu_capturing(s)) return fail(cudaErrorStreamCaptureUnsupported);
   drain(s, queues[s].submitted);
-  return synchronized_now(device_of(s));
+  return synchronized_now(device);
 }
 
 // The current device's streams only: another device's work may still be pending after it.
