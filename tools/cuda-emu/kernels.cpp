@@ -348,6 +348,13 @@ void row_layer_cases() {
                                              b.f("dbias"));
             },
             1e-5);
+        for (int accumulate : {0, 1})  // no dbias: the elementwise pass alone
+          add(tag((std::string("bias_act backward, dh only ") + an + (accumulate ? " accumulate" : "")).c_str(), t, rows,
+                  D),
+              ba, [=](bool cuda, Buffers& b) {
+                return IMPL(bias_act_backward)(DEV, nullptr, t, rows, D, act, b["x"], b["dy"], b["dh"], accumulate,
+                                               nullptr);
+              });
       }
     }
 }
