@@ -203,6 +203,13 @@ void flow_cases() {
               return IMPL(flow_dmd_target)(DEV, nullptr, t, B, N, b["few"], b["fake"], b["real"], normalize, b["out"]);
             },
             normalize ? 1e-5 : 0);
+      // real == few: the normalizer is 1 / epsilon (1e6), the whole of its value
+      add(tag("flow_dmd_target normalized, real = few", t, B, N), with(data({"few", "fake", "real"}), {{"out", out(t, E)}}),
+          [=](bool cuda, Buffers& b) {
+            memcpy(b["real"], b["few"], E * elem_size(t));
+            return IMPL(flow_dmd_target)(DEV, nullptr, t, B, N, b["few"], b["fake"], b["real"], 1, b["out"]);
+          },
+          1e-5);
       add(tag("flow_shortcut_target", t, B, N),
           with(data({"v1", "v2"}), {{"t1", in(MF_F32, B, 0.f, .3f)}, {"tm", in(MF_F32, B, .4f, .6f)},
                                     {"t2", in(MF_F32, B, .7f, 1.f)}, {"out", out(t, E)}}),
