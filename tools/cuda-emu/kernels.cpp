@@ -450,7 +450,7 @@ void rope_and_cache_cases() {
       }
   for (mf_dtype t : {MF_F32, MF_BF16})
     for (int head_dim : {8, 64})
-      for (int32_t chunk : {0, 1, 2, 5}) {  // sinks 1, window 2: chunk 5 lands in region 1 + (5 - 1) mod 2
+      for (int32_t chunk : {-1, 0, 1, 2, 5}) {  // sinks 1, window 2: chunk 5 lands in region 1 + (5 - 1) mod 2
         const int32_t batch = 2, kv_heads = 2, chunk_tokens = 6, sinks = 1, window = 2;
         const int64_t tokens = chunk == 2 ? 4 : 6;  // a ragged chunk too
         const int64_t token = kv_heads * head_dim, bstride = chunk_tokens * token;
@@ -459,7 +459,9 @@ void rope_and_cache_cases() {
             {"k", in(t, batch * bstride)}, {"v", in(t, batch * bstride)}, {"pos", in(MF_F32, tokens * 3, 0.f, 9.f)},
             {"index", Spec{MF_I32, 1, (float)chunk, (float)chunk}}, {"ck", in(t, batch * capacity * token)},
             {"cv", in(t, batch * capacity * token)}, {"cc", in(MF_I32, capacity, -1.f, 3.f)}};
-        for (bool device_index : {false, true})
+        for (bool device_index : {false, true}) {
+          // a negative index is refused on the host; read from device memory it appends nothing
+          if (chunk < 0 && !device_index) continue;
           add(tag("kv_cache_append", t, chunk, head_dim) + (device_index ? " device index" : ""), bufs,
               [=](bool cuda, Buffers& b) {
                 return IMPL(kv_cache_append)(DEV, nullptr, t, batch, kv_heads, head_dim, chunk_tokens, sinks, window,
@@ -467,6 +469,7 @@ void rope_and_cache_cases() {
                                              device_index ? 0 : chunk, device_index ? b.i("index") : nullptr, b["ck"],
                                              b["cv"], b.i("cc"));
               });
+        }
       }
 }
 
