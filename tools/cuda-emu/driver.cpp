@@ -42,6 +42,7 @@ struct Case {
   bool deterministic = false;  // mf_attn_problem.deterministic: the tensor-core backward without atomics
   float scale_factor = 1.f;    // the softmax scale is scale_factor / sqrt(head_dim)
   int nan_chunk = -1;          // >= 0: k and v of every key of this chunk are NaN (see random_data)
+  bool nan_last_dim = false;   // of those keys' k and v rows, only the last element is NaN
 
   // Whether the backward takes the tensor-core kernels, whose dQ depends on `deterministic`.
   bool tensor_cores() const { return dtype == MF_BF16 && (head_dim == 64 || head_dim == 128) && pad == 0; }
@@ -106,8 +107,9 @@ struct Data {
 
 // Random inputs in [-1, 1), rounded to the case's dtype; k and v rows of MF_ATTN_EMPTY slots are
 // NaN (an unused cache slot may hold anything: no output may depend on it), and so are those of
-// the keys of chunk c.nan_chunk: NaN reaches what depends on them in the reference, and nothing
-// else may be NaN (a key the mask hides from a query has no effect on it).
+// the keys of chunk c.nan_chunk (or, with c.nan_last_dim, their last element alone: an odd one, the
+// upper bf16 of a 32-bit word): NaN reaches what depends on them in the reference, and nothing else
+// may be NaN (a key the mask hides from a query has no effect on it).
 Data random_data(const Case& c) {
   auto gen = [&](size_t n) {
     std::vector<float> x(n);
@@ -128,9 +130,11 @@ Data random_data(const Case& c) {
     d.v.push_back(gen(d.k.back().size()));
     for (int b = 0; b < c.batch; ++b)
       for (int j = 0; j < s.len(); ++j)
-        if (s.chunk[j] == MF_ATTN_EMPTY || s.chunk[j] == c.nan_chunk)
+        if (s.chunk[j] == MF_ATTN_EMPTY || s.chunk[j] == c.nan_chunk) {
+          const size_t n = s.chunk[j] == c.nan_chunk && c.nan_last_dim ? 1 : row;
           for (std::vector<float>* x : {&d.k.back(), &d.v.back()})
-            std::fill_n(x->begin() + (size_t(b) * s.len() + j) * row, row, NAN);
+            std::fill_n(x->begin() + (size_t(b) * s.len() + j + 1) * row - n, n, NAN);
+        }
   }
   return d;
 }
@@ -541,6 +545,13 @@ std::vector<Case> fixed_cases() {
       }
       Case c{"hidden nan (" + which + ") fp32 d64", MF_F32, 1, 2, 1, 64, true, 3, 1};
       c.nan_chunk = nan_chunk;
+      add(c, {{queries}}, {keys(all)});
+    }
+    // one NaN element a key: the tiles' finiteness test must look at both bf16 halves of each word
+    for (int d : {64, 128}) {
+      Case c{"hidden nan in one dim (seen by some) bf16 d" + std::to_string(d), MF_BF16, 2, 2, 1, d, true, 3, 1};
+      c.nan_chunk = 4;
+      c.nan_last_dim = true;
       add(c, {{queries}}, {keys(all)});
     }
   }
