@@ -17,6 +17,7 @@
 #include "attention/simt_bf16.cu"
 #include "attention/simt_f32.cu"
 
+#include <array>
 #include <string>
 
 namespace {
@@ -43,9 +44,13 @@ struct Case {
   float scale_factor = 1.f;    // the softmax scale is scale_factor / sqrt(head_dim)
   int nan_chunk = -1;          // >= 0: k and v of every key of this chunk are NaN (see random_data)
   bool nan_last_dim = false;   // of those keys' k and v rows, only the last element is NaN
+  std::string misaligned;      // "q", "o", "d_o", "dq", "k", "v", "dk" or "dv": that buffer one element
+                               // past 16 bytes (the general kernels take the call)
 
   // Whether the backward takes the tensor-core kernels, whose dQ depends on `deterministic`.
-  bool tensor_cores() const { return dtype == MF_BF16 && (head_dim == 64 || head_dim == 128) && pad == 0; }
+  bool tensor_cores() const {
+    return dtype == MF_BF16 && (head_dim == 64 || head_dim == 128) && pad == 0 && misaligned.empty();
+  }
 };
 
 Seg keys(std::vector<int> chunk, int relation = MF_ATTN_CAUSAL, bool grad = true) {
@@ -56,18 +61,20 @@ std::mt19937 data_rng(42);
 
 float round_bf16(float x) { return mforce::bf16_to_float(mforce::float_to_bf16(x)); }
 
-// A device buffer of n elements of the problem's dtype with 64 canary bytes on either side.
+// A device buffer of n elements of the problem's dtype with 64 canary bytes on either side, its
+// data 16-byte aligned or, `shifted`, one element past that.
 struct Buf {
-  size_t n, esz;
+  size_t n, esz, off;
   std::vector<unsigned char> mem;
-  Buf(int dtype, size_t n_) : n(n_), esz(dtype == MF_F32 ? 4 : 2) {
-    mem.assign(n * esz + 128, 0x5A);
-    emu::guard(mem.data(), 64);
-    emu::guard(mem.data() + 64 + n * esz, 64);
+  Buf(int dtype, size_t n_, bool shifted = false)
+      : n(n_), esz(dtype == MF_F32 ? 4 : 2), off(64 + (shifted ? esz : 0)) {
+    mem.assign(off + n * esz + 64, 0x5A);
+    emu::guard(mem.data(), off);
+    emu::guard(mem.data() + off + n * esz, 64);
   }
   Buf(Buf&&) = default;
   ~Buf() { emu::unguard(mem.data(), mem.size()); }
-  void* ptr() { return mem.data() + 64; }
+  void* ptr() { return mem.data() + off; }
   void set(size_t i, float x) {
     if (esz == 4) {
       memcpy(static_cast<char*>(ptr()) + 4 * i, &x, 4);
@@ -94,8 +101,10 @@ struct Buf {
   }
   bool canaries() {
     emu::unguard(mem.data(), mem.size());
-    for (int i = 0; i < 64; ++i)
-      if (mem[i] != 0x5A || mem[64 + n * esz + i] != 0x5A) return false;
+    for (size_t i = 0; i < off; ++i)
+      if (mem[i] != 0x5A) return false;
+    for (size_t i = 0; i < 64; ++i)
+      if (mem[off + n * esz + i] != 0x5A) return false;
     return true;
   }
 };
@@ -166,7 +175,7 @@ struct Launch {
     lse.resize(nq);
     for (int r = 0; r < nq; ++r) {
       const int len = c.queries[r].len();
-      add(qb, dob, ob, dqb, d.q[r], d.d_o[r], size_t(c.batch) * len * qts, c.heads);
+      add({&qb, &dob, &ob, &dqb}, {"q", "d_o", "o", "dq"}, d.q[r], d.d_o[r], size_t(c.batch) * len * qts, c.heads);
       lse[r].assign(size_t(c.batch) * c.heads * len, NAN);
       mf_attn_queries& Q = p.queries[r];
       Q.chunk = c.queries[r].chunk.data();
@@ -177,7 +186,7 @@ struct Launch {
     }
     for (int s = 0; s < nk; ++s) {
       const int len = c.keys[s].len();
-      add(kb, vb, dkb, dvb, d.k[s], d.v[s], size_t(c.batch) * len * kts, c.kv_heads);
+      add({&kb, &vb, &dkb, &dvb}, {"k", "v", "dk", "dv"}, d.k[s], d.v[s], size_t(c.batch) * len * kts, c.kv_heads);
       mf_attn_keys& K = p.keys[s];
       K.chunk = c.keys[s].chunk.data();
       K.len = len;
@@ -209,19 +218,19 @@ struct Launch {
   }
 
   // Two inputs (q and dO, or k and v) of n elements from dense data, and their two outputs (o
-  // and dq, or dk and dv), poisoned.
-  void add(std::vector<Buf>& in1, std::vector<Buf>& in2, std::vector<Buf>& out1, std::vector<Buf>& out2,
-           const std::vector<float>& d1, const std::vector<float>& d2, size_t n, int heads) {
-    in1.push_back(input(d1, n, heads));
-    in2.push_back(input(d2, n, heads));
-    for (std::vector<Buf>* out : {&out1, &out2}) {
-      out->emplace_back(c.dtype, n);
-      out->back().poison();
+  // and dq, or dk and dv), poisoned: bufs and their names in that order.
+  void add(std::array<std::vector<Buf>*, 4> bufs, std::array<const char*, 4> names, const std::vector<float>& d1,
+           const std::vector<float>& d2, size_t n, int heads) {
+    bufs[0]->push_back(input(d1, n, heads, c.misaligned == names[0]));
+    bufs[1]->push_back(input(d2, n, heads, c.misaligned == names[1]));
+    for (int i : {2, 3}) {
+      bufs[i]->emplace_back(c.dtype, n, c.misaligned == names[i]);
+      bufs[i]->back().poison();
     }
   }
 
-  Buf input(const std::vector<float>& dense, size_t n, int heads) {
-    Buf b(c.dtype, n);
+  Buf input(const std::vector<float>& dense, size_t n, int heads, bool shifted) {
+    Buf b(c.dtype, n, shifted);
     for (size_t i = 0; i < n; ++i) b.set(i, NAN);
     for (size_t i = 0; i < dense.size(); ++i) b.set(at(i, heads), dense[i]);
     return b;
@@ -554,6 +563,16 @@ std::vector<Case> fixed_cases() {
       c.nan_last_dim = true;
       add(c, {{queries}}, {keys(all)});
     }
+  }
+  // one buffer one element past 16 bytes: the tensor-core kernels move rows as 16-byte vectors, so
+  // the call takes the general kernels (with a pointer the launch code's check leaves out, the
+  // tensor cores' first access to it stops the run: cp.async checks its addresses, and the driver
+  // builds with -fsanitize=alignment)
+  for (const char* name : {"q", "o", "d_o", "dq", "k", "v", "dk", "dv"}) {
+    Case c{std::string("misaligned ") + name + " bf16 d64", MF_BF16, 1, 2, 1, 64, true, 0, 0};
+    c.misaligned = name;
+    const auto ch = chunks(40, 8);
+    add(c, {{ch}}, {keys(ch)});
   }
   return cases;
 }
