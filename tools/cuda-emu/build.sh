@@ -26,6 +26,9 @@ if [ "$1" != "--host-runtime" ] && [ "${EMU_ASAN:-1}" != 0 ]; then
   fi
   rm -rf "$probe"
 fi
+# Every build stops at a misaligned access (a 16-byte vector load or store at an address that is
+# not a multiple of 16), as a GPU would fault, instead of reporting it and going on.
+checks="-fsanitize=alignment -fno-sanitize-recover=all $asan"
 mode=$1
 if [ "$mode" = "--host-runtime" ]; then
   dir=$2
@@ -58,15 +61,14 @@ if grep -rn -e '<<<' -e '__shared__' -e '__launch_bounds__' "$work/src" | grep -
 fi
 rm "$work/src/common.cu"
 if [ "$mode" != "--kernels" ] && [ "$mode" != "--host-runtime" ]; then
-  # -fsanitize=alignment: a tensor-core kernel's 16-byte store to a misaligned output stops the run
-  exec "$cxx" -std=c++17 -O1 -w -fsanitize=alignment -fno-sanitize-recover=all $asan -DMFORCE_VERSION='"emu"' -I"$here" -I"$work/src" \
+  exec "$cxx" -std=c++17 -O1 -w $checks -DMFORCE_VERSION='"emu"' -I"$here" -I"$work/src" \
     -I"$root/native/include" -x c++ "$here/driver.cpp" -x none "$here/emu.cpp" "$root/native/src/common/error.cpp" \
     -o "$out"
 fi
 
 # Device code as nvcc compiles it for the GPU (__CUDA_ARCH__: the 16-byte vector loads and the
-# _rn intrinsics of mforce/detail); -fsanitize=alignment stops at a misaligned vector access.
-flags="-std=c++17 -O1 -w -fPIC -D__CUDA_ARCH__=900 -DMFORCE_CUDA_ARCHS=\"emu\" -fsanitize=alignment -fno-sanitize-recover=all $asan"
+# _rn intrinsics of mforce/detail).
+flags="-std=c++17 -O1 -w -fPIC -D__CUDA_ARCH__=900 -DMFORCE_CUDA_ARCHS=\"emu\" $checks"
 include="-I$here -I$work/src -I$root/native/include"
 objs=""
 compile() {  # compile SOURCE OBJECT [extra flags]: in the background
@@ -92,7 +94,7 @@ if [ "$mode" = "--kernels" ]; then
   pids="$pids $!"
   compile "$here/kernels.cpp" "$work/kernels.o"
   for pid in $pids; do wait "$pid"; done
-  "$cxx" -fsanitize=alignment $asan $objs -L"$dir" -lcpu_reference -Wl,-rpath,'$ORIGIN' -o "$out"
+  "$cxx" $checks $objs -L"$dir" -lcpu_reference -Wl,-rpath,'$ORIGIN' -o "$out"
   exit 0
 fi
 
@@ -123,5 +125,5 @@ for pid in $pids; do wait "$pid"; done
 echo 'libcublas.so.13 { local: *; };' > "$work/cublas.map"
 "$cxx" -shared -x c /dev/null -Wl,--version-script="$work/cublas.map" -Wl,-soname,libcublas.so.13 -o "$dir/libcublas.so.13"
 "$cxx" -shared -x c /dev/null -Wl,-soname,libcuda.so.1 -o "$dir/libcuda.so.1"
-"$cxx" -shared -fsanitize=alignment $objs -L"$dir" -L"$work" -l:libcudart.so.13 -lmforce_cpu -Wl,-rpath,'$ORIGIN' \
+"$cxx" -shared $checks $objs -L"$dir" -L"$work" -l:libcudart.so.13 -lmforce_cpu -Wl,-rpath,'$ORIGIN' \
   -o "$dir/libmforce_cuda.so"
