@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code mforce} command. */
 @Command(name = "mforce", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "Mutual Forcing: streaming audio-video generation on the JVM with native kernels.",
-    subcommands = {InfoCommand.class, DatasetCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {InfoCommand.class, DatasetCommand.class, TrainCommand.class, GenerateCommand.class,
+        EvalCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(run(args));

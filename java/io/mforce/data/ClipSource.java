@@ -24,6 +24,46 @@ public interface ClipSource extends Iterable<Clip> {
   /** Normalization statistics of the source's tokens. */
   NormalizationStats stats();
 
+  /**
+   * These clips normalized with {@code stats} in place of their own: a model trained on one data
+   * set reads (and its tokens decode) with that set's statistics, whatever clips it is given.
+   */
+  default ClipSource withStats(NormalizationStats stats) {
+    ClipSource clips = this;
+    java.util.Objects.requireNonNull(stats, "stats");
+    return new ClipSource() {
+      @Override
+      public int size() {
+        return clips.size();
+      }
+
+      @Override
+      public Clip clip(int index) {
+        return clips.clip(index);
+      }
+
+      @Override
+      public int frames(int index) {
+        return clips.frames(index);
+      }
+
+      @Override
+      public int height() {
+        return clips.height();
+      }
+
+      @Override
+      public int width() {
+        return clips.width();
+      }
+
+      @Override
+      public NormalizationStats stats() {
+        return stats;
+      }
+    };
+  }
+
   @Override
   default Iterator<Clip> iterator() {
     return new Iterator<>() {

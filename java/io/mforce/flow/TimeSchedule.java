@@ -35,15 +35,23 @@ public final class TimeSchedule {
     }
     float[] t = new float[steps + 1];
     for (int i = 0; i <= steps; i++) {
-      double sigma = 1.0 - (double) i / steps;
-      double shifted = shift * sigma / (1 + (shift - 1) * sigma);
-      t[i] = (float) (1.0 - shifted);
+      t[i] = (float) shifted((double) i / steps, shift);
     }
     t[0] = 0f;
     t[steps] = 1f;
     // an extreme shift squeezes neighbouring times into one float: a step of zero length
     requireIncreasing(t, "schedule of " + steps + " steps with shift " + shift);
     return new TimeSchedule(t, shift);
+  }
+
+  /**
+   * The time {@code t} in [0, 1] moved by {@code shift}: with σ = 1 − t, the result is
+   * 1 − s·σ / (1 + (s − 1)·σ). Samplers' grids and training's time draws share it, so that a
+   * model is trained most where it is sampled.
+   */
+  public static double shifted(double t, float shift) {
+    double sigma = 1.0 - t;
+    return 1.0 - shift * sigma / (1 + (shift - 1) * sigma);
   }
 
   /** An explicit grid: increasing, from 0 to 1. */

@@ -1,12 +1,10 @@
 package io.mforce.media;
 
 import io.mforce.data.Clip;
-import io.mforce.runtime.AtomicFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
-import javax.imageio.ImageIO;
 
 /**
  * A PNG contact sheet of a clip for a person to look at: {@code count} frames evenly spaced over
@@ -59,12 +57,7 @@ public final class PngStrip {
   }
 
   public static void write(Path path, Clip clip, int count, int scale) {
-    BufferedImage img = render(clip, count, scale);
-    AtomicFiles.write(path, tmp -> {
-      if (!ImageIO.write(img, "png", tmp.toFile())) {
-        throw new java.io.IOException("no PNG writer available");
-      }
-    });
+    Png.write(path, render(clip, count, scale));
   }
 
   private static void drawWave(BufferedImage img, Clip clip, int[] shown, int top) {

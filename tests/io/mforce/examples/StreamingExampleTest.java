@@ -21,6 +21,7 @@ import io.mforce.runtime.Device;
 import io.mforce.runtime.Rng;
 import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
+import io.mforce.sample.StreamGenerator;
 import io.mforce.testing.Gpu;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,6 +74,15 @@ class StreamingExampleTest {
         assertArrayEquals(chunk.noise(), otherFirst.get(c - 1).noise(), "chunk " + c + ": the same noise");
         assertFalse(Arrays.equals(chunk.sample(), otherFirst.get(c - 1).sample()),
             "chunk " + c + " depends on the first frame");
+      }
+      // the library's generator runs this loop: the same settings give the same chunks
+      List<float[]> generated = new ArrayList<>();
+      try (Tensor v0 = frame(video, 0, Device.CPU); Tensor a0 = frame(audio, 0, Device.CPU)) {
+        new StreamGenerator(model, StreamGenerator.Settings.few(4, 42)).generate(conditions, v0, a0, CHUNKS,
+            (c, v, a) -> generated.add(concat(v.toFloatArray(), a.toFloatArray())));
+      }
+      for (int c = 1; c < CHUNKS; c++) {
+        assertArrayEquals(chunks.get(c - 1).sample(), generated.get(c), "chunk " + c + " of StreamGenerator");
       }
     }
   }
@@ -181,6 +191,12 @@ class StreamingExampleTest {
          Tensor batchOfOne = frame.view(1, tokens.size(2), tokens.size(3))) {
       return batchOfOne.to(device);
     }
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   /** The RMS of a − b. */

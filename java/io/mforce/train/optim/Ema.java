@@ -44,6 +44,19 @@ public final class Ema implements AutoCloseable {
   }
 
   /**
+   * The update after optimizer step {@code step} (1 is the first) with a warm-up: the decay
+   * used is min(decay, (1 + step) / (10 + step)), so that the average forgets the initial
+   * weights within the first few hundred steps instead of the 1 / (1 − decay) steps a fixed
+   * 0.999 needs (a short run's EMA would otherwise stay close to its random start).
+   */
+  public void update(long step) {
+    if (step < 1) {
+      throw new IllegalArgumentException("EMA: step " + step + " (the first step is 1)");
+    }
+    OptimKernels.emaUpdate(weights, store.master(), (float) Math.min(decay, (1.0 + step) / (10.0 + step)));
+  }
+
+  /**
    * Exchanges the averaged and the live weights (and refreshes the working copies): sample
    * with the EMA weights between two swaps.
    */

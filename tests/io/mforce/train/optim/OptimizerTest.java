@@ -132,6 +132,25 @@ class OptimizerTest {
     }
   }
 
+  /** The warmed-up update: step n averages with min(decay, (1 + n) / (10 + n)). */
+  @Test
+  void emaWarmsUp() {
+    for (long step : new long[] {1, 80, 1000}) {
+      try (ParameterStore s = store(5); Ema ema = new Ema(s, 0.9f)) {
+        float[] start = s.master().toFloatArray();
+        float[] live = uniform(new Random(7), (int) s.numel(), -1, 1);
+        s.master().copyFrom(live);
+        ema.update(step);
+        double d = Math.min(0.9, (1.0 + step) / (10.0 + step));  // 2/11, then 0.9
+        float[] avg = ema.weights().toFloatArray();
+        for (int i = 0; i < avg.length; i++) {
+          assertEquals(d * start[i] + (1 - d) * live[i], avg[i], 1e-6, "step " + step + ", weight " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> ema.update(0));
+      }
+    }
+  }
+
   @Test
   void schedules() {
     LrSchedule constant = LrSchedule.warmupConstant(1e-3f, 10);

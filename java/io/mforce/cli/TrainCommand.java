@@ -1,0 +1,125 @@
+package io.mforce.cli;
+
+import io.mforce.data.ClipSource;
+import io.mforce.data.Dataset;
+import io.mforce.data.SyntheticClips;
+import io.mforce.data.TalkingFaceGenerator;
+import io.mforce.model.AudioVideoModel;
+import io.mforce.model.ModelConfig;
+import io.mforce.train.LossLog;
+import io.mforce.train.RunDirectory;
+import io.mforce.train.TeacherForcingTrainer;
+import io.mforce.train.TrainSettings;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code mforce train}: teacher-forcing training (stage 2) into a run folder. */
+@Command(name = "train", description = "Train the dual-branch model with teacher forcing (stage 2: both branches "
+    + "coupled, clean history, each chunk at its own noise level) into a run folder: settings, checkpoints, "
+    + "EMA weights, loss.csv and loss.png.")
+final class TrainCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  DeviceOptions device;
+
+  @Option(names = "--model", defaultValue = "tiny", paramLabel = "NAME|FILE",
+      description = "Model config: tiny, small or a JSON file (default: ${DEFAULT-VALUE}).")
+  String model;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "A data set folder (mforce dataset make/import); default: the built-in synthetic data set "
+          + "(256 clips of 5 s at the model's frame size, seed 0, made on the fly).")
+  Path data;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "The run folder.")
+  Path out;
+
+  @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same settings; "
+      + "--steps may be larger).")
+  boolean resume;
+
+  @Option(names = "--steps", description = "Optimizer steps (default: 2000).")
+  Integer steps;
+
+  @Option(names = "--batch", description = "Windows per step (default: 4).")
+  Integer batch;
+
+  @Option(names = "--chunks", description = "Chunks per window, the first frame included (default: 8).")
+  Integer chunks;
+
+  @Option(names = "--lr", description = "Peak learning rate (default: 1e-3).")
+  Float lr;
+
+  @Option(names = "--warmup", description = "Warm-up steps (default: 100).")
+  Integer warmup;
+
+  @Option(names = "--window", description = "Rolling attention window in chunks, 0 for full (default: 0).")
+  Integer window;
+
+  @Option(names = "--sinks", description = "Sink chunks with a window (default: 0).")
+  Integer sinks;
+
+  @Option(names = "--time-shift", description = "Shift of the per-chunk noise levels, 1 = uniform (default: 1).")
+  Float timeShift;
+
+  @Option(names = "--seed", description = "The run's seed (default: 0).")
+  Long seed;
+
+  @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default: 250).")
+  Integer checkpointEvery;
+
+  @Override
+  public Integer call() {
+    RunDirectory run = new RunDirectory(out);
+    TrainSettings settings = settings(resume ? run.readSettings() : TrainSettings.defaults());
+    ModelConfig config = ModelConfig.load(model);
+    ClipSource clips = data != null ? Dataset.open(data)
+        : new SyntheticClips(TalkingFaceGenerator.ofSeconds(config.videoHeight(), 5), 256, 0);
+    PrintWriter o = spec.commandLine().getOut();
+    try (AudioVideoModel m = new AudioVideoModel(config, device.device(), device.mode(true), settings.seed());
+         TeacherForcingTrainer trainer = new TeacherForcingTrainer(m, clips, settings, run, resume)) {
+      o.printf(Locale.ROOT, "train: model %s (%,d parameters) on %s, %s; %d windows of %d chunks per step; "
+              + "%s%n", config.name(), m.parameters().numel(), device.device(), device.mode(true), settings.batch(),
+          settings.chunks(), resume ? "resuming at step " + trainer.step() : "run folder " + out);
+      o.flush();
+      double[] smoothed = {Double.NaN};
+      try (ProgressBar bar = Progress.bar("train", settings.steps())) {
+        bar.stepTo(trainer.step());
+        trainer.run(row -> {
+          smoothed[0] = Double.isNaN(smoothed[0]) ? row.loss() : 0.98 * smoothed[0] + 0.02 * row.loss();
+          bar.stepTo(row.step());
+          bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", smoothed[0]));
+        });
+      }
+      LossLog.Row last = trainer.log().rows().get(trainer.log().rows().size() - 1);
+      o.printf(Locale.ROOT, "step %d: loss %.4f (video %.4f, audio %.4f), %.1f s in all%n", last.step(), last.loss(),
+          last.video(), last.audio(), last.seconds());
+      o.printf("wrote %s, %s, %s, %s%n", run.checkpoint(), run.ema(), run.lossCsv(), run.lossPng());
+      o.flush();
+    }
+    return 0;
+  }
+
+  /** {@code base} with the options given on the command line. */
+  private TrainSettings settings(TrainSettings base) {
+    TrainSettings b = base;
+    return new TrainSettings(or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()), or(lr, b.lr()),
+        or(warmup, b.warmup()), b.finalLrFraction(), b.adam(), b.clip(), b.emaDecay(), b.dropout(),
+        or(timeShift, b.timeShift()), or(window, b.window()), or(sinks, b.sinks()), or(seed, b.seed()),
+        or(checkpointEvery, b.checkpointEvery()));
+  }
+
+  private static <T> T or(T given, T otherwise) {
+    return given != null ? given : otherwise;
+  }
+}

@@ -1,0 +1,134 @@
+package io.mforce.sample;
+
+import io.mforce.flow.Sampler;
+import io.mforce.flow.TimeSchedule;
+import io.mforce.model.AudioVideoModel;
+import io.mforce.model.ChunkState;
+import io.mforce.model.Conditions;
+import io.mforce.model.ModelConfig;
+import io.mforce.model.StreamSession;
+import io.mforce.model.TokenLayout;
+import io.mforce.runtime.Check;
+import io.mforce.runtime.DType;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Rng;
+import io.mforce.runtime.Tensor;
+
+/**
+ * The streaming generator of DESIGN §4 "Sampling": B streams begin with their clean first chunk
+ * (the first frame and its sound), then, chunk by chunk, each chunk starts from noise, is
+ * integrated to t = 1 by the {@link Sampler} (the Few mode, or the Multi mode with
+ * classifier-free guidance), handed to the caller, and appended to the KV caches for the next.
+ * With a rolling window (sinks + the last W chunks) a stream runs past the length the model was
+ * trained on. The chunk's noise comes from one Philox generator per call ({@link Settings#seed}),
+ * so the same inputs give the same stream.
+ */
+public final class StreamGenerator {
+  /**
+   * How chunks are sampled.
+   *
+   * @param mode Few (distilled, no guidance) or Multi (Euler with CFG)
+   * @param steps sampler steps per chunk
+   * @param shift the time grid's shift ({@link TimeSchedule#uniform})
+   * @param guidance the CFG scale w of the Multi mode (1: conditional only; ignored in Few mode)
+   * @param window attention window in chunks (0: full causal attention over the whole stream)
+   * @param sinks sink chunks kept visible with a window (1 keeps the first frame)
+   * @param seed the noise's seed
+   */
+  public record Settings(Sampler.Mode mode, int steps, float shift, float guidance, int window, int sinks, long seed) {
+    public Settings {
+      Check.notNull(mode, "mode");
+      TimeSchedule.uniform(steps, shift);  // validates steps and shift, naming them
+      Check.finite("stream generator", "guidance", guidance);
+      if (window < 0 || sinks < 0 || (window == 0 && sinks != 0)) {
+        throw new IllegalArgumentException("stream generator: window " + window + ", sinks " + sinks
+            + "; expected window >= 0, sinks >= 0, and no sinks without a window");
+      }
+    }
+
+    /** The paper's fast setting: 4 Few steps (shift 3), a window of 8 chunks and the first as a sink. */
+    public static Settings few(int steps, long seed) {
+      return new Settings(Sampler.Mode.FEW, steps, 3f, 1f, 8, 1, seed);
+    }
+
+    /** The Multi mode: {@code steps} Euler steps with guidance {@code w} (2·steps model calls per chunk). */
+    public static Settings multi(int steps, float w, long seed) {
+      return new Settings(Sampler.Mode.MULTI, steps, 3f, w, 8, 1, seed);
+    }
+  }
+
+  /** Receives each chunk as soon as it is done, clean chunk 0 included. */
+  @FunctionalInterface
+  public interface ChunkListener {
+    /**
+     * @param video [B, Nv, Fv] the chunk's video tokens, valid during the call
+     * @param audio [B, Na, Fa]
+     */
+    void chunk(int index, Tensor video, Tensor audio);
+  }
+
+  private final AudioVideoModel model;
+  private final Settings settings;
+
+  public StreamGenerator(AudioVideoModel model, Settings settings) {
+    this.model = Check.notNull(model, "model");
+    this.settings = Check.notNull(settings, "settings");
+  }
+
+  /** Model calls per generated chunk (the sampler's NFE plus the append). */
+  public int callsPerChunk() {
+    int sampling = settings.steps() * (settings.mode() == Sampler.Mode.MULTI && settings.guidance() != 1f ? 2 : 1);
+    return sampling + 1;
+  }
+
+  /**
+   * Generates chunks 1 .. {@code chunks} − 1 after the clean first chunk.
+   *
+   * @param conditions the B streams' attributes, and transcripts of at least {@code chunks} chunks
+   * @param firstVideo [B, Nv, Fv] chunk 0's video tokens (the first frame), on the model's device
+   * @param firstAudio [B, Na, Fa] chunk 0's audio tokens
+   */
+  public void generate(Conditions conditions, Tensor firstVideo, Tensor firstAudio, int chunks, ChunkListener out) {
+    String op = "streamGenerator.generate";
+    Check.notNull(conditions, "conditions");
+    Check.notNull(out, "out");
+    int batch = conditions.batch();
+    if (chunks < 2) {
+      throw new IllegalArgumentException(op + ": " + chunks + " chunks; expected >= 2 (the first frame and at least "
+          + "one generated chunk)");
+    }
+    if (conditions.chunks() < chunks) {
+      throw new IllegalArgumentException(op + ": the conditions hold transcripts of " + conditions.chunks()
+          + " chunks; expected at least the " + chunks + " generated");
+    }
+    ModelConfig config = model.config();
+    TokenLayout layout = model.layout();
+    Device device = model.device();
+    Check.shape(op, "firstVideo", firstVideo, batch, layout.videoTokens(), config.videoTokenFeatures());
+    Check.shape(op, "firstAudio", firstAudio, batch, layout.audioTokens(), config.audioTokenFeatures());
+    boolean guided = settings.mode() == Sampler.Mode.MULTI && settings.guidance() != 1f;
+    StreamSession.Options options = (settings.window() > 0
+        ? StreamSession.Options.rolling(batch, settings.window(), settings.sinks())
+        : StreamSession.Options.full(batch, chunks)).withGuidance(guided);
+    Rng.Generator noise = new Rng.Generator(settings.seed());
+    try (StreamSession stream = model.stream(options);
+         Tensor x = ChunkState.empty(config, batch, DType.F32, device);                  // [B, Nv·Fv + Na·Fa]
+         Sampler sampler = new Sampler(settings.mode(), TimeSchedule.uniform(settings.steps(), settings.shift()),
+             settings.guidance(), x);
+         Tensor video = Tensor.empty(DType.F32, device, batch, layout.videoTokens(), config.videoTokenFeatures());
+         Tensor audio = Tensor.empty(DType.F32, device, batch, layout.audioTokens(), config.audioTokenFeatures())) {
+      stream.begin(conditions);
+      stream.beginChunk(conditions.transcript(0, 1));
+      stream.append(firstVideo, firstAudio);
+      out.chunk(0, firstVideo, firstAudio);
+      for (int c = 1; c < chunks; c++) {
+        stream.beginChunk(conditions.transcript(c, 1));
+        noise.normal(x);                          // t = 0
+        sampler.run(stream, x);                   // to t = 1
+        ChunkState.unpack(config, x, video, audio);
+        stream.append(video, audio);
+        out.chunk(c, video, audio);
+      }
+    }
+  }
+}

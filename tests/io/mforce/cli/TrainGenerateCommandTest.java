@@ -1,0 +1,107 @@
+package io.mforce.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.media.MediaReader;
+import io.mforce.train.LossLog;
+import io.mforce.train.RunDirectory;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code mforce train} then {@code mforce generate}, on a two-clip data set (tiny model, CPU). */
+class TrainGenerateCommandTest {
+  @TempDir
+  Path tmp;
+
+  /** Runs the CLI, returning {exit code, standard output + standard error}. */
+  private static Object[] run(String... args) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream both = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+    System.setOut(both);
+    System.setErr(both);
+    try {
+      int code = Main.run(args);
+      return new Object[] {code, bytes.toString(StandardCharsets.UTF_8)};
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
+  private static void ok(Object[] r) {
+    assertEquals(0, r[0], (String) r[1]);
+  }
+
+  private static String refused(Object[] r, String expected) {
+    assertEquals(2, r[0], (String) r[1]);
+    assertTrue(((String) r[1]).contains(expected), "expected '" + expected + "' in: " + r[1]);
+    return (String) r[1];
+  }
+
+  @Test
+  void trainResumeAndGenerate() throws Exception {
+    Path data = tmp.resolve("data");
+    ok(run("dataset", "make", "--out", data.toString(), "--clips", "2", "--seconds", "0.4"));
+    Path runDir = tmp.resolve("run");
+    String[] train = {"train", "--data", data.toString(), "--out", runDir.toString(), "--batch", "1", "--chunks", "3",
+        "--checkpoint-every", "2", "--warmup", "1"};
+    Object[] r = run(concat(train, "--steps", "3"));
+    ok(r);
+    assertTrue(((String) r[1]).contains("step 3: loss "), (String) r[1]);
+    RunDirectory run = new RunDirectory(runDir);
+    assertEquals(3, LossLog.read(run.lossCsv(), Long.MAX_VALUE).rows().size());
+    refused(run(concat(train, "--steps", "3")), "already holds a run");
+    refused(run(concat(train, "--steps", "5", "--resume", "--seed", "4")), "seed 0 (the run's) vs 4 (given now)");
+    // a resume takes the run's settings; only the length is given
+    r = run("train", "--data", data.toString(), "--out", runDir.toString(), "--resume", "--steps", "4");
+    ok(r);
+    assertTrue(((String) r[1]).contains("resuming at step 3"), (String) r[1]);
+    assertEquals(4, LossLog.read(run.lossCsv(), Long.MAX_VALUE).rows().size());
+
+    Path gen = tmp.resolve("gen.mp4");
+    Path ref = tmp.resolve("ref.mp4");
+    Path png = tmp.resolve("gen.png");
+    r = run("generate", "--run", runDir.toString(), "--out", gen.toString(), "--reference", ref.toString(), "--png",
+        png.toString(), "--seconds", "0.4", "--steps", "2", "--scale", "2");
+    ok(r);
+    String printed = (String) r[1];
+    assertTrue(printed.contains("multi mode, 5 model calls per chunk"), printed);
+    assertTrue(printed.contains("generated: lip sync") && printed.contains("reference: lip sync"), printed);
+    for (Path mp4 : new Path[] {gen, ref}) {
+      MediaReader.Media m = MediaReader.read(mp4);
+      assertEquals(10, m.frames(), mp4 + ": 0.4 s at 25 fps");
+      assertEquals(64, m.width(), mp4 + ": 32 pixels shown at scale 2");
+      assertTrue(m.audio().length > 0, mp4 + " has sound");
+    }
+    assertTrue(Files.size(png) > 0);
+  }
+
+  @Test
+  void badArgumentsAreNamed() {
+    Path gen = tmp.resolve("gen.mp4");
+    refused(run("generate", "--run", tmp.resolve("nothing").toString(), "--out", gen.toString()),
+        "expected a training run's folder");
+    refused(run("generate", "--run", tmp.toString(), "--out", gen.toString(), "--mode", "fast"),
+        "--mode 'fast'; expected few or multi");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--steps", "0"), "steps 0: expected >= 1");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--precision", "fp16"), "expected fp32 or bf16");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--device", "tpu"), "expected cpu, cuda or cuda:N");
+    assertFalse(Files.exists(gen));
+    assertFalse(Files.exists(tmp.resolve("r")), "a refused run writes nothing");
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+}

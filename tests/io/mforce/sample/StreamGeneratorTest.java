@@ -1,0 +1,166 @@
+package io.mforce.sample;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.data.Batch;
+import io.mforce.data.Batcher;
+import io.mforce.data.Clip;
+import io.mforce.data.ClipSource;
+import io.mforce.data.SyntheticClips;
+import io.mforce.data.TalkingFaceGenerator;
+import io.mforce.flow.Sampler;
+import io.mforce.model.AudioVideoModel;
+import io.mforce.model.Conditions;
+import io.mforce.model.ModelConfig;
+import io.mforce.nn.ParameterStore;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link StreamGenerator} and {@link ClipAssembler} on the tiny model with random weights (CPU).
+ * That the generator's loop is the README's hand-written one, chunk for chunk, is checked in
+ * {@code StreamingExampleTest}.
+ */
+class StreamGeneratorTest {
+  private static final ModelConfig TINY = ModelConfig.load("tiny");
+  private static final int CHUNKS = 5;
+
+  /** Two streams of one 5-frame clip each, their tokens [2, 5, N, F]. */
+  private static Batch twoClips() {
+    ClipSource source = new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 0.2), 2, 9);
+    return new Batcher(source, 2, CHUNKS, TINY.videoPixelsPerToken(), 1).next();
+  }
+
+  private static AudioVideoModel model() {
+    return AudioVideoModel.withRandomWeights(TINY, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 3);
+  }
+
+  /** Every chunk's (video, audio) values, in the order delivered. */
+  private static List<float[][]> generate(AudioVideoModel model, StreamGenerator.Settings s, Batch b, int chunks) {
+    List<float[][]> got = new ArrayList<>();
+    try (Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
+         Tensor v0 = firstChunk(video); Tensor a0 = firstChunk(audio)) {
+      new StreamGenerator(model, s).generate(Conditions.fromBatch(TINY, b), v0, a0, chunks, (c, v, a) -> {
+        assertEquals(got.size(), c, "chunks arrive in order");
+        got.add(new float[][] {v.toFloatArray(), a.toFloatArray()});
+      });
+    }
+    return got;
+  }
+
+  /** Chunk 0 of tokens [B, C, N, F] as a contiguous [B, N, F]. */
+  static Tensor firstChunk(Tensor tokens) {
+    try (Tensor first = tokens.narrow(1, 0, 1); Tensor copy = first.copy()) {
+      return copy.view(tokens.size(0), tokens.size(2), tokens.size(3));
+    }
+  }
+
+  @Test
+  void bothModesDeliverEveryChunkReproducibly() {
+    Batch b = twoClips();
+    try (AudioVideoModel model = model()) {
+      for (StreamGenerator.Settings s : List.of(StreamGenerator.Settings.few(4, 7),
+          StreamGenerator.Settings.multi(3, 2f, 7),
+          new StreamGenerator.Settings(Sampler.Mode.MULTI, 2, 1f, 1f, 0, 0, 7))) {
+        List<float[][]> chunks = generate(model, s, b, CHUNKS);
+        assertEquals(CHUNKS, chunks.size(), s + ": chunks 0.." + (CHUNKS - 1));
+        try (Tensor video = b.videoTensor(); Tensor v0 = firstChunk(video)) {
+          assertArrayEquals(v0.toFloatArray(), chunks.get(0)[0], "chunk 0 is the first frame");
+        }
+        for (int c = 1; c < CHUNKS; c++) {
+          for (float[] x : chunks.get(c)) {
+            for (float f : x) {
+              assertTrue(Float.isFinite(f), s + ": chunk " + c + " is finite");
+            }
+          }
+        }
+        List<float[][]> again = generate(model, s, b, CHUNKS);
+        for (int c = 0; c < CHUNKS; c++) {
+          assertArrayEquals(chunks.get(c)[0], again.get(c)[0], s + ": chunk " + c + ", same seed");
+          assertArrayEquals(chunks.get(c)[1], again.get(c)[1], s + ": chunk " + c + ", same seed");
+        }
+        StreamGenerator.Settings other = new StreamGenerator.Settings(s.mode(), s.steps(), s.shift(), s.guidance(),
+            s.window(), s.sinks(), 8);
+        assertFalse(java.util.Arrays.equals(chunks.get(1)[0], generate(model, other, b, 2).get(1)[0]),
+            s + ": another seed, another chunk");
+      }
+    }
+  }
+
+  @Test
+  void guidanceChangesTheMultiModeAndCountsItsCalls() {
+    Batch b = twoClips();
+    try (AudioVideoModel model = model()) {
+      StreamGenerator.Settings plain = StreamGenerator.Settings.multi(3, 1f, 7);
+      StreamGenerator.Settings guided = StreamGenerator.Settings.multi(3, 3f, 7);
+      assertEquals(4, new StreamGenerator(model, plain).callsPerChunk());
+      assertEquals(7, new StreamGenerator(model, guided).callsPerChunk());
+      assertEquals(5, new StreamGenerator(model, StreamGenerator.Settings.few(4, 0)).callsPerChunk());
+      assertFalse(java.util.Arrays.equals(generate(model, plain, b, 2).get(1)[0],
+          generate(model, guided, b, 2).get(1)[0]), "w = 3 differs from the conditional pass alone");
+    }
+  }
+
+  @Test
+  void theAssemblerDecodesTheDataItWasGiven() {
+    // the data's own tokens through the assembler: the clips come back (video exactly, audio to float rounding)
+    ClipSource source = new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 0.2), 2, 9);
+    Batch b = new Batcher(source, 2, CHUNKS, TINY.videoPixelsPerToken(), 1).next();
+    ClipAssembler assembler = new ClipAssembler(TINY, source.stats());
+    try (Tensor video = b.videoTensor(); Tensor audio = b.audioTensor()) {
+      for (int c = 0; c < CHUNKS; c++) {
+        try (Tensor v = video.narrow(1, c, 1); Tensor vc = v.copy(); Tensor a = audio.narrow(1, c, 1);
+             Tensor ac = a.copy(); Tensor v3 = vc.view(2, b.videoTokens(), b.videoFeatures());
+             Tensor a3 = ac.view(2, audio.size(2), audio.size(3))) {
+          assembler.chunk(c, v3, a3);
+        }
+      }
+    }
+    assertEquals(CHUNKS, assembler.chunks());
+    for (int i = 0; i < 2; i++) {
+      Clip original = source.clip(b.clips()[i]);
+      Clip back = assembler.clip(i, original.attributes(), original.transcript());
+      assertArrayEquals(original.video(), back.video(), "stream " + i + ": video");
+      for (int s = 0; s < back.audio().length; s++) {
+        assertEquals(original.audio()[s], back.audio()[s], 1e-5, "stream " + i + ": sample " + s);
+      }
+    }
+    String e = assertThrows(IllegalArgumentException.class,
+        () -> assembler.chunk(7, null, null)).getMessage();
+    assertTrue(e.contains("expected chunk " + CHUNKS), e);
+    e = assertThrows(IllegalArgumentException.class, () -> assembler.clip(2, null, null)).getMessage();
+    assertTrue(e.contains("expected 0..1"), e);
+  }
+
+  @Test
+  void badInputIsNamed() {
+    Batch b = twoClips();
+    try (AudioVideoModel model = model(); Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
+         Tensor v0 = firstChunk(video); Tensor a0 = firstChunk(audio)) {
+      StreamGenerator g = new StreamGenerator(model, StreamGenerator.Settings.few(2, 0));
+      Conditions cond = Conditions.fromBatch(TINY, b);
+      String e = assertThrows(IllegalArgumentException.class,
+          () -> g.generate(cond, v0, a0, 1, (c, v, a) -> { })).getMessage();
+      assertTrue(e.contains("1 chunks; expected >= 2"), e);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> g.generate(cond, v0, a0, CHUNKS + 1, (c, v, a) -> { })).getMessage();
+      assertTrue(e.contains("transcripts of " + CHUNKS + " chunks"), e);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> g.generate(cond, a0, a0, 2, (c, v, a) -> { })).getMessage();
+      assertTrue(e.contains("firstVideo"), e);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 0, 3f, 1f, 8, 1, 0)).getMessage();
+      assertTrue(e.contains("0 steps"), e);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 4, 3f, 1f, 0, 1, 0)).getMessage();
+      assertTrue(e.contains("no sinks without a window"), e);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package io.mforce.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.data.codec.NormalizationStats;
+import io.mforce.model.ConditionDropout;
+import io.mforce.train.optim.AdamW;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The run folder's text files: settings, statistics and the loss log, and their errors. */
+class RunFilesTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void settingsRoundTripAndValidate() {
+    TrainSettings s = new TrainSettings(3, 5, 70, 2e-4f, 7, 0.25f, new AdamW.Config(0.8f, 0.9f, 1e-7f, 0.01f), 0.5f,
+        0.99f, new ConditionDropout(0.2, 0.3, 0.4), 2.5f, 4, 1, -9, 11);
+    RunDirectory run = new RunDirectory(tmp);
+    run.writeSettings(s);
+    assertEquals(s, run.readSettings());
+    assertEquals(List.of(), s.resumeDifferences(s.withSteps(700)), "the length may change");
+    assertEquals(List.of("batch 3 (the run's) vs 4 (given now)", "chunks 5 (the run's) vs 6 (given now)"),
+        s.resumeDifferences(s.withBatch(4, 6)));
+    String e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(0, 1, 0, -1f, -1, 2f,
+        AdamW.Config.paper(), -1f, 1f, ConditionDropout.DEFAULT, 0f, -1, 2, 0, 0)).getMessage();
+    for (String part : new String[] {"batch 0: expected >= 1", "chunks 1: expected >= 2", "steps 0", "warmup -1",
+        "window -1", "checkpointEvery 0", "lr -1.0", "finalLrFraction 2.0", "clip -1.0", "emaDecay 1.0",
+        "timeShift 0.0"}) {
+      assertTrue(e.contains(part), "'" + part + "' in: " + e);
+    }
+    e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("{\"batch\": 2}", "s.json"))
+        .getMessage();
+    assertTrue(e.startsWith("s.json: not valid train settings") && e.contains("adam: missing"), e);
+    e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("", "s.json")).getMessage();
+    assertTrue(e.contains("s.json: empty; expected the train settings"), e);
+    e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("[1, 2", "s.json")).getMessage();
+    assertTrue(e.startsWith("s.json: not valid train settings"), e);
+  }
+
+  @Test
+  void statsRoundTripAndBadFilesAreNamed() throws Exception {
+    RunDirectory run = new RunDirectory(tmp);
+    NormalizationStats identity = NormalizationStats.identity();
+    run.writeStats(identity);
+    assertEquals(identity, run.readStats());
+    Files.writeString(run.stats(), "{\"audioMean\": [1, 2]}");
+    String e = assertThrows(IllegalArgumentException.class, run::readStats).getMessage();
+    assertTrue(e.contains("stats.json: not valid normalization statistics") && e.contains("'audioMean' has 2"), e);
+    e = assertThrows(IllegalArgumentException.class, new RunDirectory(tmp.resolve("none"))::readSettings)
+        .getMessage();
+    assertTrue(e.contains("settings.json does not exist: expected a training run's folder"), e);
+  }
+
+  @Test
+  void theLossLogRoundTripsTrimsAndRefusesBadRows() throws Exception {
+    LossLog log = new LossLog();
+    for (int step = 1; step <= 5; step++) {
+      log.add(new LossLog.Row(step, 1e-3f * step, 4.0 / step, 2.5 / step, 1.5 / step, 0.5f, 0.25 * step));
+    }
+    Path csv = tmp.resolve("loss.csv");
+    log.writeCsv(csv);
+    List<LossLog.Row> all = LossLog.read(csv, Long.MAX_VALUE).rows();
+    assertEquals(5, all.size());
+    assertEquals(4.0 / 3, all.get(2).loss(), 1e-5, "six significant digits");
+    assertEquals(3, LossLog.read(csv, 3).rows().size(), "a resume at step 3 drops the later rows");
+    assertEquals(0, LossLog.read(tmp.resolve("absent.csv"), 3).rows().size());
+    String e = assertThrows(IllegalArgumentException.class,
+        () -> log.add(new LossLog.Row(5, 0f, 1, 1, 0, 0f, 0))).getMessage();
+    assertTrue(e.contains("step 5 after step 5"), e);
+    Files.writeString(csv, LossLog.HEADER + "\n1,0.1,2,1,1,0.5,0.1\n2,0.1,x,1,1,0.5,0.1\n");
+    e = assertThrows(IllegalArgumentException.class, () -> LossLog.read(csv, 9)).getMessage();
+    assertTrue(e.contains("loss.csv line 3"), e);
+    Files.writeString(csv, "step,loss\n");
+    e = assertThrows(IllegalArgumentException.class, () -> LossLog.read(csv, 9)).getMessage();
+    assertTrue(e.contains("expected the header"), e);
+    log.writePng(tmp.resolve("loss.png"), "test");
+    assertTrue(Files.size(tmp.resolve("loss.png")) > 0);
+    assertThrows(IllegalStateException.class, () -> new LossLog().writePng(tmp.resolve("x.png"), "empty"));
+  }
+}
