@@ -1,0 +1,128 @@
+package io.mforce.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mforce.data.Batch;
+import io.mforce.data.Batcher;
+import io.mforce.data.SyntheticClips;
+import io.mforce.data.TalkingFaceGenerator;
+import io.mforce.model.AudioVideoModel;
+import io.mforce.model.Conditions;
+import io.mforce.model.ModelConfig;
+import io.mforce.nn.Parameter;
+import io.mforce.nn.ParameterStore;
+import io.mforce.runtime.Device;
+import io.mforce.runtime.Tensor;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One Mutual Forcing step ({@link MutualForcingLoss}) on the tiny model with random weights
+ * (CPU): every term is computed and reaches the parameters it should, the step is reproducible,
+ * and DMD's correction vanishes where the fake model is the student and guidance is off.
+ */
+class MutualForcingLossTest {
+  private static final ModelConfig TINY = ModelConfig.load("tiny");
+  private static final Batch WINDOWS = new Batcher(new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 0.2), 2, 4),
+      2, 4, TINY.videoPixelsPerToken(), 6).next();
+
+  private static AudioVideoModel random(long seed) {
+    return AudioVideoModel.withRandomWeights(TINY, Device.CPU, ParameterStore.Mode.FP32_TRAINING, seed);
+  }
+
+  /** Runs one step (gradients zeroed first); returns {student grads, fake grads} and the losses. */
+  private static Object[] step(AudioVideoModel student, AudioVideoModel fake, MutualForcingLoss.Settings s,
+                               int rollout, long seed) {
+    student.parameters().zeroGrads();
+    fake.parameters().zeroGrads();
+    try (Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor()) {
+      MutualForcingLoss.Value v = new MutualForcingLoss(student, fake, s).compute(video, audio,
+          Conditions.fromBatch(TINY, WINDOWS), rollout, new SplittableRandom(seed), seed);
+      return new Object[] {student.parameters().grads().toFloatArray(), fake.parameters().grads().toFloatArray(), v};
+    }
+  }
+
+  private static double norm(float[] g) {
+    double sum = 0;
+    for (float x : g) {
+      sum += (double) x * x;
+    }
+    return Math.sqrt(sum);
+  }
+
+  @Test
+  void everyTermReachesItsModelReproducibly() {
+    try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2)) {
+      for (int rollout : new int[] {0, 2}) {
+        Object[] a = step(student, fake, MutualForcingLoss.Settings.defaults(), rollout, 5);
+        MutualForcingLoss.Value v = (MutualForcingLoss.Value) a[2];
+        for (double term : new double[] {v.multi(), v.shortcut(), v.dmd(), v.fake()}) {
+          assertTrue(term > 0 && Double.isFinite(term), "rollout " + rollout + ": every loss finite and > 0: " + v);
+        }
+        assertTrue(norm((float[]) a[0]) > 0 && norm((float[]) a[1]) > 0, "both models get gradients");
+        // the Few mode's own parameters (the interval embedding) are trained: only the Few loss reaches them
+        Parameter fewOnly = student.parameters().parameters().stream()
+            .filter(p -> p.name().endsWith(".time.d.fc2.weight")).findFirst().orElseThrow();
+        assertTrue(norm(fewOnly.grad().toFloatArray()) > 0, fewOnly.name() + " has a gradient");
+        Object[] b = step(student, fake, MutualForcingLoss.Settings.defaults(), rollout, 5);
+        assertArrayEquals((float[]) a[0], (float[]) b[0], "the same step, the same student gradients");
+        assertArrayEquals((float[]) a[1], (float[]) b[1], "the same step, the same fake gradients");
+        assertEquals(v, b[2]);
+        Object[] c = step(student, fake, MutualForcingLoss.Settings.defaults(), rollout, 6);
+        assertFalse(java.util.Arrays.equals((float[]) a[0], (float[]) c[0]), "another seed, another step");
+      }
+    }
+  }
+
+  /**
+   * With the fake model equal to the student and guidance 1, x0_fake = x0_real bit for bit (the
+   * same weights over the same history), so the DMD target is the Few sample itself: loss 0.
+   * Guidance 5 makes the "real" side differ, and the loss appears.
+   */
+  @Test
+  void dmdVanishesWhereTheFakeModelIsTheUnguidedStudent() {
+    try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2)) {
+      fake.parameters().master().copyFrom(student.parameters().master());
+      fake.parameters().refreshWorking();
+      fake.parameters().markChanged();
+      MutualForcingLoss.Settings unguided = new MutualForcingLoss.Settings(4, 32, 3f, 1f, 1f / 3, true);
+      MutualForcingLoss.Value v = (MutualForcingLoss.Value) step(student, fake, unguided, 1, 3)[2];
+      assertEquals(0.0, v.dmd(), "DMD with fake = student, no guidance: " + v);
+      assertTrue(v.shortcut() > 0 && v.multi() > 0, v.toString());
+      MutualForcingLoss.Value guided = (MutualForcingLoss.Value) step(student, fake,
+          MutualForcingLoss.Settings.defaults(), 1, 3)[2];
+      assertTrue(guided.dmd() > 0, "guidance 5 moves the real side: " + guided);
+    }
+  }
+
+  @Test
+  void badInputIsNamed() {
+    try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2);
+         Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor()) {
+      MutualForcingLoss loss = new MutualForcingLoss(student, fake, MutualForcingLoss.Settings.defaults());
+      Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
+      String e = assertThrows(IllegalArgumentException.class,
+          () -> loss.compute(video, audio, cond, 3, new SplittableRandom(0), 0)).getMessage();
+      assertTrue(e.contains("rollout 3 of windows of 4 chunks; expected 0 to 2"), e);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> loss.compute(audio, video, cond, 1, new SplittableRandom(0), 0)).getMessage();
+      assertTrue(e.contains("cleanVideo"), e);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> new MutualForcingLoss.Settings(4, 12, 3f, 5f, 0.3f, true)).getMessage();
+      assertTrue(e.contains("finestSteps 12; expected fewSteps (4) times a power of two"), e);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1.5f, true)).getMessage();
+      assertTrue(e.contains("lambda 1.5"), e);
+      try (AudioVideoModel other = AudioVideoModel.withRandomWeights(ModelConfig.load("tiny").withVideoSize(64, 64),
+          Device.CPU, ParameterStore.Mode.FP32_TRAINING, 0)) {
+        e = assertThrows(IllegalArgumentException.class,
+            () -> new MutualForcingLoss(student, other, MutualForcingLoss.Settings.defaults())).getMessage();
+        assertTrue(e.contains("the fake model's config"), e);
+      }
+    }
+  }
+}
