@@ -6,9 +6,10 @@ import io.mforce.data.SyntheticClips;
 import io.mforce.data.TalkingFaceGenerator;
 import io.mforce.model.AudioVideoModel;
 import io.mforce.model.ModelConfig;
+import io.mforce.model.checkpoint.Checkpoint;
 import io.mforce.train.LossLog;
 import io.mforce.train.RunDirectory;
-import io.mforce.train.TeacherForcingTrainer;
+import io.mforce.train.Trainer;
 import io.mforce.train.TrainSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -21,10 +22,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code mforce train}: teacher-forcing training (stage 2) into a run folder. */
-@Command(name = "train", description = "Train the dual-branch model with teacher forcing (stage 2: both branches "
-    + "coupled, clean history, each chunk at its own noise level) into a run folder: settings, checkpoints, "
-    + "EMA weights, loss.csv and loss.png.")
+/** {@code mforce train}: a training stage (teacher forcing or Mutual Forcing) into a run folder. */
+@Command(name = "train", description = "Train the dual-branch model into a run folder (settings, checkpoints, EMA "
+    + "weights, loss.csv, loss.png): --stage teacher-forcing (stage 2: both branches coupled, clean history, each "
+    + "chunk at its own noise level) or mutual-forcing (stage 3, from a teacher-forcing run given with --init).")
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -44,11 +45,19 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "The run folder.")
   Path out;
 
+  @Option(names = "--stage", defaultValue = "teacher-forcing",
+      description = "teacher-forcing or mutual-forcing (default: ${DEFAULT-VALUE}).")
+  String stage;
+
+  @Option(names = "--init", paramLabel = "DIR",
+      description = "Start from the EMA weights of this run folder (a new mutual-forcing run needs one).")
+  Path init;
+
   @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same settings; "
       + "--steps may be larger).")
   boolean resume;
 
-  @Option(names = "--steps", description = "Optimizer steps (default: 2000).")
+  @Option(names = "--steps", description = "Optimizer steps (default: 2000; mutual-forcing 500).")
   Integer steps;
 
   @Option(names = "--batch", description = "Windows per step (default: 4).")
@@ -57,10 +66,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--chunks", description = "Chunks per window, the first frame included (default: 8).")
   Integer chunks;
 
-  @Option(names = "--lr", description = "Peak learning rate (default: 1e-3).")
+  @Option(names = "--lr", description = "Peak learning rate (default: 1e-3; mutual-forcing 1e-4).")
   Float lr;
 
-  @Option(names = "--warmup", description = "Warm-up steps (default: 100).")
+  @Option(names = "--warmup", description = "Warm-up steps (default: 100; mutual-forcing 0).")
   Integer warmup;
 
   @Option(names = "--window", description = "Rolling attention window in chunks, 0 for full (default: 0).")
@@ -81,13 +90,30 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RunDirectory run = new RunDirectory(out);
-    TrainSettings settings = settings(resume ? run.readSettings() : TrainSettings.defaults());
-    ModelConfig config = ModelConfig.load(model);
+    TrainSettings.Stage kind = switch (stage) {
+      case "teacher-forcing" -> TrainSettings.Stage.TEACHER_FORCING;
+      case "mutual-forcing" -> TrainSettings.Stage.MUTUAL_FORCING;
+      default -> throw new IllegalArgumentException("--stage '" + stage + "'; expected teacher-forcing or "
+          + "mutual-forcing");
+    };
+    if (kind == TrainSettings.Stage.MUTUAL_FORCING && init == null && !resume) {
+      throw new IllegalArgumentException("train: a new mutual-forcing run starts from a teacher-forcing run; "
+          + "expected --init DIR");
+    }
+    if (init != null && resume) {
+      throw new IllegalArgumentException("train: --init starts a new run; a resumed run continues from its own "
+          + "checkpoint (give one of --init, --resume)");
+    }
+    TrainSettings settings = settings(resume ? run.readSettings()
+        : kind == TrainSettings.Stage.TEACHER_FORCING ? TrainSettings.defaults() : TrainSettings.mutualForcingDefaults());
+    // a resumed run's model is its checkpoint's, a new run from --init that run's, else --model
+    ModelConfig config = resume ? Checkpoint.inspect(run.checkpoint()).config()
+        : init != null ? Checkpoint.inspect(new RunDirectory(init).ema()).config() : ModelConfig.load(model);
     ClipSource clips = data != null ? Dataset.open(data)
         : new SyntheticClips(TalkingFaceGenerator.ofSeconds(config.videoHeight(), 5), 256, 0);
     PrintWriter o = spec.commandLine().getOut();
-    try (AudioVideoModel m = new AudioVideoModel(config, device.device(), device.mode(true), settings.seed());
-         TeacherForcingTrainer trainer = new TeacherForcingTrainer(m, clips, settings, run, resume)) {
+    try (AudioVideoModel m = initialized(config, settings);
+         Trainer trainer = new Trainer(m, clips, settings, run, resume)) {
       o.printf(Locale.ROOT, "train: model %s (%,d parameters) on %s, %s; %d windows of %d chunks per step; "
               + "%s%n", config.name(), m.parameters().numel(), device.device(), device.mode(true), settings.batch(),
           settings.chunks(), resume ? "resuming at step " + trainer.step() : "run folder " + out);
@@ -102,21 +128,39 @@ final class TrainCommand implements Callable<Integer> {
         });
       }
       LossLog.Row last = trainer.log().rows().get(trainer.log().rows().size() - 1);
-      o.printf(Locale.ROOT, "step %d: loss %.4f (video %.4f, audio %.4f), %.1f s in all%n", last.step(), last.loss(),
-          last.video(), last.audio(), last.seconds());
+      StringBuilder terms = new StringBuilder();
+      for (int k = 0; k < last.terms().length; k++) {
+        terms.append(String.format(Locale.ROOT, "%s%s %.4f", k == 0 ? "" : k == 1 ? " (" : ", ",
+            trainer.log().terms().get(k), last.terms()[k]));
+      }
+      o.printf(Locale.ROOT, "step %d: %s), %.1f s in all%n", last.step(), terms, last.seconds());
       o.printf("wrote %s, %s, %s, %s%n", run.checkpoint(), run.ema(), run.lossCsv(), run.lossPng());
       o.flush();
     }
     return 0;
   }
 
+  /** A training model: fresh weights, or the EMA weights of the --init run. */
+  private AudioVideoModel initialized(ModelConfig config, TrainSettings settings) {
+    AudioVideoModel m = new AudioVideoModel(config, device.device(), device.mode(true), settings.seed());
+    if (init != null) {
+      try {
+        m.load(new RunDirectory(init).ema(), null, null);
+      } catch (RuntimeException e) {
+        m.close();
+        throw e;
+      }
+    }
+    return m;
+  }
+
   /** {@code base} with the options given on the command line. */
   private TrainSettings settings(TrainSettings base) {
     TrainSettings b = base;
-    return new TrainSettings(or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()), or(lr, b.lr()),
+    return new TrainSettings(b.stage(), or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()), or(lr, b.lr()),
         or(warmup, b.warmup()), b.finalLrFraction(), b.adam(), b.clip(), b.emaDecay(), b.dropout(),
         or(timeShift, b.timeShift()), or(window, b.window()), or(sinks, b.sinks()), or(seed, b.seed()),
-        or(checkpointEvery, b.checkpointEvery()));
+        or(checkpointEvery, b.checkpointEvery()), b.mutualForcing());
   }
 
   private static <T> T or(T given, T otherwise) {

@@ -26,7 +26,7 @@ public final class CurvePlot {
   private static final int TOP = 40;
   private static final int BOTTOM = 50;
   private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
-      new Color(0x9467bd)};
+      new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b)};
 
   /** One named series, {@code y[i]} at {@code x[i]} of the plot. */
   public record Series(String name, double[] y) {}

@@ -12,16 +12,41 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** A run's per-step record, written as {@code loss.csv} and drawn as {@code loss.png}. */
+/**
+ * A run's per-step record, written as {@code loss.csv} ({@code step,lr,grad_norm,seconds}, then
+ * the objective's loss terms) and drawn as {@code loss.png}.
+ */
 public final class LossLog {
-  static final String HEADER = "step,lr,loss,video,audio,grad_norm,seconds";
+  private static final String FIXED = "step,lr,grad_norm,seconds";
 
-  /** One optimizer step: its learning rate, losses, gradient norm (before clipping) and wall time. */
-  public record Row(long step, float lr, double loss, double video, double audio, float gradNorm, double seconds) {}
+  /**
+   * One optimizer step: its learning rate, gradient norm (before clipping), wall time since the
+   * run began, and loss terms (named by the log; the first is the loss the gradient is of).
+   */
+  public record Row(long step, float lr, float gradNorm, double seconds, double[] terms) {
+    public double loss() {
+      return terms[0];
+    }
+  }
 
+  private final List<String> terms;
   private final List<Row> rows = new ArrayList<>();
 
+  public LossLog(List<String> terms) {
+    if (terms.isEmpty()) {
+      throw new IllegalArgumentException("loss log: no loss terms; expected at least the loss");
+    }
+    this.terms = List.copyOf(terms);
+  }
+
+  public List<String> terms() {
+    return terms;
+  }
+
   public void add(Row r) {
+    if (r.terms().length != terms.size()) {
+      throw new IllegalArgumentException("loss log: a row of " + r.terms().length + " terms; expected " + terms);
+    }
     if (!rows.isEmpty() && r.step() <= rows.get(rows.size() - 1).step()) {
       throw new IllegalArgumentException("loss log: step " + r.step() + " after step "
           + rows.get(rows.size() - 1).step() + "; expected increasing steps");
@@ -35,26 +60,32 @@ public final class LossLog {
 
   /**
    * The rows of {@code csv} up to {@code lastStep} (a run resumed from a checkpoint at that step
-   * drops the rows logged after it); an absent file gives an empty log.
+   * drops the rows logged after it); an absent file gives an empty log of {@code terms}, a file
+   * must hold those terms.
    */
-  public static LossLog read(Path csv, long lastStep) {
-    LossLog log = new LossLog();
+  public static LossLog read(Path csv, List<String> terms, long lastStep) {
+    LossLog log = new LossLog(terms);
     if (!Files.exists(csv)) {
       return log;
     }
     try {
       List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
-      if (lines.isEmpty() || !lines.get(0).equals(HEADER)) {
-        throw new IllegalArgumentException(csv + ": expected the header '" + HEADER + "'");
+      if (lines.isEmpty() || !lines.get(0).equals(log.header())) {
+        throw new IllegalArgumentException(csv + ": expected the header '" + log.header() + "'");
       }
+      int fields = 4 + terms.size();
       for (int i = 1; i < lines.size(); i++) {
         String[] f = lines.get(i).split(",");
         try {
-          if (f.length != 7) {
-            throw new NumberFormatException(f.length + " fields, expected 7");
+          if (f.length != fields) {
+            throw new NumberFormatException(f.length + " fields, expected " + fields);
           }
-          Row r = new Row(Long.parseLong(f[0]), Float.parseFloat(f[1]), Double.parseDouble(f[2]),
-              Double.parseDouble(f[3]), Double.parseDouble(f[4]), Float.parseFloat(f[5]), Double.parseDouble(f[6]));
+          double[] values = new double[terms.size()];
+          for (int k = 0; k < values.length; k++) {
+            values[k] = Double.parseDouble(f[4 + k]);
+          }
+          Row r = new Row(Long.parseLong(f[0]), Float.parseFloat(f[1]), Float.parseFloat(f[2]),
+              Double.parseDouble(f[3]), values);
           if (r.step() <= lastStep) {
             log.add(r);
           }
@@ -68,38 +99,45 @@ public final class LossLog {
     }
   }
 
+  private String header() {
+    return FIXED + "," + String.join(",", terms);
+  }
+
   public void writeCsv(Path csv) {
     AtomicFiles.write(csv, tmp -> {
       try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-        w.write(HEADER);
+        w.write(header());
         w.newLine();
         for (Row r : rows) {
-          w.write(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.3f", r.step(), r.lr(), r.loss(),
-              r.video(), r.audio(), r.gradNorm(), r.seconds()));
+          StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%d,%.6g,%.6g,%.3f", r.step(), r.lr(),
+              r.gradNorm(), r.seconds()));
+          for (double v : r.terms()) {
+            line.append(String.format(Locale.ROOT, ",%.6g", v));
+          }
+          w.write(line.toString());
           w.newLine();
         }
       }
     });
   }
 
-  /** The loss curves (total, video, audio) against the step, smoothed over about 2% of the run. */
+  /** Every term's curve against the step, smoothed over about 2% of the run. */
   public void writePng(Path png, String title) {
     if (rows.isEmpty()) {
       throw new IllegalStateException("loss log: no steps to draw");
     }
     double[] x = new double[rows.size()];
-    double[] total = new double[rows.size()];
-    double[] video = new double[rows.size()];
-    double[] audio = new double[rows.size()];
     for (int i = 0; i < rows.size(); i++) {
-      Row r = rows.get(i);
-      x[i] = r.step();
-      total[i] = r.loss();
-      video[i] = r.video();
-      audio[i] = r.audio();
+      x[i] = rows.get(i).step();
     }
-    CurvePlot.write(png, title, "step", x, List.of(new CurvePlot.Series("loss", total),
-        new CurvePlot.Series("video", video), new CurvePlot.Series("audio", audio)),
-        Math.max(1, rows.size() / 50) | 1);
+    List<CurvePlot.Series> series = new ArrayList<>();
+    for (int k = 0; k < terms.size(); k++) {
+      double[] y = new double[rows.size()];
+      for (int i = 0; i < rows.size(); i++) {
+        y[i] = rows.get(i).terms()[k];
+      }
+      series.add(new CurvePlot.Series(terms.get(k), y));
+    }
+    CurvePlot.write(png, title, "step", x, series, Math.max(1, rows.size() / 50) | 1);
   }
 }

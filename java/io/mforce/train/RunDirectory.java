@@ -16,6 +16,7 @@ import java.nio.file.Path;
  * stats.json               the data's {@link NormalizationStats}: what decodes generated tokens
  * checkpoint.safetensors   weights, AdamW state and EMA of the last checkpoint (resume from it)
  * ema.safetensors          the EMA weights alone, as model weights: what {@code generate} samples with
+ * fake.safetensors         Mutual Forcing's fake model: weights and AdamW state
  * loss.csv, loss.png       one row per step, and the curve
  * </pre>
  */
@@ -44,6 +45,10 @@ public final class RunDirectory {
 
   public Path ema() {
     return dir.resolve("ema.safetensors");
+  }
+
+  public Path fake() {
+    return dir.resolve("fake.safetensors");
   }
 
   public Path lossCsv() {

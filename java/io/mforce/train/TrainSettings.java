@@ -3,6 +3,7 @@ package io.mforce.train;
 import io.mforce.model.ConditionDropout;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
+import io.mforce.train.optim.GradClip;
 import io.mforce.train.optim.LrSchedule;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -10,11 +11,12 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What a teacher-forcing run does (DESIGN §4, stage 2), recorded as {@code settings.json} in its
- * {@link RunDirectory}. The paper gives only the Mutual Forcing stage's optimizer (App. A); the
- * pre-training values here are this library's defaults for the {@code tiny} model on the CPU,
- * not the paper's:
+ * What a training run does (DESIGN §4: stage 2, teacher forcing; stage 3, Mutual Forcing),
+ * recorded as {@code settings.json} in its {@link RunDirectory}. The paper gives only the Mutual
+ * Forcing stage's optimizer (App. A: {@link #mutualForcingDefaults()}); the teacher-forcing
+ * values of {@link #defaults()} are this library's for the {@code tiny} model on the CPU:
  *
+ * @param stage which objective a step computes
  * @param batch B windows per step
  * @param chunks C chunks per window: the clean prefix (the first frame) and C − 1 noisy chunks
  * @param steps the run's length in optimizer steps
@@ -33,12 +35,39 @@ import java.util.Objects;
  * @param seed the run's seed: every step's batch, times, dropout and noise derive from it and the
  *     step number, so a resumed run takes the steps the uninterrupted one would have
  * @param checkpointEvery steps between checkpoints (the last step always writes one)
+ * @param mutualForcing the Mutual Forcing step's settings (that stage only; null otherwise)
  */
-public record TrainSettings(int batch, int chunks, int steps, float lr, int warmup, float finalLrFraction,
+public record TrainSettings(Stage stage, int batch, int chunks, int steps, float lr, int warmup, float finalLrFraction,
                             AdamW.Config adam, float clip, float emaDecay, ConditionDropout dropout, float timeShift,
-                            int window, int sinks, long seed, int checkpointEvery) {
+                            int window, int sinks, long seed, int checkpointEvery,
+                            MutualForcingLoss.Settings mutualForcing) {
+  /** The training stages (DESIGN §4). */
+  public enum Stage {
+    /** Stage 2: both branches, clean history, flow matching on every later chunk. */
+    TEACHER_FORCING,
+    /** Stage 3: the Few mode's history, the Multi loss on real chunks, the Few loss from the Multi mode. */
+    MUTUAL_FORCING
+  }
+
   public TrainSettings {
     List<String> errors = new ArrayList<>();
+    if (stage == null) {
+      errors.add("stage: missing (TEACHER_FORCING or MUTUAL_FORCING)");
+    } else if (stage == Stage.MUTUAL_FORCING) {
+      if (mutualForcing == null) {
+        errors.add("mutualForcing: missing (the Mutual Forcing stage's settings)");
+      }
+      if (chunks < 3) {
+        errors.add("chunks " + chunks + ": Mutual Forcing needs >= 3 (the first frame, a generated history, the "
+            + "trained chunk)");
+      }
+      if (window != 0) {
+        errors.add("window " + window + ": Mutual Forcing runs with full attention over its windows here; "
+            + "expected 0");
+      }
+    } else if (mutualForcing != null) {
+      errors.add("mutualForcing: given for stage " + stage + "; expected none");
+    }
     if (adam == null) {
       errors.add("adam: missing (betas, eps and weight decay)");
     }
@@ -88,28 +117,35 @@ public record TrainSettings(int batch, int chunks, int steps, float lr, int warm
    * 10% condition dropout, uniform times, full causal attention.
    */
   public static TrainSettings defaults() {
-    return new TrainSettings(4, 8, 2000, 1e-3f, 100, 0.1f, AdamW.Config.paper(), 1f, Ema.PRETRAIN_DECAY,
-        ConditionDropout.DEFAULT, 1f, 0, 0, 0, 250);
+    return new TrainSettings(Stage.TEACHER_FORCING, 4, 8, 2000, 1e-3f, 100, 0.1f, AdamW.Config.paper(), 1f,
+        Ema.PRETRAIN_DECAY, ConditionDropout.DEFAULT, 1f, 0, 0, 0, 250, null);
+  }
+
+  /**
+   * Mutual Forcing after a teacher-forcing run: the paper's optimizer (App. A: AdamW betas 0.9 /
+   * 0.95, weight decay 0.02, clipping at 0.5, EMA 0.99) at a constant learning rate of 1e-4 (the
+   * paper's 5e-5 is for its 14 B model), 4 windows of 8 chunks, 500 steps, no condition dropout
+   * (the null pass is the teacher's, learnt in stage 2), {@link MutualForcingLoss.Settings#defaults()}.
+   */
+  public static TrainSettings mutualForcingDefaults() {
+    return new TrainSettings(Stage.MUTUAL_FORCING, 4, 8, 500, 1e-4f, 0, 1f, AdamW.Config.paper(),
+        GradClip.PAPER_MAX_NORM, Ema.MUTUAL_FORCING_DECAY, new ConditionDropout(0, 0, 0), 1f, 0, 0, 0, 100,
+        MutualForcingLoss.Settings.defaults());
   }
 
   public TrainSettings withSteps(int s) {
-    return new TrainSettings(batch, chunks, s, lr, warmup, finalLrFraction, adam, clip, emaDecay,
-        dropout, timeShift, window, sinks, seed, checkpointEvery);
+    return new TrainSettings(stage, batch, chunks, s, lr, warmup, finalLrFraction, adam, clip, emaDecay,
+        dropout, timeShift, window, sinks, seed, checkpointEvery, mutualForcing);
   }
 
   public TrainSettings withBatch(int b, int c) {
-    return new TrainSettings(b, c, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay, dropout, timeShift,
-        window, sinks, seed, checkpointEvery);
+    return new TrainSettings(stage, b, c, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay, dropout,
+        timeShift, window, sinks, seed, checkpointEvery, mutualForcing);
   }
 
   public TrainSettings withSeed(long s) {
-    return new TrainSettings(batch, chunks, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay, dropout,
-        timeShift, window, sinks, s, checkpointEvery);
-  }
-
-  public TrainSettings withCheckpointEvery(int every) {
-    return new TrainSettings(batch, chunks, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay, dropout,
-        timeShift, window, sinks, seed, every);
+    return new TrainSettings(stage, batch, chunks, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay,
+        dropout, timeShift, window, sinks, s, checkpointEvery, mutualForcing);
   }
 
   /** The learning rate of each step. */

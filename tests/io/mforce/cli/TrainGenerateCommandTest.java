@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,16 +57,16 @@ class TrainGenerateCommandTest {
         "--checkpoint-every", "2", "--warmup", "1"};
     Object[] r = run(concat(train, "--steps", "3"));
     ok(r);
-    assertTrue(((String) r[1]).contains("step 3: loss "), (String) r[1]);
+    assertTrue(((String) r[1]).contains("step 3: loss ") && ((String) r[1]).contains(", audio "), (String) r[1]);
     RunDirectory run = new RunDirectory(runDir);
-    assertEquals(3, LossLog.read(run.lossCsv(), Long.MAX_VALUE).rows().size());
+    assertEquals(3, LossLog.read(run.lossCsv(), List.of("loss", "video", "audio"), Long.MAX_VALUE).rows().size());
     refused(run(concat(train, "--steps", "3")), "already holds a run");
     refused(run(concat(train, "--steps", "5", "--resume", "--seed", "4")), "seed 0 (the run's) vs 4 (given now)");
     // a resume takes the run's settings; only the length is given
     r = run("train", "--data", data.toString(), "--out", runDir.toString(), "--resume", "--steps", "4");
     ok(r);
     assertTrue(((String) r[1]).contains("resuming at step 3"), (String) r[1]);
-    assertEquals(4, LossLog.read(run.lossCsv(), Long.MAX_VALUE).rows().size());
+    assertEquals(4, LossLog.read(run.lossCsv(), List.of("loss", "video", "audio"), Long.MAX_VALUE).rows().size());
 
     Path gen = tmp.resolve("gen.mp4");
     Path ref = tmp.resolve("ref.mp4");
@@ -83,6 +84,20 @@ class TrainGenerateCommandTest {
       assertTrue(m.audio().length > 0, mp4 + " has sound");
     }
     assertTrue(Files.size(png) > 0);
+
+    // Mutual Forcing from the teacher-forcing run, then its Few mode's 4 steps
+    Path mf = tmp.resolve("mf");
+    refused(run("train", "--stage", "mutual-forcing", "--data", data.toString(), "--out", mf.toString()),
+        "expected --init DIR");
+    r = run("train", "--stage", "mutual-forcing", "--init", runDir.toString(), "--data", data.toString(), "--out",
+        mf.toString(), "--batch", "1", "--chunks", "3", "--steps", "2");
+    ok(r);
+    assertTrue(((String) r[1]).contains("step 2: loss ") && ((String) r[1]).contains(", dmd "), (String) r[1]);
+    assertTrue(Files.isRegularFile(mf.resolve("fake.safetensors")));
+    r = run("generate", "--run", mf.toString(), "--out", gen.toString(), "--seconds", "0.4", "--mode", "few",
+        "--steps", "4");
+    ok(r);
+    assertTrue(((String) r[1]).contains("few mode, 5 model calls per chunk"), (String) r[1]);
   }
 
   @Test

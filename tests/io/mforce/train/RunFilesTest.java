@@ -20,24 +20,35 @@ class RunFilesTest {
 
   @Test
   void settingsRoundTripAndValidate() {
-    TrainSettings s = new TrainSettings(3, 5, 70, 2e-4f, 7, 0.25f, new AdamW.Config(0.8f, 0.9f, 1e-7f, 0.01f), 0.5f,
-        0.99f, new ConditionDropout(0.2, 0.3, 0.4), 2.5f, 4, 1, -9, 11);
+    TrainSettings s = new TrainSettings(TrainSettings.Stage.TEACHER_FORCING, 3, 5, 70, 2e-4f, 7, 0.25f,
+        new AdamW.Config(0.8f, 0.9f, 1e-7f, 0.01f), 0.5f, 0.99f, new ConditionDropout(0.2, 0.3, 0.4), 2.5f, 4, 1, -9,
+        11, null);
     RunDirectory run = new RunDirectory(tmp);
     run.writeSettings(s);
     assertEquals(s, run.readSettings());
     assertEquals(List.of(), s.resumeDifferences(s.withSteps(700)), "the length may change");
     assertEquals(List.of("batch 3 (the run's) vs 4 (given now)", "chunks 5 (the run's) vs 6 (given now)"),
         s.resumeDifferences(s.withBatch(4, 6)));
-    String e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(0, 1, 0, -1f, -1, 2f,
-        AdamW.Config.paper(), -1f, 1f, ConditionDropout.DEFAULT, 0f, -1, 2, 0, 0)).getMessage();
+    String e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(
+        TrainSettings.Stage.TEACHER_FORCING, 0, 1, 0, -1f, -1, 2f, AdamW.Config.paper(), -1f, 1f,
+        ConditionDropout.DEFAULT, 0f, -1, 2, 0, 0, null)).getMessage();
     for (String part : new String[] {"batch 0: expected >= 1", "chunks 1: expected >= 2", "steps 0", "warmup -1",
         "window -1", "checkpointEvery 0", "lr -1.0", "finalLrFraction 2.0", "clip -1.0", "emaDecay 1.0",
         "timeShift 0.0"}) {
       assertTrue(e.contains(part), "'" + part + "' in: " + e);
     }
+    TrainSettings mf = TrainSettings.mutualForcingDefaults();
+    run.writeSettings(mf);
+    assertEquals(mf, run.readSettings(), "Mutual Forcing's nested settings round-trip");
+    e = assertThrows(IllegalArgumentException.class, () -> mf.withBatch(2, 2)).getMessage();
+    assertTrue(e.contains("chunks 2: Mutual Forcing needs >= 3"), e);
+    e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(TrainSettings.Stage.MUTUAL_FORCING, 1,
+        3, 1, 1f, 0, 1f, AdamW.Config.paper(), 0f, 0f, ConditionDropout.DEFAULT, 1f, 0, 0, 0, 1, null)).getMessage();
+    assertTrue(e.contains("mutualForcing: missing"), e);
     e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("{\"batch\": 2}", "s.json"))
         .getMessage();
-    assertTrue(e.startsWith("s.json: not valid train settings") && e.contains("adam: missing"), e);
+    assertTrue(e.startsWith("s.json: not valid train settings") && e.contains("adam: missing")
+        && e.contains("stage: missing"), e);
     e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("", "s.json")).getMessage();
     assertTrue(e.contains("s.json: empty; expected the train settings"), e);
     e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("[1, 2", "s.json")).getMessage();
@@ -60,28 +71,34 @@ class RunFilesTest {
 
   @Test
   void theLossLogRoundTripsTrimsAndRefusesBadRows() throws Exception {
-    LossLog log = new LossLog();
+    List<String> terms = List.of("loss", "video", "audio");
+    LossLog log = new LossLog(terms);
     for (int step = 1; step <= 5; step++) {
-      log.add(new LossLog.Row(step, 1e-3f * step, 4.0 / step, 2.5 / step, 1.5 / step, 0.5f, 0.25 * step));
+      log.add(new LossLog.Row(step, 1e-3f * step, 0.5f, 0.25 * step, new double[] {4.0 / step, 2.5 / step,
+          1.5 / step}));
     }
     Path csv = tmp.resolve("loss.csv");
     log.writeCsv(csv);
-    List<LossLog.Row> all = LossLog.read(csv, Long.MAX_VALUE).rows();
+    List<LossLog.Row> all = LossLog.read(csv, terms, Long.MAX_VALUE).rows();
     assertEquals(5, all.size());
     assertEquals(4.0 / 3, all.get(2).loss(), 1e-5, "six significant digits");
-    assertEquals(3, LossLog.read(csv, 3).rows().size(), "a resume at step 3 drops the later rows");
-    assertEquals(0, LossLog.read(tmp.resolve("absent.csv"), 3).rows().size());
+    assertEquals(2.5 / 3, all.get(2).terms()[1], 1e-5);
+    assertEquals(3, LossLog.read(csv, terms, 3).rows().size(), "a resume at step 3 drops the later rows");
+    assertEquals(0, LossLog.read(tmp.resolve("absent.csv"), terms, 3).rows().size());
     String e = assertThrows(IllegalArgumentException.class,
-        () -> log.add(new LossLog.Row(5, 0f, 1, 1, 0, 0f, 0))).getMessage();
+        () -> log.add(new LossLog.Row(5, 0f, 0f, 0, new double[] {1, 1, 0}))).getMessage();
     assertTrue(e.contains("step 5 after step 5"), e);
-    Files.writeString(csv, LossLog.HEADER + "\n1,0.1,2,1,1,0.5,0.1\n2,0.1,x,1,1,0.5,0.1\n");
-    e = assertThrows(IllegalArgumentException.class, () -> LossLog.read(csv, 9)).getMessage();
+    e = assertThrows(IllegalArgumentException.class,
+        () -> log.add(new LossLog.Row(6, 0f, 0f, 0, new double[] {1}))).getMessage();
+    assertTrue(e.contains("a row of 1 terms; expected [loss, video, audio]"), e);
+    e = assertThrows(IllegalArgumentException.class, () -> LossLog.read(csv, List.of("loss", "multi"), 9))
+        .getMessage();
+    assertTrue(e.contains("expected the header 'step,lr,grad_norm,seconds,loss,multi'"), e);
+    Files.writeString(csv, "step,lr,grad_norm,seconds,loss,video,audio\n1,0.1,0.5,0.1,2,1,1\n2,0.1,0.5,0.1,x,1,1\n");
+    e = assertThrows(IllegalArgumentException.class, () -> LossLog.read(csv, terms, 9)).getMessage();
     assertTrue(e.contains("loss.csv line 3"), e);
-    Files.writeString(csv, "step,loss\n");
-    e = assertThrows(IllegalArgumentException.class, () -> LossLog.read(csv, 9)).getMessage();
-    assertTrue(e.contains("expected the header"), e);
     log.writePng(tmp.resolve("loss.png"), "test");
     assertTrue(Files.size(tmp.resolve("loss.png")) > 0);
-    assertThrows(IllegalStateException.class, () -> new LossLog().writePng(tmp.resolve("x.png"), "empty"));
+    assertThrows(IllegalStateException.class, () -> new LossLog(terms).writePng(tmp.resolve("x.png"), "empty"));
   }
 }

@@ -4,11 +4,8 @@ import io.mforce.data.Batch;
 import io.mforce.data.Batcher;
 import io.mforce.data.ClipSource;
 import io.mforce.data.codec.NormalizationStats;
-import io.mforce.flow.TimeSchedule;
 import io.mforce.model.AudioVideoModel;
-import io.mforce.model.Conditions;
 import io.mforce.model.ModelConfig;
-import io.mforce.model.TeacherForcingPass;
 import io.mforce.model.checkpoint.Checkpoint;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.Device;
@@ -24,16 +21,17 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * Stage 2 of DESIGN §4: the coupled branches trained together on paired data with
- * autoregressive teacher forcing ({@link TeacherForcingLoss}: clean history, every later chunk at
- * its own noise level), AdamW with warm-up and cosine decay, global-norm clipping and EMA
- * weights, into a {@link RunDirectory}.
+ * A training run of one stage ({@link TrainSettings#stage}: the {@link Objective} of
+ * {@link TeacherForcingObjective} or {@link MutualForcingObjective}) into a
+ * {@link RunDirectory}: per step, B random windows of C chunks from the data, the objective's
+ * gradients, global-norm clipping, AdamW with warm-up and cosine decay, the warmed-up EMA; a
+ * log row; checkpoints.
  *
- * <p>Step n's batch, per-chunk times, condition dropout and noise are drawn from a generator
- * seeded by (run seed, n) alone: a run resumed from its checkpoint at step k takes exactly the
- * steps k + 1, k + 2, ... of the uninterrupted run (bit for bit on the CPU).
+ * <p>Step n's windows and every draw of its objective (times, dropout, noise, rollout length)
+ * come from a generator seeded by (run seed, n) alone: a run resumed from its checkpoint at step
+ * k takes exactly the steps k + 1, k + 2, ... of the uninterrupted run (bit for bit on the CPU).
  */
-public final class TeacherForcingTrainer implements AutoCloseable {
+public final class Trainer implements AutoCloseable {
   private static final long STEP_MIX = 0x9E3779B97F4A7C15L;
 
   private final AudioVideoModel model;
@@ -41,8 +39,7 @@ public final class TeacherForcingTrainer implements AutoCloseable {
   private final TrainSettings settings;
   private final RunDirectory run;
   private final LrSchedule schedule;
-  private final TeacherForcingPass pass;
-  private final TeacherForcingLoss loss;
+  private final Objective objective;
   private final AdamW adam;
   private final Ema ema;
   private final LossLog log;
@@ -53,9 +50,11 @@ public final class TeacherForcingTrainer implements AutoCloseable {
    * A new run in {@code run} (which must hold none), or, with {@code resume}, the run there
    * continued from its checkpoint with the same settings (but possibly more steps) and data.
    *
-   * @param model a training model (fp32 masters) whose config matches the data's frame size
+   * @param model a training model (fp32 masters) whose config matches the data's frame size; a
+   *     new run starts from its weights (a Mutual Forcing run: load the teacher-forcing run's
+   *     first)
    */
-  public TeacherForcingTrainer(AudioVideoModel model, ClipSource data, TrainSettings settings, RunDirectory run,
+  public Trainer(AudioVideoModel model, ClipSource data, TrainSettings settings, RunDirectory run,
                                boolean resume) {
     this.model = Check.notNull(model, "model");
     this.data = Check.notNull(data, "data");
@@ -85,24 +84,25 @@ public final class TeacherForcingTrainer implements AutoCloseable {
       }
     }
     this.schedule = settings.schedule();
-    TeacherForcingPass p = null;
+    Objective o = null;
     AdamW a = null;
     Ema e = null;
     try {
-      p = model.teacherForcing(settings.window(), settings.sinks());
       a = new AdamW(model.parameters(), settings.adam());
       e = new Ema(model.parameters(), settings.emaDecay());
+      long resumed = resume ? model.load(run.checkpoint(), a, e).optimizerStep() : 0;
+      o = settings.stage() == TrainSettings.Stage.TEACHER_FORCING ? new TeacherForcingObjective(model, settings)
+          : new MutualForcingObjective(model, settings, resume ? run : null, resumed);
       if (resume) {
-        Checkpoint.Info info = model.load(run.checkpoint(), a, e);
-        log = LossLog.read(run.lossCsv(), info.optimizerStep());
+        log = LossLog.read(run.lossCsv(), o.terms(), resumed);
       } else {
         run.create();
         run.writeSettings(settings);
         run.writeStats(stats);
-        log = new LossLog();
+        log = new LossLog(o.terms());
       }
     } catch (RuntimeException ex) {
-      for (AutoCloseable r : new AutoCloseable[] {e, a, p}) {
+      for (AutoCloseable r : new AutoCloseable[] {o, e, a}) {
         if (r != null) {
           try {
             r.close();
@@ -113,10 +113,9 @@ public final class TeacherForcingTrainer implements AutoCloseable {
       }
       throw ex;
     }
-    this.pass = p;
+    this.objective = o;
     this.adam = a;
     this.ema = e;
-    this.loss = new TeacherForcingLoss(p);
     List<LossLog.Row> rows = log.rows();
     this.secondsBefore = rows.isEmpty() ? 0 : rows.get(rows.size() - 1).seconds();
   }
@@ -141,16 +140,10 @@ public final class TeacherForcingTrainer implements AutoCloseable {
     SplittableRandom random = new SplittableRandom(settings.seed() ^ (n * STEP_MIX));
     Batch batch = new Batcher(data, settings.batch(), settings.chunks(), config.videoPixelsPerToken(),
         random.nextLong()).next();
-    Conditions conditions = settings.dropout().apply(Conditions.fromBatch(config, batch), random);
-    float[] times = new float[settings.batch() * (settings.chunks() - 1)];
-    for (int i = 0; i < times.length; i++) {
-      times[i] = (float) TimeSchedule.shifted(random.nextDouble(), settings.timeShift());
-    }
-    long noiseSeed = random.nextLong();
-    TeacherForcingLoss.Value value;
+    double[] terms;
     model.parameters().zeroGrads();
     try (Tensor video = onDevice(batch.videoTensor()); Tensor audio = onDevice(batch.audioTensor())) {
-      value = loss.compute(video, audio, conditions, times, noiseSeed, true);
+      terms = objective.compute(batch, video, audio, random);
     }
     float lr = schedule.lr(n);
     float norm;
@@ -159,8 +152,8 @@ public final class TeacherForcingTrainer implements AutoCloseable {
       norm = clip.norm();
     }
     ema.update(n);
-    LossLog.Row row = new LossLog.Row(n, lr, value.total(), value.video(), value.audio(), norm,
-        secondsBefore + (System.nanoTime() - startNanos) / 1e9);
+    objective.afterStep(n, lr);
+    LossLog.Row row = new LossLog.Row(n, lr, norm, secondsBefore + (System.nanoTime() - startNanos) / 1e9, terms);
     log.add(row);
     return row;
   }
@@ -180,14 +173,17 @@ public final class TeacherForcingTrainer implements AutoCloseable {
   }
 
   /**
-   * Writes the log (CSV and curve), then the checkpoint, then the EMA weights for sampling: a
-   * crash between the files leaves a log a resume trims to the checkpoint's step.
+   * Writes the log (CSV and curve), the objective's state, then the checkpoint, then the EMA
+   * weights for sampling: a crash between the files leaves a log a resume trims to the
+   * checkpoint's step, or an objective state one checkpoint ahead, which its resume refuses.
    */
   public void save() {
     if (!log.rows().isEmpty()) {
       log.writeCsv(run.lossCsv());
-      log.writePng(run.lossPng(), "teacher forcing: " + model.config().name() + ", " + run.path().getFileName());
+      log.writePng(run.lossPng(), settings.stage().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+          + ": " + model.config().name() + ", " + run.path().getFileName());
     }
+    objective.save(run);
     model.save(run.checkpoint(), adam, ema);
     ema.swap();
     try {
@@ -209,8 +205,8 @@ public final class TeacherForcingTrainer implements AutoCloseable {
 
   @Override
   public void close() {
+    objective.close();
     ema.close();
     adam.close();
-    pass.close();
   }
 }

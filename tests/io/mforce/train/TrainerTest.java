@@ -32,21 +32,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Stage-2 teacher forcing through {@link TeacherForcingTrainer} on the tiny model (CPU): the run
+ * Stage-2 teacher forcing through {@link Trainer} on the tiny model (CPU): the run
  * folder's files, an exact resume, the EMA export, learning on fresh batches, and the refusals.
  */
-class TeacherForcingTrainerTest {
+class TrainerTest {
   private static final ModelConfig TINY = ModelConfig.load("tiny");
   /** Two synthetic clips of 10 frames. */
   private static final ClipSource DATA = new SyntheticClips(TalkingFaceGenerator.ofSeconds(32, 0.4), 2, 3);
+
+  private static final List<String> TF_TERMS = List.of("loss", "video", "audio");
 
   @TempDir
   Path tmp;
 
   /** One window of 3 chunks per step, learning rate 2e-3 after 2 warm-up steps. */
   private static TrainSettings small(int steps) {
-    return new TrainSettings(1, 3, steps, 2e-3f, 2, 0.1f, AdamW.Config.paper(), 1f, 0.9f, ConditionDropout.DEFAULT,
-        1f, 0, 0, 11, 3);
+    return new TrainSettings(TrainSettings.Stage.TEACHER_FORCING, 1, 3, steps, 2e-3f, 2, 0.1f, AdamW.Config.paper(),
+        1f, 0.9f, ConditionDropout.DEFAULT,
+        1f, 0, 0, 11, 3, null);
   }
 
   private static AudioVideoModel model() {
@@ -56,7 +59,7 @@ class TeacherForcingTrainerTest {
   /** Runs {@code settings} in {@code dir} (new or resumed) and returns the final master weights. */
   private static float[] train(TrainSettings settings, Path dir, boolean resume, int stopAfter) {
     try (AudioVideoModel m = model();
-         TeacherForcingTrainer t = new TeacherForcingTrainer(m, DATA, settings, new RunDirectory(dir), resume)) {
+         Trainer t = new Trainer(m, DATA, settings, new RunDirectory(dir), resume)) {
       if (stopAfter > 0) {
         while (t.step() < stopAfter) {
           t.trainStep();
@@ -78,8 +81,8 @@ class TeacherForcingTrainerTest {
     assertFalse(java.util.Arrays.equals(straight, atTwo), "three more steps change the weights");
     float[] resumed = train(s, split, true, 0);
     assertArrayEquals(straight, resumed, "5 steps = 2 steps, checkpoint, resume, 3 steps (bit for bit)");
-    List<LossLog.Row> a = LossLog.read(tmp.resolve("straight/loss.csv"), Long.MAX_VALUE).rows();
-    List<LossLog.Row> b = LossLog.read(split.resolve("loss.csv"), Long.MAX_VALUE).rows();
+    List<LossLog.Row> a = LossLog.read(tmp.resolve("straight/loss.csv"), TF_TERMS, Long.MAX_VALUE).rows();
+    List<LossLog.Row> b = LossLog.read(split.resolve("loss.csv"), TF_TERMS, Long.MAX_VALUE).rows();
     assertEquals(5, b.size(), "the resumed log continues the first part's");
     for (int i = 0; i < 5; i++) {
       assertEquals(a.get(i).step(), b.get(i).step());
@@ -95,11 +98,11 @@ class TeacherForcingTrainerTest {
     RunDirectory run = new RunDirectory(dir);
     assertEquals(small(3), run.readSettings());
     assertEquals(DATA.stats(), run.readStats());
-    List<LossLog.Row> rows = LossLog.read(run.lossCsv(), Long.MAX_VALUE).rows();
+    List<LossLog.Row> rows = LossLog.read(run.lossCsv(), TF_TERMS, Long.MAX_VALUE).rows();
     assertEquals(List.of(1L, 2L, 3L), rows.stream().map(LossLog.Row::step).toList());
     for (LossLog.Row r : rows) {
       assertTrue(Double.isFinite(r.loss()) && r.loss() > 0, "a finite positive loss: " + r);
-      assertEquals(r.video() + r.audio(), r.loss(), 1e-5 * r.loss(), "the loss is video + audio (6 digits each)");
+      assertEquals(r.terms()[1] + r.terms()[2], r.loss(), 1e-5 * r.loss(), "the loss is video + audio (6 digits each)");
       assertTrue(r.gradNorm() > 0, "a gradient: " + r);
     }
     assertEquals(small(3).schedule().lr(1), rows.get(0).lr());
@@ -133,13 +136,13 @@ class TeacherForcingTrainerTest {
    */
   @Test
   void theLossOnAHeldOutDrawFalls() {
-    TrainSettings s = new TrainSettings(2, 4, 40, 3e-3f, 5, 0.1f, AdamW.Config.paper(), 1f, 0.9f,
-        ConditionDropout.DEFAULT, 1f, 0, 0, 1, 40);
+    TrainSettings s = new TrainSettings(TrainSettings.Stage.TEACHER_FORCING, 2, 4, 40, 3e-3f, 5, 0.1f,
+        AdamW.Config.paper(), 1f, 0.9f, ConditionDropout.DEFAULT, 1f, 0, 0, 1, 40, null);
     Batch held = new Batcher(DATA, 2, 4, TINY.videoPixelsPerToken(), 99).next();
     Conditions cond = Conditions.fromBatch(TINY, held);
     float[] times = {0.1f, 0.3f, 0.5f, 0.7f, 0.9f, 0.2f};
     try (AudioVideoModel m = model();
-         TeacherForcingTrainer trainer = new TeacherForcingTrainer(m, DATA, s, new RunDirectory(tmp.resolve("r")),
+         Trainer trainer = new Trainer(m, DATA, s, new RunDirectory(tmp.resolve("r")),
              false);
          TeacherForcingPass pass = m.teacherForcing(0, 0);
          Tensor video = held.videoTensor();
@@ -153,6 +156,71 @@ class TeacherForcingTrainerTest {
     }
   }
 
+  /** Mutual Forcing, 1 window of 4 chunks per step, from the random-weight student of seed 5. */
+  private static TrainSettings mutual(int steps) {
+    return TrainSettings.mutualForcingDefaults().withBatch(1, 4).withSteps(steps);
+  }
+
+  private static AudioVideoModel randomModel() {
+    return AudioVideoModel.withRandomWeights(TINY, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5);
+  }
+
+  /** A Mutual Forcing run (new or resumed); returns {student weights, fake weights} at its end. */
+  private static float[][] trainMutual(TrainSettings settings, Path dir, boolean resume, int stopAfter) {
+    try (AudioVideoModel m = randomModel();
+         Trainer t = new Trainer(m, DATA, settings, new RunDirectory(dir), resume)) {
+      if (stopAfter > 0) {
+        while (t.step() < stopAfter) {
+          t.trainStep();
+        }
+        t.save();
+      } else {
+        t.run(row -> { });
+      }
+    }
+    try (AudioVideoModel fake = AudioVideoModel.fromCheckpoint(dir.resolve("fake.safetensors"), Device.CPU,
+        ParameterStore.Mode.FP32_TRAINING);
+         AudioVideoModel student = AudioVideoModel.fromCheckpoint(dir.resolve("checkpoint.safetensors"), Device.CPU,
+             ParameterStore.Mode.FP32_TRAINING)) {
+      return new float[][] {student.parameters().master().toFloatArray(), fake.parameters().master().toFloatArray()};
+    }
+  }
+
+  @Test
+  void mutualForcingRunsAndResumesExactlyWithItsFakeModel() throws Exception {
+    float[][] straight = trainMutual(mutual(3), tmp.resolve("straight"), false, 0);
+    Path split = tmp.resolve("split");
+    float[][] atOne = trainMutual(mutual(3), split, false, 1);
+    float[] start;
+    try (AudioVideoModel m = randomModel()) {
+      start = m.parameters().master().toFloatArray();
+    }
+    assertFalse(java.util.Arrays.equals(start, atOne[0]), "a step moves the student");
+    assertFalse(java.util.Arrays.equals(start, atOne[1]), "and the fake model");
+    assertFalse(java.util.Arrays.equals(atOne[0], atOne[1]), "differently");
+    float[][] resumed = trainMutual(mutual(3), split, true, 0);
+    assertArrayEquals(straight[0], resumed[0], "student: 3 steps = 1 step, resume, 2 steps");
+    assertArrayEquals(straight[1], resumed[1], "fake model: 3 steps = 1 step, resume, 2 steps");
+    List<String> terms = List.of("loss", "multi", "shortcut", "dmd", "fake");
+    List<LossLog.Row> rows = LossLog.read(split.resolve("loss.csv"), terms, Long.MAX_VALUE).rows();
+    assertEquals(3, rows.size());
+    for (LossLog.Row r : rows) {
+      for (double term : r.terms()) {
+        assertTrue(term > 0 && Double.isFinite(term), "every term finite and > 0: " + java.util.Arrays.toString(
+            r.terms()));
+      }
+    }
+    // a fake model one checkpoint ahead of the run's (a stop between the two writes) is refused
+    Files.copy(tmp.resolve("straight/fake.safetensors"), split.resolve("fake.safetensors"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    trainMutual(mutual(3), tmp.resolve("two"), false, 2);
+    Files.copy(tmp.resolve("two/checkpoint.safetensors"), split.resolve("checkpoint.safetensors"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    String e = assertThrows(IllegalArgumentException.class, () -> trainMutual(mutual(4), split, true, 0))
+        .getMessage();
+    assertTrue(e.contains("is at step 3, the run's checkpoint at step 2"), e);
+  }
+
   @Test
   void refusals() {
     Path dir = tmp.resolve("run");
@@ -160,28 +228,28 @@ class TeacherForcingTrainerTest {
     try (AudioVideoModel m = model()) {
       RunDirectory run = new RunDirectory(dir);
       String e = assertThrows(IllegalArgumentException.class,
-          () -> new TeacherForcingTrainer(m, DATA, small(2), run, false)).getMessage();
+          () -> new Trainer(m, DATA, small(2), run, false)).getMessage();
       assertTrue(e.contains("already holds a run"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new TeacherForcingTrainer(m, DATA, small(2).withSeed(12), run, true)).getMessage();
+          () -> new Trainer(m, DATA, small(2).withSeed(12), run, true)).getMessage();
       assertTrue(e.contains("seed 11 (the run's) vs 12 (given now)"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new TeacherForcingTrainer(m, DATA, small(2), new RunDirectory(tmp.resolve("none")), true))
+          () -> new Trainer(m, DATA, small(2), new RunDirectory(tmp.resolve("none")), true))
           .getMessage();
       assertTrue(e.contains("does not exist"), e);
       ClipSource otherStats = DATA.withStats(NormalizationStats.identity());
       e = assertThrows(IllegalArgumentException.class,
-          () -> new TeacherForcingTrainer(m, otherStats, small(4), run, true)).getMessage();
+          () -> new Trainer(m, otherStats, small(4), run, true)).getMessage();
       assertTrue(e.contains("other data"), e);
       ClipSource big = new SyntheticClips(TalkingFaceGenerator.ofSeconds(64, 0.4), 1, 0);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new TeacherForcingTrainer(m, big, small(2), new RunDirectory(tmp.resolve("big")), false))
+          () -> new Trainer(m, big, small(2), new RunDirectory(tmp.resolve("big")), false))
           .getMessage();
       assertTrue(e.contains("64x64") && e.contains("takes 32x32"), e);
       assertFalse(Files.exists(tmp.resolve("big")), "a refused run writes nothing");
     }
     // a longer run of the same settings resumes (the length may grow)
     train(small(4), dir, true, 0);
-    assertEquals(4, LossLog.read(new RunDirectory(dir).lossCsv(), Long.MAX_VALUE).rows().size());
+    assertEquals(4, LossLog.read(new RunDirectory(dir).lossCsv(), TF_TERMS, Long.MAX_VALUE).rows().size());
   }
 }
