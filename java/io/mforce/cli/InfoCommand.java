@@ -20,7 +20,7 @@ final class InfoCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--model", paramLabel = "NAME|FILE",
-      description = "a built-in model config (tiny, small, paper) or a config JSON file")
+      description = "a built-in model config (tiny, demo, small, paper) or a config JSON file")
   String model;
 
   @Override

@@ -8,6 +8,7 @@ import io.mforce.model.AudioVideoModel;
 import io.mforce.model.ModelConfig;
 import io.mforce.model.checkpoint.Checkpoint;
 import io.mforce.train.LossLog;
+import io.mforce.train.MutualForcingLoss;
 import io.mforce.train.RunDirectory;
 import io.mforce.train.Trainer;
 import io.mforce.train.TrainSettings;
@@ -34,7 +35,7 @@ final class TrainCommand implements Callable<Integer> {
   DeviceOptions device;
 
   @Option(names = "--model", defaultValue = "tiny", paramLabel = "NAME|FILE",
-      description = "Model config: tiny, small or a JSON file (default: ${DEFAULT-VALUE}).")
+      description = "Model config: tiny, demo, small or a JSON file (default: ${DEFAULT-VALUE}).")
   String model;
 
   @Option(names = "--data", paramLabel = "DIR",
@@ -80,6 +81,14 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--time-shift", description = "Shift of the per-chunk noise levels, 1 = uniform (default: 1).")
   Float timeShift;
+
+  @Option(names = "--guidance", description = "mutual-forcing: the CFG scale of the Multi-mode targets "
+      + "(default: 5, the paper's).")
+  Float guidance;
+
+  @Option(names = "--lambda", description = "mutual-forcing: the DMD weight in the Few loss (default: 1/3, the "
+      + "paper's).")
+  Float lambda;
 
   @Option(names = "--seed", description = "The run's seed (default: 0).")
   Long seed;
@@ -160,7 +169,20 @@ final class TrainCommand implements Callable<Integer> {
     return new TrainSettings(b.stage(), or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()), or(lr, b.lr()),
         or(warmup, b.warmup()), b.finalLrFraction(), b.adam(), b.clip(), b.emaDecay(), b.dropout(),
         or(timeShift, b.timeShift()), or(window, b.window()), or(sinks, b.sinks()), or(seed, b.seed()),
-        or(checkpointEvery, b.checkpointEvery()), b.mutualForcing());
+        or(checkpointEvery, b.checkpointEvery()), mutualForcing(b));
+  }
+
+  /** The run's Mutual Forcing settings with --guidance and --lambda (only for that stage). */
+  private MutualForcingLoss.Settings mutualForcing(TrainSettings b) {
+    MutualForcingLoss.Settings m = b.mutualForcing();
+    if (m == null) {
+      if (guidance != null || lambda != null) {
+        throw new IllegalArgumentException("train: --guidance and --lambda are settings of --stage mutual-forcing");
+      }
+      return null;
+    }
+    return new MutualForcingLoss.Settings(m.fewSteps(), m.finestSteps(), m.shift(), or(guidance, m.guidance()),
+        or(lambda, m.lambda()), m.normalizeDmd());
   }
 
   private static <T> T or(T given, T otherwise) {

@@ -21,7 +21,7 @@ import java.util.Set;
 
 /**
  * The shape of a dual-branch Mutual Forcing model (DESIGN §3): one JSON object per config,
- * every field required, no unknown field; {@code tiny}, {@code small} and {@code paper} ship as
+ * every field required, no unknown field; {@code tiny}, {@code demo}, {@code small} and {@code paper} ship as
  * resources ({@code io/mforce/model/configs/NAME.json}). Validated on construction with errors
  * that name the field.
  *
@@ -63,7 +63,7 @@ public record ModelConfig(
     int audioTokenFeatures) {
 
   /** The configs shipped with mforce. */
-  public static final List<String> BUILT_IN = List.of("tiny", "small", "paper");
+  public static final List<String> BUILT_IN = List.of("tiny", "demo", "small", "paper");
 
   public static final String GELU_TANH = "gelu_tanh";
 

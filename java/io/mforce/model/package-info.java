@@ -4,7 +4,7 @@
  *
  * <p>Public API:
  * <ul>
- *   <li>{@link io.mforce.model.ModelConfig} (tiny, small, paper), {@link io.mforce.model.ParameterCount},
+ *   <li>{@link io.mforce.model.ModelConfig} (tiny, demo, small, paper), {@link io.mforce.model.ParameterCount},
  *       {@link io.mforce.model.ModelLayers} (every parameter under its documented name);</li>
  *   <li>{@link io.mforce.model.AudioVideoModel}: the layers in a {@link io.mforce.nn.ParameterStore}
  *       on one device, checkpoints ({@code save}/{@code load}, config checked);</li>

@@ -110,6 +110,12 @@ class TrainGenerateCommandTest {
     refused(run("train", "--out", tmp.resolve("r").toString(), "--steps", "0"), "steps 0: expected >= 1");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--precision", "fp16"), "expected fp32 or bf16");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--device", "tpu"), "expected cpu, cuda or cuda:N");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "one"),
+        "--stage 'one'; expected teacher-forcing or mutual-forcing");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--guidance", "2"),
+        "--guidance and --lambda are settings of --stage mutual-forcing");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--resume", "--init", tmp.toString()),
+        "give one of --init, --resume");
     assertFalse(Files.exists(gen));
     assertFalse(Files.exists(tmp.resolve("r")), "a refused run writes nothing");
   }
