@@ -7,6 +7,9 @@ import io.mforce.data.ClipSource;
 import io.mforce.data.SyntheticClips;
 import io.mforce.data.TalkingFaceGenerator;
 import io.mforce.data.codec.NormalizationStats;
+import io.mforce.eval.ClipInputs;
+import io.mforce.eval.EvalReport;
+import io.mforce.eval.Evaluator;
 import io.mforce.eval.LipSync;
 import io.mforce.eval.SyllableDecoder;
 import io.mforce.eval.TranscriptError;
@@ -23,8 +26,11 @@ import io.mforce.sample.StreamGenerator;
 import io.mforce.train.RunDirectory;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,6 +67,16 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "4", description = "Length (default: ${DEFAULT-VALUE}).")
   double seconds;
 
+  @Option(names = "--clips", defaultValue = "1",
+      description = "Streams generated at once, on consecutive reference clips; --out, --reference and --png "
+          + "show the first (default: ${DEFAULT-VALUE}).")
+  int clips;
+
+  @Option(names = "--eval", paramLabel = "FILE",
+      description = "Score every generated stream against its reference clip (mforce eval's metrics, overall "
+          + "and per window) into this JSON file, and print the table.")
+  Path eval;
+
   @Option(names = "--clip-seed", defaultValue = "1000",
       description = "Which synthetic clip gives the conditions (default: ${DEFAULT-VALUE}, outside the default "
           + "training set's seeds).")
@@ -96,7 +112,10 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    for (Path target : new Path[] {out, reference, png}) {
+    if (clips < 1) {
+      throw new IllegalArgumentException("generate: --clips " + clips + "; expected >= 1");
+    }
+    for (Path target : new Path[] {out, reference, png, eval}) {
       if (target != null) {
         AtomicFiles.checkTarget(target);
       }
@@ -113,29 +132,38 @@ final class GenerateCommand implements Callable<Integer> {
     try (AudioVideoModel model = AudioVideoModel.fromCheckpoint(run.ema(), device.device(), device.mode(false))) {
       ModelConfig config = model.config();
       TalkingFaceGenerator faces = TalkingFaceGenerator.ofSeconds(config.videoHeight(), seconds);
-      // one clip, read whole (its only window starts at frame 0), normalized as the training data was
-      ClipSource source = new SyntheticClips(faces, 1, clipSeed).withStats(stats);
-      Clip ref = source.clip(0);
-      Batch batch = new Batcher(source, 1, ref.frames(), config.videoPixelsPerToken(), clipSeed).next();
+      // the clips, read whole (each one window from frame 0), normalized as the training data was
+      ClipSource source = new SyntheticClips(faces, clips, clipSeed).withStats(stats);
+      int frames = faces.frames();
+      Batch batch = new Batcher(source, clips, frames, config.videoPixelsPerToken(), 0)
+          .windows(IntStream.range(0, clips).toArray(), new int[clips]);
       Conditions conditions = Conditions.fromBatch(config, batch);
-      ClipAssembler clips = new ClipAssembler(config, stats);
+      ClipAssembler assembler = new ClipAssembler(config, stats);
       StreamGenerator generator = new StreamGenerator(model, settings);
       long start = System.nanoTime();
       try (Tensor video = batch.videoTensor(); Tensor audio = batch.audioTensor();
-           Tensor v0 = first(video, model); Tensor a0 = first(audio, model);
-           ProgressBar bar = Progress.bar("generate", ref.frames())) {
-        generator.generate(conditions, v0, a0, ref.frames(), (c, v, a) -> {
-          clips.chunk(c, v, a);
+           Tensor v0 = StreamGenerator.firstChunk(video, model.device());
+           Tensor a0 = StreamGenerator.firstChunk(audio, model.device());
+           ProgressBar bar = Progress.bar("generate", frames)) {
+        generator.generate(conditions, v0, a0, frames, (c, v, a) -> {
+          assembler.chunk(c, v, a);
           bar.step();
         });
       }
       double secondsTaken = (System.nanoTime() - start) / 1e9;
-      Clip gen = clips.clip(0, ref.attributes(), ref.transcript());
+      List<Clip> refs = new ArrayList<>();
+      List<Clip> gens = new ArrayList<>();
+      for (int i = 0; i < clips; i++) {
+        refs.add(source.clip(i));
+        gens.add(assembler.clip(i, refs.get(i).attributes(), refs.get(i).transcript()));
+      }
+      Clip ref = refs.get(0);
+      Clip gen = gens.get(0);
       Mp4Writer.Options mp4 = Mp4Writer.Options.DEFAULT.withScale(scale);
       Mp4Writer.write(out, gen, mp4);
-      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d, %.2f s; %s mode, %d model calls per chunk, %.1f chunks/s "
-              + "on %s%n", out, gen.frames(), gen.width(), gen.height(), gen.seconds(), mode,
-          generator.callsPerChunk(), (ref.frames() - 1) / secondsTaken, model.device());
+      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d, %.2f s; %s mode, %d model calls per chunk; %d stream%s at "
+              + "%.1f chunks/s each on %s%n", out, gen.frames(), gen.width(), gen.height(), gen.seconds(), mode,
+          generator.callsPerChunk(), clips, clips == 1 ? "" : "s", (frames - 1) / secondsTaken, model.device());
       if (reference != null) {
         Mp4Writer.write(reference, ref, mp4);
         o.println("wrote " + reference + " (the reference clip)");
@@ -146,6 +174,15 @@ final class GenerateCommand implements Callable<Integer> {
       }
       score(o, "generated", gen, ref);
       score(o, "reference", ref, ref);
+      if (eval != null) {
+        EvalReport report = Evaluator.evaluate(ClipInputs.of("generated", gens), ClipInputs.of("reference", refs),
+            Evaluator.Window.DEFAULT, (set, i) -> { });
+        report.writeJson(eval);
+        o.println();
+        o.print(report.markdown());
+        o.println();
+        o.println("wrote " + eval);
+      }
       o.flush();
     }
     return 0;
@@ -158,13 +195,5 @@ final class GenerateCommand implements Callable<Integer> {
         Double.POSITIVE_INFINITY);
     o.printf(Locale.ROOT, "%-9s: lip sync %.3f at offset %d, transcript error %.2f (%d edits / %d syllables)%n",
         name, sync.confidence(), sync.offset(), err.rate(), err.edits(), err.reference());
-  }
-
-  /** Chunk 0 of a one-clip batch's tokens [1, C, N, F], as [1, N, F] on the model's device. */
-  private static Tensor first(Tensor tokens, AudioVideoModel model) {
-    try (Tensor clip = tokens.select(0); Tensor frame = clip.select(0);
-         Tensor one = frame.view(1, tokens.size(2), tokens.size(3))) {
-      return one.to(model.device());
-    }
   }
 }

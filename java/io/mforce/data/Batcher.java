@@ -53,13 +53,37 @@ public final class Batcher {
     this(source, batchSize, windowFrames, patch, windowFrames / 2 + 1, seed);
   }
 
+  /** The next random batch: each window's clip and start frame drawn from the seeded generator. */
   public Batch next() {
+    int[] clips = new int[batchSize];
+    int[] starts = new int[batchSize];
+    for (int i = 0; i < batchSize; i++) {
+      clips[i] = eligible[rng.nextInt(eligible.length)];
+      starts[i] = rng.nextInt(source.frames(clips[i]) - windowFrames + 1);
+    }
+    return windows(clips, starts);
+  }
+
+  /**
+   * The batch of the given windows: window i is clip {@code clips[i]} from frame
+   * {@code starts[i]} (an evaluation's fixed clips, in order).
+   */
+  public Batch windows(int[] clips, int[] starts) {
+    if (clips.length != batchSize || starts.length != batchSize) {
+      throw new IllegalArgumentException("batcher: " + clips.length + " clips and " + starts.length
+          + " start frames; expected " + batchSize + " of each");
+    }
     Batch b = new Batch(batchSize, windowFrames, video.tokensPerFrame(), video.features(), maxSyllables);
     int frameValues = video.tokensPerFrame() * video.features();
     for (int i = 0; i < batchSize; i++) {
-      int clipIndex = eligible[rng.nextInt(eligible.length)];
+      int clipIndex = clips[i];
+      int start = starts[i];
+      if (clipIndex < 0 || clipIndex >= source.size() || start < 0
+          || start + windowFrames > source.frames(clipIndex)) {
+        throw new IllegalArgumentException("batcher: window " + i + " (clip " + clipIndex + " from frame " + start
+            + ") is not a window of " + windowFrames + " frames of the source's " + source.size() + " clips");
+      }
       Clip clip = source.clip(clipIndex);
-      int start = rng.nextInt(clip.frames() - windowFrames + 1);
       b.clips[i] = clipIndex;
       b.startFrames[i] = start;
       byte[] frames = Arrays.copyOfRange(clip.video(), start * clip.frameBytes(),

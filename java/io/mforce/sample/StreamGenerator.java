@@ -75,6 +75,20 @@ public final class StreamGenerator {
     this.settings = Check.notNull(settings, "settings");
   }
 
+  /**
+   * Chunk 0 of windows of tokens [B, C, N, F] (a data {@link io.mforce.data.Batch}'s), as the
+   * contiguous [B, N, F] {@link #generate} starts from, on {@code device}.
+   */
+  public static Tensor firstChunk(Tensor tokens, Device device) {
+    Check.notNull(tokens, "tokens");
+    if (tokens.rank() != 4) {
+      throw new IllegalArgumentException("firstChunk: " + tokens.describe() + " must be [B, C, N, F]");
+    }
+    try (Tensor first = tokens.narrow(1, 0, 1); Tensor copy = first.to(device)) {
+      return copy.view(tokens.size(0), tokens.size(2), tokens.size(3));
+    }
+  }
+
   /** Model calls per generated chunk (the sampler's NFE plus the append). */
   public int callsPerChunk() {
     int sampling = settings.steps() * (settings.mode() == Sampler.Mode.MULTI && settings.guidance() != 1f ? 2 : 1);

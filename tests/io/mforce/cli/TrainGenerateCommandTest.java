@@ -71,11 +71,15 @@ class TrainGenerateCommandTest {
     Path gen = tmp.resolve("gen.mp4");
     Path ref = tmp.resolve("ref.mp4");
     Path png = tmp.resolve("gen.png");
+    Path metrics = tmp.resolve("metrics.json");
     r = run("generate", "--run", runDir.toString(), "--out", gen.toString(), "--reference", ref.toString(), "--png",
-        png.toString(), "--seconds", "0.4", "--steps", "2", "--scale", "2");
+        png.toString(), "--seconds", "0.4", "--steps", "2", "--scale", "2", "--clips", "2", "--eval",
+        metrics.toString());
     ok(r);
     String printed = (String) r[1];
-    assertTrue(printed.contains("multi mode, 5 model calls per chunk"), printed);
+    assertTrue(printed.contains("multi mode, 5 model calls per chunk; 2 streams"), printed);
+    assertTrue(printed.contains("| generated | overall |") && Files.readString(metrics).contains("\"generatedClips\": 2"),
+        printed + Files.readString(metrics));
     assertTrue(printed.contains("generated: lip sync") && printed.contains("reference: lip sync"), printed);
     for (Path mp4 : new Path[] {gen, ref}) {
       MediaReader.Media m = MediaReader.read(mp4);

@@ -105,6 +105,24 @@ class BatcherTest {
     assertTrue(Math.abs(mean) < 0.3 && Math.abs(std - 1) < 0.3, "video tokens mean " + mean + " std " + std);
   }
 
+  /** Chosen windows are the random ones' windows: a batch is a function of its clips and starts. */
+  @Test
+  void chosenWindowsEqualTheDrawnOnes() {
+    Batch drawn = new Batcher(SOURCE, 3, 10, 4, 7).next();
+    Batcher chooser = new Batcher(SOURCE, 3, 10, 4, 0);
+    Batch chosen = chooser.windows(drawn.clips(), drawn.startFrames());
+    assertArrayEquals(drawn.video(), chosen.video());
+    assertArrayEquals(drawn.audio(), chosen.audio());
+    assertArrayEquals(drawn.syllables(), chosen.syllables());
+    assertArrayEquals(drawn.syllableTimes(), chosen.syllableTimes());
+    String e = assertThrows(IllegalArgumentException.class,
+        () -> chooser.windows(new int[] {0, 1, 2}, new int[] {0, 0, 41})).getMessage();
+    assertTrue(e.contains("window 2 (clip 2 from frame 41) is not a window of 10 frames"), e);
+    e = assertThrows(IllegalArgumentException.class, () -> chooser.windows(new int[] {0}, new int[] {0}))
+        .getMessage();
+    assertTrue(e.contains("1 clips and 1 start frames; expected 3"), e);
+  }
+
   @Test
   void badArguments() {
     assertThrows(IllegalArgumentException.class, () -> new Batcher(SOURCE, 0, 10, 4, 1));

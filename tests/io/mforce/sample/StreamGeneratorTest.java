@@ -46,20 +46,13 @@ class StreamGeneratorTest {
   private static List<float[][]> generate(AudioVideoModel model, StreamGenerator.Settings s, Batch b, int chunks) {
     List<float[][]> got = new ArrayList<>();
     try (Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
-         Tensor v0 = firstChunk(video); Tensor a0 = firstChunk(audio)) {
+         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU); Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
       new StreamGenerator(model, s).generate(Conditions.fromBatch(TINY, b), v0, a0, chunks, (c, v, a) -> {
         assertEquals(got.size(), c, "chunks arrive in order");
         got.add(new float[][] {v.toFloatArray(), a.toFloatArray()});
       });
     }
     return got;
-  }
-
-  /** Chunk 0 of tokens [B, C, N, F] as a contiguous [B, N, F]. */
-  static Tensor firstChunk(Tensor tokens) {
-    try (Tensor first = tokens.narrow(1, 0, 1); Tensor copy = first.copy()) {
-      return copy.view(tokens.size(0), tokens.size(2), tokens.size(3));
-    }
   }
 
   @Test
@@ -71,7 +64,7 @@ class StreamGeneratorTest {
           new StreamGenerator.Settings(Sampler.Mode.MULTI, 2, 1f, 1f, 0, 0, 7))) {
         List<float[][]> chunks = generate(model, s, b, CHUNKS);
         assertEquals(CHUNKS, chunks.size(), s + ": chunks 0.." + (CHUNKS - 1));
-        try (Tensor video = b.videoTensor(); Tensor v0 = firstChunk(video)) {
+        try (Tensor video = b.videoTensor(); Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU)) {
           assertArrayEquals(v0.toFloatArray(), chunks.get(0)[0], "chunk 0 is the first frame");
         }
         for (int c = 1; c < CHUNKS; c++) {
@@ -143,7 +136,7 @@ class StreamGeneratorTest {
   void badInputIsNamed() {
     Batch b = twoClips();
     try (AudioVideoModel model = model(); Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
-         Tensor v0 = firstChunk(video); Tensor a0 = firstChunk(audio)) {
+         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU); Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
       StreamGenerator g = new StreamGenerator(model, StreamGenerator.Settings.few(2, 0));
       Conditions cond = Conditions.fromBatch(TINY, b);
       String e = assertThrows(IllegalArgumentException.class,
