@@ -21,6 +21,7 @@ import io.mforce.model.TeacherForcingPass;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
+import io.mforce.testing.Gpu;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.Ema;
 import java.awt.image.BufferedImage;
@@ -28,6 +29,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -219,6 +221,42 @@ class TrainerTest {
     String e = assertThrows(IllegalArgumentException.class, () -> trainMutual(mutual(4), split, true, 0))
         .getMessage();
     assertTrue(e.contains("is at step 3, the run's checkpoint at step 2"), e);
+  }
+
+  /**
+   * The trainer on CUDA (fp32): the windows go to the device, and two steps of each stage log the
+   * CPU's losses (to fp32 summation order) and leave its weights.
+   */
+  @Tag("gpu")
+  @Test
+  void cudaTrainsAsTheCpu() {
+    Device cuda = Gpu.require();
+    for (TrainSettings s : new TrainSettings[] {small(2), mutual(2)}) {
+      double[][] losses = new double[2][];
+      float[][] weights = new float[2][];
+      Device[] devices = {Device.CPU, cuda};
+      for (int k = 0; k < 2; k++) {
+        Path dir = tmp.resolve(s.stage() + "-" + k);
+        try (AudioVideoModel m = AudioVideoModel.withRandomWeights(TINY, devices[k],
+                 ParameterStore.Mode.FP32_TRAINING, 5);
+             Trainer t = new Trainer(m, DATA, s, new RunDirectory(dir), false)) {
+          t.run(row -> { });
+          losses[k] = t.log().rows().stream().mapToDouble(LossLog.Row::loss).toArray();
+          weights[k] = m.parameters().master().toFloatArray();
+        }
+      }
+      for (int i = 0; i < 2; i++) {
+        assertEquals(losses[0][i], losses[1][i], 1e-3 * losses[0][i], s.stage() + " step " + (i + 1) + "'s loss");
+      }
+      double diff = 0;
+      double norm = 0;
+      for (int i = 0; i < weights[0].length; i++) {
+        diff += Math.pow(weights[1][i] - weights[0][i], 2);
+        norm += Math.pow(weights[0][i], 2);
+      }
+      assertTrue(Math.sqrt(diff / norm) < 1e-4, s.stage() + ": weights after 2 steps, relative L2 error "
+          + Math.sqrt(diff / norm));
+    }
   }
 
   @Test
