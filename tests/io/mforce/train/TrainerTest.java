@@ -58,10 +58,12 @@ class TrainerTest {
     return new AudioVideoModel(TINY, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 5);
   }
 
-  /** Runs {@code settings} in {@code dir} (new or resumed) and returns the final master weights. */
-  private static float[] train(TrainSettings settings, Path dir, boolean resume, int stopAfter) {
-    try (AudioVideoModel m = model();
-         Trainer t = new Trainer(m, DATA, settings, new RunDirectory(dir), resume)) {
+  /**
+   * Runs {@code settings} on {@code m} in {@code dir} (new or resumed): to the end, or with
+   * {@code stopAfter} > 0 to that step, then a checkpoint (a run stopped there).
+   */
+  private static void drive(AudioVideoModel m, TrainSettings settings, Path dir, boolean resume, int stopAfter) {
+    try (Trainer t = new Trainer(m, DATA, settings, new RunDirectory(dir), resume)) {
       if (stopAfter > 0) {
         while (t.step() < stopAfter) {
           t.trainStep();
@@ -70,6 +72,13 @@ class TrainerTest {
       } else {
         t.run(row -> { });
       }
+    }
+  }
+
+  /** Runs {@code settings} in {@code dir} (new or resumed) and returns the final master weights. */
+  private static float[] train(TrainSettings settings, Path dir, boolean resume, int stopAfter) {
+    try (AudioVideoModel m = model()) {
+      drive(m, settings, dir, resume, stopAfter);
       return m.parameters().master().toFloatArray();
     }
   }
@@ -169,16 +178,8 @@ class TrainerTest {
 
   /** A Mutual Forcing run (new or resumed); returns {student weights, fake weights} at its end. */
   private static float[][] trainMutual(TrainSettings settings, Path dir, boolean resume, int stopAfter) {
-    try (AudioVideoModel m = randomModel();
-         Trainer t = new Trainer(m, DATA, settings, new RunDirectory(dir), resume)) {
-      if (stopAfter > 0) {
-        while (t.step() < stopAfter) {
-          t.trainStep();
-        }
-        t.save();
-      } else {
-        t.run(row -> { });
-      }
+    try (AudioVideoModel m = randomModel()) {
+      drive(m, settings, dir, resume, stopAfter);
     }
     try (AudioVideoModel fake = AudioVideoModel.fromCheckpoint(dir.resolve("fake.safetensors"), Device.CPU,
         ParameterStore.Mode.FP32_TRAINING);
