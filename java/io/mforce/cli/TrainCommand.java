@@ -182,7 +182,7 @@ final class TrainCommand implements Callable<Integer> {
       return null;
     }
     return new MutualForcingLoss.Settings(m.fewSteps(), m.finestSteps(), m.shift(), or(guidance, m.guidance()),
-        or(lambda, m.lambda()), m.normalizeDmd());
+        or(lambda, m.lambda()), m.normalizeDmd(), m.nullMulti());
   }
 
   private static <T> T or(T given, T otherwise) {

@@ -96,13 +96,30 @@ class MutualForcingLossTest {
       fake.parameters().master().copyFrom(student.parameters().master());
       fake.parameters().refreshWorking();
       fake.parameters().markChanged();
-      MutualForcingLoss.Settings unguided = new MutualForcingLoss.Settings(4, 32, 3f, 1f, 1f / 3, true);
+      MutualForcingLoss.Settings unguided = new MutualForcingLoss.Settings(4, 32, 3f, 1f, 1f / 3, true, 0.1f);
       MutualForcingLoss.Value v = (MutualForcingLoss.Value) step(student, fake, unguided, 1, 3)[2];
       assertEquals(0.0, v.dmd(), "DMD with fake = student, no guidance: " + v);
       assertTrue(v.shortcut() > 0 && v.multi() > 0, v.toString());
       MutualForcingLoss.Value guided = (MutualForcingLoss.Value) step(student, fake,
           MutualForcingLoss.Settings.defaults(), 1, 3)[2];
       assertTrue(guided.dmd() > 0, "guidance 5 moves the real side: " + guided);
+    }
+  }
+
+  /** nullMulti = 1 trains the null-condition pass in the Multi loss: another loss, other gradients. */
+  @Test
+  void theMultiLossCanTrainTheNullPass() {
+    try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2)) {
+      MutualForcingLoss.Settings d = MutualForcingLoss.Settings.defaults();
+      Object[] conditional = step(student, fake, new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 0f), 1,
+          3);
+      Object[] unconditional = step(student, fake, new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 1f),
+          1, 3);
+      MutualForcingLoss.Value c = (MutualForcingLoss.Value) conditional[2];
+      MutualForcingLoss.Value u = (MutualForcingLoss.Value) unconditional[2];
+      assertTrue(c.multi() != u.multi(), "the null pass's Multi loss differs: " + c + " vs " + u);
+      assertEquals(c.shortcut(), u.shortcut(), "the Few loss is the conditional pass's either way");
+      assertEquals(0.1f, d.nullMulti());
     }
   }
 
@@ -152,10 +169,10 @@ class MutualForcingLossTest {
           () -> loss.compute(audio, video, cond, 1, new SplittableRandom(0), 0)).getMessage();
       assertTrue(e.contains("cleanVideo"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new MutualForcingLoss.Settings(4, 12, 3f, 5f, 0.3f, true)).getMessage();
+          () -> new MutualForcingLoss.Settings(4, 12, 3f, 5f, 0.3f, true, 0.1f)).getMessage();
       assertTrue(e.contains("finestSteps 12; expected fewSteps (4) times a power of two"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1.5f, true)).getMessage();
+          () -> new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1.5f, true, 0.1f)).getMessage();
       assertTrue(e.contains("lambda 1.5"), e);
       try (AudioVideoModel other = AudioVideoModel.withRandomWeights(ModelConfig.load("tiny").withVideoSize(64, 64),
           Device.CPU, ParameterStore.Mode.FP32_TRAINING, 0)) {
