@@ -90,6 +90,10 @@ final class TrainCommand implements Callable<Integer> {
       + "paper's).")
   Float lambda;
 
+  @Option(names = "--fake-steps", description = "mutual-forcing: the DMD fake model's updates per step "
+      + "(default: 5).")
+  Integer fakeSteps;
+
   @Option(names = "--seed", description = "The run's seed (default: 0).")
   Long seed;
 
@@ -172,17 +176,18 @@ final class TrainCommand implements Callable<Integer> {
         or(checkpointEvery, b.checkpointEvery()), mutualForcing(b));
   }
 
-  /** The run's Mutual Forcing settings with --guidance and --lambda (only for that stage). */
+  /** The run's Mutual Forcing settings with --guidance, --lambda and --fake-steps (only for that stage). */
   private MutualForcingLoss.Settings mutualForcing(TrainSettings b) {
     MutualForcingLoss.Settings m = b.mutualForcing();
     if (m == null) {
-      if (guidance != null || lambda != null) {
-        throw new IllegalArgumentException("train: --guidance and --lambda are settings of --stage mutual-forcing");
+      if (guidance != null || lambda != null || fakeSteps != null) {
+        throw new IllegalArgumentException("train: --guidance, --lambda and --fake-steps are settings of --stage "
+            + "mutual-forcing");
       }
       return null;
     }
     return new MutualForcingLoss.Settings(m.fewSteps(), m.finestSteps(), m.shift(), or(guidance, m.guidance()),
-        or(lambda, m.lambda()), m.normalizeDmd(), m.nullMulti());
+        or(lambda, m.lambda()), m.normalizeDmd(), m.nullMulti(), or(fakeSteps, m.fakeSteps()));
   }
 
   private static <T> T or(T given, T otherwise) {

@@ -10,7 +10,6 @@ import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A PNG line chart of one or more series over a shared x axis (training curves): the y axis is
@@ -166,8 +165,9 @@ public final class CurvePlot {
     return path;
   }
 
+  /** A tick label without trailing zeros: 0.1, 1, 100. */
   private static String trim(double v) {
-    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : String.format(Locale.ROOT, "%g", v);
+    return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
   }
 
   /** Data to pixel coordinates. */

@@ -41,10 +41,10 @@ import java.util.SplittableRandom;
  *       v_few through its factor (1 − t1). Targets are computed without gradient from the same
  *       weights.</li>
  *   <li><b>Fake model</b>: flow matching of μ on the re-noised (detached) Few samples x0 at
- *       τ' ~ U(0, 1), after the same history.</li>
+ *       τ' ~ U(0, 1), after the same history, {@link Settings#fakeSteps} updates.</li>
  * </ol>
- * Gradients are added into M's and μ's stores (zero them first); the caller steps both
- * optimizers. Every random draw comes from the {@code random} given and from Philox streams of
+ * Gradients are added into M's store (zero it first) and the caller steps its optimizer; μ
+ * is updated {@link Settings#fakeSteps} times per step through the caller's {@code fakeStep}. Every random draw comes from the {@code random} given and from Philox streams of
  * {@code seed}, so a step is reproducible.
  */
 public final class MutualForcingLoss {
@@ -63,9 +63,11 @@ public final class MutualForcingLoss {
    * @param nullMulti the probability that a step's Multi loss trains the null-condition pass (on
    *     the null-condition history) instead of the conditional one: the CFG teacher's null pass
    *     shares every weight, and would drift untrained otherwise (condition dropout, per step)
+   * @param fakeSteps updates of the fake model per step (DMD2's two time scales: the fake model
+   *     must keep up with the student's distribution for DMD's correction to point anywhere)
    */
   public record Settings(int fewSteps, int finestSteps, float shift, float guidance, float lambda,
-                         boolean normalizeDmd, float nullMulti) {
+                         boolean normalizeDmd, float nullMulti, int fakeSteps) {
     public Settings {
       TimeSchedule.uniform(fewSteps, shift);  // validates both, naming them
       if (finestSteps < fewSteps || Integer.bitCount(finestSteps / fewSteps) != 1 || finestSteps % fewSteps != 0) {
@@ -80,14 +82,17 @@ public final class MutualForcingLoss {
       if (!(nullMulti >= 0 && nullMulti <= 1)) {
         throw new IllegalArgumentException("mutual forcing: nullMulti " + nullMulti + "; expected in [0, 1]");
       }
+      if (fakeSteps < 1 || fakeSteps > 64) {
+        throw new IllegalArgumentException("mutual forcing: fakeSteps " + fakeSteps + "; expected 1 to 64");
+      }
     }
 
     /**
      * 4 Few steps, intervals down to a 32-step grid, shift 3, CFG 5, λ = 1/3, DMD2 normalization,
-     * the null pass in 10% of the Multi losses.
+     * the null pass in 10% of the Multi losses, 5 fake-model updates per step (DMD2's ratio).
      */
     public static Settings defaults() {
-      return new Settings(4, 32, 3f, 5f, 1f / 3, true, 0.1f);
+      return new Settings(4, 32, 3f, 5f, 1f / 3, true, 0.1f, 5);
     }
   }
 
@@ -120,15 +125,19 @@ public final class MutualForcingLoss {
   /**
    * The step on windows {@code cleanVideo} [B, C, Nv, Fv] and {@code cleanAudio} [B, C, Na, Fa]
    * (on the models' device, C ≥ rollout + 2) under {@code conditions}, rolling out
-   * {@code rollout} chunks (≥ 0; the paper's R) before the trained chunk rollout + 1.
+   * {@code rollout} chunks (≥ 0; the paper's R) before the trained chunk rollout + 1. After each
+   * of the fake model's {@link Settings#fakeSteps} backward passes {@code fakeStep} runs: it
+   * steps the fake model's optimizer and zeroes its gradients (the value returned is the mean of
+   * those passes' losses).
    */
   public Value compute(Tensor cleanVideo, Tensor cleanAudio, Conditions conditions, int rollout,
-                       SplittableRandom random, long seed) {
+                       SplittableRandom random, long seed, Runnable fakeStep) {
     String op = "mutualForcing";
     Check.notNull(cleanVideo, "cleanVideo");
     Check.notNull(cleanAudio, "cleanAudio");
     Check.notNull(conditions, "conditions");
     Check.notNull(random, "random");
+    Check.notNull(fakeStep, "fakeStep");
     if (cleanVideo.rank() != 4 || cleanAudio.rank() != 4) {
       throw new IllegalArgumentException(op + ": cleanVideo " + cleanVideo.describe() + " and cleanAudio "
           + cleanAudio.describe() + " must be [B, C, tokens, features]");
@@ -249,12 +258,20 @@ public final class MutualForcingLoss {
         FlowKernels.euler(zero, one, gradSc, gradX0, gradFew);
         backward(session, f, gradFew, s);
 
-        // the fake model: flow matching on the detached Few samples
-        Tensor tauFake = s.times(random, 0, 1);
-        Tensor xFake = s.state();
-        Tensor targetFake = s.state();
-        FlowKernels.noisePhilox(tauFake, x0Few, seed, 4 * STREAM, null, xFake, targetFake);
-        double fakeLoss = fitVelocity(critic, s, xFake, tauFake, zero, true, targetFake, 1f / batch, loss);
+        // the fake model: flow matching on the detached Few samples, fakeSteps updates
+        double fakeLoss = 0;
+        for (int k = 0; k < settings.fakeSteps(); k++) {
+          if (k > 0) {
+            critic.refreshConditions();  // its weights moved; the history stays as it was written
+          }
+          Tensor tauFake = s.times(random, 0, 1);
+          Tensor xFake = s.state();
+          Tensor targetFake = s.state();
+          FlowKernels.noisePhilox(tauFake, x0Few, seed, (4 + k) * STREAM, null, xFake, targetFake);
+          fakeLoss += fitVelocity(critic, s, xFake, tauFake, zero, true, targetFake, 1f / batch, loss)
+              / settings.fakeSteps();
+          fakeStep.run();
+        }
         return new Value(multi, shortcut, dmd, fakeLoss);
       }
     } finally {

@@ -13,8 +13,9 @@ import java.util.SplittableRandom;
 /**
  * Stage 3, Mutual Forcing (DESIGN §4; {@link MutualForcingLoss}): per step a rollout length R
  * uniform in [1, C − 2], the Few-mode history of R chunks, the Multi loss on the real chunk R + 1
- * and the Few loss from the Multi mode's targets; then the DMD fake model's own AdamW step (one
- * per student step, clipped and scheduled as the student's). The fake model starts as a copy of
+ * and the Few loss from the Multi mode's targets; the DMD fake model's own AdamW steps
+ * ({@link MutualForcingLoss.Settings#fakeSteps} per student step, clipped and scheduled as the
+ * student's). The fake model starts as a copy of
  * the student (DMD2's choice; the paper does not say) and lives in the run folder's
  * {@code fake.safetensors}. No condition dropout: the null-condition pass is the teacher's,
  * learnt in stage 2.
@@ -27,8 +28,8 @@ public final class MutualForcingObjective implements Objective {
   private final MutualForcingLoss loss;
 
   /**
-   * @param resumeFrom the run folder to resume the fake model from (its step must be
-   *     {@code resumedStep}, the student's), or null for a new run (the fake copies the student)
+   * @param resumeFrom the run folder to resume the fake model from (its updates must be those of
+   *     {@code resumedStep} student steps), or null for a new run (the fake copies the student)
    */
   MutualForcingObjective(AudioVideoModel student, TrainSettings settings, RunDirectory resumeFrom, long resumedStep) {
     this.student = student;
@@ -47,10 +48,12 @@ public final class MutualForcingObjective implements Objective {
         fake.parameters().markChanged();
       } else {
         Checkpoint.Info info = fake.load(resumeFrom.fake(), fakeAdam, null);
-        if (info.optimizerStep() != resumedStep) {
-          throw new IllegalArgumentException("train: " + resumeFrom.fake() + " is at step " + info.optimizerStep()
-              + ", the run's checkpoint at step " + resumedStep + " (a run stopped between the two writes); "
-              + "expected the same step");
+        long expected = resumedStep * settings.mutualForcing().fakeSteps();
+        if (info.optimizerStep() != expected) {
+          throw new IllegalArgumentException("train: " + resumeFrom.fake() + " holds the fake model after "
+              + info.optimizerStep() + " updates; the run's checkpoint at step " + resumedStep + " expects "
+              + expected + " (" + settings.mutualForcing().fakeSteps() + " per step): a run stopped between the "
+              + "two writes");
         }
       }
       this.loss = new MutualForcingLoss(student, fake, settings.mutualForcing());
@@ -70,15 +73,24 @@ public final class MutualForcingObjective implements Objective {
     int rollout = 1 + random.nextInt(batch.frames() - 2);
     fake.parameters().zeroGrads();
     MutualForcingLoss.Value v = loss.compute(video, audio, Conditions.fromBatch(student.config(), batch), rollout,
-        random, random.nextLong());
+        random, random.nextLong(), this::stepFake);
     return new double[] {v.student(settings.mutualForcing().lambda()), v.multi(), v.shortcut(), v.dmd(), v.fake()};
   }
 
+  /** The student's learning rate for the fake model's updates within a step (set before it). */
+  private float lr;
+
   @Override
-  public void afterStep(long step, float lr) {
+  public void beforeStep(long step, float lr) {
+    this.lr = lr;
+  }
+
+  /** One fake-model update from its gradients (clipped as the student's), then zeroed. */
+  private void stepFake() {
     try (GradClip.Result clip = GradClip.compute(settings.clip(), fake.parameters().grads())) {
       fakeAdam.step(lr, clip.factor());
     }
+    fake.parameters().zeroGrads();
   }
 
   @Override

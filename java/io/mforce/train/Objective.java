@@ -24,8 +24,8 @@ public interface Objective extends AutoCloseable {
    */
   double[] compute(Batch batch, Tensor video, Tensor audio, SplittableRandom random);
 
-  /** After the model's optimizer step {@code step} at learning rate {@code lr}: auxiliary updates. */
-  default void afterStep(long step, float lr) {}
+  /** Before {@link #compute} of optimizer step {@code step}, whose learning rate is {@code lr}. */
+  default void beforeStep(long step, float lr) {}
 
   /** Writes any state of the objective's own into the run folder, with the model's checkpoint. */
   default void save(RunDirectory run) {}

@@ -141,18 +141,18 @@ public final class Trainer implements AutoCloseable {
     Batch batch = new Batcher(data, settings.batch(), settings.chunks(), config.videoPixelsPerToken(),
         random.nextLong()).next();
     double[] terms;
+    float lr = schedule.lr(n);
     model.parameters().zeroGrads();
+    objective.beforeStep(n, lr);
     try (Tensor video = onDevice(batch.videoTensor()); Tensor audio = onDevice(batch.audioTensor())) {
       terms = objective.compute(batch, video, audio, random);
     }
-    float lr = schedule.lr(n);
     float norm;
     try (GradClip.Result clip = GradClip.compute(settings.clip(), model.parameters().grads())) {
       adam.step(lr, clip.factor());
       norm = clip.norm();
     }
     ema.update(n);
-    objective.afterStep(n, lr);
     LossLog.Row row = new LossLog.Row(n, lr, norm, secondsBefore + (System.nanoTime() - startNanos) / 1e9, terms);
     log.add(row);
     return row;

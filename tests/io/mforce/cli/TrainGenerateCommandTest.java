@@ -117,7 +117,7 @@ class TrainGenerateCommandTest {
     refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "one"),
         "--stage 'one'; expected teacher-forcing or mutual-forcing");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--guidance", "2"),
-        "--guidance and --lambda are settings of --stage mutual-forcing");
+        "--guidance, --lambda and --fake-steps are settings of --stage");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--resume", "--init", tmp.toString()),
         "give one of --init, --resume");
     assertFalse(Files.exists(gen));

@@ -48,7 +48,7 @@ class MutualForcingLossTest {
     try (Tensor hostVideo = WINDOWS.videoTensor(); Tensor hostAudio = WINDOWS.audioTensor();
          Tensor video = hostVideo.to(student.device()); Tensor audio = hostAudio.to(student.device())) {
       MutualForcingLoss.Value v = new MutualForcingLoss(student, fake, s).compute(video, audio,
-          Conditions.fromBatch(TINY, WINDOWS), rollout, new SplittableRandom(seed), seed);
+          Conditions.fromBatch(TINY, WINDOWS), rollout, new SplittableRandom(seed), seed, () -> { });
       return new Object[] {student.parameters().grads().toFloatArray(), fake.parameters().grads().toFloatArray(), v};
     }
   }
@@ -96,7 +96,7 @@ class MutualForcingLossTest {
       fake.parameters().master().copyFrom(student.parameters().master());
       fake.parameters().refreshWorking();
       fake.parameters().markChanged();
-      MutualForcingLoss.Settings unguided = new MutualForcingLoss.Settings(4, 32, 3f, 1f, 1f / 3, true, 0.1f);
+      MutualForcingLoss.Settings unguided = new MutualForcingLoss.Settings(4, 32, 3f, 1f, 1f / 3, true, 0.1f, 1);
       MutualForcingLoss.Value v = (MutualForcingLoss.Value) step(student, fake, unguided, 1, 3)[2];
       assertEquals(0.0, v.dmd(), "DMD with fake = student, no guidance: " + v);
       assertTrue(v.shortcut() > 0 && v.multi() > 0, v.toString());
@@ -111,15 +111,31 @@ class MutualForcingLossTest {
   void theMultiLossCanTrainTheNullPass() {
     try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2)) {
       MutualForcingLoss.Settings d = MutualForcingLoss.Settings.defaults();
-      Object[] conditional = step(student, fake, new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 0f), 1,
+      Object[] conditional = step(student, fake, new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 0f, 1), 1,
           3);
-      Object[] unconditional = step(student, fake, new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 1f),
+      Object[] unconditional = step(student, fake, new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 1f, 1),
           1, 3);
       MutualForcingLoss.Value c = (MutualForcingLoss.Value) conditional[2];
       MutualForcingLoss.Value u = (MutualForcingLoss.Value) unconditional[2];
       assertTrue(c.multi() != u.multi(), "the null pass's Multi loss differs: " + c + " vs " + u);
       assertEquals(c.shortcut(), u.shortcut(), "the Few loss is the conditional pass's either way");
       assertEquals(0.1f, d.nullMulti());
+    }
+  }
+
+  /** fakeSteps = 3: the caller's update runs after each of three fake-model passes. */
+  @Test
+  void theFakeModelIsUpdatedFakeStepsTimes() {
+    try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2);
+         Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor()) {
+      int[] updates = {0};
+      new MutualForcingLoss(student, fake, new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 0.1f, 3))
+          .compute(video, audio, Conditions.fromBatch(TINY, WINDOWS), 1, new SplittableRandom(0), 0, () -> {
+            assertTrue(norm(fake.parameters().grads().toFloatArray()) > 0, "a fake gradient before each update");
+            fake.parameters().zeroGrads();
+            updates[0]++;
+          });
+      assertEquals(3, updates[0]);
     }
   }
 
@@ -163,16 +179,16 @@ class MutualForcingLossTest {
       MutualForcingLoss loss = new MutualForcingLoss(student, fake, MutualForcingLoss.Settings.defaults());
       Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
       String e = assertThrows(IllegalArgumentException.class,
-          () -> loss.compute(video, audio, cond, 3, new SplittableRandom(0), 0)).getMessage();
+          () -> loss.compute(video, audio, cond, 3, new SplittableRandom(0), 0, () -> { })).getMessage();
       assertTrue(e.contains("rollout 3 of windows of 4 chunks; expected 0 to 2"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> loss.compute(audio, video, cond, 1, new SplittableRandom(0), 0)).getMessage();
+          () -> loss.compute(audio, video, cond, 1, new SplittableRandom(0), 0, () -> { })).getMessage();
       assertTrue(e.contains("cleanVideo"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new MutualForcingLoss.Settings(4, 12, 3f, 5f, 0.3f, true, 0.1f)).getMessage();
+          () -> new MutualForcingLoss.Settings(4, 12, 3f, 5f, 0.3f, true, 0.1f, 1)).getMessage();
       assertTrue(e.contains("finestSteps 12; expected fewSteps (4) times a power of two"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1.5f, true, 0.1f)).getMessage();
+          () -> new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1.5f, true, 0.1f, 1)).getMessage();
       assertTrue(e.contains("lambda 1.5"), e);
       try (AudioVideoModel other = AudioVideoModel.withRandomWeights(ModelConfig.load("tiny").withVideoSize(64, 64),
           Device.CPU, ParameterStore.Mode.FP32_TRAINING, 0)) {

@@ -221,7 +221,7 @@ class TrainerTest {
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     String e = assertThrows(IllegalArgumentException.class, () -> trainMutual(mutual(4), split, true, 0))
         .getMessage();
-    assertTrue(e.contains("is at step 3, the run's checkpoint at step 2"), e);
+    assertTrue(e.contains("after 15 updates; the run's checkpoint at step 2 expects 10 (5 per step)"), e);
   }
 
   /**
