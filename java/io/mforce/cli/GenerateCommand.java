@@ -135,6 +135,10 @@ final class GenerateCommand implements Callable<Integer> {
       // the clips, read whole (each one window from frame 0), normalized as the training data was
       ClipSource source = new SyntheticClips(faces, clips, clipSeed).withStats(stats);
       int frames = faces.frames();
+      if (frames < 2) {
+        throw new IllegalArgumentException("generate: --seconds " + seconds + " gives " + frames + " frame at "
+            + Clip.FPS + " fps; expected at least 2 (the first frame and one generated chunk)");
+      }
       Batch batch = new Batcher(source, clips, frames, config.videoPixelsPerToken(), 0)
           .windows(IntStream.range(0, clips).toArray(), new int[clips]);
       Conditions conditions = Conditions.fromBatch(config, batch);

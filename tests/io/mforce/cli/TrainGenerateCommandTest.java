@@ -71,6 +71,8 @@ class TrainGenerateCommandTest {
     Path gen = tmp.resolve("gen.mp4");
     Path ref = tmp.resolve("ref.mp4");
     Path png = tmp.resolve("gen.png");
+    refused(run("generate", "--run", runDir.toString(), "--out", tmp.resolve("short.mp4").toString(), "--seconds",
+        "0.04"), "--seconds 0.04 gives 1 frame at 25 fps; expected at least 2");
     Path metrics = tmp.resolve("metrics.json");
     r = run("generate", "--run", runDir.toString(), "--out", gen.toString(), "--reference", ref.toString(), "--png",
         png.toString(), "--seconds", "0.4", "--steps", "2", "--scale", "2", "--clips", "2", "--eval",
@@ -109,6 +111,7 @@ class TrainGenerateCommandTest {
     Path gen = tmp.resolve("gen.mp4");
     refused(run("generate", "--run", tmp.resolve("nothing").toString(), "--out", gen.toString()),
         "expected a training run's folder");
+    refused(run("generate", "--run", tmp.toString(), "--out", gen.toString(), "--clips", "0"), "--clips 0");
     refused(run("generate", "--run", tmp.toString(), "--out", gen.toString(), "--mode", "fast"),
         "--mode 'fast'; expected few or multi");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--steps", "0"), "steps 0: expected >= 1");
