@@ -107,8 +107,25 @@ public final class MutualForcingLoss {
   private final AudioVideoModel student;
   private final AudioVideoModel fake;
   private final Settings settings;
+  private final int window;
+  private final int sinks;
 
+  /** With full causal attention over the windows. */
   public MutualForcingLoss(AudioVideoModel student, AudioVideoModel fake, Settings settings) {
+    this(student, fake, settings, 0, 0);
+  }
+
+  /**
+   * With the sessions' rolling attention window of {@code window} chunks plus {@code sinks} sink
+   * chunks (0: full causal attention): train with the window you stream with.
+   */
+  public MutualForcingLoss(AudioVideoModel student, AudioVideoModel fake, Settings settings, int window, int sinks) {
+    if (window < 0 || sinks < 0 || (window == 0 && sinks != 0)) {
+      throw new IllegalArgumentException("mutual forcing: window " + window + ", sinks " + sinks
+          + "; expected window >= 0, sinks >= 0, and no sinks without a window");
+    }
+    this.window = window;
+    this.sinks = sinks;
     this.student = Check.notNull(student, "student");
     this.fake = Check.notNull(fake, "fake");
     this.settings = Check.notNull(settings, "settings");
@@ -159,7 +176,8 @@ public final class MutualForcingLoss {
     float lambda = settings.lambda();
     List<Tensor> owned = new ArrayList<>();
     Scratch s = new Scratch(owned, dtype, device, batch, ChunkState.features(config));
-    StreamSession.Options options = StreamSession.Options.full(batch, rollout + 2);
+    StreamSession.Options options = window > 0 ? StreamSession.Options.rolling(batch, window, sinks)
+        : StreamSession.Options.full(batch, rollout + 2);
     try (StreamSession session = student.stream(options.withGuidance(true));
          StreamSession critic = fake.stream(options)) {
       Tensor[] tokens = s.chunkTokens(config);

@@ -56,7 +56,7 @@ public final class MutualForcingObjective implements Objective {
               + "two writes");
         }
       }
-      this.loss = new MutualForcingLoss(student, fake, settings.mutualForcing());
+      this.loss = new MutualForcingLoss(student, fake, settings.mutualForcing(), settings.window(), settings.sinks());
     } catch (RuntimeException e) {
       close();
       throw e;

@@ -61,10 +61,6 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
         errors.add("chunks " + chunks + ": Mutual Forcing needs >= 3 (the first frame, a generated history, the "
             + "trained chunk)");
       }
-      if (window != 0) {
-        errors.add("window " + window + ": Mutual Forcing runs with full attention over its windows here; "
-            + "expected 0");
-      }
     } else if (mutualForcing != null) {
       errors.add("mutualForcing: given for stage " + stage + "; expected none");
     }

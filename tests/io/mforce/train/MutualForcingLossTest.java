@@ -123,6 +123,28 @@ class MutualForcingLossTest {
     }
   }
 
+  /**
+   * A rolling window of 1 chunk plus the first as a sink: the trained chunk 3 no longer sees
+   * chunk 1 of the history, so the step differs from full attention's.
+   */
+  @Test
+  void aRollingWindowLimitsWhatTheTrainedChunkSees() {
+    try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2);
+         Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor()) {
+      MutualForcingLoss.Settings s = new MutualForcingLoss.Settings(4, 32, 3f, 5f, 1f / 3, true, 0f, 1);
+      Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
+      MutualForcingLoss.Value full = new MutualForcingLoss(student, fake, s).compute(video, audio, cond, 2,
+          new SplittableRandom(4), 4, () -> { });
+      MutualForcingLoss.Value windowed = new MutualForcingLoss(student, fake, s, 1, 1).compute(video, audio, cond, 2,
+          new SplittableRandom(4), 4, () -> { });
+      assertTrue(full.multi() != windowed.multi() && Double.isFinite(windowed.multi()),
+          "the Multi loss after a windowed history differs: " + full + " vs " + windowed);
+      String e = assertThrows(IllegalArgumentException.class, () -> new MutualForcingLoss(student, fake, s, 0, 1))
+          .getMessage();
+      assertTrue(e.contains("no sinks without a window"), e);
+    }
+  }
+
   /** fakeSteps = 3: the caller's update runs after each of three fake-model passes. */
   @Test
   void theFakeModelIsUpdatedFakeStepsTimes() {
