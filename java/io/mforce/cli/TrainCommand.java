@@ -117,8 +117,14 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("train: --init starts a new run; a resumed run continues from its own "
           + "checkpoint (give one of --init, --resume)");
     }
-    TrainSettings settings = settings(resume ? run.readSettings()
-        : kind == TrainSettings.Stage.TEACHER_FORCING ? TrainSettings.defaults() : TrainSettings.mutualForcingDefaults());
+    TrainSettings base = resume ? run.readSettings()
+        : kind == TrainSettings.Stage.TEACHER_FORCING ? TrainSettings.defaults()
+        : TrainSettings.mutualForcingDefaults();
+    TrainSettings settings = settings(base);
+    if (resume && !run.hasCheckpoint()) {
+      throw new IllegalArgumentException("train: --resume, but " + run.checkpoint() + " does not exist (the run "
+          + "stopped before its first checkpoint: start it again)");
+    }
     // a resumed run's model is its checkpoint's, a new run from --init that run's, else --model
     ModelConfig config = resume ? Checkpoint.inspect(run.checkpoint()).config()
         : init != null ? Checkpoint.inspect(new RunDirectory(init).ema()).config() : ModelConfig.load(model);
@@ -170,8 +176,8 @@ final class TrainCommand implements Callable<Integer> {
   /** {@code base} with the options given on the command line. */
   private TrainSettings settings(TrainSettings base) {
     TrainSettings b = base;
-    return new TrainSettings(b.stage(), or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()), or(lr, b.lr()),
-        or(warmup, b.warmup()), b.finalLrFraction(), b.adam(), b.clip(), b.emaDecay(), b.dropout(),
+    return new TrainSettings(b.stage(), or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()),
+        or(lr, b.lr()), or(warmup, b.warmup()), b.finalLrFraction(), b.adam(), b.clip(), b.emaDecay(), b.dropout(),
         or(timeShift, b.timeShift()), or(window, b.window()), or(sinks, b.sinks()), or(seed, b.seed()),
         or(checkpointEvery, b.checkpointEvery()), mutualForcing(b));
   }

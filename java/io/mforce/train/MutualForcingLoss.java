@@ -44,7 +44,8 @@ import java.util.SplittableRandom;
  *       τ' ~ U(0, 1), after the same history, {@link Settings#fakeSteps} updates.</li>
  * </ol>
  * Gradients are added into M's store (zero it first) and the caller steps its optimizer; μ
- * is updated {@link Settings#fakeSteps} times per step through the caller's {@code fakeStep}. Every random draw comes from the {@code random} given and from Philox streams of
+ * is updated {@link Settings#fakeSteps} times per step through the caller's {@code fakeStep}.
+ * Every random draw comes from the {@code random} given and from Philox streams of
  * {@code seed}, so a step is reproducible.
  */
 public final class MutualForcingLoss {

@@ -80,7 +80,8 @@ class TrainGenerateCommandTest {
     ok(r);
     String printed = (String) r[1];
     assertTrue(printed.contains("multi mode, 5 model calls per chunk; 2 streams"), printed);
-    assertTrue(printed.contains("| generated | overall |") && Files.readString(metrics).contains("\"generatedClips\": 2"),
+    assertTrue(printed.contains("| generated | overall |")
+        && Files.readString(metrics).contains("\"generatedClips\": 2"),
         printed + Files.readString(metrics));
     assertTrue(printed.contains("generated: lip sync") && printed.contains("reference: lip sync"), printed);
     for (Path mp4 : new Path[] {gen, ref}) {
@@ -123,6 +124,10 @@ class TrainGenerateCommandTest {
         "--guidance, --lambda and --fake-steps are settings of --stage");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--resume", "--init", tmp.toString()),
         "give one of --init, --resume");
+    Path started = tmp.resolve("started");
+    new RunDirectory(started).create();
+    new RunDirectory(started).writeSettings(io.mforce.train.TrainSettings.defaults());
+    refused(run("train", "--out", started.toString(), "--resume"), "stopped before its first checkpoint");
     assertFalse(Files.exists(gen));
     assertFalse(Files.exists(tmp.resolve("r")), "a refused run writes nothing");
   }

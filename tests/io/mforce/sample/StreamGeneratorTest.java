@@ -46,7 +46,8 @@ class StreamGeneratorTest {
   private static List<float[][]> generate(AudioVideoModel model, StreamGenerator.Settings s, Batch b, int chunks) {
     List<float[][]> got = new ArrayList<>();
     try (Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
-         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU); Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
+         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU);
+         Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
       new StreamGenerator(model, s).generate(Conditions.fromBatch(TINY, b), v0, a0, chunks, (c, v, a) -> {
         assertEquals(got.size(), c, "chunks arrive in order");
         got.add(new float[][] {v.toFloatArray(), a.toFloatArray()});
@@ -136,7 +137,8 @@ class StreamGeneratorTest {
   void badInputIsNamed() {
     Batch b = twoClips();
     try (AudioVideoModel model = model(); Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
-         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU); Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
+         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU);
+         Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
       StreamGenerator g = new StreamGenerator(model, StreamGenerator.Settings.few(2, 0));
       Conditions cond = Conditions.fromBatch(TINY, b);
       String e = assertThrows(IllegalArgumentException.class,
