@@ -6,6 +6,7 @@ import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.nn.attention.KvCache;
 import io.mforce.runtime.Check;
+import io.mforce.runtime.Closeables;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Graph;
@@ -637,12 +638,6 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     phase = Phase.CLOSED;
     closeTranscript();
     clearConditions();
-    for (int i = owned.size() - 1; i >= 0; i--) {
-      try {
-        owned.get(i).close();
-      } catch (Exception ignored) {
-        // keep releasing the rest
-      }
-    }
+    Closeables.closeQuietly(owned);  // keep releasing the rest
   }
 }

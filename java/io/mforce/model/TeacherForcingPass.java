@@ -4,6 +4,7 @@ import io.mforce.nn.ConditionEmbedding;
 import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.runtime.Check;
+import io.mforce.runtime.Closeables;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.RowCopy;
@@ -81,13 +82,7 @@ public final class TeacherForcingPass implements AutoCloseable {
     @Override
     public void close() {
       closed = true;
-      for (int i = owned.size() - 1; i >= 0; i--) {
-        try {
-          owned.get(i).close();
-        } catch (Exception ignored) {
-          // keep releasing the rest
-        }
-      }
+      Closeables.closeQuietly(owned);  // keep releasing the rest
       owned.clear();
     }
   }

@@ -1,5 +1,6 @@
 package io.mforce.nn;
 
+import io.mforce.runtime.Closeables;
 import io.mforce.runtime.Tensor;
 
 /**

@@ -1,5 +1,6 @@
 package io.mforce.nn;
 
+import io.mforce.runtime.Closeables;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;

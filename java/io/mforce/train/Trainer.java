@@ -8,6 +8,7 @@ import io.mforce.model.AudioVideoModel;
 import io.mforce.model.ModelConfig;
 import io.mforce.model.checkpoint.Checkpoint;
 import io.mforce.runtime.Check;
+import io.mforce.runtime.Closeables;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
@@ -16,6 +17,7 @@ import io.mforce.train.optim.GradClip;
 import io.mforce.train.optim.LrSchedule;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -102,15 +104,7 @@ public final class Trainer implements AutoCloseable {
         log = new LossLog(o.terms());
       }
     } catch (RuntimeException ex) {
-      for (AutoCloseable r : new AutoCloseable[] {o, e, a}) {
-        if (r != null) {
-          try {
-            r.close();
-          } catch (Exception ignored) {
-            // the first error is the one to report
-          }
-        }
-      }
+      Closeables.closeQuietly(Arrays.asList(a, e, o));  // the first error is the one to report
       throw ex;
     }
     this.objective = o;
