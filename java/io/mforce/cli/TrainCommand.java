@@ -8,7 +8,7 @@ import io.mforce.model.AudioVideoModel;
 import io.mforce.model.ModelConfig;
 import io.mforce.model.checkpoint.Checkpoint;
 import io.mforce.train.LossLog;
-import io.mforce.train.MutualForcingLoss;
+import io.mforce.train.DistillationLoss;
 import io.mforce.train.RunDirectory;
 import io.mforce.train.Trainer;
 import io.mforce.train.TrainSettings;
@@ -23,10 +23,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code mforce train}: a training stage (teacher forcing or Mutual Forcing) into a run folder. */
+/** {@code mforce train}: a training stage (teacher forcing, Mutual Forcing or a baseline) into a run folder. */
 @Command(name = "train", description = "Train the dual-branch model into a run folder (settings, checkpoints, EMA "
     + "weights, loss.csv, loss.png): --stage teacher-forcing (stage 2: both branches coupled, clean history, each "
-    + "chunk at its own noise level) or mutual-forcing (stage 3, from a teacher-forcing run given with --init).")
+    + "chunk at its own noise level), mutual-forcing (stage 3, from a teacher-forcing run given with --init), or a "
+    + "stage-3 baseline distilling a frozen teacher-forcing model (--teacher, default the --init run): "
+    + "dmd-teacher-forcing, shortcut-teacher-forcing, self-forcing.")
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -46,19 +48,23 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "The run folder.")
   Path out;
 
-  @Option(names = "--stage", defaultValue = "teacher-forcing",
-      description = "teacher-forcing or mutual-forcing (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--stage", defaultValue = "teacher-forcing", description = "teacher-forcing, mutual-forcing, "
+      + "dmd-teacher-forcing, shortcut-teacher-forcing or self-forcing (default: ${DEFAULT-VALUE}).")
   String stage;
 
   @Option(names = "--init", paramLabel = "DIR",
-      description = "Start from the EMA weights of this run folder (a new mutual-forcing run needs one).")
+      description = "Start from the EMA weights of this run folder (a new stage-3 run needs one).")
   Path init;
+
+  @Option(names = "--teacher", paramLabel = "DIR", description = "A baseline's frozen teacher: the EMA weights of "
+      + "this run folder, copied into --out (default: the --init run).")
+  Path teacher;
 
   @Option(names = "--resume", description = "Continue the run in --out from its checkpoint (same settings; "
       + "--steps may be larger).")
   boolean resume;
 
-  @Option(names = "--steps", description = "Optimizer steps (default: 2000; mutual-forcing 500).")
+  @Option(names = "--steps", description = "Optimizer steps (default: 2000; stage 3 500).")
   Integer steps;
 
   @Option(names = "--batch", description = "Windows per step (default: 4).")
@@ -67,10 +73,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--chunks", description = "Chunks per window, the first frame included (default: 8).")
   Integer chunks;
 
-  @Option(names = "--lr", description = "Peak learning rate (default: 1e-3; mutual-forcing 1e-4).")
+  @Option(names = "--lr", description = "Peak learning rate (default: 1e-3; stage 3 1e-4).")
   Float lr;
 
-  @Option(names = "--warmup", description = "Warm-up steps (default: 100; mutual-forcing 0).")
+  @Option(names = "--warmup", description = "Warm-up steps (default: 100; stage 3 0).")
   Integer warmup;
 
   @Option(names = "--window", description = "Rolling attention window in chunks, 0 for full (default: 0).")
@@ -82,15 +88,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--time-shift", description = "Shift of the per-chunk noise levels, 1 = uniform (default: 1).")
   Float timeShift;
 
-  @Option(names = "--guidance", description = "mutual-forcing: the CFG scale of the Multi-mode targets "
-      + "(default: 5, the paper's).")
+  @Option(names = "--guidance", description = "stage 3: the CFG scale of the targets (default: 5, the paper's).")
   Float guidance;
 
   @Option(names = "--lambda", description = "mutual-forcing: the DMD weight in the Few loss (default: 1/3, the "
       + "paper's).")
   Float lambda;
 
-  @Option(names = "--fake-steps", description = "mutual-forcing: the DMD fake model's updates per step "
+  @Option(names = "--fake-steps", description = "stage 3 with DMD: the fake model's updates per step "
       + "(default: 5).")
   Integer fakeSteps;
 
@@ -103,23 +108,31 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RunDirectory run = new RunDirectory(out);
-    TrainSettings.Stage kind = switch (stage) {
-      case "teacher-forcing" -> TrainSettings.Stage.TEACHER_FORCING;
-      case "mutual-forcing" -> TrainSettings.Stage.MUTUAL_FORCING;
-      default -> throw new IllegalArgumentException("--stage '" + stage + "'; expected teacher-forcing or "
-          + "mutual-forcing");
+    DistillationLoss.Method method = switch (stage) {
+      case "teacher-forcing" -> null;
+      case "mutual-forcing" -> DistillationLoss.Method.MUTUAL_FORCING;
+      case "dmd-teacher-forcing" -> DistillationLoss.Method.DMD_TEACHER_FORCING;
+      case "shortcut-teacher-forcing" -> DistillationLoss.Method.SHORTCUT_TEACHER_FORCING;
+      case "self-forcing" -> DistillationLoss.Method.SELF_FORCING;
+      default -> throw new IllegalArgumentException("--stage '" + stage + "'; expected teacher-forcing, "
+          + "mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or self-forcing");
     };
-    if (kind == TrainSettings.Stage.MUTUAL_FORCING && init == null && !resume) {
-      throw new IllegalArgumentException("train: a new mutual-forcing run starts from a teacher-forcing run; "
+    if (method != null && init == null && !resume) {
+      throw new IllegalArgumentException("train: a new " + stage + " run starts from a teacher-forcing run; "
           + "expected --init DIR");
     }
     if (init != null && resume) {
       throw new IllegalArgumentException("train: --init starts a new run; a resumed run continues from its own "
           + "checkpoint (give one of --init, --resume)");
     }
+    boolean frozenTeacher = method != null && method.frozenTeacher();
+    if (teacher != null && (resume || !frozenTeacher)) {
+      throw new IllegalArgumentException("train: --teacher is for a new baseline run (dmd-teacher-forcing, "
+          + "shortcut-teacher-forcing, self-forcing); a resumed one has its teacher in its folder");
+    }
     TrainSettings base = resume ? run.readSettings()
-        : kind == TrainSettings.Stage.TEACHER_FORCING ? TrainSettings.defaults()
-        : TrainSettings.mutualForcingDefaults();
+        : method == null ? TrainSettings.defaults()
+        : TrainSettings.distillationDefaults(method);
     TrainSettings settings = settings(base);
     if (resume && !run.hasCheckpoint()) {
       throw new IllegalArgumentException("train: --resume, but " + run.checkpoint() + " does not exist (the run "
@@ -131,6 +144,9 @@ final class TrainCommand implements Callable<Integer> {
     ClipSource clips = data != null ? Dataset.open(data)
         : new SyntheticClips(TalkingFaceGenerator.ofSeconds(config.videoHeight(), 5), 256, 0);
     PrintWriter o = spec.commandLine().getOut();
+    if (frozenTeacher && !resume) {
+      run.writeTeacher(new RunDirectory(teacher != null ? teacher : init).ema());
+    }
     try (AudioVideoModel m = initialized(config, settings);
          Trainer trainer = new Trainer(m, clips, settings, run, resume)) {
       o.printf(Locale.ROOT, "train: model %s (%,d parameters) on %s, %s; %d windows of %d chunks per step; "
@@ -179,21 +195,29 @@ final class TrainCommand implements Callable<Integer> {
     return new TrainSettings(b.stage(), or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()),
         or(lr, b.lr()), or(warmup, b.warmup()), b.finalLrFraction(), b.adam(), b.clip(), b.emaDecay(), b.dropout(),
         or(timeShift, b.timeShift()), or(window, b.window()), or(sinks, b.sinks()), or(seed, b.seed()),
-        or(checkpointEvery, b.checkpointEvery()), mutualForcing(b));
+        or(checkpointEvery, b.checkpointEvery()), distillation(b));
   }
 
-  /** The run's Mutual Forcing settings with --guidance, --lambda and --fake-steps (only for that stage). */
-  private MutualForcingLoss.Settings mutualForcing(TrainSettings b) {
-    MutualForcingLoss.Settings m = b.mutualForcing();
+  /** The run's stage-3 settings with --guidance, --lambda and --fake-steps (only where they apply). */
+  private DistillationLoss.Settings distillation(TrainSettings b) {
+    DistillationLoss.Settings m = b.distillation();
+    if (m == null && (guidance != null || lambda != null || fakeSteps != null)) {
+      throw new IllegalArgumentException("train: --guidance, --lambda and --fake-steps are settings of stage 3 "
+          + "(mutual-forcing and the baselines)");
+    }
     if (m == null) {
-      if (guidance != null || lambda != null || fakeSteps != null) {
-        throw new IllegalArgumentException("train: --guidance, --lambda and --fake-steps are settings of --stage "
-            + "mutual-forcing");
-      }
       return null;
     }
-    return new MutualForcingLoss.Settings(m.fewSteps(), m.finestSteps(), m.shift(), or(guidance, m.guidance()),
-        or(lambda, m.lambda()), m.normalizeDmd(), m.nullMulti(), or(fakeSteps, m.fakeSteps()));
+    if (lambda != null && !Float.isNaN(m.method().lambda())) {
+      throw new IllegalArgumentException("train: --lambda is Mutual Forcing's; " + stage + " fixes it at "
+          + m.method().lambda());
+    }
+    if (fakeSteps != null && !m.hasFake()) {
+      throw new IllegalArgumentException("train: --fake-steps with " + stage + ", which trains no fake model");
+    }
+    return new DistillationLoss.Settings(m.method(), m.fewSteps(), m.finestSteps(), m.shift(),
+        or(guidance, m.guidance()), or(lambda, m.lambda()), m.normalizeDmd(), m.nullMulti(),
+        or(fakeSteps, m.fakeSteps()));
   }
 
   private static <T> T or(T given, T otherwise) {

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 
 /**
  * What one training stage computes per step ({@link TeacherForcingObjective},
- * {@link MutualForcingObjective}); the {@link Trainer} around it draws the batch, zeroes the
+ * {@link DistillationObjective}); the {@link Trainer} around it draws the batch, zeroes the
  * gradients, clips, steps AdamW and the EMA, logs and checkpoints.
  */
 public interface Objective extends AutoCloseable {

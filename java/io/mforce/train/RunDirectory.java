@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * A training run's folder; every file in it is replaced atomically:
@@ -16,7 +17,8 @@ import java.nio.file.Path;
  * stats.json               the data's {@link NormalizationStats}: what decodes generated tokens
  * checkpoint.safetensors   weights, AdamW state and EMA of the last checkpoint (resume from it)
  * ema.safetensors          the EMA weights alone, as model weights: what {@code generate} samples with
- * fake.safetensors         Mutual Forcing's fake model: weights and AdamW state
+ * fake.safetensors         stage 3's DMD fake model: weights and AdamW state
+ * teacher.safetensors      a distillation baseline's frozen teacher: model weights
  * loss.csv, loss.png       one row per step, and the curve
  * </pre>
  */
@@ -49,6 +51,27 @@ public final class RunDirectory {
 
   public Path fake() {
     return dir.resolve("fake.safetensors");
+  }
+
+  public Path teacher() {
+    return dir.resolve("teacher.safetensors");
+  }
+
+  /**
+   * Copies {@code weights} (model weights: a teacher-forcing run's {@link #ema()}) in as the
+   * frozen teacher, so that the run folder alone resumes the run and records what it distilled;
+   * before the run starts (a folder holding a run keeps its teacher).
+   */
+  public void writeTeacher(Path weights) {
+    if (Files.exists(settings())) {
+      throw new IllegalArgumentException("train: " + dir + " already holds a run; resume it or choose another folder");
+    }
+    if (!Files.isRegularFile(weights)) {
+      throw new IllegalArgumentException(weights + " does not exist: expected the teacher's weights (a training "
+          + "run's ema.safetensors)");
+    }
+    create();
+    AtomicFiles.write(teacher(), tmp -> Files.copy(weights, tmp, StandardCopyOption.REPLACE_EXISTING));
   }
 
   public Path lossCsv() {

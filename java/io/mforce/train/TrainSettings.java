@@ -11,9 +11,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What a training run does (DESIGN §4: stage 2, teacher forcing; stage 3, Mutual Forcing),
+ * What a training run does (DESIGN §4: stage 2, teacher forcing; stage 3, Mutual Forcing or a
+ * distillation baseline),
  * recorded as {@code settings.json} in its {@link RunDirectory}. The paper gives only the Mutual
- * Forcing stage's optimizer (App. A: {@link #mutualForcingDefaults()}); the teacher-forcing
+ * Forcing stage's optimizer (App. A: {@link #distillationDefaults}); the teacher-forcing
  * values of {@link #defaults()} are this library's for the {@code tiny} model on the CPU:
  *
  * @param stage which objective a step computes
@@ -35,34 +36,36 @@ import java.util.Objects;
  * @param seed the run's seed: every step's batch, times, dropout and noise derive from it and the
  *     step number, so a resumed run takes the steps the uninterrupted one would have
  * @param checkpointEvery steps between checkpoints (the last step always writes one)
- * @param mutualForcing the Mutual Forcing step's settings (that stage only; null otherwise)
+ * @param distillation the stage-3 step's settings, its method included (that stage only; null otherwise)
  */
 public record TrainSettings(Stage stage, int batch, int chunks, int steps, float lr, int warmup, float finalLrFraction,
                             AdamW.Config adam, float clip, float emaDecay, ConditionDropout dropout, float timeShift,
                             int window, int sinks, long seed, int checkpointEvery,
-                            MutualForcingLoss.Settings mutualForcing) {
+                            DistillationLoss.Settings distillation) {
   /** The training stages (DESIGN §4). */
   public enum Stage {
     /** Stage 2: both branches, clean history, flow matching on every later chunk. */
     TEACHER_FORCING,
-    /** Stage 3: the Few mode's history, the Multi loss on real chunks, the Few loss from the Multi mode. */
-    MUTUAL_FORCING
+    /**
+     * Stage 3, {@link DistillationLoss}: Mutual Forcing (the Few mode's history, the Multi loss on
+     * real chunks, the Few loss from the Multi mode) or a baseline distilling a frozen teacher.
+     */
+    DISTILLATION
   }
 
   public TrainSettings {
     List<String> errors = new ArrayList<>();
     if (stage == null) {
-      errors.add("stage: missing (TEACHER_FORCING or MUTUAL_FORCING)");
-    } else if (stage == Stage.MUTUAL_FORCING) {
-      if (mutualForcing == null) {
-        errors.add("mutualForcing: missing (the Mutual Forcing stage's settings)");
+      errors.add("stage: missing (TEACHER_FORCING or DISTILLATION)");
+    } else if (stage == Stage.DISTILLATION) {
+      if (distillation == null) {
+        errors.add("distillation: missing (the stage's method and settings)");
       }
       if (chunks < 3) {
-        errors.add("chunks " + chunks + ": Mutual Forcing needs >= 3 (the first frame, a generated history, the "
-            + "trained chunk)");
+        errors.add("chunks " + chunks + ": distillation needs >= 3 (the first frame, a history, the trained chunk)");
       }
-    } else if (mutualForcing != null) {
-      errors.add("mutualForcing: given for stage " + stage + "; expected none");
+    } else if (distillation != null) {
+      errors.add("distillation: given for stage " + stage + "; expected none");
     }
     if (adam == null) {
       errors.add("adam: missing (betas, eps and weight decay)");
@@ -118,30 +121,31 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
   }
 
   /**
-   * Mutual Forcing after a teacher-forcing run: the paper's optimizer (App. A: AdamW betas 0.9 /
+   * Stage 3 with {@code method} after a teacher-forcing run (the baselines as Mutual Forcing, for a
+   * fair comparison): the paper's optimizer (App. A: AdamW betas 0.9 /
    * 0.95, weight decay 0.02, clipping at 0.5, EMA 0.99) at a constant learning rate of 1e-4 (the
    * paper's 5e-5 is for its 14 B model), 4 windows of 8 chunks, 500 steps, no condition dropout
-   * (the null pass is the teacher's, learnt in stage 2), {@link MutualForcingLoss.Settings#defaults()}.
+   * (the null pass is the teacher's, learnt in stage 2), {@link DistillationLoss.Settings#defaults}.
    */
-  public static TrainSettings mutualForcingDefaults() {
-    return new TrainSettings(Stage.MUTUAL_FORCING, 4, 8, 500, 1e-4f, 0, 1f, AdamW.Config.paper(),
+  public static TrainSettings distillationDefaults(DistillationLoss.Method method) {
+    return new TrainSettings(Stage.DISTILLATION, 4, 8, 500, 1e-4f, 0, 1f, AdamW.Config.paper(),
         GradClip.PAPER_MAX_NORM, Ema.MUTUAL_FORCING_DECAY, new ConditionDropout(0, 0, 0), 1f, 0, 0, 0, 100,
-        MutualForcingLoss.Settings.defaults());
+        DistillationLoss.Settings.defaults(method));
   }
 
   public TrainSettings withSteps(int s) {
     return new TrainSettings(stage, batch, chunks, s, lr, warmup, finalLrFraction, adam, clip, emaDecay,
-        dropout, timeShift, window, sinks, seed, checkpointEvery, mutualForcing);
+        dropout, timeShift, window, sinks, seed, checkpointEvery, distillation);
   }
 
   public TrainSettings withBatch(int b, int c) {
     return new TrainSettings(stage, b, c, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay, dropout,
-        timeShift, window, sinks, seed, checkpointEvery, mutualForcing);
+        timeShift, window, sinks, seed, checkpointEvery, distillation);
   }
 
   public TrainSettings withSeed(long s) {
     return new TrainSettings(stage, batch, chunks, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay,
-        dropout, timeShift, window, sinks, s, checkpointEvery, mutualForcing);
+        dropout, timeShift, window, sinks, s, checkpointEvery, distillation);
   }
 
   /** The learning rate of each step. */

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
 
 /**
  * A training run of one stage ({@link TrainSettings#stage}: the {@link Objective} of
- * {@link TeacherForcingObjective} or {@link MutualForcingObjective}) into a
+ * {@link TeacherForcingObjective} or {@link DistillationObjective}) into a
  * {@link RunDirectory}: per step, B random windows of C chunks from the data, the objective's
  * gradients, global-norm clipping, AdamW with warm-up and cosine decay, the warmed-up EMA; a
  * log row; checkpoints.
@@ -53,8 +53,8 @@ public final class Trainer implements AutoCloseable {
    * continued from its checkpoint with the same settings (but possibly more steps) and data.
    *
    * @param model a training model (fp32 masters) whose config matches the data's frame size; a
-   *     new run starts from its weights (a Mutual Forcing run: load the teacher-forcing run's
-   *     first)
+   *     new run starts from its weights (a stage-3 run: load the teacher-forcing run's
+   *     first; a baseline's frozen teacher: {@link RunDirectory#writeTeacher} first)
    */
   public Trainer(AudioVideoModel model, ClipSource data, TrainSettings settings, RunDirectory run,
                                boolean resume) {
@@ -94,7 +94,7 @@ public final class Trainer implements AutoCloseable {
       e = new Ema(model.parameters(), settings.emaDecay());
       long resumed = resume ? model.load(run.checkpoint(), a, e).optimizerStep() : 0;
       o = settings.stage() == TrainSettings.Stage.TEACHER_FORCING ? new TeacherForcingObjective(model, settings)
-          : new MutualForcingObjective(model, settings, resume ? run : null, resumed);
+          : new DistillationObjective(model, settings, run, resume ? resumed : -1);
       if (resume) {
         log = LossLog.read(run.lossCsv(), o.terms(), resumed);
       } else {

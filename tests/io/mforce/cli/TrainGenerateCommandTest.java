@@ -105,6 +105,19 @@ class TrainGenerateCommandTest {
         "--steps", "4");
     ok(r);
     assertTrue(((String) r[1]).contains("few mode, 5 model calls per chunk"), (String) r[1]);
+
+    // a baseline: ShortCut from the frozen teacher-forcing run, which the run folder keeps a copy of
+    Path sc = tmp.resolve("sc");
+    r = run("train", "--stage", "shortcut-teacher-forcing", "--init", runDir.toString(), "--data", data.toString(),
+        "--out", sc.toString(), "--batch", "1", "--chunks", "3", "--steps", "2");
+    ok(r);
+    assertTrue(((String) r[1]).contains("step 2: loss ") && ((String) r[1]).contains("(shortcut "), (String) r[1]);
+    assertFalse(Files.exists(sc.resolve("fake.safetensors")), "ShortCut trains no fake model");
+    assertEquals(-1, Files.mismatch(run.ema(), sc.resolve("teacher.safetensors")), "the teacher, as given");
+    ok(run("train", "--data", data.toString(), "--out", sc.toString(), "--resume", "--steps", "3"));
+    refused(run("train", "--stage", "self-forcing", "--init", runDir.toString(), "--data", data.toString(), "--out",
+        sc.toString()), "already holds a run");
+    assertEquals(-1, Files.mismatch(run.ema(), sc.resolve("teacher.safetensors")), "a refused run keeps its teacher");
   }
 
   @Test
@@ -119,9 +132,16 @@ class TrainGenerateCommandTest {
     refused(run("train", "--out", tmp.resolve("r").toString(), "--precision", "fp16"), "expected fp32 or bf16");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--device", "tpu"), "expected cpu, cuda or cuda:N");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "one"),
-        "--stage 'one'; expected teacher-forcing or mutual-forcing");
+        "--stage 'one'; expected teacher-forcing, mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or "
+            + "self-forcing");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--guidance", "2"),
-        "--guidance, --lambda and --fake-steps are settings of --stage");
+        "--guidance, --lambda and --fake-steps are settings of stage 3");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--teacher", tmp.toString()),
+        "--teacher is for a new baseline run");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "self-forcing", "--init", tmp.toString(),
+        "--lambda", "0.5"), "--lambda is Mutual Forcing's; self-forcing fixes it at 1.0");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "shortcut-teacher-forcing", "--init",
+        tmp.toString(), "--fake-steps", "2"), "--fake-steps with shortcut-teacher-forcing, which trains no fake model");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--resume", "--init", tmp.toString()),
         "give one of --init, --resume");
     Path started = tmp.resolve("started");

@@ -37,14 +37,17 @@ class RunFilesTest {
         "timeShift 0.0"}) {
       assertTrue(e.contains(part), "'" + part + "' in: " + e);
     }
-    TrainSettings mf = TrainSettings.mutualForcingDefaults();
-    run.writeSettings(mf);
-    assertEquals(mf, run.readSettings(), "Mutual Forcing's nested settings round-trip");
+    for (DistillationLoss.Method method : DistillationLoss.Method.values()) {
+      TrainSettings d = TrainSettings.distillationDefaults(method);
+      run.writeSettings(d);
+      assertEquals(d, run.readSettings(), method + ": the nested settings round-trip");
+    }
+    TrainSettings mf = TrainSettings.distillationDefaults(DistillationLoss.Method.MUTUAL_FORCING);
     e = assertThrows(IllegalArgumentException.class, () -> mf.withBatch(2, 2)).getMessage();
-    assertTrue(e.contains("chunks 2: Mutual Forcing needs >= 3"), e);
-    e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(TrainSettings.Stage.MUTUAL_FORCING, 1,
+    assertTrue(e.contains("chunks 2: distillation needs >= 3"), e);
+    e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(TrainSettings.Stage.DISTILLATION, 1,
         3, 1, 1f, 0, 1f, AdamW.Config.paper(), 0f, 0f, ConditionDropout.DEFAULT, 1f, 0, 0, 0, 1, null)).getMessage();
-    assertTrue(e.contains("mutualForcing: missing"), e);
+    assertTrue(e.contains("distillation: missing"), e);
     e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("{\"batch\": 2}", "s.json"))
         .getMessage();
     assertTrue(e.startsWith("s.json: not valid train settings") && e.contains("adam: missing")

@@ -169,7 +169,7 @@ class TrainerTest {
 
   /** Mutual Forcing, 1 window of 4 chunks per step, from the random-weight student of seed 5. */
   private static TrainSettings mutual(int steps) {
-    return TrainSettings.mutualForcingDefaults().withBatch(1, 4).withSteps(steps);
+    return TrainSettings.distillationDefaults(DistillationLoss.Method.MUTUAL_FORCING).withBatch(1, 4).withSteps(steps);
   }
 
   private static AudioVideoModel randomModel() {
@@ -222,6 +222,19 @@ class TrainerTest {
     String e = assertThrows(IllegalArgumentException.class, () -> trainMutual(mutual(4), split, true, 0))
         .getMessage();
     assertTrue(e.contains("after 15 updates; the run's checkpoint at step 2 expects 10 (5 per step)"), e);
+  }
+
+  /** A baseline with a frozen teacher needs the teacher in its run folder, and says so before writing anything. */
+  @Test
+  void aBaselineWithoutItsTeacherIsRefused() {
+    RunDirectory run = new RunDirectory(tmp.resolve("no-teacher"));
+    TrainSettings s = TrainSettings.distillationDefaults(DistillationLoss.Method.SELF_FORCING).withBatch(1, 4);
+    try (AudioVideoModel m = randomModel()) {
+      String e = assertThrows(IllegalArgumentException.class, () -> new Trainer(m, DATA, s, run, false))
+          .getMessage();
+      assertTrue(e.contains("SELF_FORCING distils a frozen teacher, but " + run.teacher() + " does not exist"), e);
+    }
+    assertFalse(Files.exists(run.settings()), "a refused run writes no settings");
   }
 
   /**
