@@ -25,8 +25,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code mforce train}: a training stage (teacher forcing, Mutual Forcing or a baseline) into a run folder. */
 @Command(name = "train", description = "Train the dual-branch model into a run folder (settings, checkpoints, EMA "
-    + "weights, loss.csv, loss.png): --stage teacher-forcing (stage 2: both branches coupled, clean history, each "
-    + "chunk at its own noise level), mutual-forcing (stage 3, from a teacher-forcing run given with --init), or a "
+    + "weights, loss.csv, loss.png): --stage unimodal (stage 1: each branch alone on its own modality), "
+    + "teacher-forcing (stage 2: both branches coupled, clean history, each chunk at its own noise level; from "
+    + "scratch or from a stage-1 run given with --init), mutual-forcing (stage 3, from a teacher-forcing run given with --init), or a "
     + "stage-3 baseline distilling a frozen teacher-forcing model (--teacher, default the --init run): "
     + "dmd-teacher-forcing, shortcut-teacher-forcing, self-forcing.")
 final class TrainCommand implements Callable<Integer> {
@@ -48,8 +49,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "The run folder.")
   Path out;
 
-  @Option(names = "--stage", defaultValue = "teacher-forcing", description = "teacher-forcing, mutual-forcing, "
-      + "dmd-teacher-forcing, shortcut-teacher-forcing or self-forcing (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--stage", defaultValue = "teacher-forcing", description = "unimodal, teacher-forcing, "
+      + "mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or self-forcing (default: ${DEFAULT-VALUE}).")
   String stage;
 
   @Option(names = "--init", paramLabel = "DIR",
@@ -108,15 +109,16 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RunDirectory run = new RunDirectory(out);
-    DistillationLoss.Method method = switch (stage) {
-      case "teacher-forcing" -> null;
-      case "mutual-forcing" -> DistillationLoss.Method.MUTUAL_FORCING;
-      case "dmd-teacher-forcing" -> DistillationLoss.Method.DMD_TEACHER_FORCING;
-      case "shortcut-teacher-forcing" -> DistillationLoss.Method.SHORTCUT_TEACHER_FORCING;
-      case "self-forcing" -> DistillationLoss.Method.SELF_FORCING;
-      default -> throw new IllegalArgumentException("--stage '" + stage + "'; expected teacher-forcing, "
+    TrainSettings.Stage kind = switch (stage) {
+      case "unimodal" -> TrainSettings.Stage.UNIMODAL;
+      case "teacher-forcing" -> TrainSettings.Stage.TEACHER_FORCING;
+      case "mutual-forcing", "dmd-teacher-forcing", "shortcut-teacher-forcing", "self-forcing" ->
+          TrainSettings.Stage.DISTILLATION;
+      default -> throw new IllegalArgumentException("--stage '" + stage + "'; expected unimodal, teacher-forcing, "
           + "mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or self-forcing");
     };
+    DistillationLoss.Method method = kind != TrainSettings.Stage.DISTILLATION ? null
+        : DistillationLoss.Method.valueOf(stage.toUpperCase(Locale.ROOT).replace('-', '_'));
     if (method != null && init == null && !resume) {
       throw new IllegalArgumentException("train: a new " + stage + " run starts from a teacher-forcing run; "
           + "expected --init DIR");
@@ -131,7 +133,8 @@ final class TrainCommand implements Callable<Integer> {
           + "shortcut-teacher-forcing, self-forcing); a resumed one has its teacher in its folder");
     }
     TrainSettings base = resume ? run.readSettings()
-        : method == null ? TrainSettings.defaults()
+        : kind == TrainSettings.Stage.UNIMODAL ? TrainSettings.unimodalDefaults()
+        : kind == TrainSettings.Stage.TEACHER_FORCING ? TrainSettings.defaults()
         : TrainSettings.distillationDefaults(method);
     TrainSettings settings = settings(base);
     if (resume && !run.hasCheckpoint()) {

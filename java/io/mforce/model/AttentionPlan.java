@@ -1,6 +1,7 @@
 package io.mforce.model;
 
 import io.mforce.nn.attention.KeyRun.Relation;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -55,18 +56,34 @@ record AttentionPlan(List<JointCall> calls) {
    * Teacher forcing over part 0 (the clean stream, chunks 0..C−1) and part 1 (the noisy stream,
    * chunks 1..C−1): clean queries over clean keys (chunk-causal), then noisy queries over the
    * clean keys of earlier chunks (PAST) and the noisy keys of their own chunk (SAME_CHUNK) — what
-   * a stream's chunk sees through its caches.
+   * a stream's chunk sees through its caches. {@code joint}: both branches' queries over both
+   * branches' keys (stage 2); else each branch's queries over its own keys alone (stage 1: each
+   * branch learns its modality without the other).
    */
-  static AttentionPlan teacherForcing() {
-    return new AttentionPlan(List.of(
-        new JointCall(both(0), List.of(new Key(0, Modality.VIDEO, Relation.CAUSAL),
-            new Key(0, Modality.AUDIO, Relation.CAUSAL))),
-        new JointCall(both(1), List.of(new Key(0, Modality.VIDEO, Relation.PAST),
-            new Key(0, Modality.AUDIO, Relation.PAST), new Key(1, Modality.VIDEO, Relation.SAME_CHUNK),
-            new Key(1, Modality.AUDIO, Relation.SAME_CHUNK)))));
+  static AttentionPlan teacherForcing(boolean joint) {
+    List<List<Modality>> groups = joint ? List.of(List.of(Modality.VIDEO, Modality.AUDIO))
+        : List.of(List.of(Modality.VIDEO), List.of(Modality.AUDIO));
+    List<JointCall> calls = new ArrayList<>();
+    for (List<Modality> group : groups) {
+      calls.add(new JointCall(queries(0, group), keys(group, 0, Relation.CAUSAL)));
+    }
+    for (List<Modality> group : groups) {
+      List<Key> keys = new ArrayList<>(keys(group, 0, Relation.PAST));
+      keys.addAll(keys(group, 1, Relation.SAME_CHUNK));
+      calls.add(new JointCall(queries(1, group), keys));
+    }
+    return new AttentionPlan(List.copyOf(calls));
+  }
+
+  private static List<Query> queries(int part, List<Modality> modalities) {
+    return modalities.stream().map(m -> new Query(part, m)).toList();
+  }
+
+  private static List<Key> keys(List<Modality> modalities, int part, Relation relation) {
+    return modalities.stream().map(m -> new Key(part, m, relation)).toList();
   }
 
   static List<Query> both(int part) {
-    return List.of(new Query(part, Modality.VIDEO), new Query(part, Modality.AUDIO));
+    return queries(part, List.of(Modality.VIDEO, Modality.AUDIO));
   }
 }

@@ -143,12 +143,21 @@ public final class AudioVideoModel implements AutoCloseable {
   }
 
   /**
-   * A teacher-forcing pass with a rolling attention window of {@code window} chunks plus
-   * {@code sinks} sink chunks (window 0: full causal attention).
+   * A teacher-forcing pass (joint attention: stage 2) with a rolling attention window of
+   * {@code window} chunks plus {@code sinks} sink chunks (window 0: full causal attention).
    */
   public TeacherForcingPass teacherForcing(int window, int sinks) {
     requireOpen("teacherForcing");
-    return new TeacherForcingPass(this, window, sinks);
+    return new TeacherForcingPass(this, window, sinks, true);
+  }
+
+  /**
+   * A teacher-forcing pass in which each branch attends to its own modality's keys alone (stage
+   * 1), with the window of {@link #teacherForcing}.
+   */
+  public TeacherForcingPass unimodalTeacherForcing(int window, int sinks) {
+    requireOpen("unimodalTeacherForcing");
+    return new TeacherForcingPass(this, window, sinks, false);
   }
 
   /** A streaming session of {@code options.batch()} streams. */

@@ -15,9 +15,9 @@ import java.util.List;
 /**
  * The teacher-forcing pass (a): B clips of C chunks in one pass with the block-causal mask —
  * clean history, each noisy chunk at its own noise level (DESIGN §4: stage 2, and the Multi
- * loss of Mutual Forcing). Both branches always run, coupled: stage 1's unimodal training (each
- * branch alone on its own modality) needs a single-branch plan, which this pass does not have
- * yet.
+ * loss of Mutual Forcing). Joint (stage 2) the branches attend to each other's keys; unimodal
+ * (stage 1) each branch attends to its own keys alone, so each learns its modality without the
+ * other (both branches still run, in one pass, each on its own data and conditions).
  *
  * <p>The network runs two streams through every layer: the clean stream (chunks 0..C−1 at t = 1,
  * d = 0; chunk 0 is the first frame, the clean prefix) and the noisy stream (chunks 1..C−1 at
@@ -90,10 +90,12 @@ public final class TeacherForcingPass implements AutoCloseable {
   private final AudioVideoModel model;
   private final JointAttention self;
   private final JointAttention cross;
+  private final boolean joint;
   private boolean closed;
 
-  TeacherForcingPass(AudioVideoModel model, int window, int sinks) {
+  TeacherForcingPass(AudioVideoModel model, int window, int sinks, boolean joint) {
     this.model = model;
+    this.joint = joint;
     ModelConfig c = model.config();
     if (window < 0 || sinks < 0 || (window == 0 && sinks != 0)) {
       throw new IllegalArgumentException("teacherForcing: window " + window + ", sinks " + sinks
@@ -143,7 +145,7 @@ public final class TeacherForcingPass implements AutoCloseable {
       try (Tensor ids = cond.attributeTensor(device)) {
         keys = f.track(new ConditionKeys(model.layers(), ids, model.dtype(), keep));
       }
-      Network.Setup setup = new Network.Setup(AttentionPlan.teacherForcing(), null, false, keys, self, cross);
+      Network.Setup setup = new Network.Setup(AttentionPlan.teacherForcing(joint), null, false, keys, self, cross);
       f.ctx = f.track(model.network().forward(new Part[] {clean, later}, new Part.Inputs[] {cleanIn, noisyIn}, setup,
           keep));
       f.videoShape = in.noisyVideo().shape();

@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Stage 2 (DESIGN §4): the coupled branches trained together on paired data with autoregressive
- * teacher forcing ({@link TeacherForcingLoss}: clean history, each later chunk at its own noise
- * level, drawn uniformly and shifted by {@link TrainSettings#timeShift}), the conditions dropped
- * as {@link TrainSettings#dropout} says so that the model learns the null pass CFG needs.
+ * Stages 1 and 2 (DESIGN §4): autoregressive teacher forcing ({@link TeacherForcingLoss}: clean
+ * history, each later chunk at its own noise level, drawn uniformly and shifted by
+ * {@link TrainSettings#timeShift}), the conditions dropped as {@link TrainSettings#dropout} says
+ * so that the model learns the null pass CFG needs. Stage 2 trains the coupled branches together
+ * on paired data (joint attention); stage 1 each branch alone on its own modality (each attends to
+ * its own keys only).
  */
 public final class TeacherForcingObjective implements Objective {
   private final AudioVideoModel model;
@@ -24,7 +26,9 @@ public final class TeacherForcingObjective implements Objective {
   public TeacherForcingObjective(AudioVideoModel model, TrainSettings settings) {
     this.model = model;
     this.settings = settings;
-    this.pass = model.teacherForcing(settings.window(), settings.sinks());
+    this.pass = settings.stage() == TrainSettings.Stage.UNIMODAL
+        ? model.unimodalTeacherForcing(settings.window(), settings.sinks())
+        : model.teacherForcing(settings.window(), settings.sinks());
     this.loss = new TeacherForcingLoss(pass);
   }
 

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What a training run does (DESIGN §4: stage 2, teacher forcing; stage 3, Mutual Forcing or a
- * distillation baseline),
+ * What a training run does (DESIGN §4: stage 1, unimodal; stage 2, teacher forcing; stage 3,
+ * Mutual Forcing or a distillation baseline),
  * recorded as {@code settings.json} in its {@link RunDirectory}. The paper gives only the Mutual
  * Forcing stage's optimizer (App. A: {@link #distillationDefaults}); the teacher-forcing
  * values of {@link #defaults()} are this library's for the {@code tiny} model on the CPU:
@@ -44,6 +44,8 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
                             DistillationLoss.Settings distillation) {
   /** The training stages (DESIGN §4). */
   public enum Stage {
+    /** Stage 1: each branch alone on its own modality (attending to its own keys), clean history. */
+    UNIMODAL,
     /** Stage 2: both branches, clean history, flow matching on every later chunk. */
     TEACHER_FORCING,
     /**
@@ -56,7 +58,7 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
   public TrainSettings {
     List<String> errors = new ArrayList<>();
     if (stage == null) {
-      errors.add("stage: missing (TEACHER_FORCING or DISTILLATION)");
+      errors.add("stage: missing (UNIMODAL, TEACHER_FORCING or DISTILLATION)");
     } else if (stage == Stage.DISTILLATION) {
       if (distillation == null) {
         errors.add("distillation: missing (the stage's method and settings)");
@@ -116,7 +118,16 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
    * 10% condition dropout, uniform times, full causal attention.
    */
   public static TrainSettings defaults() {
-    return new TrainSettings(Stage.TEACHER_FORCING, 4, 8, 2000, 1e-3f, 100, 0.1f, AdamW.Config.paper(), 1f,
+    return teacherForcingDefaults(Stage.TEACHER_FORCING);
+  }
+
+  /** {@link #defaults()} for stage 1, whose result stage 2 starts from ({@code --init}). */
+  public static TrainSettings unimodalDefaults() {
+    return teacherForcingDefaults(Stage.UNIMODAL);
+  }
+
+  private static TrainSettings teacherForcingDefaults(Stage stage) {
+    return new TrainSettings(stage, 4, 8, 2000, 1e-3f, 100, 0.1f, AdamW.Config.paper(), 1f,
         Ema.PRETRAIN_DECAY, ConditionDropout.DEFAULT, 1f, 0, 0, 0, 250, null);
   }
 

@@ -93,8 +93,9 @@ public final class Trainer implements AutoCloseable {
       a = new AdamW(model.parameters(), settings.adam());
       e = new Ema(model.parameters(), settings.emaDecay());
       long resumed = resume ? model.load(run.checkpoint(), a, e).optimizerStep() : 0;
-      o = settings.stage() == TrainSettings.Stage.TEACHER_FORCING ? new TeacherForcingObjective(model, settings)
-          : new DistillationObjective(model, settings, run, resume ? resumed : -1);
+      o = settings.stage() == TrainSettings.Stage.DISTILLATION
+          ? new DistillationObjective(model, settings, run, resume ? resumed : -1)
+          : new TeacherForcingObjective(model, settings);
       if (resume) {
         log = LossLog.read(run.lossCsv(), o.terms(), resumed);
       } else {

@@ -118,6 +118,16 @@ class TrainGenerateCommandTest {
     refused(run("train", "--stage", "self-forcing", "--init", runDir.toString(), "--data", data.toString(), "--out",
         sc.toString()), "already holds a run");
     assertEquals(-1, Files.mismatch(run.ema(), sc.resolve("teacher.safetensors")), "a refused run keeps its teacher");
+
+    // stage 1, then stage 2 from it
+    Path uni = tmp.resolve("uni");
+    ok(run("train", "--stage", "unimodal", "--data", data.toString(), "--out", uni.toString(), "--batch", "1",
+        "--steps", "2"));
+    assertEquals("UNIMODAL", new RunDirectory(uni).readSettings().stage().name());
+    r = run("train", "--init", uni.toString(), "--data", data.toString(), "--out", tmp.resolve("joint").toString(),
+        "--batch", "1", "--steps", "1");
+    ok(r);
+    assertTrue(((String) r[1]).contains("step 1: loss "), (String) r[1]);
   }
 
   @Test
@@ -132,7 +142,7 @@ class TrainGenerateCommandTest {
     refused(run("train", "--out", tmp.resolve("r").toString(), "--precision", "fp16"), "expected fp32 or bf16");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--device", "tpu"), "expected cpu, cuda or cuda:N");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "one"),
-        "--stage 'one'; expected teacher-forcing, mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or "
+        "--stage 'one'; expected unimodal, teacher-forcing, mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or "
             + "self-forcing");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--guidance", "2"),
         "--guidance, --lambda and --fake-steps are settings of stage 3");

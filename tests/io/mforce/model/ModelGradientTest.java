@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole model's backward against finite differences (fp32, CPU), L = Σ w·v with random w:
  * <ul>
- *   <li>the teacher-forcing pass over two clips of three chunks (noisy chunks at mixed Multi and
- *       Few times), through both streams: the noisy input tokens (every element) and the first,
+ *   <li>the teacher-forcing pass, joint and unimodal (stage 1), over two clips of three chunks
+ *       (noisy chunks at mixed Multi and Few times), through both streams: the noisy input tokens (every element) and the first,
  *       middle and last element of every parameter;</li>
  *   <li>the streaming velocity pass with the caches held fixed: two streams with two chunks of
  *       history, the velocity of chunk 2 (sample 0 in Multi mode, sample 1 in Few mode), the
@@ -37,10 +37,20 @@ class ModelGradientTest {
 
   @Test
   void teacherForcingBackwardMatchesFiniteDifferences() {
+    checkTeacherForcing(true);
+  }
+
+  /** Stage 1's pass: each branch over its own keys alone (its own attention calls, their own backward). */
+  @Test
+  void unimodalTeacherForcingBackwardMatchesFiniteDifferences() {
+    checkTeacherForcing(false);
+  }
+
+  private static void checkTeacherForcing(boolean joint) {
     Random2 r = new Random2(4);
     try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 2,
              SCALE);
-         TeacherForcingPass pass = model.teacherForcing(0, 0);
+         TeacherForcingPass pass = joint ? model.teacherForcing(0, 0) : model.unimodalTeacherForcing(0, 0);
          ModelFixtures.Clip clip = new ModelFixtures.Clip(r, model, B, 3, new float[] {0.2f, 0.9f, 0.5f, 0.35f},
              new float[] {0f, 0.1f, 0f, 0.3f})) {
       TeacherForcingPass.Inputs in = clip.inputs();
@@ -54,7 +64,7 @@ class ModelGradientTest {
           return concat(f.video().toFloatArray(), f.audio().toFloatArray());
         }
       };
-      check("", model, clip.noisyVideo, clip.noisyAudio, g, forward);
+      check(joint ? "" : "unimodal ", model, clip.noisyVideo, clip.noisyAudio, g, forward);
     }
   }
 
