@@ -132,13 +132,16 @@ final class GenerateCommand implements Callable<Integer> {
     try (AudioVideoModel model = AudioVideoModel.fromCheckpoint(run.ema(), device.device(), device.mode(false))) {
       ModelConfig config = model.config();
       TalkingFaceGenerator faces = TalkingFaceGenerator.ofSeconds(config.videoHeight(), seconds);
-      // the clips, read whole (each one window from frame 0), normalized as the training data was
-      ClipSource source = new SyntheticClips(faces, clips, clipSeed).withStats(stats);
       int frames = faces.frames();
       if (frames < 2) {
         throw new IllegalArgumentException("generate: --seconds " + seconds + " gives " + frames + " frame at "
             + Clip.FPS + " fps; expected at least 2 (the first frame and one generated chunk)");
       }
+      // the reference clips, made once and read whole (each one window from frame 0), normalized
+      // as the training data was
+      SyntheticClips synthetic = new SyntheticClips(faces, clips, clipSeed);
+      List<Clip> refs = IntStream.range(0, clips).mapToObj(synthetic::clip).toList();
+      ClipSource source = ClipSource.of(refs, stats);
       Batch batch = new Batcher(source, clips, frames, config.videoPixelsPerToken(), 0)
           .windows(IntStream.range(0, clips).toArray(), new int[clips]);
       Conditions conditions = Conditions.fromBatch(config, batch);
@@ -155,10 +158,8 @@ final class GenerateCommand implements Callable<Integer> {
         });
       }
       double secondsTaken = (System.nanoTime() - start) / 1e9;
-      List<Clip> refs = new ArrayList<>();
       List<Clip> gens = new ArrayList<>();
       for (int i = 0; i < clips; i++) {
-        refs.add(source.clip(i));
         gens.add(assembler.clip(i, refs.get(i).attributes(), refs.get(i).transcript()));
       }
       Clip ref = refs.get(0);

@@ -2,7 +2,9 @@ package io.mforce.data;
 
 import io.mforce.data.codec.NormalizationStats;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 
 /**
  * An indexed collection of clips that all share one frame size: a {@link Dataset} on disk or
@@ -24,37 +26,44 @@ public interface ClipSource extends Iterable<Clip> {
   /** Normalization statistics of the source's tokens. */
   NormalizationStats stats();
 
-  /**
-   * These clips normalized with {@code stats} in place of their own: a model trained on one data
-   * set reads (and its tokens decode) with that set's statistics, whatever clips it is given.
-   */
-  default ClipSource withStats(NormalizationStats stats) {
-    ClipSource clips = this;
-    java.util.Objects.requireNonNull(stats, "stats");
+  /** Clips held in memory (at least one, all of one frame size), normalized with {@code stats}. */
+  static ClipSource of(List<Clip> clips, NormalizationStats stats) {
+    List<Clip> held = List.copyOf(clips);
+    Objects.requireNonNull(stats, "stats");
+    if (held.isEmpty()) {
+      throw new IllegalArgumentException("clip source: no clips; expected at least one");
+    }
+    Clip first = held.get(0);
+    for (Clip c : held) {
+      if (c.width() != first.width() || c.height() != first.height()) {
+        throw new IllegalArgumentException("clip source: a clip of " + c.width() + "x" + c.height() + " among clips of "
+            + first.width() + "x" + first.height() + "; expected one frame size");
+      }
+    }
     return new ClipSource() {
       @Override
       public int size() {
-        return clips.size();
+        return held.size();
       }
 
       @Override
       public Clip clip(int index) {
-        return clips.clip(index);
+        return held.get(index);
       }
 
       @Override
       public int frames(int index) {
-        return clips.frames(index);
+        return held.get(index).frames();
       }
 
       @Override
       public int height() {
-        return clips.height();
+        return first.height();
       }
 
       @Override
       public int width() {
-        return clips.width();
+        return first.width();
       }
 
       @Override

@@ -289,7 +289,7 @@ class TrainerTest {
           () -> new Trainer(m, DATA, small(2), new RunDirectory(tmp.resolve("none")), true))
           .getMessage();
       assertTrue(e.contains("does not exist"), e);
-      ClipSource otherStats = DATA.withStats(NormalizationStats.identity());
+      ClipSource otherStats = ClipSource.of(List.of(DATA.clip(0), DATA.clip(1)), NormalizationStats.identity());
       e = assertThrows(IllegalArgumentException.class,
           () -> new Trainer(m, otherStats, small(4), run, true)).getMessage();
       assertTrue(e.contains("other data"), e);
