@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole model in other precisions and on CUDA against the fp32 CPU reference: the same
- * weights (fp32 masters from one seed), the same inputs, the teacher-forcing pass and a streaming
- * chunk (after two appended chunks), forward and backward: velocities, input gradients and every
+ * weights (fp32 masters from one seed), the same inputs, the teacher-forcing pass (joint, and
+ * stage 1's unimodal) and a streaming chunk (after two appended chunks), forward and backward: velocities, input gradients and every
  * parameter gradient. On the CPU, bf16 activations and working weights (the CUDA performance
  * path's storage, here through the CPU kernels); on CUDA (tag gpu), fp32 and bf16.
  *
@@ -47,7 +47,14 @@ import org.junit.jupiter.api.io.TempDir;
  *       cross-attention key bias has a gradient norm of 0.0037 against 0.033 for its weight (the
  *       same three condition tokens as inputs, no cancellation) and a relative error of 7.8%,
  *       although its absolute error (2.9e-4) is half its weight's (5.7e-4); the other key biases
- *       0.7–2.1%.</li>
+ *       0.7–2.1%;</li>
+ *   <li>in the unimodal pass, the gradients of the self-attention's query and key projections
+ *       (weights and biases): four times either, for the same reason at another place. A query's
+ *       gradient is a sum over its keys of terms that add to zero up to the key differences, and
+ *       in this pass each query sees only its own branch's keys (a clean audio query of chunk 0
+ *       sees its own chunk's few tokens alone), so these gradients are small remainders. Measured
+ *       in bf16 on the CPU, layer 1's: norms 0.001–0.03 against 0.02–0.3 in the joint pass, absolute
+ *       errors 5e-5–6e-4 (the joint pass's: 1e-4–2e-3), relative errors 2–5%.</li>
  * </ul>
  */
 class ModelPrecisionTest {
@@ -68,11 +75,9 @@ class ModelPrecisionTest {
          ModelFixtures.Clip clip = new ModelFixtures.Clip(r, model, B, C, TIMES, INTERVALS)) {
       float[] wv = r.uniform((int) clip.noisyVideo.numel(), -1, 1);
       float[] wa = r.uniform((int) clip.noisyAudio.numel(), -1, 1);
-      try (TeacherForcingPass.Forward f = pass.forward(clip.inputs(), true)) {
-        out.put("TF video velocity", f.video().toFloatArray());
-        out.put("TF audio velocity", f.audio().toFloatArray());
-        putGradients("TF", model, ModelFixtures.gradients(model, clip.noisyVideo, wv, clip.noisyAudio, wa,
-            (dv, da, gv, ga) -> pass.backward(f, dv, da, gv, ga)), out);
+      teacherForcing("TF", pass, model, clip, wv, wa, out);
+      try (TeacherForcingPass unimodal = model.unimodalTeacherForcing(0, 0)) {
+        teacherForcing("unimodal TF", unimodal, model, clip, wv, wa, out);
       }
       // streaming: chunk 2 after chunks 0 and 1
       ModelFixtures.appendHistory(s, clip.conditions, clip.cleanVideo, clip.cleanAudio, 2);
@@ -87,6 +92,17 @@ class ModelPrecisionTest {
       }
     }
     return out;
+  }
+
+  /** A teacher-forcing pass's velocities and gradients, named {@code name ...}. */
+  private static void teacherForcing(String name, TeacherForcingPass pass, AudioVideoModel model,
+                                     ModelFixtures.Clip clip, float[] wv, float[] wa, Map<String, float[]> out) {
+    try (TeacherForcingPass.Forward f = pass.forward(clip.inputs(), true)) {
+      out.put(name + " video velocity", f.video().toFloatArray());
+      out.put(name + " audio velocity", f.audio().toFloatArray());
+      putGradients(name, model, ModelFixtures.gradients(model, clip.noisyVideo, wv, clip.noisyAudio, wa,
+          (dv, da, gv, ga) -> pass.backward(f, dv, da, gv, ga)), out);
+    }
   }
 
   /**
@@ -121,9 +137,14 @@ class ModelPrecisionTest {
         return;
       }
       double rel = Math.sqrt(diff / norm);
-      double bound = name.endsWith("_attn.k.bias") ? 4 * tol : tol;
+      double bound = name.endsWith("_attn.k.bias") || cancellingInUnimodal(name) ? 4 * tol : tol;
       assertTrue(rel <= bound, () -> what + " " + name + ": relative L2 error " + rel + " exceeds " + bound);
     });
+  }
+
+  /** The unimodal pass's self-attention query and key projection gradients (see the class comment). */
+  private static boolean cancellingInUnimodal(String name) {
+    return name.startsWith("unimodal TF gradient of ") && (name.contains("self_attn.q.") || name.contains("self_attn.k."));
   }
 
   @Test
