@@ -6,13 +6,12 @@ import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.nn.attention.KvCache;
 import io.mforce.runtime.Check;
-import io.mforce.runtime.Closeables;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Graph;
+import io.mforce.runtime.Owned;
 import io.mforce.runtime.Stream;
 import io.mforce.runtime.Tensor;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -136,7 +135,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private final Tensor audioIn;                // [B, Na, Fa]
   private final Tensor ones;                   // F32 [B]: t of a clean chunk
   private final Tensor zeros;                  // F32 [B]: d of a clean chunk
-  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final Owned owned = new Owned();
   private Conditions current;                  // the streams' conditions (begin)
   private int[] transcriptIds;                 // the current chunk's transcript ids
   private Phase phase = Phase.NEW;
@@ -626,8 +625,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   }
 
   private <T extends AutoCloseable> T track(T resource) {
-    owned.add(resource);
-    return resource;
+    return owned.add(resource);
   }
 
   @Override
@@ -638,6 +636,6 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     phase = Phase.CLOSED;
     closeTranscript();
     clearConditions();
-    Closeables.closeQuietly(owned);  // keep releasing the rest
+    owned.close();
   }
 }

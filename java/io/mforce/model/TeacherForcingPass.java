@@ -4,12 +4,11 @@ import io.mforce.nn.ConditionEmbedding;
 import io.mforce.nn.TimeEmbedding;
 import io.mforce.nn.attention.JointAttention;
 import io.mforce.runtime.Check;
-import io.mforce.runtime.Closeables;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Owned;
 import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Tensor;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -51,7 +50,7 @@ public final class TeacherForcingPass implements AutoCloseable {
   public static final class Forward implements AutoCloseable {
     private final TeacherForcingPass pass;
     private final boolean kept;
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Owned owned = new Owned();
     private Network.Ctx ctx;
     private Tensor video;
     private Tensor audio;
@@ -75,15 +74,13 @@ public final class TeacherForcingPass implements AutoCloseable {
     }
 
     private <T extends AutoCloseable> T track(T r) {
-      owned.add(r);
-      return r;
+      return owned.add(r);
     }
 
     @Override
     public void close() {
       closed = true;
-      Closeables.closeQuietly(owned);  // keep releasing the rest
-      owned.clear();
+      owned.close();
     }
   }
 

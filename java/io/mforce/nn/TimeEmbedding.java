@@ -1,7 +1,7 @@
 package io.mforce.nn;
 
-import io.mforce.runtime.Closeables;
 import io.mforce.runtime.DType;
+import io.mforce.runtime.Owned;
 import io.mforce.runtime.Tensor;
 
 /**
@@ -117,22 +117,22 @@ public final class TimeEmbedding {
       throw new IllegalArgumentException("time embedding: d " + d.describe() + " must be [" + batch
           + "] like t " + t.describe());
     }
-    java.util.List<AutoCloseable> made = new java.util.ArrayList<>();
+    Owned made = new Owned();
     try {
-      Tensor st = track(made, Tensor.empty(DType.F32, t.device(), batch, freqDim));
-      Tensor sd = track(made, Tensor.empty(DType.F32, t.device(), batch, freqDim));
+      Tensor st = made.add(Tensor.empty(DType.F32, t.device(), batch, freqDim));
+      Tensor sd = made.add(Tensor.empty(DType.F32, t.device(), batch, freqDim));
       LayerKernels.timestepEmbedding(t, scale, MAX_PERIOD, false, st);
       LayerKernels.timestepEmbedding(d, scale, MAX_PERIOD, true, sd);
-      Linear.Ctx ct1 = track(made, t1.forward(st));
-      Tensor at = track(made, silu(ct1.y()));
-      Tensor e = track(made, Tensor.empty(DType.F32, t.device(), batch, dim));
-      Linear.Ctx ct2 = track(made, t2.forward(at, e, false));
-      Linear.Ctx cd1 = track(made, d1.forward(sd));
-      Tensor ad = track(made, silu(cd1.y()));
-      Linear.Ctx cd2 = track(made, d2.forward(ad, e, true));
+      Linear.Ctx ct1 = made.add(t1.forward(st));
+      Tensor at = made.add(silu(ct1.y()));
+      Tensor e = made.add(Tensor.empty(DType.F32, t.device(), batch, dim));
+      Linear.Ctx ct2 = made.add(t2.forward(at, e, false));
+      Linear.Ctx cd1 = made.add(d1.forward(sd));
+      Tensor ad = made.add(silu(cd1.y()));
+      Linear.Ctx cd2 = made.add(d2.forward(ad, e, true));
       return new Ctx(new Tensor[] {st, sd, at, ad}, ct1, ct2, cd1, cd2, e);
     } catch (RuntimeException ex) {
-      Closeables.closeQuietly(made);
+      made.close();
       throw ex;
     }
   }
@@ -161,10 +161,5 @@ public final class TimeEmbedding {
       a.close();
       throw e;
     }
-  }
-
-  private static <T extends AutoCloseable> T track(java.util.List<AutoCloseable> made, T t) {
-    made.add(t);
-    return t;
   }
 }

@@ -10,9 +10,9 @@ import io.mforce.model.ModelConfig;
 import io.mforce.model.StreamSession;
 import io.mforce.model.TokenLayout;
 import io.mforce.runtime.Check;
-import io.mforce.runtime.Closeables;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Owned;
 import io.mforce.runtime.RowCopy;
 import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
@@ -256,7 +256,7 @@ public final class DistillationLoss {
     Check.device(op, "cleanAudio", cleanAudio, device);
     Method method = settings.method();
     float lambda = settings.lambda();
-    List<AutoCloseable> owned = new ArrayList<>();
+    Owned owned = new Owned();
     Scratch s = new Scratch(owned, dtype, device, batch, ChunkState.features(config));
     StreamSession.Options options = window > 0 ? StreamSession.Options.rolling(batch, window, sinks)
         : StreamSession.Options.full(batch, rollout + 2);
@@ -381,7 +381,7 @@ public final class DistillationLoss {
         return new Value(multi, shortcut, dmd, fakeLoss);
       }
     } finally {
-      Closeables.closeQuietly(owned);  // last to first: the tensors, then the sessions
+      owned.close();  // last to first: the tensors, then the sessions
     }
   }
 
@@ -473,7 +473,7 @@ public final class DistillationLoss {
   }
 
   /** The step's buffers and sessions, all closed at its end. */
-  private record Scratch(List<AutoCloseable> owned, DType dtype, Device device, int batch, long features) {
+  private record Scratch(Owned owned, DType dtype, Device device, int batch, long features) {
     Tensor state() {
       return keep(Tensor.empty(dtype, device, batch, features));
     }
@@ -510,8 +510,7 @@ public final class DistillationLoss {
     }
 
     <T extends AutoCloseable> T keep(T t) {
-      owned.add(t);
-      return t;
+      return owned.add(t);
     }
   }
 }

@@ -5,6 +5,7 @@ import io.mforce.model.AudioVideoModel;
 import io.mforce.model.Conditions;
 import io.mforce.model.checkpoint.Checkpoint;
 import io.mforce.runtime.Closeables;
+import io.mforce.runtime.Owned;
 import io.mforce.runtime.Tensor;
 import io.mforce.train.optim.AdamW;
 import io.mforce.train.optim.GradClip;
@@ -43,11 +44,11 @@ public final class DistillationObjective implements Objective {
     this.student = student;
     this.settings = settings;
     DistillationLoss.Settings d = settings.distillation();
-    List<AutoCloseable> made = new ArrayList<>();
+    Owned made = new Owned();
     try {
       this.teacher = d.method().frozenTeacher() ? frozenTeacher(run, made) : null;
-      this.fake = d.hasFake() ? keep(made, newLike(student)) : null;
-      this.fakeAdam = fake != null ? keep(made, new AdamW(fake.parameters(), settings.adam())) : null;
+      this.fake = d.hasFake() ? made.add(newLike(student)) : null;
+      this.fakeAdam = fake != null ? made.add(new AdamW(fake.parameters(), settings.adam())) : null;
       if (fake != null && resumedStep < 0) {
         fake.parameters().master().copyFrom(student.parameters().master());
         fake.parameters().refreshWorking();
@@ -63,7 +64,7 @@ public final class DistillationObjective implements Objective {
       }
       this.loss = new DistillationLoss(student, teacher, fake, d, settings.window(), settings.sinks());
     } catch (RuntimeException e) {
-      Closeables.closeQuietly(made);
+      made.close();
       throw e;
     }
   }
@@ -73,18 +74,13 @@ public final class DistillationObjective implements Objective {
   }
 
   /** The frozen teacher of the run folder, which must match the student's config. */
-  private AudioVideoModel frozenTeacher(RunDirectory run, List<AutoCloseable> made) {
+  private AudioVideoModel frozenTeacher(RunDirectory run, Owned made) {
     if (!Files.isRegularFile(run.teacher())) {
       throw new IllegalArgumentException("train: " + settings.distillation().method() + " distils a frozen teacher, "
           + "but " + run.teacher() + " does not exist (mforce train --teacher DIR copies one there)");
     }
-    AudioVideoModel t = keep(made, newLike(student));
+    AudioVideoModel t = made.add(newLike(student));
     t.load(run.teacher(), null, null);
-    return t;
-  }
-
-  private static <T extends AutoCloseable> T keep(List<AutoCloseable> made, T t) {
-    made.add(t);
     return t;
   }
 

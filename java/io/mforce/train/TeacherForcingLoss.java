@@ -6,9 +6,8 @@ import io.mforce.model.TeacherForcingPass;
 import io.mforce.runtime.Check;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Owned;
 import io.mforce.runtime.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The flow-matching loss of teacher forcing (DESIGN §4: stage 2, and the shape of Mutual
@@ -75,22 +74,21 @@ public final class TeacherForcingLoss {
     }
     Device device = cleanVideo.device();
     Tensor[] clean = {cleanVideo, cleanAudio};
-    List<Tensor> owned = new ArrayList<>();
-    try {
+    try (Owned owned = new Owned()) {
       int rows = (int) (batch * noisyChunks);
-      Tensor hostTimes = track(owned, Tensor.of(times, batch, noisyChunks));
-      Tensor t = track(owned, hostTimes.to(device));                                    // [B, C − 1]
-      Tensor tRows = track(owned, t.view(rows));                                        // [B·(C − 1)]
-      Tensor d = track(owned, Tensor.zeros(DType.F32, device, batch, noisyChunks));     // Multi mode
-      Tensor loss = track(owned, Tensor.empty(DType.F32, device, rows));
+      Tensor hostTimes = owned.add(Tensor.of(times, batch, noisyChunks));
+      Tensor t = owned.add(hostTimes.to(device));                                    // [B, C − 1]
+      Tensor tRows = owned.add(t.view(rows));                                        // [B·(C − 1)]
+      Tensor d = owned.add(Tensor.zeros(DType.F32, device, batch, noisyChunks));     // Multi mode
+      Tensor loss = owned.add(Tensor.empty(DType.F32, device, rows));
       Tensor[] noisy = new Tensor[2];
       Tensor[] velocity = new Tensor[2];  // the targets x − z, [B·(C − 1), T·P]
       for (int m = 0; m < 2; m++) {
-        Tensor later = track(owned, TeacherForcingPass.laterChunks(clean[m]));          // [B, C − 1, T, P]
-        Tensor x = track(owned, later.view(rows, -1));
-        noisy[m] = track(owned, Tensor.empty(clean[m].dtype(), device, later.shape()));
-        velocity[m] = track(owned, Tensor.empty(clean[m].dtype(), device, x.shape()));
-        Tensor xt = track(owned, noisy[m].view(x.shape()));
+        Tensor later = owned.add(TeacherForcingPass.laterChunks(clean[m]));          // [B, C − 1, T, P]
+        Tensor x = owned.add(later.view(rows, -1));
+        noisy[m] = owned.add(Tensor.empty(clean[m].dtype(), device, later.shape()));
+        velocity[m] = owned.add(Tensor.empty(clean[m].dtype(), device, x.shape()));
+        Tensor xt = owned.add(noisy[m].view(x.shape()));
         FlowKernels.noisePhilox(tRows, x, seed, m * AUDIO_OFFSET, null, xt, velocity[m]);
       }
       double[] value = new double[2];
@@ -99,7 +97,7 @@ public final class TeacherForcingLoss {
         Tensor[] pred = {f.video(), f.audio()};
         Tensor[] grad = new Tensor[2];
         for (int m = 0; m < 2; m++) {
-          grad[m] = track(owned, Tensor.empty(pred[m].dtype(), device, pred[m].shape()));
+          grad[m] = owned.add(Tensor.empty(pred[m].dtype(), device, pred[m].shape()));
           try (Tensor p = pred[m].view(velocity[m].shape()); Tensor g = grad[m].view(velocity[m].shape())) {
             FlowKernels.mse(null, p, velocity[m], 1f / rows, loss, train ? g : null);
           }
@@ -113,15 +111,6 @@ public final class TeacherForcingLoss {
         }
       }
       return new Value(value[0], value[1]);
-    } finally {
-      for (int i = owned.size() - 1; i >= 0; i--) {
-        owned.get(i).close();
-      }
     }
-  }
-
-  private static Tensor track(List<Tensor> owned, Tensor t) {
-    owned.add(t);
-    return t;
   }
 }
