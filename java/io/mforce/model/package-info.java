@@ -40,7 +40,8 @@
  *   <li><b>Parts</b> ({@code Part}, {@code Network}): a pass is a few parts (slots of chunks) run
  *       through every layer together, coupled only by the attention calls of an
  *       {@code AttentionPlan}: teacher forcing = clean part + noisy part with two joint calls per
- *       layer (clean over clean, CAUSAL; noisy over clean PAST + noisy SAME); streaming = one part
+ *       layer (clean over clean, CAUSAL; noisy over clean PAST + noisy SAME), or, unimodal (stage
+ *       1), the same two per branch over its own keys alone; streaming = one part
  *       over the caches plus its own keys. A part without outputs (the clean stream, a chunk being
  *       appended) stops its last layer after its keys and values. One cross-attention call per
  *       branch serves all parts. Strided row copies ({@link io.mforce.runtime.RowCopy}) interleave
