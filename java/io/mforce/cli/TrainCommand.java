@@ -100,6 +100,11 @@ final class TrainCommand implements Callable<Integer> {
       + "(default: 5).")
   Integer fakeSteps;
 
+  @Option(names = "--few-start", paramLabel = "real|own", description = "stage 3: where the Few loss's x_t1 comes "
+      + "from: the real chunk noised (real; the default) or the student's own Few trajectory from noise (own; "
+      + "self-forcing's default).")
+  String fewStart;
+
   @Option(names = "--seed", description = "The run's seed (default: 0).")
   Long seed;
 
@@ -204,9 +209,9 @@ final class TrainCommand implements Callable<Integer> {
   /** The run's stage-3 settings with --guidance, --lambda and --fake-steps (only where they apply). */
   private DistillationLoss.Settings distillation(TrainSettings b) {
     DistillationLoss.Settings m = b.distillation();
-    if (m == null && (guidance != null || lambda != null || fakeSteps != null)) {
-      throw new IllegalArgumentException("train: --guidance, --lambda and --fake-steps are settings of stage 3 "
-          + "(mutual-forcing and the baselines)");
+    if (m == null && (guidance != null || lambda != null || fakeSteps != null || fewStart != null)) {
+      throw new IllegalArgumentException("train: --guidance, --lambda, --fake-steps and --few-start are settings of "
+          + "stage 3 (mutual-forcing and the baselines)");
     }
     if (m == null) {
       return null;
@@ -218,9 +223,17 @@ final class TrainCommand implements Callable<Integer> {
     if (fakeSteps != null && !m.hasFake()) {
       throw new IllegalArgumentException("train: --fake-steps with " + stage + ", which trains no fake model");
     }
+    boolean own = m.ownTrajectory();
+    if (fewStart != null) {
+      own = switch (fewStart) {
+        case "real" -> false;
+        case "own" -> true;
+        default -> throw new IllegalArgumentException("--few-start '" + fewStart + "'; expected real or own");
+      };
+    }
     return new DistillationLoss.Settings(m.method(), m.fewSteps(), m.finestSteps(), m.shift(),
         or(guidance, m.guidance()), or(lambda, m.lambda()), m.normalizeDmd(), m.nullMulti(),
-        or(fakeSteps, m.fakeSteps()));
+        or(fakeSteps, m.fakeSteps()), own);
   }
 
   private static <T> T or(T given, T otherwise) {

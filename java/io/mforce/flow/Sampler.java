@@ -68,10 +68,21 @@ public final class Sampler implements AutoCloseable {
 
   /** Moves {@code x} (noise at t = 0 on entry) to t = 1 in place. */
   public void run(VelocityField field, Tensor x) {
+    run(field, x, stepTimes.size());
+  }
+
+  /**
+   * Takes the first {@code steps} steps only: {@code x} (noise at t = 0 on entry) moves to the
+   * schedule's time {@code steps} (a trajectory stopped part way, as Self-Forcing's exit step).
+   */
+  public void run(VelocityField field, Tensor x, int steps) {
     Check.sameShape("sampler", "x", x, "state", velocity);
     Check.sameDtype("sampler", "x", x, "state", velocity);
     Check.device("sampler", "x", x, velocity.device());
-    for (Tensor[] times : stepTimes) {
+    if (steps < 0 || steps > stepTimes.size()) {
+      throw new IllegalArgumentException("sampler: steps " + steps + "; expected 0 to " + stepTimes.size());
+    }
+    for (Tensor[] times : stepTimes.subList(0, steps)) {
       field.velocity(x, times[0], times[2], true, velocity);
       if (unconditional == null) {
         FlowKernels.euler(times[0], times[1], x, velocity, x);

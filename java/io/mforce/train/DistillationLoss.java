@@ -37,7 +37,8 @@ import java.util.SplittableRandom;
  *       use.</li>
  *   <li><b>Few loss</b> {@code λ·DMD + (1 − λ)·ShortCut} on an interval [t1, t2] of an n-step
  *       grid (n drawn from fewSteps, 2·fewSteps, ..., finestSteps; the grid shifted as the
- *       sampler's), x_{t1} the real chunk noised to t1. ShortCut: on the finest grid the target is
+ *       sampler's), x_{t1} the real chunk noised to t1 (or, {@link Settings#ownTrajectory}, M's
+ *       Few trajectory from noise stopped at t1 on the fewSteps grid). ShortCut: on the finest grid the target is
  *       the target model's CFG-guided velocity at t1 (the paper's Δt ≤ δ case: how guidance is
  *       distilled into the Few mode), else M's own two-hop average over [t1, tm], [tm, t2] with
  *       tm the next finer grid's point between them. DMD: x0 = x_{t1} + (1 − t1)·v_few, re-noised
@@ -113,9 +114,12 @@ public final class DistillationLoss {
    *     shares every weight, and would drift untrained otherwise (condition dropout, per step)
    * @param fakeSteps updates of the fake model per step (DMD2's two time scales: the fake model
    *     must keep up with the student's distribution for DMD's correction to point anywhere)
+   * @param ownTrajectory where x_{t1} comes from: false, the real chunk noised to t1 (on any
+   *     grid); true, the student's own Few trajectory from noise stopped at t1 without gradient,
+   *     the interval then always one of the fewSteps grid (Self-Forcing's exit step: data-free)
    */
   public record Settings(Method method, int fewSteps, int finestSteps, float shift, float guidance, float lambda,
-                         boolean normalizeDmd, float nullMulti, int fakeSteps) {
+                         boolean normalizeDmd, float nullMulti, int fakeSteps, boolean ownTrajectory) {
     public Settings {
       Check.notNull(method, "method");
       TimeSchedule.uniform(fewSteps, shift);  // validates both, naming them
@@ -143,11 +147,11 @@ public final class DistillationLoss {
     /**
      * 4 Few steps, intervals down to a 32-step grid, shift 3, CFG 5, λ = 1/3 (or the method's),
      * DMD2 normalization, the null pass in 10% of the Multi losses, 5 fake-model updates per
-     * step (DMD2's ratio).
+     * step (DMD2's ratio); x_{t1} from the real chunk, but Self-Forcing's from its own trajectory.
      */
     public static Settings defaults(Method method) {
       float lambda = Float.isNaN(method.lambda()) ? 1f / 3 : method.lambda();
-      return new Settings(method, 4, 32, 3f, 5f, lambda, true, 0.1f, 5);
+      return new Settings(method, 4, 32, 3f, 5f, lambda, true, 0.1f, 5, method == Method.SELF_FORCING);
     }
 
     /** Whether the step trains a DMD fake model (λ > 0). */
@@ -321,14 +325,21 @@ public final class DistillationLoss {
 
       // Few loss on an interval of an n-step grid
       int levels = Integer.numberOfTrailingZeros(settings.finestSteps() / settings.fewSteps()) + 1;
-      int n = settings.fewSteps() << random.nextInt(levels);
+      int n = settings.ownTrajectory() ? settings.fewSteps() : settings.fewSteps() << random.nextInt(levels);
       int i = random.nextInt(n);
       TimeSchedule grid = TimeSchedule.uniform(n, settings.shift());
       Tensor t1 = s.times(grid.time(i));
       Tensor t2 = s.times(grid.time(i + 1));
       Tensor d = s.times(grid.time(i + 1) - grid.time(i));
       Tensor xt1 = s.state();
-      FlowKernels.noisePhilox(t1, real, seed, 2 * STREAM, null, xt1, null);
+      if (settings.ownTrajectory()) {
+        new Rng.Generator(seed, 2 * STREAM).normal(xt1);
+        try (Sampler few = new Sampler(Sampler.Mode.FEW, grid, 1f, xt1)) {
+          few.run(session, xt1, i);
+        }
+      } else {
+        FlowKernels.noisePhilox(t1, real, seed, 2 * STREAM, null, xt1, null);
+      }
       Tensor[] fewIn = s.chunkTokens(config);
       ChunkState.unpack(config, xt1, fewIn[0], fewIn[1]);
       Tensor vFew = s.state();

@@ -145,13 +145,15 @@ class TrainGenerateCommandTest {
         "--stage 'one'; expected unimodal, teacher-forcing, mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or "
             + "self-forcing");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--guidance", "2"),
-        "--guidance, --lambda and --fake-steps are settings of stage 3");
+        "--guidance, --lambda, --fake-steps and --few-start are settings of stage 3");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--teacher", tmp.toString()),
         "--teacher is for a new baseline run");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "self-forcing", "--init", tmp.toString(),
         "--lambda", "0.5"), "--lambda is Mutual Forcing's; self-forcing fixes it at 1.0");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "shortcut-teacher-forcing", "--init",
         tmp.toString(), "--fake-steps", "2"), "--fake-steps with shortcut-teacher-forcing, which trains no fake model");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "self-forcing", "--init", tmp.toString(),
+        "--few-start", "noise"), "--few-start 'noise'; expected real or own");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--resume", "--init", tmp.toString()),
         "give one of --init, --resume");
     Path started = tmp.resolve("started");

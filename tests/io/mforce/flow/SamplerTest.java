@@ -103,6 +103,32 @@ class SamplerTest {
     }
   }
 
+  /**
+   * A run stopped after 3 of 4 steps calls the field at the first 3 grid times only, and its last
+   * step written out ends where the whole run does, bit for bit.
+   */
+  @Test
+  void aRunStoppedPartWayTakesTheFirstSteps() {
+    TimeSchedule grid = TimeSchedule.uniform(4, 3f);
+    float[] z = new Random2(2).normal(2 * 16);
+    try (Tensor whole = Tensor.of(z, 2, 16); Tensor split = Tensor.of(z, 2, 16);
+         Tensor v = Tensor.empty(DType.F32, Device.CPU, 2, 16);
+         Tensor t3 = Tensor.full(DType.F32, Device.CPU, grid.time(3), 2);
+         Tensor t4 = Tensor.full(DType.F32, Device.CPU, grid.time(4), 2);
+         Tensor d = Tensor.full(DType.F32, Device.CPU, grid.time(4) - grid.time(3), 2);
+         Sampler few = new Sampler(Sampler.Mode.FEW, grid, 1f, whole)) {
+      few.run(GAUSSIAN, whole);
+      CountingField counted = new CountingField(GAUSSIAN);
+      few.run(counted, split, 3);
+      assertEquals(List.of(grid.time(0), grid.time(1), grid.time(2)), counted.conditionalTimes);
+      GAUSSIAN.velocity(split, t3, d, true, v);
+      FlowKernels.euler(t3, t4, split, v, split);
+      assertArrayEquals(whole.toFloatArray(), split.toFloatArray());
+      String e = assertThrows(IllegalArgumentException.class, () -> few.run(GAUSSIAN, split, 5)).getMessage();
+      assertTrue(e.contains("steps 5; expected 0 to 4"), e);
+    }
+  }
+
   @Test
   void guidanceOfOneIsTheConditionalPassAndCountsOneCallPerStep() {
     TimeSchedule schedule = TimeSchedule.uniform(8, 3f);

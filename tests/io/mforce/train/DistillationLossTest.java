@@ -73,10 +73,17 @@ class DistillationLossTest {
     return copy;
   }
 
+  /** Mutual Forcing's defaults with another guidance, null-pass fraction and fake steps. */
+  private static DistillationLoss.Settings mf(float guidance, float nullMulti, int fakeSteps) {
+    return new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, guidance, 1f / 3, true,
+        nullMulti, fakeSteps, false);
+  }
+
+  /** The method's defaults with guidance 1, one fake step and x_{t1} from the real chunk. */
   private static DistillationLoss.Settings unguided(DistillationLoss.Method method) {
     DistillationLoss.Settings d = DistillationLoss.Settings.defaults(method);
     return new DistillationLoss.Settings(method, d.fewSteps(), d.finestSteps(), d.shift(), 1f, d.lambda(),
-        d.normalizeDmd(), d.nullMulti(), 1);
+        d.normalizeDmd(), d.nullMulti(), 1, false);
   }
 
   private static double norm(float[] g) {
@@ -119,7 +126,7 @@ class DistillationLossTest {
   @Test
   void dmdVanishesWhereTheFakeModelIsTheUnguidedStudent() {
     try (AudioVideoModel student = random(1); AudioVideoModel fake = copyOf(student, 2)) {
-      DistillationLoss.Settings unguided = new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 1f, 1f / 3, true, 0.1f, 1);
+      DistillationLoss.Settings unguided = mf(1f, 0.1f, 1);
       DistillationLoss.Value v = (DistillationLoss.Value) step(student, fake, unguided, 1, 3)[2];
       assertEquals(0.0, v.dmd(), "DMD with fake = student, no guidance: " + v);
       assertTrue(v.shortcut() > 0 && v.multi() > 0, v.toString());
@@ -134,9 +141,9 @@ class DistillationLossTest {
   void theMultiLossCanTrainTheNullPass() {
     try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2)) {
       DistillationLoss.Settings d = MF;
-      Object[] conditional = step(student, fake, new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 0f, 1), 1,
+      Object[] conditional = step(student, fake, mf(5f, 0f, 1), 1,
           3);
-      Object[] unconditional = step(student, fake, new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 1f, 1),
+      Object[] unconditional = step(student, fake, mf(5f, 1f, 1),
           1, 3);
       DistillationLoss.Value c = (DistillationLoss.Value) conditional[2];
       DistillationLoss.Value u = (DistillationLoss.Value) unconditional[2];
@@ -154,7 +161,7 @@ class DistillationLossTest {
   void aRollingWindowLimitsWhatTheTrainedChunkSees() {
     try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2);
          Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor()) {
-      DistillationLoss.Settings s = new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 0f, 1);
+      DistillationLoss.Settings s = mf(5f, 0f, 1);
       Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
       DistillationLoss.Value full = new DistillationLoss(student, null, fake, s).compute(video, audio, cond, 2,
           new SplittableRandom(4), 4, () -> { });
@@ -174,7 +181,7 @@ class DistillationLossTest {
     try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2);
          Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor()) {
       int[] updates = {0};
-      new DistillationLoss(student, null, fake, new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 0.1f, 3))
+      new DistillationLoss(student, null, fake, mf(5f, 0.1f, 3))
           .compute(video, audio, Conditions.fromBatch(TINY, WINDOWS), 1, new SplittableRandom(0), 0, () -> {
             assertTrue(norm(fake.parameters().grads().toFloatArray()) > 0, "a fake gradient before each update");
             fake.parameters().zeroGrads();
@@ -238,6 +245,50 @@ class DistillationLossTest {
     }
   }
 
+  /**
+   * With {@code ownTrajectory} (Self-Forcing's default) x_{t1} is the student's own Few
+   * trajectory, so the step does not read the real trained chunk at all: another chunk R + 1 in the
+   * windows leaves it bit for bit the same. From the real chunk noised (false), it changes.
+   */
+  @Test
+  void ownTrajectoryStepsDoNotReadTheRealTrainedChunk() {
+    DistillationLoss.Settings own = DistillationLoss.Settings.defaults(DistillationLoss.Method.SELF_FORCING);
+    DistillationLoss.Settings fromReal = unguided(DistillationLoss.Method.SELF_FORCING);
+    try (AudioVideoModel student = random(1); AudioVideoModel teacher = random(3); AudioVideoModel fake = random(2);
+         Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor();
+         Tensor otherVideo = WINDOWS.videoTensor(); Tensor otherAudio = WINDOWS.audioTensor()) {
+      // chunk 2 (the trained one after a history of 1) of the windows replaced by chunk 3
+      for (Tensor[] pair : new Tensor[][] {{video, otherVideo}, {audio, otherAudio}}) {
+        float[] values = pair[0].toFloatArray();
+        int per = (int) (pair[0].size(2) * pair[0].size(3));
+        for (int b = 0; b < pair[0].size(0); b++) {
+          int window = (int) (b * pair[0].size(1) * per);
+          System.arraycopy(values, window + 3 * per, values, window + 2 * per, per);
+        }
+        pair[1].copyFrom(values);
+      }
+      assertTrue(own.ownTrajectory() && !fromReal.ownTrajectory());
+      Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
+      for (DistillationLoss.Settings s : new DistillationLoss.Settings[] {own, fromReal}) {
+        float[][] grads = new float[2][];
+        DistillationLoss.Value[] values = new DistillationLoss.Value[2];
+        Tensor[][] inputs = {{video, audio}, {otherVideo, otherAudio}};
+        for (int k = 0; k < 2; k++) {
+          student.parameters().zeroGrads();
+          values[k] = new DistillationLoss(student, teacher, fake, s).compute(inputs[k][0], inputs[k][1], cond, 1,
+              new SplittableRandom(9), 9, () -> { });
+          grads[k] = student.parameters().grads().toFloatArray();
+        }
+        if (s.ownTrajectory()) {
+          assertEquals(values[0], values[1], "own trajectory: the real chunk 2 is not read");
+          assertArrayEquals(grads[0], grads[1]);
+        } else {
+          assertFalse(values[0].equals(values[1]), "from the real chunk: another chunk, another step");
+        }
+      }
+    }
+  }
+
   @Test
   void eachMethodGetsTheModelsItNeeds() {
     try (AudioVideoModel student = random(1); AudioVideoModel other = random(2)) {
@@ -252,7 +303,7 @@ class DistillationLossTest {
           .getMessage();
       assertTrue(e.contains("a teacher given with MUTUAL_FORCING (the student's own targets); expected none"), e);
       e = assertThrows(IllegalArgumentException.class, () -> new DistillationLoss.Settings(
-          DistillationLoss.Method.SELF_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 0.1f, 1)).getMessage();
+          DistillationLoss.Method.SELF_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 0.1f, 1, true)).getMessage();
       assertTrue(e.contains("lambda 0.33333334 with SELF_FORCING; expected 1.0 (the method's)"), e);
     }
   }
@@ -312,10 +363,12 @@ class DistillationLossTest {
           () -> loss.compute(audio, video, cond, 1, new SplittableRandom(0), 0, () -> { })).getMessage();
       assertTrue(e.contains("cleanVideo"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 12, 3f, 5f, 0.3f, true, 0.1f, 1)).getMessage();
+          () -> new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 12, 3f, 5f, 0.3f, true, 0.1f,
+              1, false)).getMessage();
       assertTrue(e.contains("finestSteps 12; expected fewSteps (4) times a power of two"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 5f, 1.5f, true, 0.1f, 1)).getMessage();
+          () -> new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 5f, 1.5f, true, 0.1f,
+              1, false)).getMessage();
       assertTrue(e.contains("lambda 1.5"), e);
       try (AudioVideoModel other = AudioVideoModel.withRandomWeights(ModelConfig.load("tiny").withVideoSize(64, 64),
           Device.CPU, ParameterStore.Mode.FP32_TRAINING, 0)) {
