@@ -2,6 +2,7 @@ package io.mforce.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
@@ -31,8 +32,31 @@ class EvalCommandTest {
     double sync = root.getAsJsonObject("metrics").getAsJsonObject("generated").getAsJsonObject("overall")
         .get("lipSyncConfidence").getAsDouble();
     assertTrue(sync >= 0.8, "lip sync " + sync);
+    tableOfScoreFiles(json, root.getAsJsonObject("metrics").getAsJsonObject("generated").getAsJsonObject("0-5s")
+        .get("lipSyncConfidence").getAsDouble());
     // a missing input is a usage error (exit 2), not a crash
     assertEquals(2, DatasetCommandTest.run("eval", "--generated", tmp.resolve("absent").toString(), "--reference",
         ref.toString(), "--out", json.toString())[0]);
+  }
+
+  /**
+   * {@code tools/eval_table.py} (the Table 3 layout over several score files) reads the file:
+   * one row named by it, the windows as column groups, the first window's LSE-C as written.
+   */
+  private static void tableOfScoreFiles(Path json, double firstWindowSync) throws Exception {
+    Path named = json.resolveSibling("run-a-eval.json");
+    Files.copy(json, named);
+    Process p;
+    try {
+      p = new ProcessBuilder("python3", "tools/eval_table.py", named.toString()).redirectErrorStream(true).start();
+    } catch (java.io.IOException e) {
+      assumeTrue(false, "no python3 on the PATH");
+      return;
+    }
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    assertTrue(out.startsWith("| run | 0-5s LSE-C ↑ | 0-5s TER ↓ | 0-5s FD-video ↓ | 0-5s ID ↓ | 5-15s LSE-C"), out);
+    assertTrue(out.contains("| run-a | " + String.format(java.util.Locale.ROOT, "%.3f", firstWindowSync) + " | "), out);
+    assertTrue(out.contains("| reference clips | "), out);
   }
 }
