@@ -27,9 +27,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "train", description = "Train the dual-branch model into a run folder (settings, checkpoints, EMA "
     + "weights, loss.csv, loss.png): --stage unimodal (stage 1: each branch alone on its own modality), "
     + "teacher-forcing (stage 2: both branches coupled, clean history, each chunk at its own noise level; from "
-    + "scratch or from a stage-1 run given with --init), mutual-forcing (stage 3, from a teacher-forcing run given with --init), or a "
-    + "stage-3 baseline distilling a frozen teacher-forcing model (--teacher, default the --init run): "
-    + "dmd-teacher-forcing, shortcut-teacher-forcing, self-forcing.")
+    + "scratch or from a stage-1 run given with --init), mutual-forcing (stage 3, from a teacher-forcing run "
+    + "given with --init), or a stage-3 baseline distilling a frozen teacher-forcing model (--teacher, default "
+    + "the --init run): dmd-teacher-forcing, shortcut-teacher-forcing, self-forcing.")
 final class TrainCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;

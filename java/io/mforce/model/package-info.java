@@ -24,8 +24,9 @@
  *       at t = 1, d = 0. Per chunk the video branch carries Nv patch tokens and the audio branch
  *       Na audio tokens plus K transcript tokens (the syllables spoken at K evenly spaced instants
  *       of the chunk, or silence; K = 1 in the built-in configs: the one covering its midpoint),
- *       embedded by {@code ConditionEmbedding.transcript}, never noised, their outputs ignored. Global attributes are the keys of every block's unmasked cross-attention, both
- *       branches. RoPE positions: see {@link io.mforce.model.TokenLayout} (audio tokens at the
+ *       embedded by {@code ConditionEmbedding.transcript}, never noised, their outputs ignored.
+ *       Global attributes are the keys of every block's unmasked cross-attention, both branches.
+ *       RoPE positions: see {@link io.mforce.model.TokenLayout} (audio tokens at the
  *       codec's exact token centres; the transcript tokens at their instants).</li>
  *   <li><b>Blocks</b> (Wan-style, per branch, per layer; {@code BranchPass}): AdaLN from the time
  *       embedding (6 vectors), LayerNorm + modulate → own Q, K, V → QK RMSNorm → RoPE → JOINT

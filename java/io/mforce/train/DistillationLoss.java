@@ -38,10 +38,10 @@ import java.util.SplittableRandom;
  *   <li><b>Few loss</b> {@code λ·DMD + (1 − λ)·ShortCut} on an interval [t1, t2] of an n-step
  *       grid (n drawn from fewSteps, 2·fewSteps, ..., finestSteps; the grid shifted as the
  *       sampler's), x_{t1} the real chunk noised to t1 (or, {@link Settings#ownTrajectory}, M's
- *       Few trajectory from noise stopped at t1 on the fewSteps grid). ShortCut: on the finest grid the target is
- *       the target model's CFG-guided velocity at t1 (the paper's Δt ≤ δ case: how guidance is
- *       distilled into the Few mode), else M's own two-hop average over [t1, tm], [tm, t2] with
- *       tm the next finer grid's point between them. DMD: x0 = x_{t1} + (1 − t1)·v_few, re-noised
+ *       Few trajectory from noise stopped at t1 on the fewSteps grid). ShortCut: on the finest
+ *       grid the target is the target model's CFG-guided velocity at t1 (the paper's Δt ≤ δ case:
+ *       how guidance is distilled into the Few mode), else M's own two-hop average over [t1, tm],
+ *       [tm, t2] with tm the next finer grid's point between them. DMD: x0 = x_{t1} + (1 − t1)·v_few, re-noised
  *       to τ ~ U(t1, t2), target {@code sg(x0 − (x0_fake − x0_real))} (sign corrected,
  *       paper-notes §3.3a), x0_real from the target model (CFG-guided), x0_fake from μ; the loss
  *       on x0 reaches v_few through its factor (1 − t1). Targets are computed without gradient.
@@ -268,7 +268,8 @@ public final class DistillationLoss {
       StreamSession session = s.keep(student.stream(options.withGuidance(!method.frozenTeacher())));
       StreamSession critic = fake == null ? null : s.keep(fake.stream(options));
       // the target model's session: the student's own Multi mode, or the teacher over the real history
-      StreamSession target = teacher == null ? session : s.keep(teacher.stream(options.withGuidance(settings.guidance() != 1f)));
+      StreamSession target = teacher == null ? session
+          : s.keep(teacher.stream(options.withGuidance(settings.guidance() != 1f)));
       List<StreamSession> all = new ArrayList<>(List.of(session));
       if (critic != null) {
         all.add(critic);
