@@ -157,9 +157,12 @@ final class TrainCommand implements Callable<Integer> {
     }
     try (AudioVideoModel m = initialized(config, settings);
          Trainer trainer = new Trainer(m, clips, settings, run, resume)) {
-      o.printf(Locale.ROOT, "train: model %s (%,d parameters) on %s, %s; %d windows of %d chunks per step; "
-              + "%s%n", config.name(), m.parameters().numel(), device.device(), device.mode(true), settings.batch(),
-          settings.chunks(), resume ? "resuming at step " + trainer.step() : "run folder " + out);
+      String what = settings.distillation() == null ? settings.stage().toString()
+          : settings.distillation().method().toString();
+      o.printf(Locale.ROOT, "train: %s, model %s (%,d parameters) on %s, %s; %d windows of %d chunks per step; "
+              + "%s%n", what.toLowerCase(Locale.ROOT).replace('_', '-'), config.name(), m.parameters().numel(),
+          device.device(), device.mode(true), settings.batch(), settings.chunks(),
+          resume ? "resuming at step " + trainer.step() : "run folder " + out);
       o.flush();
       double[] smoothed = {Double.NaN};
       try (ProgressBar bar = Progress.bar("train", settings.steps())) {

@@ -111,7 +111,8 @@ class TrainGenerateCommandTest {
     r = run("train", "--stage", "shortcut-teacher-forcing", "--init", runDir.toString(), "--data", data.toString(),
         "--out", sc.toString(), "--batch", "1", "--chunks", "3", "--steps", "2");
     ok(r);
-    assertTrue(((String) r[1]).contains("step 2: loss ") && ((String) r[1]).contains("(shortcut "), (String) r[1]);
+    assertTrue(((String) r[1]).contains("train: shortcut-teacher-forcing, model tiny")
+        && ((String) r[1]).contains("step 2: loss ") && ((String) r[1]).contains("(shortcut "), (String) r[1]);
     assertFalse(Files.exists(sc.resolve("fake.safetensors")), "ShortCut trains no fake model");
     assertEquals(-1, Files.mismatch(run.ema(), sc.resolve("teacher.safetensors")), "the teacher, as given");
     ok(run("train", "--data", data.toString(), "--out", sc.toString(), "--resume", "--steps", "3"));
