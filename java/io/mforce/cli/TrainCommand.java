@@ -14,6 +14,7 @@ import io.mforce.train.Trainer;
 import io.mforce.train.TrainSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
@@ -153,7 +154,13 @@ final class TrainCommand implements Callable<Integer> {
         : new SyntheticClips(TalkingFaceGenerator.ofSeconds(config.videoHeight(), 5), 256, 0);
     PrintWriter o = spec.commandLine().getOut();
     if (frozenTeacher && !resume) {
-      run.writeTeacher(new RunDirectory(teacher != null ? teacher : init).ema());
+      Path weights = new RunDirectory(teacher != null ? teacher : init).ema();
+      List<String> diff = Checkpoint.inspect(weights).config().differences(config);
+      if (!diff.isEmpty()) {
+        throw new IllegalArgumentException("train: the teacher " + weights + " is another model than the student's: "
+            + String.join("; ", diff));
+      }
+      run.writeTeacher(weights);
     }
     try (AudioVideoModel m = initialized(config, settings);
          Trainer trainer = new Trainer(m, clips, settings, run, resume)) {

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.media.MediaReader;
+import io.mforce.model.AudioVideoModel;
+import io.mforce.model.ModelConfig;
+import io.mforce.nn.ParameterStore;
+import io.mforce.runtime.Device;
 import io.mforce.train.LossLog;
 import io.mforce.train.RunDirectory;
 import java.io.ByteArrayOutputStream;
@@ -119,6 +123,17 @@ class TrainGenerateCommandTest {
     refused(run("train", "--stage", "self-forcing", "--init", runDir.toString(), "--data", data.toString(), "--out",
         sc.toString()), "already holds a run");
     assertEquals(-1, Files.mismatch(run.ema(), sc.resolve("teacher.safetensors")), "a refused run keeps its teacher");
+    // a teacher of another model is refused before anything is written
+    Path wide = tmp.resolve("wide");
+    Files.createDirectories(wide);
+    try (AudioVideoModel other = AudioVideoModel.withRandomWeights(ModelConfig.load("tiny").withVideoSize(64, 64),
+        Device.CPU, ParameterStore.Mode.FP32_TRAINING, 0)) {
+      other.save(new RunDirectory(wide).ema(), null, null);
+    }
+    Path sf = tmp.resolve("sf");
+    refused(run("train", "--stage", "self-forcing", "--init", runDir.toString(), "--teacher", wide.toString(),
+        "--data", data.toString(), "--out", sf.toString()), "is another model than the student's: videoHeight: 64 ≠ 32");
+    assertFalse(Files.exists(sf), "nothing written");
 
     // stage 1, then stage 2 from it
     Path uni = tmp.resolve("uni");
