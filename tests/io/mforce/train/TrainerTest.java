@@ -224,6 +224,34 @@ class TrainerTest {
     assertTrue(e.contains("after 15 updates; the run's checkpoint at step 2 expects 10 (5 per step)"), e);
   }
 
+  /**
+   * Self-Forcing (a frozen teacher, a fake model, the student's own trajectories) resumed after
+   * one of three steps ends bit for bit where the uninterrupted run does, reading the teacher
+   * from its run folder; the teacher file is not changed by the run.
+   */
+  @Test
+  void aBaselineResumesExactlyWithItsTeacher() throws Exception {
+    Path teacherWeights = tmp.resolve("teacher.safetensors");
+    try (AudioVideoModel teacher = AudioVideoModel.withRandomWeights(TINY, Device.CPU,
+        ParameterStore.Mode.FP32_TRAINING, 8)) {
+      teacher.save(teacherWeights, null, null);
+    }
+    TrainSettings s = TrainSettings.distillationDefaults(DistillationLoss.Method.SELF_FORCING).withBatch(1, 4)
+        .withSteps(3);
+    Path straight = tmp.resolve("sf-straight");
+    Path split = tmp.resolve("sf-split");
+    new RunDirectory(straight).writeTeacher(teacherWeights);
+    new RunDirectory(split).writeTeacher(teacherWeights);
+    float[][] whole = trainMutual(s, straight, false, 0);
+    trainMutual(s, split, false, 1);
+    float[][] resumed = trainMutual(s, split, true, 0);
+    assertArrayEquals(whole[0], resumed[0], "student: 3 steps = 1 step, resume, 2 steps");
+    assertArrayEquals(whole[1], resumed[1], "fake model: the same");
+    assertEquals(-1, Files.mismatch(teacherWeights, split.resolve("teacher.safetensors")), "the teacher unchanged");
+    assertEquals(List.of("loss", "dmd", "fake"), LossLog.read(split.resolve("loss.csv"),
+        List.of("loss", "dmd", "fake"), Long.MAX_VALUE).terms());
+  }
+
   /** A baseline with a frozen teacher needs the teacher in its run folder, and says so before writing anything. */
   @Test
   void aBaselineWithoutItsTeacherIsRefused() {
