@@ -3,7 +3,7 @@
 eval --json`): a row per file (named by the file, less "-eval.json"), and per time window the
 lip-sync confidence (LSE-C), transcript error rate (TER), video Frechet distance (FD-video) and
 identity drift (ID): the paper's Table 3 layout. The windows are the first file's, "overall" left
-out when there are others. Standard library only.
+out when there are others, and so is a window no stream reaches. Standard library only.
 
     python3 tools/eval_table.py runs/table3/*-eval.json
 """
@@ -27,8 +27,14 @@ def main(paths):
         except (OSError, ValueError) as e:
             sys.exit(f"{p}: cannot read a score file ({e}); expected the JSON of mforce generate --eval")
     windows = [w["name"] for w in reports[0][1]["windows"]]
+    # a window no stream reaches (clips shorter than its start) has no numbers: left out
+    windows = [w for w in windows
+               if any(r["metrics"]["generated"].get(w, {}).get("lipSyncConfidence") is not None
+                      or r["metrics"]["generated"].get(w, {}).get("fdVideo") is not None for _, r in reports)]
     if len(windows) > 1:
         windows = [w for w in windows if w != "overall"]
+    if not windows:
+        sys.exit("no window of these files has numbers")
     head = "| run | " + " | ".join(f"{w} LSE-C ↑ | {w} TER ↓ | {w} FD-video ↓ | {w} ID ↓" for w in windows) + " |"
     print(head)
     print("|---" * (1 + 4 * len(windows)) + "|")
