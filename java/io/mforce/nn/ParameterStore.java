@@ -261,6 +261,12 @@ public final class ParameterStore implements AutoCloseable {
     markChanged();
   }
 
+  /** Takes the weights of {@code other} (a store of the same layout: a model of the same config). */
+  public void copyWeightsFrom(ParameterStore other) {
+    master().copyFrom(other.master());
+    refreshWorking();
+  }
+
   /**
    * Records that the parameter values changed (an optimizer step that updated masters and
    * working copies in place calls it): bumps {@link #version()}.

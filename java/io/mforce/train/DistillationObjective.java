@@ -50,9 +50,7 @@ public final class DistillationObjective implements Objective {
       this.fake = d.hasFake() ? made.add(newLike(student)) : null;
       this.fakeAdam = fake != null ? made.add(new AdamW(fake.parameters(), settings.adam())) : null;
       if (fake != null && resumedStep < 0) {
-        fake.parameters().master().copyFrom(student.parameters().master());
-        fake.parameters().refreshWorking();
-        fake.parameters().markChanged();
+        fake.parameters().copyWeightsFrom(student.parameters());
       } else if (fake != null) {
         Checkpoint.Info info = fake.load(run.fake(), fakeAdam, null);
         long expected = resumedStep * d.fakeSteps();

@@ -67,9 +67,7 @@ class DistillationLossTest {
 
   private static AudioVideoModel copyOf(AudioVideoModel m, long seed) {
     AudioVideoModel copy = random(seed);
-    copy.parameters().master().copyFrom(m.parameters().master());
-    copy.parameters().refreshWorking();
-    copy.parameters().markChanged();
+    copy.parameters().copyWeightsFrom(m.parameters());
     return copy;
   }
 
