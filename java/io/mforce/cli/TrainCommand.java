@@ -106,6 +106,11 @@ final class TrainCommand implements Callable<Integer> {
       + "self-forcing's default).")
   String fewStart;
 
+  @Option(names = "--history", paramLabel = "own|real", description = "stage 3: what the student's caches hold "
+      + "before the trained chunk: its own Few rollout (own; mutual-forcing's and self-forcing's default) or the "
+      + "real chunks (real; the teacher-forcing baselines', and an ablation of mutual-forcing).")
+  String history;
+
   @Option(names = "--seed", description = "The run's seed (default: 0).")
   Long seed;
 
@@ -219,9 +224,10 @@ final class TrainCommand implements Callable<Integer> {
   /** The run's stage-3 settings with --guidance, --lambda and --fake-steps (only where they apply). */
   private DistillationLoss.Settings distillation(TrainSettings b) {
     DistillationLoss.Settings m = b.distillation();
-    if (m == null && (guidance != null || lambda != null || fakeSteps != null || fewStart != null)) {
-      throw new IllegalArgumentException("train: --guidance, --lambda, --fake-steps and --few-start are settings of "
-          + "stage 3 (mutual-forcing and the baselines)");
+    if (m == null && (guidance != null || lambda != null || fakeSteps != null || fewStart != null
+        || history != null)) {
+      throw new IllegalArgumentException("train: --guidance, --lambda, --fake-steps, --few-start and --history are "
+          + "settings of stage 3 (mutual-forcing and the baselines)");
     }
     if (m == null) {
       return null;
@@ -233,17 +239,22 @@ final class TrainCommand implements Callable<Integer> {
     if (fakeSteps != null && !m.hasFake()) {
       throw new IllegalArgumentException("train: --fake-steps with " + stage + ", which trains no fake model");
     }
-    boolean own = m.ownTrajectory();
-    if (fewStart != null) {
-      own = switch (fewStart) {
-        case "real" -> false;
-        case "own" -> true;
-        default -> throw new IllegalArgumentException("--few-start '" + fewStart + "'; expected real or own");
-      };
-    }
     return new DistillationLoss.Settings(m.method(), m.fewSteps(), m.finestSteps(), m.shift(),
         or(guidance, m.guidance()), or(lambda, m.lambda()), m.normalizeDmd(), m.nullMulti(),
-        or(fakeSteps, m.fakeSteps()), own);
+        or(fakeSteps, m.fakeSteps()), own("--history", history, m.ownHistory()),
+        own("--few-start", fewStart, m.ownTrajectory()));
+  }
+
+  /** An own|real option's value as "own" (true), or {@code otherwise} where not given. */
+  private static boolean own(String option, String value, boolean otherwise) {
+    if (value == null) {
+      return otherwise;
+    }
+    return switch (value) {
+      case "real" -> false;
+      case "own" -> true;
+      default -> throw new IllegalArgumentException(option + " '" + value + "'; expected real or own");
+    };
   }
 
   private static <T> T or(T given, T otherwise) {

@@ -161,7 +161,7 @@ class TrainGenerateCommandTest {
         "--stage 'one'; expected unimodal, teacher-forcing, mutual-forcing, dmd-teacher-forcing, shortcut-teacher-forcing or "
             + "self-forcing");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--guidance", "2"),
-        "--guidance, --lambda, --fake-steps and --few-start are settings of stage 3");
+        "--guidance, --lambda, --fake-steps, --few-start and --history are settings of stage 3");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--teacher", tmp.toString()),
         "--teacher is for a new baseline run");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "self-forcing", "--init", tmp.toString(),
@@ -170,6 +170,8 @@ class TrainGenerateCommandTest {
         tmp.toString(), "--fake-steps", "2"), "--fake-steps with shortcut-teacher-forcing, which trains no fake model");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "self-forcing", "--init", tmp.toString(),
         "--few-start", "noise"), "--few-start 'noise'; expected real or own");
+    refused(run("train", "--out", tmp.resolve("r").toString(), "--stage", "mutual-forcing", "--init", tmp.toString(),
+        "--history", "generated"), "--history 'generated'; expected real or own");
     refused(run("train", "--out", tmp.resolve("r").toString(), "--resume", "--init", tmp.toString()),
         "give one of --init, --resume");
     Path started = tmp.resolve("started");

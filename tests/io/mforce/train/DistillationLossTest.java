@@ -74,14 +74,14 @@ class DistillationLossTest {
   /** Mutual Forcing's defaults with another guidance, null-pass fraction and fake steps. */
   private static DistillationLoss.Settings mf(float guidance, float nullMulti, int fakeSteps) {
     return new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, guidance, 1f / 3, true,
-        nullMulti, fakeSteps, false);
+        nullMulti, fakeSteps, true, false);
   }
 
   /** The method's defaults with guidance 1, one fake step and x_{t1} from the real chunk. */
   private static DistillationLoss.Settings unguided(DistillationLoss.Method method) {
     DistillationLoss.Settings d = DistillationLoss.Settings.defaults(method);
     return new DistillationLoss.Settings(method, d.fewSteps(), d.finestSteps(), d.shift(), 1f, d.lambda(),
-        d.normalizeDmd(), d.nullMulti(), 1, false);
+        d.normalizeDmd(), d.nullMulti(), 1, d.ownHistory(), false);
   }
 
   private static double norm(float[] g) {
@@ -224,7 +224,7 @@ class DistillationLossTest {
    * correction x0_fake − x0_real measures only what the two see differently. With a real history
    * for both (teacher forcing) it is 0 bit for bit. Self-Forcing gives the fake model the
    * student's Few rollout and the teacher the real chunks, so it is not 0. With no history
-   * (R = 0) the two methods take the same step.
+   * (R = 0), or with the real history ({@code ownHistory} false), the two methods take the same step.
    */
   @Test
   void selfForcingsTeacherSeesTheRealHistoryTheFakeModelTheRollout() {
@@ -240,6 +240,12 @@ class DistillationLossTest {
       Object[] noHistorySf = step(student, teacher, fake, sf, 0, 3);
       assertEquals(noHistoryTf[2], noHistorySf[2], "R = 0: only the first frame, the same step");
       assertArrayEquals((float[]) noHistoryTf[0], (float[]) noHistorySf[0]);
+      DistillationLoss.Settings sfReal = new DistillationLoss.Settings(sf.method(), sf.fewSteps(), sf.finestSteps(),
+          sf.shift(), sf.guidance(), sf.lambda(), sf.normalizeDmd(), sf.nullMulti(), sf.fakeSteps(), false,
+          sf.ownTrajectory());
+      Object[] realHistorySf = step(student, teacher, fake, sfReal, 2, 3);
+      assertEquals(forced, realHistorySf[2], "self-forcing over the real history is teacher forcing");
+      assertArrayEquals((float[]) step(student, teacher, fake, tf, 2, 3)[0], (float[]) realHistorySf[0]);
     }
   }
 
@@ -301,7 +307,7 @@ class DistillationLossTest {
           .getMessage();
       assertTrue(e.contains("a teacher given with MUTUAL_FORCING (the student's own targets); expected none"), e);
       e = assertThrows(IllegalArgumentException.class, () -> new DistillationLoss.Settings(
-          DistillationLoss.Method.SELF_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 0.1f, 1, true)).getMessage();
+          DistillationLoss.Method.SELF_FORCING, 4, 32, 3f, 5f, 1f / 3, true, 0.1f, 1, true, true)).getMessage();
       assertTrue(e.contains("lambda 0.33333334 with SELF_FORCING; expected 1.0 (the method's)"), e);
     }
   }
@@ -362,11 +368,11 @@ class DistillationLossTest {
       assertTrue(e.contains("cleanVideo"), e);
       e = assertThrows(IllegalArgumentException.class,
           () -> new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 12, 3f, 5f, 0.3f, true, 0.1f,
-              1, false)).getMessage();
+              1, true, false)).getMessage();
       assertTrue(e.contains("finestSteps 12; expected fewSteps (4) times a power of two"), e);
       e = assertThrows(IllegalArgumentException.class,
           () -> new DistillationLoss.Settings(DistillationLoss.Method.MUTUAL_FORCING, 4, 32, 3f, 5f, 1.5f, true, 0.1f,
-              1, false)).getMessage();
+              1, true, false)).getMessage();
       assertTrue(e.contains("lambda 1.5"), e);
       try (AudioVideoModel other = AudioVideoModel.withRandomWeights(ModelConfig.load("tiny").withVideoSize(64, 64),
           Device.CPU, ParameterStore.Mode.FP32_TRAINING, 0)) {
