@@ -149,8 +149,8 @@ final class GenerateCommand implements Callable<Integer> {
       StreamGenerator generator = new StreamGenerator(model, settings);
       long start = System.nanoTime();
       try (Tensor video = batch.videoTensor(); Tensor audio = batch.audioTensor();
-           Tensor v0 = StreamGenerator.firstChunk(video, model.device());
-           Tensor a0 = StreamGenerator.firstChunk(audio, model.device());
+           Tensor v0 = StreamGenerator.firstChunk(video, model);
+           Tensor a0 = StreamGenerator.firstChunk(audio, model);
            ProgressBar bar = Progress.bar("generate", frames)) {
         generator.generate(conditions, v0, a0, frames, (c, v, a) -> {
           assembler.chunk(c, v, a);

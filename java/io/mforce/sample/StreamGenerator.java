@@ -61,7 +61,7 @@ public final class StreamGenerator {
   @FunctionalInterface
   public interface ChunkListener {
     /**
-     * @param video [B, Nv, Fv] the chunk's video tokens, valid during the call
+     * @param video [B, Nv, Fv] the chunk's video tokens (the model's dtype), valid during the call
      * @param audio [B, Na, Fa]
      */
     void chunk(int index, Tensor video, Tensor audio);
@@ -77,14 +77,15 @@ public final class StreamGenerator {
 
   /**
    * Chunk 0 of windows of tokens [B, C, N, F] (a data {@link io.mforce.data.Batch}'s), as the
-   * contiguous [B, N, F] {@link #generate} starts from, on {@code device}.
+   * contiguous [B, N, F] {@link #generate} starts from: in {@code model}'s dtype, on its device.
    */
-  public static Tensor firstChunk(Tensor tokens, Device device) {
+  public static Tensor firstChunk(Tensor tokens, AudioVideoModel model) {
     Check.notNull(tokens, "tokens");
+    Check.notNull(model, "model");
     if (tokens.rank() != 4) {
       throw new IllegalArgumentException("firstChunk: " + tokens.describe() + " must be [B, C, N, F]");
     }
-    try (Tensor first = tokens.narrow(1, 0, 1); Tensor copy = first.to(device)) {
+    try (Tensor first = tokens.narrow(1, 0, 1); Tensor copy = first.to(model.dtype(), model.device())) {
       return copy.view(tokens.size(0), tokens.size(2), tokens.size(3));
     }
   }
@@ -99,7 +100,8 @@ public final class StreamGenerator {
    * Generates chunks 1 .. {@code chunks} − 1 after the clean first chunk.
    *
    * @param conditions the B streams' attributes, and transcripts of at least {@code chunks} chunks
-   * @param firstVideo [B, Nv, Fv] chunk 0's video tokens (the first frame), on the model's device
+   * @param firstVideo [B, Nv, Fv] chunk 0's video tokens (the first frame) in the model's dtype, on
+   *     its device ({@link #firstChunk})
    * @param firstAudio [B, Na, Fa] chunk 0's audio tokens
    */
   public void generate(Conditions conditions, Tensor firstVideo, Tensor firstAudio, int chunks, ChunkListener out) {
@@ -118,6 +120,7 @@ public final class StreamGenerator {
     ModelConfig config = model.config();
     TokenLayout layout = model.layout();
     Device device = model.device();
+    DType dtype = model.dtype();
     Check.shape(op, "firstVideo", firstVideo, batch, layout.videoTokens(), config.videoTokenFeatures());
     Check.shape(op, "firstAudio", firstAudio, batch, layout.audioTokens(), config.audioTokenFeatures());
     boolean guided = settings.mode() == Sampler.Mode.MULTI && settings.guidance() != 1f;
@@ -126,11 +129,11 @@ public final class StreamGenerator {
         : StreamSession.Options.full(batch, chunks)).withGuidance(guided);
     Rng.Generator noise = new Rng.Generator(settings.seed());
     try (StreamSession stream = model.stream(options);
-         Tensor x = ChunkState.empty(config, batch, DType.F32, device);                  // [B, Nv·Fv + Na·Fa]
+         Tensor x = ChunkState.empty(config, batch, dtype, device);                      // [B, Nv·Fv + Na·Fa]
          Sampler sampler = new Sampler(settings.mode(), TimeSchedule.uniform(settings.steps(), settings.shift()),
              settings.guidance(), x);
-         Tensor video = Tensor.empty(DType.F32, device, batch, layout.videoTokens(), config.videoTokenFeatures());
-         Tensor audio = Tensor.empty(DType.F32, device, batch, layout.audioTokens(), config.audioTokenFeatures())) {
+         Tensor video = Tensor.empty(dtype, device, batch, layout.videoTokens(), config.videoTokenFeatures());
+         Tensor audio = Tensor.empty(dtype, device, batch, layout.audioTokens(), config.audioTokenFeatures())) {
       stream.begin(conditions);
       stream.beginChunk(conditions.transcript(0, 1));
       stream.append(firstVideo, firstAudio);

@@ -109,6 +109,9 @@ class TrainGenerateCommandTest {
         "--steps", "4");
     ok(r);
     assertTrue(((String) r[1]).contains("few mode, 5 model calls per chunk"), (String) r[1]);
+    r = run("generate", "--run", mf.toString(), "--out", gen.toString(), "--seconds", "0.4", "--mode", "few",
+        "--precision", "bf16");
+    ok(r);  // the bf16 inference model streams in its own dtype
 
     // a baseline: ShortCut from the frozen teacher-forcing run, which the run folder keeps a copy of
     Path sc = tmp.resolve("sc");

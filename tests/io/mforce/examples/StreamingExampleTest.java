@@ -16,7 +16,6 @@ import io.mforce.model.Conditions;
 import io.mforce.model.ModelConfig;
 import io.mforce.model.StreamSession;
 import io.mforce.nn.ParameterStore;
-import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Rng;
 import io.mforce.runtime.Stream;
@@ -158,7 +157,7 @@ class StreamingExampleTest {
     List<Chunk> chunks = new ArrayList<>();
     Rng.Generator noise = new Rng.Generator(seed);
     try (StreamSession stream = model.stream(StreamSession.Options.rolling(1, 8, 1));
-         Tensor x = ChunkState.empty(config, 1, DType.F32, device);           // [1, Nv·Fv + Na·Fa]
+         Tensor x = ChunkState.empty(config, 1, model.dtype(), device);       // [1, Nv·Fv + Na·Fa]
          Sampler few = new Sampler(Sampler.Mode.FEW, TimeSchedule.uniform(4, 3f), 1f, x)) {
       stream.begin(conditions);
       stream.beginChunk(conditions.transcript(0, 1));                          // chunk 0: the clean first frame
@@ -171,8 +170,8 @@ class StreamingExampleTest {
         noise.normal(x);                                                       // t = 0: pure noise
         float[] drawn = x.toFloatArray();
         few.run(stream, x);                                                    // 4 Few steps to t = 1
-        try (Tensor v = Tensor.empty(DType.F32, device, 1, video.size(2), video.size(3));
-             Tensor a = Tensor.empty(DType.F32, device, 1, audio.size(2), audio.size(3))) {
+        try (Tensor v = Tensor.empty(model.dtype(), device, 1, video.size(2), video.size(3));
+             Tensor a = Tensor.empty(model.dtype(), device, 1, audio.size(2), audio.size(3))) {
           ChunkState.unpack(config, x, v, a);
           stream.append(v, a);                                                 // history for the next chunk
           // here a caller would decode (VideoCodec, AudioCodec) and play or encode the chunk

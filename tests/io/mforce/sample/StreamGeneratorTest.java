@@ -17,6 +17,7 @@ import io.mforce.model.AudioVideoModel;
 import io.mforce.model.Conditions;
 import io.mforce.model.ModelConfig;
 import io.mforce.nn.ParameterStore;
+import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
 import io.mforce.runtime.Tensor;
 import java.util.ArrayList;
@@ -46,8 +47,8 @@ class StreamGeneratorTest {
   private static List<float[][]> generate(AudioVideoModel model, StreamGenerator.Settings s, Batch b, int chunks) {
     List<float[][]> got = new ArrayList<>();
     try (Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
-         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU);
-         Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
+         Tensor v0 = StreamGenerator.firstChunk(video, model);
+         Tensor a0 = StreamGenerator.firstChunk(audio, model)) {
       new StreamGenerator(model, s).generate(Conditions.fromBatch(TINY, b), v0, a0, chunks, (c, v, a) -> {
         assertEquals(got.size(), c, "chunks arrive in order");
         got.add(new float[][] {v.toFloatArray(), a.toFloatArray()});
@@ -65,7 +66,7 @@ class StreamGeneratorTest {
           new StreamGenerator.Settings(Sampler.Mode.MULTI, 2, 1f, 1f, 0, 0, 7))) {
         List<float[][]> chunks = generate(model, s, b, CHUNKS);
         assertEquals(CHUNKS, chunks.size(), s + ": chunks 0.." + (CHUNKS - 1));
-        try (Tensor video = b.videoTensor(); Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU)) {
+        try (Tensor video = b.videoTensor(); Tensor v0 = StreamGenerator.firstChunk(video, model)) {
           assertArrayEquals(v0.toFloatArray(), chunks.get(0)[0], "chunk 0 is the first frame");
         }
         for (int c = 1; c < CHUNKS; c++) {
@@ -84,6 +85,40 @@ class StreamGeneratorTest {
             s.window(), s.sinks(), 8);
         assertFalse(java.util.Arrays.equals(chunks.get(1)[0], generate(model, other, b, 2).get(1)[0]),
             s + ": another seed, another chunk");
+      }
+    }
+  }
+
+  /**
+   * A bf16 model (the GPU's inference mode, here on the CPU) streams in its own dtype: the first
+   * frame comes back rounded to bf16, and the generated chunks follow the fp32 model's of the same
+   * weights to bf16's precision.
+   */
+  @Test
+  void aBf16ModelStreamsInItsOwnDtype() {
+    Batch b = twoClips();
+    StreamGenerator.Settings s = StreamGenerator.Settings.few(4, 7);
+    try (AudioVideoModel fp32 = model();
+         AudioVideoModel bf16 = AudioVideoModel.withRandomWeights(TINY, Device.CPU,
+             ParameterStore.Mode.BF16_INFERENCE, 3)) {
+      List<float[][]> exact = generate(fp32, s, b, 3);
+      List<float[][]> half = generate(bf16, s, b, 3);
+      try (Tensor video = b.videoTensor(); Tensor v0 = StreamGenerator.firstChunk(video, bf16)) {
+        assertEquals(DType.BF16, v0.dtype());
+        assertArrayEquals(v0.toFloatArray(), half.get(0)[0], "chunk 0 is the first frame in bf16");
+      }
+      for (int c = 1; c < 3; c++) {
+        for (int m = 0; m < 2; m++) {
+          double err = 0;
+          double norm = 0;
+          for (int i = 0; i < exact.get(c)[m].length; i++) {
+            double e = exact.get(c)[m][i] - half.get(c)[m][i];
+            err += e * e;
+            norm += (double) exact.get(c)[m][i] * exact.get(c)[m][i];
+          }
+          assertTrue(Math.sqrt(err / norm) < 0.05, "chunk " + c + (m == 0 ? " video" : " audio")
+              + ": relative error " + Math.sqrt(err / norm));
+        }
       }
     }
   }
@@ -137,8 +172,8 @@ class StreamGeneratorTest {
   void badInputIsNamed() {
     Batch b = twoClips();
     try (AudioVideoModel model = model(); Tensor video = b.videoTensor(); Tensor audio = b.audioTensor();
-         Tensor v0 = StreamGenerator.firstChunk(video, Device.CPU);
-         Tensor a0 = StreamGenerator.firstChunk(audio, Device.CPU)) {
+         Tensor v0 = StreamGenerator.firstChunk(video, model);
+         Tensor a0 = StreamGenerator.firstChunk(audio, model)) {
       StreamGenerator g = new StreamGenerator(model, StreamGenerator.Settings.few(2, 0));
       Conditions cond = Conditions.fromBatch(TINY, b);
       String e = assertThrows(IllegalArgumentException.class,
