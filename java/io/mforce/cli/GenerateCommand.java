@@ -25,6 +25,7 @@ import io.mforce.sample.ClipAssembler;
 import io.mforce.sample.StreamGenerator;
 import io.mforce.train.RunDirectory;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +105,10 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--sinks", defaultValue = "1", description = "Sink chunks with a window (default: ${DEFAULT-VALUE}).")
   int sinks;
 
+  @Option(names = "--context-noise", paramLabel = "SIGMA", description = "Append each generated chunk to the "
+      + "history noised to t = 1 - SIGMA, in [0, 1) (default: the run's --context-noise, 0 for a clean history).")
+  Float contextNoise;
+
   @Option(names = "--seed", defaultValue = "0", description = "Noise seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -125,10 +130,11 @@ final class GenerateCommand implements Callable<Integer> {
       case "multi" -> Sampler.Mode.MULTI;
       default -> throw new IllegalArgumentException("--mode '" + mode + "'; expected few or multi");
     };
-    StreamGenerator.Settings settings = new StreamGenerator.Settings(m, steps, shift, guidance, window, sinks, seed);
     RunDirectory run = new RunDirectory(runDir);
-    NormalizationStats stats = run.readStats();
     PrintWriter o = spec.commandLine().getOut();
+    StreamGenerator.Settings settings = new StreamGenerator.Settings(m, steps, shift, guidance, window, sinks,
+        contextNoise != null ? contextNoise : trainedContextNoise(run, o), seed);
+    NormalizationStats stats = run.readStats();
     try (AudioVideoModel model = AudioVideoModel.fromCheckpoint(run.ema(), device.device(), device.mode(false))) {
       ModelConfig config = model.config();
       TalkingFaceGenerator faces = TalkingFaceGenerator.ofSeconds(config.videoHeight(), seconds);
@@ -166,9 +172,11 @@ final class GenerateCommand implements Callable<Integer> {
       Clip gen = gens.get(0);
       Mp4Writer.Options mp4 = Mp4Writer.Options.DEFAULT.withScale(scale);
       Mp4Writer.write(out, gen, mp4);
-      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d, %.2f s; %s mode, %d model calls per chunk; %d stream%s at "
+      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d, %.2f s; %s mode, %d model calls per chunk%s; %d stream%s at "
               + "%.1f chunks/s each on %s%n", out, gen.frames(), gen.width(), gen.height(), gen.seconds(), mode,
-          generator.callsPerChunk(), clips, clips == 1 ? "" : "s", (frames - 1) / secondsTaken, model.device());
+          generator.callsPerChunk(), settings.contextNoise() > 0
+              ? String.format(Locale.ROOT, ", context noise %.2f", settings.contextNoise()) : "",
+          clips, clips == 1 ? "" : "s", (frames - 1) / secondsTaken, model.device());
       if (reference != null) {
         Mp4Writer.write(reference, ref, mp4);
         o.println("wrote " + reference + " (the reference clip)");
@@ -200,5 +208,21 @@ final class GenerateCommand implements Callable<Integer> {
         Double.POSITIVE_INFINITY);
     o.printf(Locale.ROOT, "%-9s: lip sync %.3f at offset %d, transcript error %.2f (%d edits / %d syllables)%n",
         name, sync.confidence(), sync.offset(), err.rate(), err.edits(), err.reference());
+  }
+
+  /**
+   * The context noise the run was trained with: its settings' (0 for a folder without them, or,
+   * with a warning, for settings this version cannot read).
+   */
+  private static float trainedContextNoise(RunDirectory run, PrintWriter o) {
+    if (!Files.exists(run.settings())) {
+      return 0f;
+    }
+    try {
+      return run.readSettings().contextNoise();
+    } catch (RuntimeException e) {
+      o.println("generate: warning: " + e.getMessage() + "; streaming with a clean history (--context-noise 0)");
+      return 0f;
+    }
   }
 }

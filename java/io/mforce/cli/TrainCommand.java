@@ -87,6 +87,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--sinks", description = "Sink chunks with a window (default: 0).")
   Integer sinks;
 
+  @Option(names = "--context-noise", paramLabel = "SIGMA", description = "Noise the history chunks after the first "
+      + "to t = 1 - SIGMA, in [0, 1): context noise, in every stage; generate streams with the run's (default: 0, "
+      + "a clean history).")
+  Float contextNoise;
+
   @Option(names = "--time-shift", description = "Shift of the per-chunk noise levels, 1 = uniform (default: 1).")
   Float timeShift;
 
@@ -217,7 +222,8 @@ final class TrainCommand implements Callable<Integer> {
     TrainSettings b = base;
     return new TrainSettings(b.stage(), or(batch, b.batch()), or(chunks, b.chunks()), or(steps, b.steps()),
         or(lr, b.lr()), or(warmup, b.warmup()), b.finalLrFraction(), b.adam(), b.clip(), b.emaDecay(), b.dropout(),
-        or(timeShift, b.timeShift()), or(window, b.window()), or(sinks, b.sinks()), or(seed, b.seed()),
+        or(timeShift, b.timeShift()), or(window, b.window()), or(sinks, b.sinks()),
+        or(contextNoise, b.contextNoise()), or(seed, b.seed()),
         or(checkpointEvery, b.checkpointEvery()), distillation(b));
   }
 

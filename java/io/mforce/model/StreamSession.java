@@ -365,12 +365,29 @@ public final class StreamSession implements VelocityField, AutoCloseable {
    * then refuses every call but {@link #begin} and {@link #close}.
    */
   public void append(Tensor video, Tensor audio) {
+    appendAt(video, audio, ones);
+  }
+
+  /**
+   * {@link #append} of a chunk at noise level {@code t} (F32 [B], each in [0, 1]): tokens the
+   * caller noised to t (x_t = (1 − t)·z + t·x), run at (t, d = 0). Context noise (DESIGN §4): a
+   * model trained on slightly noised history ({@link TeacherForcingPass.Inputs#historyT}) relies
+   * less on the details of its own generated chunks.
+   */
+  public void append(Tensor video, Tensor audio, Tensor t) {
+    String op = "stream.append";
+    perStream(op, "t", t);
+    Check.rangeOnHost(op, "t", t, 0.0, 1.0);
+    appendAt(video, audio, t);
+  }
+
+  private void appendAt(Tensor video, Tensor audio, Tensor t) {
     String op = "stream.append";
     requireChunk(op);
     requireCurrentWeights(op);
     checkTokens(op, "video", video, Modality.VIDEO);
     checkTokens(op, "audio", audio, Modality.AUDIO);
-    writing("the append", () -> writeCaches(video, audio));
+    writing("the append", () -> writeCaches(video, audio, t));
     endChunk();
   }
 
@@ -394,7 +411,7 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     checkTokens(op, "audio", audio, Modality.AUDIO);
     Graph graph = Graph.capture(Stream.current(model.device()), () -> {
       sampling.run();
-      writeCaches(video, audio);
+      writeCaches(video, audio, ones);
     });
     return new ChunkGraph(graph, video, audio);
   }
@@ -431,10 +448,10 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     }
   }
 
-  /** The clean chunk's pass at t = 1, d = 0, writing its keys and values into every layer's caches. */
-  private void writeCaches(Tensor video, Tensor audio) {
+  /** The finished chunk's pass at (t, d = 0), writing its keys and values into every layer's caches. */
+  private void writeCaches(Tensor video, Tensor audio, Tensor t) {
     for (int s = 0; s < sets; s++) {
-      Part.Inputs in = new Part.Inputs(ones, zeros, video, audio, transcript[s]);
+      Part.Inputs in = new Part.Inputs(t, zeros, video, audio, transcript[s]);
       Network.Setup setup = new Network.Setup(AttentionPlan.appending(), caches[s], true, conditions[s], self, cross);
       network.forward(new Part[] {clean}, new Part.Inputs[] {in}, setup, false).close();
     }

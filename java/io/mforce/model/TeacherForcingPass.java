@@ -19,7 +19,8 @@ import java.util.List;
  * other (both branches still run, in one pass, each on its own data and conditions).
  *
  * <p>The network runs two streams through every layer: the clean stream (chunks 0..C−1 at t = 1,
- * d = 0; chunk 0 is the first frame, the clean prefix) and the noisy stream (chunks 1..C−1 at
+ * d = 0, or at the levels of {@link Inputs#historyT} with context noise; chunk 0 is the first
+ * frame, the clean prefix) and the noisy stream (chunks 1..C−1 at
  * their own (t, d)). Per layer, two joint self-attention calls: clean queries over clean keys
  * (chunk-causal), and noisy queries over the clean keys of earlier chunks (PAST) plus their own
  * chunk's noisy keys (SAME); both with the pass's rolling window, if any (train with the window
@@ -42,9 +43,18 @@ public final class TeacherForcingPass implements AutoCloseable {
    * @param d F32 [B, C − 1]: each noisy chunk's interval (0: Multi mode; t2 − t1 > 0: Few mode)
    * @param conditions the clips' conditions (C chunks of transcript); apply condition dropout
    *     ({@link ConditionDropout}) before
+   * @param historyT F32 [B, C]: the noise level of each history chunk, whose tokens the caller
+   *     noised to it (context noise: {@link StreamSession#append(Tensor, Tensor, Tensor)}), or
+   *     null for a clean history (all at t = 1)
    */
   public record Inputs(Tensor cleanVideo, Tensor cleanAudio, Tensor noisyVideo, Tensor noisyAudio, Tensor t,
-                       Tensor d, Conditions conditions) {}
+                       Tensor d, Conditions conditions, Tensor historyT) {
+    /** With a clean history. */
+    public Inputs(Tensor cleanVideo, Tensor cleanAudio, Tensor noisyVideo, Tensor noisyAudio, Tensor t, Tensor d,
+                  Conditions conditions) {
+      this(cleanVideo, cleanAudio, noisyVideo, noisyAudio, t, d, conditions, null);
+    }
+  }
 
   /** A forward's velocities (and, when kept, its activations for the backward). */
   public static final class Forward implements AutoCloseable {
@@ -130,10 +140,11 @@ public final class TeacherForcingPass implements AutoCloseable {
       }
       Part clean = f.track(new Part(layout, device, b, all, false));
       Part later = f.track(new Part(layout, device, b, noisy, true));
-      Tensor ones = f.track(Tensor.full(DType.F32, device, 1.0, (long) b * chunks));
+      Tensor historyT = f.track(in.historyT() != null ? in.historyT().view(-1)
+          : Tensor.full(DType.F32, device, 1.0, (long) b * chunks));
       Tensor zeros = f.track(Tensor.zeros(DType.F32, device, (long) b * chunks));
       Conditions cond = in.conditions();
-      Part.Inputs cleanIn = new Part.Inputs(ones, zeros, f.track(groups(in.cleanVideo())),
+      Part.Inputs cleanIn = new Part.Inputs(historyT, zeros, f.track(groups(in.cleanVideo())),
           f.track(groups(in.cleanAudio())), f.track(transcript(cond, 0, chunks)));
       Part.Inputs noisyIn = new Part.Inputs(f.track(in.t().view(-1)), f.track(in.d().view(-1)),
           f.track(groups(in.noisyVideo())), f.track(groups(in.noisyAudio())),
@@ -238,15 +249,12 @@ public final class TeacherForcingPass implements AutoCloseable {
     data(op, "cleanAudio", in.cleanAudio(), b, chunks, layout.audioTokens(), c.audioTokenFeatures());
     data(op, "noisyVideo", in.noisyVideo(), b, chunks - 1, layout.videoTokens(), c.videoTokenFeatures());
     data(op, "noisyAudio", in.noisyAudio(), b, chunks - 1, layout.audioTokens(), c.audioTokenFeatures());
-    for (String name : new String[] {"t", "d"}) {
-      Tensor x = name.equals("t") ? in.t() : in.d();
-      Check.shape(op, name, x, b, chunks - 1);
-      Check.contiguous(op, name, x);
-      Check.dtype(op, name, x, DType.F32);
-      Check.device(op, name, x, model.device());
-      Check.rangeOnHost(op, name, x, 0.0, 1.0);
-    }
+    times(op, "t", in.t(), b, chunks - 1);
+    times(op, "d", in.d(), b, chunks - 1);
     TimeEmbedding.checkInterval(op, in.t(), in.d());
+    if (in.historyT() != null) {
+      times(op, "historyT", in.historyT(), b, chunks);
+    }
     Conditions cond = Check.notNull(in.conditions(), "conditions");
     List<String> diff = cond.config().differences(c);
     if (!diff.isEmpty()) {
@@ -258,6 +266,15 @@ public final class TeacherForcingPass implements AutoCloseable {
           + " chunks; the tokens are " + b + " clips of " + chunks);
     }
     return new long[] {b, chunks};
+  }
+
+  /** Per-chunk times: F32 of {@code shape}, contiguous, on the model's device, each in [0, 1]. */
+  private void times(String op, String name, Tensor x, long... shape) {
+    Check.shape(op, name, x, shape);
+    Check.contiguous(op, name, x);
+    Check.dtype(op, name, x, DType.F32);
+    Check.device(op, name, x, model.device());
+    Check.rangeOnHost(op, name, x, 0.0, 1.0);
   }
 
   private void data(String op, String name, Tensor x, long... shape) {

@@ -1,5 +1,7 @@
 package io.mforce.sample;
 
+import io.mforce.flow.ContextNoise;
+import io.mforce.flow.FlowKernels;
 import io.mforce.flow.Sampler;
 import io.mforce.flow.TimeSchedule;
 import io.mforce.model.AudioVideoModel;
@@ -20,8 +22,8 @@ import io.mforce.runtime.Tensor;
  * integrated to t = 1 by the {@link Sampler} (the Few mode, or the Multi mode with
  * classifier-free guidance), handed to the caller, and appended to the KV caches for the next.
  * With a rolling window (sinks + the last W chunks) a stream runs past the length the model was
- * trained on. The chunk's noise comes from one Philox generator per call ({@link Settings#seed}),
- * so the same inputs give the same stream.
+ * trained on. The chunk's noise (and its context noise) comes from one Philox generator per call
+ * ({@link Settings#seed}), so the same inputs give the same stream.
  */
 public final class StreamGenerator {
   /**
@@ -33,27 +35,31 @@ public final class StreamGenerator {
    * @param guidance the CFG scale w of the Multi mode (1: conditional only; ignored in Few mode)
    * @param window attention window in chunks (0: full causal attention over the whole stream)
    * @param sinks sink chunks kept visible with a window (1 keeps the first frame)
+   * @param contextNoise σ in [0, 1): each generated chunk enters the history noised to t = 1 − σ
+   *     ({@link ContextNoise}; 0: clean, the default; use the σ the model was trained with)
    * @param seed the noise's seed
    */
-  public record Settings(Sampler.Mode mode, int steps, float shift, float guidance, int window, int sinks, long seed) {
+  public record Settings(Sampler.Mode mode, int steps, float shift, float guidance, int window, int sinks,
+                         float contextNoise, long seed) {
     public Settings {
       Check.notNull(mode, "mode");
       TimeSchedule.uniform(steps, shift);  // validates steps and shift, naming them
       Check.finite("stream generator", "guidance", guidance);
+      ContextNoise.check("stream generator", contextNoise);
       if (window < 0 || sinks < 0 || (window == 0 && sinks != 0)) {
         throw new IllegalArgumentException("stream generator: window " + window + ", sinks " + sinks
             + "; expected window >= 0, sinks >= 0, and no sinks without a window");
       }
     }
 
-    /** The paper's fast setting: 4 Few steps (shift 3), a window of 8 chunks and the first as a sink. */
+    /** The paper's fast setting: 4 Few steps (shift 3), a window of 8 chunks and the first as a sink, a clean history. */
     public static Settings few(int steps, long seed) {
-      return new Settings(Sampler.Mode.FEW, steps, 3f, 1f, 8, 1, seed);
+      return new Settings(Sampler.Mode.FEW, steps, 3f, 1f, 8, 1, 0f, seed);
     }
 
     /** The Multi mode: {@code steps} Euler steps with guidance {@code w} (2·steps model calls per chunk). */
     public static Settings multi(int steps, float w, long seed) {
-      return new Settings(Sampler.Mode.MULTI, steps, 3f, w, 8, 1, seed);
+      return new Settings(Sampler.Mode.MULTI, steps, 3f, w, 8, 1, 0f, seed);
     }
   }
 
@@ -128,12 +134,17 @@ public final class StreamGenerator {
         ? StreamSession.Options.rolling(batch, settings.window(), settings.sinks())
         : StreamSession.Options.full(batch, chunks)).withGuidance(guided);
     Rng.Generator noise = new Rng.Generator(settings.seed());
+    boolean noisyContext = settings.contextNoise() > 0;
     try (StreamSession stream = model.stream(options);
          Tensor x = ChunkState.empty(config, batch, dtype, device);                      // [B, Nv·Fv + Na·Fa]
+         Tensor context = noisyContext ? ChunkState.empty(config, batch, dtype, device) : null;
+         Tensor contextT = noisyContext ? Tensor.full(DType.F32, device, 1 - settings.contextNoise(), batch) : null;
          Sampler sampler = new Sampler(settings.mode(), TimeSchedule.uniform(settings.steps(), settings.shift()),
              settings.guidance(), x);
          Tensor video = Tensor.empty(dtype, device, batch, layout.videoTokens(), config.videoTokenFeatures());
-         Tensor audio = Tensor.empty(dtype, device, batch, layout.audioTokens(), config.audioTokenFeatures())) {
+         Tensor audio = Tensor.empty(dtype, device, batch, layout.audioTokens(), config.audioTokenFeatures());
+         Tensor contextVideo = noisyContext ? Tensor.empty(dtype, device, video.shape()) : null;
+         Tensor contextAudio = noisyContext ? Tensor.empty(dtype, device, audio.shape()) : null) {
       stream.begin(conditions);
       stream.beginChunk(conditions.transcript(0, 1));
       stream.append(firstVideo, firstAudio);
@@ -143,7 +154,14 @@ public final class StreamGenerator {
         noise.normal(x);                          // t = 0
         sampler.run(stream, x);                   // to t = 1
         ChunkState.unpack(config, x, video, audio);
-        stream.append(video, audio);
+        if (noisyContext) {
+          noise.normal(context);                  // z, then x_t of the history at t = 1 − σ
+          FlowKernels.noise(contextT, x, context, context, null);
+          ChunkState.unpack(config, context, contextVideo, contextAudio);
+          stream.append(contextVideo, contextAudio, contextT);
+        } else {
+          stream.append(video, audio);
+        }
         out.chunk(c, video, audio);
       }
     }

@@ -1,5 +1,6 @@
 package io.mforce.train;
 
+import io.mforce.flow.ContextNoise;
 import io.mforce.flow.FlowKernels;
 import io.mforce.flow.Sampler;
 import io.mforce.flow.TimeSchedule;
@@ -58,6 +59,8 @@ import java.util.SplittableRandom;
 public final class DistillationLoss {
   /** Philox offsets of the step's noise streams, far apart (a window's state is far below 2^40 values). */
   private static final long STREAM = 1L << 40;
+  /** Where the history chunks' context noise starts: chunk c's at CONTEXT + c·STREAM. */
+  private static final long CONTEXT = 128 * STREAM;
 
   /**
    * What a stage-3 step trains: Mutual Forcing, or a baseline of the paper's Table 3 ("conventional
@@ -185,27 +188,31 @@ public final class DistillationLoss {
   private final Settings settings;
   private final int window;
   private final int sinks;
+  private final float contextNoise;
 
-  /** With full causal attention over the windows. */
+  /** With full causal attention over the windows and a clean history. */
   public DistillationLoss(AudioVideoModel student, AudioVideoModel teacher, AudioVideoModel fake, Settings settings) {
-    this(student, teacher, fake, settings, 0, 0);
+    this(student, teacher, fake, settings, 0, 0, 0f);
   }
 
   /**
    * With the sessions' rolling attention window of {@code window} chunks plus {@code sinks} sink
-   * chunks (0: full causal attention): train with the window you stream with.
+   * chunks (0: full causal attention): train with the window you stream with; and with context
+   * noise σ: every session's history chunks after the first appended at t = 1 − σ ({@link
+   * ContextNoise}; the same noise for each session's chunk c).
    *
    * @param teacher the frozen teacher for a method that has one, else null (never updated here)
    * @param fake the DMD fake model where λ > 0, else null
    */
   public DistillationLoss(AudioVideoModel student, AudioVideoModel teacher, AudioVideoModel fake, Settings settings,
-                          int window, int sinks) {
+                          int window, int sinks, float contextNoise) {
     if (window < 0 || sinks < 0 || (window == 0 && sinks != 0)) {
       throw new IllegalArgumentException("distillation: window " + window + ", sinks " + sinks
           + "; expected window >= 0, sinks >= 0, and no sinks without a window");
     }
     this.window = window;
     this.sinks = sinks;
+    this.contextNoise = ContextNoise.check("distillation", contextNoise);
     this.student = Check.notNull(student, "student");
     this.settings = Check.notNull(settings, "settings");
     Method method = settings.method();
@@ -293,6 +300,7 @@ public final class DistillationLoss {
       Tensor audio = tokens[1];                                                    // [B, Na, Fa]
       // the history: chunk 0 real, chunks 1..R the Few mode's or real
       Tensor x = s.state();
+      History history = new History(s, config, seed);
       Rng.Generator noise = new Rng.Generator(seed, 0);
       try (Sampler few = new Sampler(Sampler.Mode.FEW, TimeSchedule.uniform(settings.fewSteps(), settings.shift()),
           1f, x)) {
@@ -300,16 +308,14 @@ public final class DistillationLoss {
           beginChunk(conditions, c, all);
           chunk(cleanVideo, cleanAudio, c, video, audio);
           if (target != session) {
-            target.append(video, audio);
+            history.append(List.of(target), c, video, audio);
           }
           if (c > 0 && settings.ownHistory()) {
             noise.normal(x);
             few.run(session, x);
             ChunkState.unpack(config, x, video, audio);
           }
-          for (StreamSession m : students) {
-            m.append(video, audio);
-          }
+          history.append(students, c, video, audio);
         }
       }
       beginChunk(conditions, rollout + 1, all);
@@ -464,6 +470,42 @@ public final class DistillationLoss {
     session.velocity(x, t, zero, true, conditional);
     session.velocity(x, t, zero, false, out);
     FlowKernels.cfg(settings.guidance(), out, conditional, out);
+  }
+
+  /** Appends history chunks to sessions: clean, or chunks after the first noised to t = 1 − σ. */
+  private final class History {
+    private final Scratch s;
+    private final ModelConfig config;
+    private final long seed;
+    private final Tensor level;      // F32 [B]: 1 − σ
+    private final Tensor state;      // [B, features]: the chunk noised
+    private final Tensor[] tokens;   // {video, audio} of the noised chunk
+
+    History(Scratch s, ModelConfig config, long seed) {
+      this.s = s;
+      this.config = config;
+      this.seed = seed;
+      boolean noisy = contextNoise > 0;
+      this.level = noisy ? s.times(1 - contextNoise) : null;
+      this.state = noisy ? s.state() : null;
+      this.tokens = noisy ? s.chunkTokens(config) : null;
+    }
+
+    /** Chunk {@code c} (video [B, Nv, Fv], audio [B, Na, Fa]) into each of {@code sessions}. */
+    void append(List<StreamSession> sessions, int c, Tensor video, Tensor audio) {
+      if (c == 0 || level == null) {
+        for (StreamSession m : sessions) {
+          m.append(video, audio);
+        }
+        return;
+      }
+      ChunkState.pack(config, video, audio, state);
+      FlowKernels.noisePhilox(level, state, seed, CONTEXT + c * STREAM, null, state, null);
+      ChunkState.unpack(config, state, tokens[0], tokens[1]);
+      for (StreamSession m : sessions) {
+        m.append(tokens[0], tokens[1], level);
+      }
+    }
   }
 
   private static void beginChunk(Conditions conditions, int c, List<StreamSession> sessions) {

@@ -60,7 +60,8 @@ public final class DistillationObjective implements Objective {
               + expected + " (" + d.fakeSteps() + " per step): a run stopped between the two writes");
         }
       }
-      this.loss = new DistillationLoss(student, teacher, fake, d, settings.window(), settings.sinks());
+      this.loss = new DistillationLoss(student, teacher, fake, d, settings.window(), settings.sinks(),
+          settings.contextNoise());
     } catch (RuntimeException e) {
       made.close();
       throw e;

@@ -1,5 +1,6 @@
 package io.mforce.train;
 
+import io.mforce.flow.ContextNoise;
 import io.mforce.flow.FlowKernels;
 import io.mforce.model.Conditions;
 import io.mforce.model.TeacherForcingPass;
@@ -17,9 +18,13 @@ import io.mforce.runtime.Tensor;
  * the B·(C − 1) noisy chunks of the per-chunk mean squared error, video plus audio:
  * {@code L = mean_c mse(v̂_video, v_video) + mean_c mse(v̂_audio, v_audio)}.
  *
+ * <p>With context noise σ > 0 the history the noisy chunks attend to is noised too: chunks
+ * 1..C−1 to t = 1 − σ (fresh noise), the first frame left clean, as the streaming sampler appends
+ * its generated chunks ({@link io.mforce.sample.StreamGenerator.Settings#contextNoise}).
+ *
  * <p>The noise is a pure function of {@code (seed, B, C, token shapes)}: video noise is drawn from
- * Philox offset 0, audio noise from offset {@link #AUDIO_OFFSET}, so a step is reproducible on
- * either backend.
+ * Philox offset 0, audio noise from offset {@link #AUDIO_OFFSET}, the history's from 2 and 3 times
+ * that, so a step is reproducible on either backend.
  */
 public final class TeacherForcingLoss {
   /** Where the audio noise starts in the Philox stream (the video noise uses [0, its count)). */
@@ -33,9 +38,17 @@ public final class TeacherForcingLoss {
   }
 
   private final TeacherForcingPass pass;
+  private final float contextNoise;
 
+  /** With a clean history. */
   public TeacherForcingLoss(TeacherForcingPass pass) {
+    this(pass, 0f);
+  }
+
+  /** With context noise σ in [0, 1): the history chunks after the first at t = 1 − σ. */
+  public TeacherForcingLoss(TeacherForcingPass pass, float contextNoise) {
     this.pass = Check.notNull(pass, "pass");
+    this.contextNoise = ContextNoise.check("teacherForcingLoss", contextNoise);
   }
 
   /**
@@ -91,9 +104,23 @@ public final class TeacherForcingLoss {
         Tensor xt = owned.add(noisy[m].view(x.shape()));
         FlowKernels.noisePhilox(tRows, x, seed, m * AUDIO_OFFSET, null, xt, velocity[m]);
       }
+      Tensor[] history = clean;
+      Tensor historyT = null;
+      if (contextNoise > 0) {
+        int chunks = (int) (noisyChunks + 1);
+        historyT = owned.add(ContextNoise.historyTimes(contextNoise, (int) batch, chunks, device));  // [B, C]
+        Tensor historyRows = owned.add(historyT.view(batch * chunks));
+        history = new Tensor[2];
+        for (int m = 0; m < 2; m++) {
+          history[m] = owned.add(Tensor.empty(clean[m].dtype(), device, clean[m].shape()));
+          Tensor x = owned.add(clean[m].view(batch * chunks, -1));
+          Tensor xh = owned.add(history[m].view(x.shape()));
+          FlowKernels.noisePhilox(historyRows, x, seed, (2 + m) * AUDIO_OFFSET, null, xh, null);
+        }
+      }
       double[] value = new double[2];
-      try (TeacherForcingPass.Forward f = pass.forward(new TeacherForcingPass.Inputs(cleanVideo, cleanAudio,
-          noisy[0], noisy[1], t, d, conditions), train)) {
+      try (TeacherForcingPass.Forward f = pass.forward(new TeacherForcingPass.Inputs(history[0], history[1],
+          noisy[0], noisy[1], t, d, conditions, historyT), train)) {
         Tensor[] pred = {f.video(), f.audio()};
         Tensor[] grad = new Tensor[2];
         for (int m = 0; m < 2; m++) {

@@ -29,7 +29,7 @@ public final class TeacherForcingObjective implements Objective {
     this.pass = settings.stage() == TrainSettings.Stage.UNIMODAL
         ? model.unimodalTeacherForcing(settings.window(), settings.sinks())
         : model.teacherForcing(settings.window(), settings.sinks());
-    this.loss = new TeacherForcingLoss(pass);
+    this.loss = new TeacherForcingLoss(pass, settings.contextNoise());
   }
 
   @Override

@@ -33,6 +33,9 @@ import java.util.Objects;
  * @param window rolling attention window in chunks (0: full causal attention); train with the
  *     window you stream with
  * @param sinks sink chunks with a window
+ * @param contextNoise σ in [0, 1): the history chunks after the first are noised to t = 1 − σ
+ *     ({@link io.mforce.flow.ContextNoise}: in teacher forcing's passes and stage 3's appends;
+ *     {@code generate} streams with the run's σ); 0, the default, keeps the history clean
  * @param seed the run's seed: every step's batch, times, dropout and noise derive from it and the
  *     step number, so a resumed run takes the steps the uninterrupted one would have
  * @param checkpointEvery steps between checkpoints (the last step always writes one)
@@ -40,7 +43,7 @@ import java.util.Objects;
  */
 public record TrainSettings(Stage stage, int batch, int chunks, int steps, float lr, int warmup, float finalLrFraction,
                             AdamW.Config adam, float clip, float emaDecay, ConditionDropout dropout, float timeShift,
-                            int window, int sinks, long seed, int checkpointEvery,
+                            int window, int sinks, float contextNoise, long seed, int checkpointEvery,
                             DistillationLoss.Settings distillation) {
   /** The training stages (DESIGN §4). */
   public enum Stage {
@@ -100,6 +103,9 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
     if (window == 0 && sinks != 0) {
       errors.add("sinks " + sinks + " without a window: expected 0");
     }
+    if (!(contextNoise >= 0 && contextNoise < 1)) {
+      errors.add("contextNoise " + contextNoise + ": expected in [0, 1) (0: a clean history)");
+    }
     if (!errors.isEmpty()) {
       throw new IllegalArgumentException("train settings: " + String.join("; ", errors));
     }
@@ -128,7 +134,7 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
 
   private static TrainSettings teacherForcingDefaults(Stage stage) {
     return new TrainSettings(stage, 4, 8, 2000, 1e-3f, 100, 0.1f, AdamW.Config.paper(), 1f,
-        Ema.PRETRAIN_DECAY, ConditionDropout.DEFAULT, 1f, 0, 0, 0, 250, null);
+        Ema.PRETRAIN_DECAY, ConditionDropout.DEFAULT, 1f, 0, 0, 0f, 0, 250, null);
   }
 
   /**
@@ -140,23 +146,23 @@ public record TrainSettings(Stage stage, int batch, int chunks, int steps, float
    */
   public static TrainSettings distillationDefaults(DistillationLoss.Method method) {
     return new TrainSettings(Stage.DISTILLATION, 4, 8, 500, 1e-4f, 0, 1f, AdamW.Config.paper(),
-        GradClip.PAPER_MAX_NORM, Ema.MUTUAL_FORCING_DECAY, new ConditionDropout(0, 0, 0), 1f, 0, 0, 0, 100,
+        GradClip.PAPER_MAX_NORM, Ema.MUTUAL_FORCING_DECAY, new ConditionDropout(0, 0, 0), 1f, 0, 0, 0f, 0, 100,
         DistillationLoss.Settings.defaults(method));
   }
 
   public TrainSettings withSteps(int s) {
     return new TrainSettings(stage, batch, chunks, s, lr, warmup, finalLrFraction, adam, clip, emaDecay,
-        dropout, timeShift, window, sinks, seed, checkpointEvery, distillation);
+        dropout, timeShift, window, sinks, contextNoise, seed, checkpointEvery, distillation);
   }
 
   public TrainSettings withBatch(int b, int c) {
     return new TrainSettings(stage, b, c, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay, dropout,
-        timeShift, window, sinks, seed, checkpointEvery, distillation);
+        timeShift, window, sinks, contextNoise, seed, checkpointEvery, distillation);
   }
 
   public TrainSettings withSeed(long s) {
     return new TrainSettings(stage, batch, chunks, steps, lr, warmup, finalLrFraction, adam, clip, emaDecay,
-        dropout, timeShift, window, sinks, s, checkpointEvery, distillation);
+        dropout, timeShift, window, sinks, contextNoise, s, checkpointEvery, distillation);
   }
 
   /** The learning rate of each step. */

@@ -113,6 +113,21 @@ class TrainGenerateCommandTest {
         "--precision", "bf16");
     ok(r);  // the bf16 inference model streams in its own dtype
 
+    // context noise: recorded with the run, and generate streams with it unless told otherwise
+    Path noised = tmp.resolve("noised");
+    ok(run("train", "--data", data.toString(), "--out", noised.toString(), "--batch", "1", "--chunks", "3",
+        "--steps", "1", "--context-noise", "0.1"));
+    assertEquals(0.1f, new RunDirectory(noised).readSettings().contextNoise());
+    r = run("generate", "--run", noised.toString(), "--out", gen.toString(), "--seconds", "0.2", "--steps", "1");
+    ok(r);
+    assertTrue(((String) r[1]).contains("3 model calls per chunk, context noise 0.10;"), (String) r[1]);
+    r = run("generate", "--run", noised.toString(), "--out", gen.toString(), "--seconds", "0.2", "--steps", "1",
+        "--context-noise", "0");
+    ok(r);
+    assertFalse(((String) r[1]).contains("context noise"), (String) r[1]);
+    refused(run("generate", "--run", noised.toString(), "--out", gen.toString(), "--context-noise", "1"),
+        "context noise 1.0; expected in [0, 1)");
+
     // a baseline: ShortCut from the frozen teacher-forcing run, which the run folder keeps a copy of
     Path sc = tmp.resolve("sc");
     r = run("train", "--stage", "shortcut-teacher-forcing", "--init", runDir.toString(), "--data", data.toString(),

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * the velocity the one-pass teacher-forcing forward gives for chunk c. Two clips at once (B = 2),
  * mixed Multi and Few times, for full attention and for a rolling window that evicts (window 2
  * with the prefix as sink, over 6 chunks), for the conditional pass and for the null-condition
- * pass (its own caches against the teacher-forcing pass on the null conditions).
+ * pass (its own caches against the teacher-forcing pass on the null conditions); and with context
+ * noise, each history chunk appended at its own level (the teacher's {@code historyT}).
  *
  * <p>Tolerance: 5e-6·max|v| per element. Only the order of the sums differs (the attention sums
  * the keys of the caches and of the chunk in another order and blocking than the sequence, the
@@ -30,15 +31,20 @@ class CacheInvariantTest {
 
   @Test
   void streamingEqualsTeacherForcingWithFullAttention() {
-    check(0, 0);
+    check(0, 0, false);
   }
 
   @Test
   void streamingEqualsTeacherForcingWithAnEvictingWindow() {
-    check(2, 1);
+    check(2, 1, false);
   }
 
-  private static void check(int window, int sinks) {
+  @Test
+  void streamingEqualsTeacherForcingWithANoisedHistory() {
+    check(2, 1, true);
+  }
+
+  private static void check(int window, int sinks, boolean noisedHistory) {
     Random2 r = new Random2(30 + window);
     try (AudioVideoModel model = ModelFixtures.randomModel(CONFIG, Device.CPU, ParameterStore.Mode.FP32_TRAINING, 6,
              0.3);
@@ -55,12 +61,14 @@ class CacheInvariantTest {
         intervals[i] = i % 3 == 1 ? 0f : (1 - times[i]) / 2; // mixed Multi (d = 0) and Few
       }
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, C);
+      float[] levels = noisedHistory ? r.uniform(B * C, 0.5f, 1) : null;  // each history chunk's t
       float[][][] teacher = new float[2][][];
-      try (Tensor t = Tensor.of(times, B, C - 1); Tensor d = Tensor.of(intervals, B, C - 1)) {
+      try (Tensor t = Tensor.of(times, B, C - 1); Tensor d = Tensor.of(intervals, B, C - 1);
+           Tensor historyT = noisedHistory ? Tensor.of(levels, B, C) : null) {
         for (int pass2 = 0; pass2 < 2; pass2++) {
           Conditions c = pass2 == 0 ? cond : cond.unconditional();
           try (TeacherForcingPass.Forward f = pass.forward(new TeacherForcingPass.Inputs(cleanVideo, cleanAudio,
-              noisyVideo, noisyAudio, t, d, c), false)) {
+              noisyVideo, noisyAudio, t, d, c, historyT), false)) {
             teacher[pass2] = new float[][] {f.video().toFloatArray(), f.audio().toFloatArray()};
           }
         }
@@ -93,7 +101,17 @@ class CacheInvariantTest {
           }
         }
         try (Tensor v = ModelFixtures.chunk(cleanVideo, c); Tensor a = ModelFixtures.chunk(cleanAudio, c)) {
-          s.append(v, a);
+          if (noisedHistory) {
+            float[] level = new float[B];
+            for (int b = 0; b < B; b++) {
+              level[b] = levels[b * C + c];
+            }
+            try (Tensor tt = Tensor.of(level, B)) {
+              s.append(v, a, tt);
+            }
+          } else {
+            s.append(v, a);
+          }
         }
       }
       assertTrue(checked == 2 * (C - 1));

@@ -103,6 +103,8 @@ class ModelBadInputTest {
       expect(IllegalStateException.class, "withGuidance", () -> s.velocity(x, t, d, false, v));
       expect(IllegalArgumentException.class, "argument 'audio'", () -> s.append(v0, v0));
       expect(IllegalArgumentException.class, "argument 'video'", () -> s.append(a0, a0));
+      expect(IllegalArgumentException.class, "stream.append: argument 't'", () -> s.append(v0, a0, t3));
+      expect(IllegalArgumentException.class, "[0.0, 1.0]", () -> s.append(v0, a0, late));
       try (StreamSession.Velocity f = s.velocityForward(v0, a0, t, d, true)) {
         expect(IllegalArgumentException.class, "argument 'dAudio'", () -> s.velocityBackward(f, v0, v0, null, null));
         s.velocityBackward(f, v0, a0, null, null);
@@ -243,6 +245,7 @@ class ModelBadInputTest {
          Tensor t = Tensor.full(DType.F32, Device.CPU, 0.5, B, 2);
          Tensor tWide = Tensor.full(DType.F32, Device.CPU, 0.5, B, 3);
          Tensor tLate = Tensor.full(DType.F32, Device.CPU, 1.5, B, 2);
+         Tensor tWideLate = Tensor.full(DType.F32, Device.CPU, 1.5, B, 3);
          Tensor d = Tensor.zeros(DType.F32, Device.CPU, B, 2);
          Tensor past = Tensor.of(new float[] {0f, 0.2f, 0.75f, 0f}, B, 2)) {
       Conditions cond = ModelFixtures.conditions(r, CONFIG, B, 3);
@@ -260,6 +263,10 @@ class ModelBadInputTest {
           new TeacherForcingPass.Inputs(cv, ca, nv, na, tLate, d, cond), false));
       expect(IllegalArgumentException.class, "sample 1, chunk 0 has t + d = 0.5 + 0.75", () -> pass.forward(
           new TeacherForcingPass.Inputs(cv, ca, nv, na, t, past, cond), false));
+      expect(IllegalArgumentException.class, "argument 'historyT'", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, cond, t), false));
+      expect(IllegalArgumentException.class, "historyT'[0] = 1.5", () -> pass.forward(
+          new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, cond, tWideLate), false));
       expect(IllegalArgumentException.class, "conditions of 2 clips of 4 chunks", () -> pass.forward(
           new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, ModelFixtures.conditions(r, CONFIG, B, 4)), false));
       TeacherForcingPass.Inputs in = new TeacherForcingPass.Inputs(cv, ca, nv, na, t, d, cond);

@@ -63,7 +63,7 @@ class StreamGeneratorTest {
     try (AudioVideoModel model = model()) {
       for (StreamGenerator.Settings s : List.of(StreamGenerator.Settings.few(4, 7),
           StreamGenerator.Settings.multi(3, 2f, 7),
-          new StreamGenerator.Settings(Sampler.Mode.MULTI, 2, 1f, 1f, 0, 0, 7))) {
+          new StreamGenerator.Settings(Sampler.Mode.MULTI, 2, 1f, 1f, 0, 0, 0f, 7))) {
         List<float[][]> chunks = generate(model, s, b, CHUNKS);
         assertEquals(CHUNKS, chunks.size(), s + ": chunks 0.." + (CHUNKS - 1));
         try (Tensor video = b.videoTensor(); Tensor v0 = StreamGenerator.firstChunk(video, model)) {
@@ -82,7 +82,7 @@ class StreamGeneratorTest {
           assertArrayEquals(chunks.get(c)[1], again.get(c)[1], s + ": chunk " + c + ", same seed");
         }
         StreamGenerator.Settings other = new StreamGenerator.Settings(s.mode(), s.steps(), s.shift(), s.guidance(),
-            s.window(), s.sinks(), 8);
+            s.window(), s.sinks(), 0f, 8);
         assertFalse(java.util.Arrays.equals(chunks.get(1)[0], generate(model, other, b, 2).get(1)[0]),
             s + ": another seed, another chunk");
       }
@@ -121,6 +121,31 @@ class StreamGeneratorTest {
         }
       }
     }
+  }
+
+  /**
+   * Context noise: the first generated chunk (after the clean first frame alone) and what is
+   * delivered of it are the clean history's bit for bit; from the next chunk on the stream differs
+   * (its history holds chunk 1 noised, and the context noise's draw moves the generator on), the
+   * same for the same seed.
+   */
+  @Test
+  void contextNoiseReachesTheHistoryNotTheDeliveredChunks() {
+    Batch b = twoClips();
+    StreamGenerator.Settings clean = StreamGenerator.Settings.few(4, 7);
+    StreamGenerator.Settings noised = new StreamGenerator.Settings(clean.mode(), clean.steps(), clean.shift(),
+        clean.guidance(), clean.window(), clean.sinks(), 0.1f, clean.seed());
+    try (AudioVideoModel model = model()) {
+      List<float[][]> a = generate(model, clean, b, 3);
+      List<float[][]> n = generate(model, noised, b, 3);
+      assertArrayEquals(a.get(1)[0], n.get(1)[0], "chunk 1 video");
+      assertArrayEquals(a.get(1)[1], n.get(1)[1], "chunk 1 audio");
+      assertFalse(java.util.Arrays.equals(a.get(2)[0], n.get(2)[0]), "chunk 2 after a noised history");
+      assertArrayEquals(n.get(2)[0], generate(model, noised, b, 3).get(2)[0], "the same seed, the same chunk 2");
+    }
+    String e = assertThrows(IllegalArgumentException.class, () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 4,
+        3f, 1f, 8, 1, -0.1f, 0)).getMessage();
+    assertTrue(e.contains("stream generator: context noise -0.1; expected in [0, 1)"), e);
   }
 
   @Test
@@ -186,10 +211,10 @@ class StreamGeneratorTest {
           () -> g.generate(cond, a0, a0, 2, (c, v, a) -> { })).getMessage();
       assertTrue(e.contains("firstVideo"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 0, 3f, 1f, 8, 1, 0)).getMessage();
+          () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 0, 3f, 1f, 8, 1, 0f, 0)).getMessage();
       assertTrue(e.contains("0 steps"), e);
       e = assertThrows(IllegalArgumentException.class,
-          () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 4, 3f, 1f, 0, 1, 0)).getMessage();
+          () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 4, 3f, 1f, 0, 1, 0f, 0)).getMessage();
       assertTrue(e.contains("no sinks without a window"), e);
     }
   }

@@ -163,11 +163,11 @@ class DistillationLossTest {
       Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
       DistillationLoss.Value full = new DistillationLoss(student, null, fake, s).compute(video, audio, cond, 2,
           new SplittableRandom(4), 4, () -> { });
-      DistillationLoss.Value windowed = new DistillationLoss(student, null, fake, s, 1, 1).compute(video, audio, cond, 2,
+      DistillationLoss.Value windowed = new DistillationLoss(student, null, fake, s, 1, 1, 0f).compute(video, audio, cond, 2,
           new SplittableRandom(4), 4, () -> { });
       assertTrue(full.multi() != windowed.multi() && Double.isFinite(windowed.multi()),
           "the Multi loss after a windowed history differs: " + full + " vs " + windowed);
-      String e = assertThrows(IllegalArgumentException.class, () -> new DistillationLoss(student, null, fake, s, 0, 1))
+      String e = assertThrows(IllegalArgumentException.class, () -> new DistillationLoss(student, null, fake, s, 0, 1, 0f))
           .getMessage();
       assertTrue(e.contains("no sinks without a window"), e);
     }
@@ -246,6 +246,29 @@ class DistillationLossTest {
       Object[] realHistorySf = step(student, teacher, fake, sfReal, 2, 3);
       assertEquals(forced, realHistorySf[2], "self-forcing over the real history is teacher forcing");
       assertArrayEquals((float[]) step(student, teacher, fake, tf, 2, 3)[0], (float[]) realHistorySf[0]);
+    }
+  }
+
+  /**
+   * Context noise enters every session's history after the first frame: with no history (R = 0)
+   * the step is the clean one bit for bit; with R = 2 it differs.
+   */
+  @Test
+  void contextNoiseNoisesTheHistoryAfterTheFirstFrame() {
+    try (AudioVideoModel student = random(1); AudioVideoModel fake = random(2);
+         Tensor video = WINDOWS.videoTensor(); Tensor audio = WINDOWS.audioTensor()) {
+      Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
+      for (int rollout : new int[] {0, 2}) {
+        DistillationLoss.Value[] v = new DistillationLoss.Value[2];
+        for (int k = 0; k < 2; k++) {
+          v[k] = new DistillationLoss(student, null, fake, MF, 0, 0, k * 0.2f).compute(video, audio, cond, rollout,
+              new SplittableRandom(5), 5, () -> { });
+        }
+        assertEquals(rollout == 0, v[0].equals(v[1]), "R = " + rollout + ": clean " + v[0] + ", noised " + v[1]);
+      }
+      String e = assertThrows(IllegalArgumentException.class,
+          () -> new DistillationLoss(student, null, fake, MF, 0, 0, 1f)).getMessage();
+      assertTrue(e.contains("distillation: context noise 1.0; expected in [0, 1)"), e);
     }
   }
 

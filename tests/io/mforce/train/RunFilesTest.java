@@ -21,8 +21,8 @@ class RunFilesTest {
   @Test
   void settingsRoundTripAndValidate() {
     TrainSettings s = new TrainSettings(TrainSettings.Stage.TEACHER_FORCING, 3, 5, 70, 2e-4f, 7, 0.25f,
-        new AdamW.Config(0.8f, 0.9f, 1e-7f, 0.01f), 0.5f, 0.99f, new ConditionDropout(0.2, 0.3, 0.4), 2.5f, 4, 1, -9,
-        11, null);
+        new AdamW.Config(0.8f, 0.9f, 1e-7f, 0.01f), 0.5f, 0.99f, new ConditionDropout(0.2, 0.3, 0.4), 2.5f, 4, 1, 0.05f,
+        -9, 11, null);
     RunDirectory run = new RunDirectory(tmp);
     run.writeSettings(s);
     assertEquals(s, run.readSettings());
@@ -31,10 +31,10 @@ class RunFilesTest {
         s.resumeDifferences(s.withBatch(4, 6)));
     String e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(
         TrainSettings.Stage.TEACHER_FORCING, 0, 1, 0, -1f, -1, 2f, AdamW.Config.paper(), -1f, 1f,
-        ConditionDropout.DEFAULT, 0f, -1, 2, 0, 0, null)).getMessage();
+        ConditionDropout.DEFAULT, 0f, -1, 2, 1f, 0, 0, null)).getMessage();
     for (String part : new String[] {"batch 0: expected >= 1", "chunks 1: expected >= 2", "steps 0", "warmup -1",
         "window -1", "checkpointEvery 0", "lr -1.0", "finalLrFraction 2.0", "clip -1.0", "emaDecay 1.0",
-        "timeShift 0.0"}) {
+        "timeShift 0.0", "contextNoise 1.0: expected in [0, 1)"}) {
       assertTrue(e.contains(part), "'" + part + "' in: " + e);
     }
     for (DistillationLoss.Method method : DistillationLoss.Method.values()) {
@@ -46,7 +46,7 @@ class RunFilesTest {
     e = assertThrows(IllegalArgumentException.class, () -> mf.withBatch(2, 2)).getMessage();
     assertTrue(e.contains("chunks 2: distillation needs >= 3"), e);
     e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(TrainSettings.Stage.DISTILLATION, 1,
-        3, 1, 1f, 0, 1f, AdamW.Config.paper(), 0f, 0f, ConditionDropout.DEFAULT, 1f, 0, 0, 0, 1, null)).getMessage();
+        3, 1, 1f, 0, 1f, AdamW.Config.paper(), 0f, 0f, ConditionDropout.DEFAULT, 1f, 0, 0, 0f, 0, 1, null)).getMessage();
     assertTrue(e.contains("distillation: missing"), e);
     e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("{\"batch\": 2}", "s.json"))
         .getMessage();

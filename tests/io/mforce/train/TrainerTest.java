@@ -51,7 +51,7 @@ class TrainerTest {
   private static TrainSettings small(int steps) {
     return new TrainSettings(TrainSettings.Stage.TEACHER_FORCING, 1, 3, steps, 2e-3f, 2, 0.1f, AdamW.Config.paper(),
         1f, 0.9f, ConditionDropout.DEFAULT,
-        1f, 0, 0, 11, 3, null);
+        1f, 0, 0, 0f, 11, 3, null);
   }
 
   private static AudioVideoModel model() {
@@ -148,7 +148,7 @@ class TrainerTest {
   @Test
   void theLossOnAHeldOutDrawFalls() {
     TrainSettings s = new TrainSettings(TrainSettings.Stage.TEACHER_FORCING, 2, 4, 40, 3e-3f, 5, 0.1f,
-        AdamW.Config.paper(), 1f, 0.9f, ConditionDropout.DEFAULT, 1f, 0, 0, 1, 40, null);
+        AdamW.Config.paper(), 1f, 0.9f, ConditionDropout.DEFAULT, 1f, 0, 0, 0f, 1, 40, null);
     Batch held = new Batcher(DATA, 2, 4, TINY.videoPixelsPerToken(), 99).next();
     Conditions cond = Conditions.fromBatch(TINY, held);
     float[] times = {0.1f, 0.3f, 0.5f, 0.7f, 0.9f, 0.2f};
