@@ -188,13 +188,14 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /** The batch's F32 host tokens as the model takes them: its dtype (bf16 modes: BF16), on its device. */
   private Tensor onDevice(Tensor host) {
     Device device = model.device();
-    if (!device.isCuda()) {
+    if (!device.isCuda() && host.dtype() == model.dtype()) {
       return host;
     }
     try (host) {
-      return host.to(device);
+      return host.to(model.dtype(), device);
     }
   }
 
