@@ -9,6 +9,7 @@ import io.mforce.model.AudioVideoModel;
 import io.mforce.model.ModelConfig;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.Device;
+import io.mforce.testing.Gpu;
 import io.mforce.train.LossLog;
 import io.mforce.train.RunDirectory;
 import java.io.ByteArrayOutputStream;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -204,5 +206,30 @@ class TrainGenerateCommandTest {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
+  }
+
+  /**
+   * The GPU's whole path from the command line: stage 2, then Mutual Forcing, then a Few-mode
+   * stream with context noise, all in bf16 on CUDA (the modes a GPU user runs).
+   */
+  @Tag("gpu")
+  @Test
+  void trainAndGenerateInBf16OnCuda() {
+    Gpu.require();
+    Path data = tmp.resolve("data");
+    ok(run("dataset", "make", "--out", data.toString(), "--clips", "2", "--seconds", "0.4"));
+    Path tf = tmp.resolve("tf");
+    String[] common = {"--device", "cuda", "--precision", "bf16"};
+    ok(run(concat(concat(new String[] {"train", "--data", data.toString(), "--out", tf.toString(), "--batch", "1",
+        "--chunks", "3", "--steps", "2", "--context-noise", "0.1"}, common))));
+    Path mf = tmp.resolve("mf");
+    ok(run(concat(concat(new String[] {"train", "--stage", "mutual-forcing", "--init", tf.toString(), "--data",
+        data.toString(), "--out", mf.toString(), "--batch", "1", "--chunks", "3", "--steps", "2"}, common))));
+    Object[] r = run(concat(concat(new String[] {"generate", "--run", mf.toString(), "--out",
+        tmp.resolve("g.mp4").toString(), "--seconds", "0.4", "--mode", "few", "--steps", "4", "--context-noise",
+        "0.1"}, common)));
+    ok(r);
+    assertTrue(((String) r[1]).contains("context noise 0.10;") && ((String) r[1]).contains("on cuda:0"),
+        (String) r[1]);
   }
 }
