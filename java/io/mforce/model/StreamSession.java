@@ -400,7 +400,8 @@ public final class StreamSession implements VelocityField, AutoCloseable {
    * and, after each later {@link #beginChunk}, each later chunk, with one launch: of these
    * streams, and of the streams of later {@link #begin} calls (from their first generated chunk
    * on; the clean first frame is appended with {@link #append}). The graph is captured on the
-   * current stream, which must stay the current one.
+   * current stream, which must stay the current one. Its append is the clean one (t = 1): context
+   * noise takes the eager {@link #append(Tensor, Tensor, Tensor)}.
    */
   public ChunkGraph captureChunk(Runnable sampling, Tensor video, Tensor audio) {
     String op = "stream.captureChunk";
