@@ -5,20 +5,24 @@
 # window (0-5 s, 5-15 s, 15-25 s) against their reference clips; the teacher-forcing model itself
 # is scored in the Multi mode (4 steps, and 16 steps with CFG). The table is printed at the end
 # (tools/eval_table.py). Usage:
-#   tools/toy-table3.sh TF_RUN OUT_DIR [STEPS]      e.g. tools/toy-table3.sh runs/demo runs/table3 300
+#   tools/toy-table3.sh TF_RUN OUT_DIR [STEPS [TRAIN_OPTION...]]
+#   e.g. tools/toy-table3.sh runs/demo runs/table3 300
+#        tools/toy-table3.sh runs/demo runs/table3-cn 300 --context-noise 0.1
+# Train options after STEPS go to every stage-3 run (their streams take the run's context noise).
 # Each run folder, sample (MP4, PNG) and score file (*-eval.json) lands in OUT_DIR; a method whose
 # run folder already holds ema.safetensors is not trained again.
 set -euo pipefail
 tf=${1:?usage: tools/toy-table3.sh TF_RUN OUT_DIR [STEPS]}
 out=${2:?usage: tools/toy-table3.sh TF_RUN OUT_DIR [STEPS]}
 steps=${3:-300}
+shift $(($# < 3 ? $# : 3))
 root=$(cd "$(dirname "$0")/.." && pwd)
 mforce="$root/mforce"
 methods="shortcut-teacher-forcing dmd-teacher-forcing self-forcing mutual-forcing"
 mkdir -p "$out"
 for m in $methods; do
   if [ ! -f "$out/$m/ema.safetensors" ]; then
-    "$mforce" train --stage "$m" --init "$tf" --steps "$steps" --guidance 2 --out "$out/$m"
+    "$mforce" train --stage "$m" --init "$tf" --steps "$steps" --guidance 2 --out "$out/$m" "$@"
   fi
 done
 streams() {  # name run mode steps guidance

@@ -68,20 +68,25 @@ public final class DistillationLoss {
    */
   public enum Method {
     /** The student's Few rollout as history; its own Multi mode, trained on real chunks, as the target. */
-    MUTUAL_FORCING(true, false, Float.NaN),
+    MUTUAL_FORCING(true, false, false, Float.NaN),
     /** Real history; DMD from a frozen causal teacher (CausVid-like). */
-    DMD_TEACHER_FORCING(false, true, 1f),
+    DMD_TEACHER_FORCING(false, false, true, 1f),
     /** Real history; ShortCut from a frozen causal teacher. */
-    SHORTCUT_TEACHER_FORCING(false, true, 0f),
-    /** The student's Few rollout as history; DMD from a frozen causal teacher over the real history. */
-    SELF_FORCING(true, true, 1f);
+    SHORTCUT_TEACHER_FORCING(false, false, true, 0f),
+    /**
+     * The student's Few rollout as history; DMD from a frozen causal teacher over the real history;
+     * x_{t1} from the student's own trajectory (data-free, as the original).
+     */
+    SELF_FORCING(true, true, true, 1f);
 
     private final boolean ownHistory;
+    private final boolean ownTrajectory;
     private final boolean frozenTeacher;
     private final float lambda;
 
-    Method(boolean ownHistory, boolean frozenTeacher, float lambda) {
+    Method(boolean ownHistory, boolean ownTrajectory, boolean frozenTeacher, float lambda) {
       this.ownHistory = ownHistory;
+      this.ownTrajectory = ownTrajectory;
       this.frozenTeacher = frozenTeacher;
       this.lambda = lambda;
     }
@@ -89,6 +94,11 @@ public final class DistillationLoss {
     /** Whether the student's history is by default its own Few rollout (else the real chunks). */
     public boolean ownHistory() {
       return ownHistory;
+    }
+
+    /** Whether x_{t1} is by default the student's own Few trajectory (else the real chunk noised). */
+    public boolean ownTrajectory() {
+      return ownTrajectory;
     }
 
     /** Whether the targets come from a frozen teacher (else from the student's Multi mode, which the step trains). */
@@ -119,17 +129,22 @@ public final class DistillationLoss {
    * @param fakeSteps updates of the fake model per step (DMD2's two time scales: the fake model
    *     must keep up with the student's distribution for DMD's correction to point anywhere)
    * @param ownHistory what the student's caches hold before the trained chunk: true, its own Few
-   *     rollout (the method's default where {@link Method#ownHistory()}); false, the real chunks
-   *     (an ablation of Mutual Forcing: its losses without the on-policy history)
+   *     rollout; false, the real chunks (for Mutual Forcing an ablation: its losses without the
+   *     on-policy history); null, the method's ({@link Method#ownHistory()})
    * @param ownTrajectory where x_{t1} comes from: false, the real chunk noised to t1 (on any
    *     grid); true, the student's own Few trajectory from noise stopped at t1 without gradient,
-   *     the interval then always one of the fewSteps grid (Self-Forcing's exit step: data-free)
+   *     the interval then always one of the fewSteps grid (Self-Forcing's exit step: data-free);
+   *     null, the method's ({@link Method#ownTrajectory()})
    */
+  // the two switches are boxed so that a settings.json written before they existed (no field: null)
+  // reads as the method's defaults, not as false
   public record Settings(Method method, int fewSteps, int finestSteps, float shift, float guidance, float lambda,
-                         boolean normalizeDmd, float nullMulti, int fakeSteps, boolean ownHistory,
-                         boolean ownTrajectory) {
+                         boolean normalizeDmd, float nullMulti, int fakeSteps, Boolean ownHistory,
+                         Boolean ownTrajectory) {
     public Settings {
       Check.notNull(method, "method");
+      ownHistory = ownHistory != null ? ownHistory : method.ownHistory();
+      ownTrajectory = ownTrajectory != null ? ownTrajectory : method.ownTrajectory();
       TimeSchedule.uniform(fewSteps, shift);  // validates both, naming them
       if (finestSteps < fewSteps || Integer.bitCount(finestSteps / fewSteps) != 1 || finestSteps % fewSteps != 0) {
         throw new IllegalArgumentException("distillation: finestSteps " + finestSteps + "; expected fewSteps ("
@@ -155,13 +170,11 @@ public final class DistillationLoss {
     /**
      * 4 Few steps, intervals down to a 32-step grid, shift 3, CFG 5, λ = 1/3 (or the method's),
      * DMD2 normalization, the null pass in 10% of the Multi losses, 5 fake-model updates per
-     * step (DMD2's ratio); the method's history; x_{t1} from the real chunk, but Self-Forcing's from
-     * its own trajectory.
+     * step (DMD2's ratio); the method's history and x_{t1}.
      */
     public static Settings defaults(Method method) {
       float lambda = Float.isNaN(method.lambda()) ? 1f / 3 : method.lambda();
-      return new Settings(method, 4, 32, 3f, 5f, lambda, true, 0.1f, 5, method.ownHistory(),
-          method == Method.SELF_FORCING);
+      return new Settings(method, 4, 32, 3f, 5f, lambda, true, 0.1f, 5, null, null);
     }
 
     /** Whether the step trains a DMD fake model (λ > 0). */

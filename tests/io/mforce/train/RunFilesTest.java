@@ -1,6 +1,7 @@
 package io.mforce.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,6 +42,11 @@ class RunFilesTest {
       TrainSettings d = TrainSettings.distillationDefaults(method);
       run.writeSettings(d);
       assertEquals(d, run.readSettings(), method + ": the nested settings round-trip");
+      // a settings.json of before the history, trajectory and context-noise settings reads as their defaults
+      String old = d.toJson().replaceAll(",\\s*\"own(History|Trajectory)\": \\w+", "")
+          .replaceAll("\"contextNoise\": [0-9.]+,\\s*", "");
+      assertFalse(old.contains("ownHistory") || old.contains("ownTrajectory") || old.contains("contextNoise"), old);
+      assertEquals(d, TrainSettings.fromJson(old, "old.json"), method + ": " + old);
     }
     TrainSettings mf = TrainSettings.distillationDefaults(DistillationLoss.Method.MUTUAL_FORCING);
     e = assertThrows(IllegalArgumentException.class, () -> mf.withBatch(2, 2)).getMessage();
