@@ -52,7 +52,10 @@ public final class StreamGenerator {
       }
     }
 
-    /** The paper's fast setting: 4 Few steps (shift 3), a window of 8 chunks and the first as a sink, a clean history. */
+    /**
+     * The paper's fast setting: 4 Few steps (shift 3), a window of 8 chunks and the first as a
+     * sink, a clean history.
+     */
     public static Settings few(int steps, long seed) {
       return new Settings(Sampler.Mode.FEW, steps, 3f, 1f, 8, 1, 0f, seed);
     }

@@ -163,11 +163,12 @@ class DistillationLossTest {
       Conditions cond = Conditions.fromBatch(TINY, WINDOWS);
       DistillationLoss.Value full = new DistillationLoss(student, null, fake, s).compute(video, audio, cond, 2,
           new SplittableRandom(4), 4, () -> { });
-      DistillationLoss.Value windowed = new DistillationLoss(student, null, fake, s, 1, 1, 0f).compute(video, audio, cond, 2,
-          new SplittableRandom(4), 4, () -> { });
+      DistillationLoss.Value windowed = new DistillationLoss(student, null, fake, s, 1, 1, 0f).compute(video, audio,
+          cond, 2, new SplittableRandom(4), 4, () -> { });
       assertTrue(full.multi() != windowed.multi() && Double.isFinite(windowed.multi()),
           "the Multi loss after a windowed history differs: " + full + " vs " + windowed);
-      String e = assertThrows(IllegalArgumentException.class, () -> new DistillationLoss(student, null, fake, s, 0, 1, 0f))
+      String e = assertThrows(IllegalArgumentException.class,
+          () -> new DistillationLoss(student, null, fake, s, 0, 1, 0f))
           .getMessage();
       assertTrue(e.contains("no sinks without a window"), e);
     }

@@ -52,7 +52,8 @@ class RunFilesTest {
     e = assertThrows(IllegalArgumentException.class, () -> mf.withBatch(2, 2)).getMessage();
     assertTrue(e.contains("chunks 2: distillation needs >= 3"), e);
     e = assertThrows(IllegalArgumentException.class, () -> new TrainSettings(TrainSettings.Stage.DISTILLATION, 1,
-        3, 1, 1f, 0, 1f, AdamW.Config.paper(), 0f, 0f, ConditionDropout.DEFAULT, 1f, 0, 0, 0f, 0, 1, null)).getMessage();
+        3, 1, 1f, 0, 1f, AdamW.Config.paper(), 0f, 0f, ConditionDropout.DEFAULT, 1f, 0, 0, 0f, 0, 1, null))
+        .getMessage();
     assertTrue(e.contains("distillation: missing"), e);
     e = assertThrows(IllegalArgumentException.class, () -> TrainSettings.fromJson("{\"batch\": 2}", "s.json"))
         .getMessage();
