@@ -59,7 +59,7 @@ import java.util.SplittableRandom;
 public final class DistillationLoss {
   /** Philox offsets of the step's noise streams, far apart (a window's state is far below 2^40 values). */
   private static final long STREAM = 1L << 40;
-  /** Where the history chunks' context noise starts: chunk c's at CONTEXT + c·STREAM. */
+  /** Where the history chunks' context noise starts: chunk c's at CONTEXT + 2c·STREAM (video) and one on (audio). */
   private static final long CONTEXT = 128 * STREAM;
 
   /**
@@ -487,36 +487,30 @@ public final class DistillationLoss {
 
   /** Appends history chunks to sessions: clean, or chunks after the first noised to t = 1 − σ. */
   private final class History {
-    private final Scratch s;
-    private final ModelConfig config;
     private final long seed;
     private final Tensor level;      // F32 [B]: 1 − σ
-    private final Tensor state;      // [B, features]: the chunk noised
-    private final Tensor[] tokens;   // {video, audio} of the noised chunk
+    private final Tensor[] tokens;   // {video [B, Nv, Fv], audio [B, Na, Fa]} of the noised chunk
 
     History(Scratch s, ModelConfig config, long seed) {
-      this.s = s;
-      this.config = config;
       this.seed = seed;
       boolean noisy = contextNoise > 0;
       this.level = noisy ? s.times(1 - contextNoise) : null;
-      this.state = noisy ? s.state() : null;
       this.tokens = noisy ? s.chunkTokens(config) : null;
     }
 
     /** Chunk {@code c} (video [B, Nv, Fv], audio [B, Na, Fa]) into each of {@code sessions}. */
     void append(List<StreamSession> sessions, int c, Tensor video, Tensor audio) {
-      if (c == 0 || level == null) {
-        for (StreamSession m : sessions) {
+      boolean noised = c > 0 && level != null;
+      if (noised) {
+        FlowKernels.noisePhilox(level, video, seed, CONTEXT + 2L * c * STREAM, null, tokens[0], null);
+        FlowKernels.noisePhilox(level, audio, seed, CONTEXT + (2L * c + 1) * STREAM, null, tokens[1], null);
+      }
+      for (StreamSession m : sessions) {
+        if (noised) {
+          m.append(tokens[0], tokens[1], level);
+        } else {
           m.append(video, audio);
         }
-        return;
-      }
-      ChunkState.pack(config, video, audio, state);
-      FlowKernels.noisePhilox(level, state, seed, CONTEXT + c * STREAM, null, state, null);
-      ChunkState.unpack(config, state, tokens[0], tokens[1]);
-      for (StreamSession m : sessions) {
-        m.append(tokens[0], tokens[1], level);
       }
     }
   }
