@@ -13,6 +13,13 @@ extern "C" {
 MF_API mf_status mf_cpu_set_threads(int32_t threads);
 MF_API int32_t mf_cpu_threads(void);
 
+/* Sets the process environment variable `name` to `value` unless it is set already (the
+ * caller's setting wins): for a library that reads its settings once, when it is loaded, such as
+ * OpenBLAS. Java's System.getenv does not see the change; mf_getenv does. */
+MF_API mf_status mf_setenv_default(const char* name, const char* value);
+/* The variable's value in the process environment now, or NULL when it is not set. */
+MF_API const char* mf_getenv(const char* name);
+
 /* Loads libmforce_cuda from `path` and checks that a device is usable. On failure the
  * status is MF_ERR_NO_CUDA and mf_last_error() says why (no library, no driver, no device);
  * CUDA kernels then fail with MF_ERR_NO_CUDA. Safe to call again. */

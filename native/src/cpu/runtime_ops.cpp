@@ -1,6 +1,10 @@
-// CPU implementation of the tensor utilities of mforce/runtime.h (fill, convert).
+// CPU implementation of mforce/runtime.h: the tensor utilities (fill, convert), the CPU threads
+// and the process environment.
 #include "mforce/runtime.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <system_error>
 
 #include "mforce/detail/check.h"
@@ -65,5 +69,20 @@ mf_status mf_cpu_set_threads(int32_t threads) {
 }
 
 int32_t mf_cpu_threads(void) { return cpu::threads(); }
+
+mf_status mf_setenv_default(const char* name, const char* value) {
+  if (name == nullptr || value == nullptr || *name == '\0' || std::strchr(name, '=') != nullptr) {
+    mf_set_error("setenv: the name '%s' is not a variable name (expected a non-empty name without '=')",
+                 name == nullptr ? "(null)" : name);
+    return MF_ERR_INVALID_ARGUMENT;
+  }
+  if (setenv(name, value, 0) != 0) {
+    mf_set_error("setenv %s=%s: %s", name, value, std::strerror(errno));
+    return MF_ERR_OUT_OF_MEMORY;
+  }
+  return MF_OK;
+}
+
+const char* mf_getenv(const char* name) { return name == nullptr ? nullptr : std::getenv(name); }
 
 }  // extern "C"

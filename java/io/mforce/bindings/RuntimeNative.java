@@ -4,7 +4,10 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
 
-/** mforce/common.h and mforce/runtime.h: errors, CPU threads, the CUDA library, fill, convert. */
+/**
+ * mforce/common.h and mforce/runtime.h: errors, CPU threads, the process environment, the CUDA
+ * library, fill, convert.
+ */
 @Platform(include = {"mforce/common.h", "mforce/runtime.h"}, link = "mforce_cpu", library = "jnimforce",
           compiler = "cpp17")
 public final class RuntimeNative {
@@ -36,6 +39,10 @@ public final class RuntimeNative {
   public static native int mf_cpu_set_threads(int threads);
 
   public static native int mf_cpu_threads();
+
+  public static native int mf_setenv_default(@Cast("const char*") String name, @Cast("const char*") String value);
+
+  public static native @Cast("const char*") String mf_getenv(@Cast("const char*") String name);
 
   public static native int mf_cuda_load(@Cast("const char*") String path);
 

@@ -5,13 +5,25 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 import static org.bytedeco.openblas.global.openblas_nolapack.cblas_sgemm;
 
+import io.mforce.bindings.RuntimeNative;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /** GEMM on the CPU through OpenBLAS (row-major sgemm; BF16 operands are widened first). */
 final class CpuGemm {
+  /**
+   * How long OpenBLAS's idle threads spin waiting for the next GEMM before they sleep: 2^N cycles,
+   * N = 28 by default (about 0.1 s). The other kernels' pool sleeps when idle, so between GEMMs the
+   * spinning threads took its cores: 60 steps of demo training on 2 cores took 23.8 s with the
+   * default and 19.2 s with N = 4, OpenBLAS's least (medians of 3 alternating runs; the build VM
+   * is noisy, 16.7 to 26.1 s). OpenBLAS reads it once, when it loads; a value already in the
+   * environment wins.
+   */
+  static final String SPIN_VARIABLE = "OPENBLAS_THREAD_TIMEOUT";
+
   static {
+    NativeCalls.check(RuntimeNative.mf_setenv_default(SPIN_VARIABLE, "4"), "CpuGemm: " + SPIN_VARIABLE);
     Loader.load(openblas_nolapack.class);
   }
 
@@ -20,7 +32,17 @@ final class CpuGemm {
   /** The BLAS behind the CPU GEMM: OpenBLAS and the version of its JavaCPP preset (blas-version). */
   static String describe() {
     String v = openblas_nolapack.class.getPackage().getImplementationVersion();
-    return "OpenBLAS " + (v != null ? v : "(version unknown)") + ", sgemm";
+    return "OpenBLAS " + (v != null ? v : "(version unknown)") + ", sgemm, " + SPIN_VARIABLE + "="
+        + RuntimeNative.mf_getenv(SPIN_VARIABLE);
+  }
+
+  /** The threads last given to {@link #setThreads} (-1 before: OpenBLAS's own count of the cores). */
+  static int threads() {
+    return openblas_nolapack.blas_get_num_threads();
+  }
+
+  static void setThreads(int threads) {
+    openblas_nolapack.blas_set_num_threads(threads);
   }
 
   static void run(Gemm.Problem p) {

@@ -45,13 +45,18 @@ public final class Mforce {
     return CpuGemm.describe();
   }
 
-  /** Worker threads of the CPU kernels. */
+  /** Worker threads of the CPU kernels (by default the machine's hardware threads). */
   public static int cpuThreads() {
     return RuntimeNative.mf_cpu_threads();
   }
 
+  /**
+   * Sets the threads of the CPU kernels and of the CPU GEMM (OpenBLAS, which may give it fewer:
+   * at most the cores it was built for), in 1 .. 4096.
+   */
   public static void setCpuThreads(int threads) {
     NativeCalls.check(RuntimeNative.mf_cpu_set_threads(threads), "setCpuThreads");
+    CpuGemm.setThreads(threads);
   }
 
   /**

@@ -3,10 +3,12 @@ package io.mforce.runtime;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mforce.bindings.RuntimeNative;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -89,5 +91,44 @@ class MforceTest {
         assertThrows(IllegalArgumentException.class, () -> Mforce.setCpuThreads(Integer.MAX_VALUE));
     assertTrue(e.getMessage().contains("2147483647 requested"), e.getMessage());
     assertEquals(before, Mforce.cpuThreads());
+  }
+
+  /** One setting governs every CPU thread: the kernels' pool and OpenBLAS's. */
+  @Test
+  void cpuThreadsSetTheGemmThreadsToo() {
+    int before = Mforce.cpuThreads();
+    try {
+      Mforce.setCpuThreads(1);
+      assertEquals(1, CpuGemm.threads());
+      Mforce.setCpuThreads(2);
+      assertEquals(2, CpuGemm.threads());
+    } finally {
+      Mforce.setCpuThreads(before);
+    }
+  }
+
+  /**
+   * OpenBLAS is loaded with its idle threads spinning 2^4 cycles, not 2^28 (they took the cores of
+   * the other kernels between GEMMs), unless the environment the process started with says otherwise.
+   */
+  @Test
+  void openBlasIsLoadedWithShortSpinning() {
+    String started = System.getenv(CpuGemm.SPIN_VARIABLE);
+    String described = Mforce.cpuBlas();
+    assertTrue(described.endsWith(CpuGemm.SPIN_VARIABLE + "=" + (started != null ? started : "4")), described);
+  }
+
+  /** mf_setenv_default sets a variable that is not set, keeps one that is, and names a bad name. */
+  @Test
+  void environmentDefaultsKeepTheValueInPlace() {
+    String name = "MFORCE_TEST_VARIABLE_" + System.nanoTime();
+    assertNull(RuntimeNative.mf_getenv(name));
+    NativeCalls.check(RuntimeNative.mf_setenv_default(name, "first"), "setenv");
+    assertEquals("first", RuntimeNative.mf_getenv(name));
+    NativeCalls.check(RuntimeNative.mf_setenv_default(name, "second"), "setenv");
+    assertEquals("first", RuntimeNative.mf_getenv(name), "the value in place wins");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> NativeCalls.check(RuntimeNative.mf_setenv_default("A=B", "x"), "setenv"));
+    assertTrue(e.getMessage().contains("'A=B' is not a variable name"), e.getMessage());
   }
 }
