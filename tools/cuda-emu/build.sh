@@ -90,7 +90,8 @@ if [ "$mode" = "--kernels" ]; then
     -I"$root/native/include" -I"$root/native/src/cpu" "$root/native/src/common/error.cpp" \
     "$root"/native/src/cpu/parallel.cpp "$root"/native/src/cpu/flow.cpp "$root"/native/src/cpu/kv_cache.cpp \
     "$root"/native/src/cpu/layers.cpp "$root"/native/src/cpu/optim.cpp "$root"/native/src/cpu/rng.cpp \
-    "$root"/native/src/cpu/rope.cpp "$root"/native/src/cpu/runtime_ops.cpp -pthread -o "$dir/libcpu_reference.so" &
+    "$root"/native/src/cpu/rope.cpp "$root"/native/src/cpu/runtime_ops.cpp "$root"/native/src/cpu/host_math.cpp \
+    -pthread -o "$dir/libcpu_reference.so" &
   pids="$pids $!"
   compile "$here/kernels.cpp" "$work/kernels.o"
   for pid in $pids; do wait "$pid"; done

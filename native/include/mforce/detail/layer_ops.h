@@ -14,6 +14,9 @@
 
 #include "mforce/detail/elementwise.h"
 #include "mforce/layers.h"
+#if !defined(__CUDACC__) && !defined(__CUDA_ARCH__)
+#include "mforce/detail/host_math.h"
+#endif
 
 namespace mforce {
 namespace layers {
@@ -21,39 +24,68 @@ namespace layers {
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kGeluCubic = 0.044715f;
 
-MF_HD float gelu_tanh(float x) {
-  float u = kSqrt2OverPi * (x + kGeluCubic * x * x * x);
-  return 0.5f * x * (1.0f + tanhf(u));
+/* t[k] = tanh(u[k]), k < K: CUDA's tanhf on the device; on the CPU host::tanh_floats, correctly
+ * rounded but in rare near-ties and vectorized (libm's tanhf is a scalar call). */
+template <int K>
+MF_HD void tanh_of(const float* u, float* t) {
+#if defined(__CUDACC__) || defined(__CUDA_ARCH__)
+MF_UNROLL
+  for (int k = 0; k < K; ++k) t[k] = tanhf(u[k]);
+#else
+  host::tanh_floats<K>(u, t);
+#endif
 }
 
-MF_HD float gelu_tanh_grad(float x) {
-  float x2 = x * x;
-  float t = tanhf(kSqrt2OverPi * (x + kGeluCubic * x2 * x));
+MF_HD float gelu_tanh_argument(float x) { return kSqrt2OverPi * (x + kGeluCubic * x * x * x); }
+
+/* GELU and its derivative at x, given t = tanh(gelu_tanh_argument(x)). */
+MF_HD float gelu_tanh(float x, float t) { return 0.5f * x * (1.0f + t); }
+
+MF_HD float gelu_tanh_grad(float x, float t) {
   float sech2 = 1.0f - t * t;
   // sech2 is 0 once tanh saturates (|x| above about 5), long before x2 overflows (|x| > 1.8e19),
   // where the tanh term would be 0·inf = NaN
   if (sech2 == 0.0f) return 0.5f * (1.0f + t);
-  return 0.5f * (1.0f + t) + 0.5f * x * sech2 * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x2);
+  return 0.5f * (1.0f + t) + 0.5f * x * sech2 * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * (x * x));
 }
 
 MF_HD float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-MF_HD float activate(mf_activation act, float x) {
-  switch (act) {
-    case MF_ACT_GELU_TANH: return gelu_tanh(x);
-    case MF_ACT_SILU: return x * sigmoid(x);
-    default: return x;
+/* v[k] = act(v[k]), k < K. */
+template <int K>
+MF_HD void activate(mf_activation act, float* v) {
+  if (act == MF_ACT_GELU_TANH) {
+    float u[K], t[K];
+MF_UNROLL
+    for (int k = 0; k < K; ++k) u[k] = gelu_tanh_argument(v[k]);
+    tanh_of<K>(u, t);
+MF_UNROLL
+    for (int k = 0; k < K; ++k) v[k] = gelu_tanh(v[k], t[k]);
+  } else if (act == MF_ACT_SILU) {
+MF_UNROLL
+    for (int k = 0; k < K; ++k) v[k] = v[k] * sigmoid(v[k]);
   }
 }
 
-MF_HD float activate_grad(mf_activation act, float x) {
-  switch (act) {
-    case MF_ACT_GELU_TANH: return gelu_tanh_grad(x);
-    case MF_ACT_SILU: {
-      float s = sigmoid(x);
-      return s * (1.0f + x * (1.0f - s));
+/* g[k] = act'(x[k]), k < K. */
+template <int K>
+MF_HD void activate_grad(mf_activation act, const float* x, float* g) {
+  if (act == MF_ACT_GELU_TANH) {
+    float u[K];
+MF_UNROLL
+    for (int k = 0; k < K; ++k) u[k] = gelu_tanh_argument(x[k]);
+    tanh_of<K>(u, g);
+MF_UNROLL
+    for (int k = 0; k < K; ++k) g[k] = gelu_tanh_grad(x[k], g[k]);
+  } else if (act == MF_ACT_SILU) {
+MF_UNROLL
+    for (int k = 0; k < K; ++k) {
+      float s = sigmoid(x[k]);
+      g[k] = s * (1.0f + x[k] * (1.0f - s));
     }
-    default: return 1.0f;
+  } else {
+MF_UNROLL
+    for (int k = 0; k < K; ++k) g[k] = 1.0f;
   }
 }
 
@@ -71,8 +103,7 @@ MF_UNROLL
       for (int k = 0; k < K; ++k) v[k] += b[k];
     }
     if (h) store<K>(h, i, v);
-MF_UNROLL
-    for (int k = 0; k < K; ++k) v[k] = activate(act, v[k]);
+    activate<K>(act, v);
     store<K>(y, i, v);
   }
 };
@@ -247,10 +278,11 @@ struct BiasActTerm {
     float ds[K];
     load<K>(dy, i, ds);
     if (act != MF_ACT_NONE) {
-      float hs[K];
+      float hs[K], gs[K];
       load<K>(h, i, hs);
+      activate_grad<K>(act, hs, gs);
 MF_UNROLL
-      for (int k = 0; k < K; ++k) ds[k] *= activate_grad(act, hs[k]);
+      for (int k = 0; k < K; ++k) ds[k] *= gs[k];
     }
 MF_UNROLL
     for (int k = 0; k < K; ++k) v[0][k] = ds[k];
