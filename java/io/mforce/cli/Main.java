@@ -1,7 +1,13 @@
 package io.mforce.cli;
 
+import io.mforce.runtime.Mforce;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /** The {@code mforce} command. */
 @Command(name = "mforce", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
@@ -9,6 +15,19 @@ import picocli.CommandLine.Command;
     subcommands = {InfoCommand.class, DatasetCommand.class, TrainCommand.class, GenerateCommand.class,
         EvalCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
+  @Spec
+  private CommandSpec spec;
+
+  /** Every command takes it, before or after the command's name. */
+  @Option(names = "--threads", paramLabel = "N", scope = ScopeType.INHERIT,
+      description = "CPU threads of the kernels and of OpenBLAS's GEMM, 1..4096 (default: every hardware thread).")
+  void setThreads(int threads) {
+    if (threads < 1 || threads > 4096) {
+      throw new ParameterException(spec.commandLine(), "--threads: " + threads + "; expected 1..4096");
+    }
+    Mforce.setCpuThreads(threads);
+  }
+
   public static void main(String[] args) {
     System.exit(run(args));
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.runtime.Cuda;
+import io.mforce.runtime.Mforce;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,26 @@ class InfoCommandTest {
       assertTrue(r[1].contains("(7.049 B)") && r[1].contains("(7.187 B)"), r[1]);
     } finally {
       java.util.Locale.setDefault(before);
+    }
+  }
+
+  /** --threads sets the CPU threads, given before or after the command's name; 0 is refused. */
+  @Test
+  void threadsOptionSetsTheCpuThreads() {
+    int before = Mforce.cpuThreads();
+    try {
+      String[] r = run("--threads", "1", "info");
+      assertEquals("0", r[0], r[2]);
+      assertTrue(r[1].contains("(1 threads)"), r[1]);
+      r = run("info", "--threads", "3");
+      assertEquals("0", r[0], r[2]);
+      assertTrue(r[1].contains("(3 threads)"), r[1]);
+      r = run("info", "--threads", "0");
+      assertEquals("2", r[0]);
+      assertTrue(r[2].contains("--threads: 0; expected 1..4096"), r[2]);
+      assertEquals(3, Mforce.cpuThreads(), "a refused value changes nothing");
+    } finally {
+      Mforce.setCpuThreads(before);
     }
   }
 
