@@ -1,5 +1,5 @@
 /* tanh for the CPU library (host only): libm's tanhf is a scalar call (through expm1f), and was
- * 11% of the CPU's demo training. tanh_double is branch-free double arithmetic that GCC's loop
+ * 11% of the CPU's demo training. tanh_double is double arithmetic and selects that GCC's loop
  * vectorizer turns into vector code (tanh8, native/src/cpu/host_math.cpp); a lone element and a
  * vectorized one go through the same IEEE-754 double operations (the CPU library is built without
  * FMA contraction, and the vectorizer does not reorder floating-point arithmetic), so they give
@@ -7,23 +7,10 @@
 #ifndef MFORCE_DETAIL_HOST_MATH_H
 #define MFORCE_DETAIL_HOST_MATH_H
 
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 
 namespace mforce::host {
-
-/* The bits of a double and back. */
-inline int64_t bits_of(double x) {
-  int64_t b;
-  std::memcpy(&b, &x, sizeof b);
-  return b;
-}
-inline double double_of(int64_t b) {
-  double x;
-  std::memcpy(&x, &b, sizeof x);
-  return x;
-}
 
 /* tanh(u) in double with an absolute error below 1e-15, so that rounded to float it is the
  * correctly rounded tanh but in rare near-ties (none in 2^20 normal samples of σ = 3 checked
@@ -31,15 +18,11 @@ inline double double_of(int64_t b) {
  * e = exp(−2|u|), |u| clamped to 20 (tanh is 1 to 1e-17 there); exp(x) = 2^n · exp(r) with n the
  * nearest integer to x·log2e (the 1.5·2^52 trick), r = x − n·ln2, |r| ≤ 0.35, exp(r) by its
  * Taylor polynomial of degree 10 (truncation below 3e-13); below |u| = 1e-4 the odd series
- * u − u³/3 keeps the relative error small as well. NaN gives NaN, ±inf ±1.
- * Every choice is made on the bits (for |u| they order as integers), with both sides computed:
- * GCC does not turn a floating-point choice with a division beside it into vector code (the
- * division could trap), and a loop with branches is not vectorized. */
+ * u − u³/3 keeps the relative error small as well. NaN gives NaN, ±inf ±1. Both sides of every
+ * choice are computed, so that the choices can be vector blends. */
 inline double tanh_double(double u) {
-  const int64_t sign = bits_of(u) & INT64_MIN;
-  const int64_t a_bits = bits_of(u) & INT64_MAX;  // |u|
-  const int64_t clamp_bits = bits_of(20.0);
-  const double a = double_of(a_bits > clamp_bits ? clamp_bits : a_bits);
+  double a = u < 0.0 ? -u : u;
+  a = a > 20.0 ? 20.0 : a;
   const double x = -2.0 * a;
   const double magic = 6755399441055744.0;  // 1.5·2^52: n + magic holds n in its low bits
   const double n_magic = x * 1.4426950408889634074 + magic;
@@ -55,12 +38,16 @@ inline double tanh_double(double u) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  const double scale = double_of((bits_of(n_magic) - bits_of(magic) + 1023) * (int64_t{1} << 52));  // 2^n ≤ 1
+  int64_t n_bits, magic_bits;
+  std::memcpy(&n_bits, &n_magic, sizeof n_bits);
+  std::memcpy(&magic_bits, &magic, sizeof magic_bits);
+  const int64_t scale_bits = (n_bits - magic_bits + 1023) * (int64_t{1} << 52);  // 2^n, n in [-58, 0]
+  double scale;
+  std::memcpy(&scale, &scale_bits, sizeof scale);
   const double e = p * scale;
-  const int64_t t_bits = bits_of((1.0 - e) / (1.0 + e)) | sign;
-  const int64_t series_bits = bits_of(u - u * u * u * (1.0 / 3.0));
-  const int64_t chosen = a_bits < bits_of(1e-4) ? series_bits : t_bits;
-  return double_of(a_bits > bits_of(INFINITY) ? bits_of(u) : chosen);  // NaN stays NaN
+  double t = (1.0 - e) / (1.0 + e);
+  t = u < 0.0 ? -t : t;
+  return a < 1e-4 ? u - u * u * u * (1.0 / 3.0) : t;
 }
 
 /* t[k] = tanh_double(u[k]) rounded to float, k < 8, in vector instructions. */
