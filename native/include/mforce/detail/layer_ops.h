@@ -38,12 +38,21 @@ MF_UNROLL
 
 MF_HD float gelu_tanh_argument(float x) { return kSqrt2OverPi * (x + kGeluCubic * x * x * x); }
 
+/* t[k] = tanh(gelu_tanh_argument(x[k])), k < K. */
+template <int K>
+MF_HD void gelu_tanh_tanhs(const float* x, float* t) {
+  float u[K];
+MF_UNROLL
+  for (int k = 0; k < K; ++k) u[k] = gelu_tanh_argument(x[k]);
+  tanh_of<K>(u, t);
+}
+
 /* GELU and its derivative at x, given t = tanh(gelu_tanh_argument(x)). */
 MF_HD float gelu_tanh(float x, float t) { return 0.5f * x * (1.0f + t); }
 
 MF_HD float gelu_tanh_grad(float x, float t) {
   float sech2 = 1.0f - t * t;
-  // sech2 is 0 once tanh saturates (|x| above about 5), long before x2 overflows (|x| > 1.8e19),
+  // sech2 is 0 once tanh saturates (|x| above about 5), long before x·x overflows (|x| > 1.8e19),
   // where the tanh term would be 0·inf = NaN
   if (sech2 == 0.0f) return 0.5f * (1.0f + t);
   return 0.5f * (1.0f + t) + 0.5f * x * sech2 * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * (x * x));
@@ -55,10 +64,8 @@ MF_HD float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 template <int K>
 MF_HD void activate(mf_activation act, float* v) {
   if (act == MF_ACT_GELU_TANH) {
-    float u[K], t[K];
-MF_UNROLL
-    for (int k = 0; k < K; ++k) u[k] = gelu_tanh_argument(v[k]);
-    tanh_of<K>(u, t);
+    float t[K];
+    gelu_tanh_tanhs<K>(v, t);
 MF_UNROLL
     for (int k = 0; k < K; ++k) v[k] = gelu_tanh(v[k], t[k]);
   } else if (act == MF_ACT_SILU) {
@@ -71,10 +78,7 @@ MF_UNROLL
 template <int K>
 MF_HD void activate_grad(mf_activation act, const float* x, float* g) {
   if (act == MF_ACT_GELU_TANH) {
-    float u[K];
-MF_UNROLL
-    for (int k = 0; k < K; ++k) u[k] = gelu_tanh_argument(x[k]);
-    tanh_of<K>(u, g);
+    gelu_tanh_tanhs<K>(x, g);
 MF_UNROLL
     for (int k = 0; k < K; ++k) g[k] = gelu_tanh_grad(x[k], g[k]);
   } else if (act == MF_ACT_SILU) {
