@@ -22,10 +22,11 @@ public final class Main {
   @Option(names = "--threads", paramLabel = "N", scope = ScopeType.INHERIT,
       description = "CPU threads of the kernels and of OpenBLAS's GEMM, 1..4096 (default: every hardware thread).")
   void setThreads(int threads) {
-    if (threads < 1 || threads > 4096) {
-      throw new ParameterException(spec.commandLine(), "--threads: " + threads + "; expected 1..4096");
+    try {
+      Mforce.setCpuThreads(threads);
+    } catch (IllegalArgumentException e) {  // a usage error: exit code 2 with the usage
+      throw new ParameterException(spec.commandLine(), "--threads: " + e.getMessage());
     }
-    Mforce.setCpuThreads(threads);
   }
 
   public static void main(String[] args) {

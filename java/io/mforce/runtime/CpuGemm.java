@@ -36,11 +36,6 @@ final class CpuGemm {
         + RuntimeNative.mf_getenv(SPIN_VARIABLE);
   }
 
-  /** The threads last given to {@link #setThreads} (-1 before: OpenBLAS's own count of the cores). */
-  static int threads() {
-    return openblas_nolapack.blas_get_num_threads();
-  }
-
   static void setThreads(int threads) {
     openblas_nolapack.blas_set_num_threads(threads);
   }

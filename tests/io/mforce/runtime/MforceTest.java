@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mforce.bindings.RuntimeNative;
 import java.time.Duration;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.junit.jupiter.api.Test;
 
 /** The process-wide settings of {@link Mforce}. */
@@ -99,9 +100,9 @@ class MforceTest {
     int before = Mforce.cpuThreads();
     try {
       Mforce.setCpuThreads(1);
-      assertEquals(1, CpuGemm.threads());
+      assertEquals(1, openblas_nolapack.blas_get_num_threads());
       Mforce.setCpuThreads(2);
-      assertEquals(2, CpuGemm.threads());
+      assertEquals(2, openblas_nolapack.blas_get_num_threads());
     } finally {
       Mforce.setCpuThreads(before);
     }
