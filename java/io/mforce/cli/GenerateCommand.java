@@ -172,9 +172,11 @@ final class GenerateCommand implements Callable<Integer> {
       Clip gen = gens.get(0);
       Mp4Writer.Options mp4 = Mp4Writer.Options.DEFAULT.withScale(scale);
       Mp4Writer.write(out, gen, mp4);
-      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d, %.2f s; %s mode, %d model calls per chunk%s; %d stream%s at "
+      int calls = generator.callsPerChunk();
+      int passes = generator.passesPerChunk();
+      o.printf(Locale.ROOT, "wrote %s: %d frames %dx%d, %.2f s; %s mode, %d model calls per chunk%s%s; %d stream%s at "
               + "%.1f chunks/s each on %s%n", out, gen.frames(), gen.width(), gen.height(), gen.seconds(), mode,
-          generator.callsPerChunk(), settings.contextNoise() > 0
+          calls, passes == calls ? "" : " in " + passes + " passes", settings.contextNoise() > 0
               ? String.format(Locale.ROOT, ", context noise %.2f", settings.contextNoise()) : "",
           clips, clips == 1 ? "" : "s", (frames - 1) / secondsTaken, model.device());
       if (reference != null) {

@@ -14,7 +14,9 @@ import java.util.List;
  *   <li>{@link Mode#FEW}: x ← x + (t_{i+1} − t_i)·F(x, t_i, d = t_{i+1} − t_i), one model call per
  *       step, no guidance (the Few mode has CFG distilled in);</li>
  *   <li>{@link Mode#MULTI}: Euler on the instantaneous velocity with classifier-free guidance
- *       w: x ← x + Δt·(v_u + w·(v_c − v_u)), two model calls per step (one when w = 1).</li>
+ *       w: x ← x + Δt·(v_u + w·(v_c − v_u)), two model calls per step (one when w = 1), both
+ *       through {@link VelocityField#velocities} (one pass of twice the rows in a guided
+ *       stream).</li>
  * </ul>
  * The per-step time tensors are built once per sampler, so a chunk's sampling loop allocates
  * nothing and can be captured into a {@link io.mforce.runtime.Graph}.
@@ -83,11 +85,11 @@ public final class Sampler implements AutoCloseable {
       throw new IllegalArgumentException("sampler: steps " + steps + "; expected 0 to " + stepTimes.size());
     }
     for (Tensor[] times : stepTimes.subList(0, steps)) {
-      field.velocity(x, times[0], times[2], true, velocity);
       if (unconditional == null) {
+        field.velocity(x, times[0], times[2], true, velocity);
         FlowKernels.euler(times[0], times[1], x, velocity, x);
       } else {
-        field.velocity(x, times[0], times[2], false, unconditional);
+        field.velocities(x, times[0], times[2], velocity, unconditional);
         FlowKernels.cfgEuler(times[0], times[1], guidance, x, unconditional, velocity, x);
       }
     }

@@ -18,4 +18,15 @@ public interface VelocityField {
    * @param conditional false for the null-condition pass of classifier-free guidance
    */
   void velocity(Tensor x, Tensor t, Tensor d, boolean conditional, Tensor v);
+
+  /**
+   * Both velocities classifier-free guidance combines, at the same (x, t, d): the conditional one
+   * into {@code conditional}, the null-condition one into {@code unconditional}. By default the
+   * two {@link #velocity} calls; a field that can run both in one batch (a guided
+   * {@link io.mforce.model.StreamSession}) overrides it.
+   */
+  default void velocities(Tensor x, Tensor t, Tensor d, Tensor conditional, Tensor unconditional) {
+    velocity(x, t, d, true, conditional);
+    velocity(x, t, d, false, unconditional);
+  }
 }

@@ -23,6 +23,12 @@ import java.util.List;
  *
  * <p>With caches, a pass of one part of one slot can write its keys and values into them
  * (appending a clean chunk) before its attention reads them.
+ *
+ * <p>A pass can run several {@link StreamSet}s at once: its batch is then their streams in order,
+ * and each attention call runs once per set over that set's rows ({@link RowBlocks}), with the
+ * set's caches and condition keys, while every other layer runs over the whole batch (CFG's
+ * conditional and null passes as one pass of twice the rows). Such a pass is for inference: its
+ * forward is not kept for a backward.
  */
 final class Network {
   private final ParameterStore store;
@@ -37,9 +43,24 @@ final class Network {
     this.dtype = dtype;
   }
 
-  /** What the caller of a pass decides: plan, caches, condition keys, attention objects. */
-  record Setup(AttentionPlan plan, KvCache[][] caches, boolean writeCaches, ConditionKeys conditions,
-               JointAttention self, JointAttention cross) {}
+  /**
+   * Streams that share their history and conditions: the KV caches [layer][modality] (null in a
+   * pass without caches) and the condition keys.
+   */
+  record StreamSet(KvCache[][] caches, ConditionKeys conditions) {}
+
+  /**
+   * What the caller of a pass decides: plan, the stream sets (the batch's rows split evenly among
+   * them, in order), whether the pass writes its keys into the caches, the attention objects.
+   */
+  record Setup(AttentionPlan plan, List<StreamSet> sets, boolean writeCaches, JointAttention self,
+               JointAttention cross) {
+    /** A pass of one stream set. */
+    Setup(AttentionPlan plan, KvCache[][] caches, boolean writeCaches, ConditionKeys conditions, JointAttention self,
+          JointAttention cross) {
+      this(plan, List.of(new StreamSet(caches, conditions)), writeCaches, self, cross);
+    }
+  }
 
   /** A forward's state (every activation when kept for a backward) and its velocity outputs. */
   static final class Ctx extends Saved {
@@ -69,8 +90,12 @@ final class Network {
   }
 
   Ctx forward(Part[] parts, Part.Inputs[] inputs, Setup setup, boolean keep) {
+    if (keep && setup.sets().size() > 1) {
+      throw new IllegalArgumentException("network: a pass of " + setup.sets().size() + " stream sets is for "
+          + "inference only (keep = false); run one pass per set to back-propagate");
+    }
     Ctx ctx = new Ctx(parts, setup, store.version());
-    try {
+    try (RowBlocks rows = new RowBlocks(setup.sets().size())) {
       for (int p = 0; p < parts.length; p++) {
         for (Modality m : Modality.values()) {
           ctx.add(p, new BranchPass(m, layers, parts[p], inputs[p], rope, dtype, keep));
@@ -83,34 +108,30 @@ final class Network {
           b.pre(l);
         }
         if (setup.writeCaches()) {
-          for (Modality m : Modality.values()) {
-            BranchPass b = ctx.branches[0][m.ordinal()];
-            // the chunk index read by the kernel from the part's own chunk ids (their first token's),
-            // so that a captured graph appends whichever chunk the part was moved to
-            try (Tensor chunkIndex = parts[0].chunkIds(m).narrow(0, 0, 1)) {
-              setup.caches()[l][m.ordinal()].append(b.rawKeys(l), b.values(l), parts[0].positions(m), chunkIndex);
-            }
-          }
+          writeCaches(ctx, l, rows);
         }
         for (BranchPass b : all) {
           b.rotate(l);
         }
         for (AttentionPlan.JointCall call : setup.plan().calls()) {
           List<QueryRun> queries = selfQueries(ctx, call, l, false);
-          if (!queries.isEmpty()) {
-            List<KeyRun> keys = new ArrayList<>();
-            for (AttentionPlan.Key k : call.keys()) {
-              keys.add(k.cached() ? cache(setup, l, k.modality()).keysFor(setup.self().config())
-                  : branch(ctx, k.part(), k.modality()).ownKeys(l, null, null).withRelation(k.relation()));
-            }
-            setup.self().forward(queries, keys);
+          if (queries.isEmpty()) {
+            continue;
+          }
+          List<KeyRun> keys = new ArrayList<>();
+          for (AttentionPlan.Key k : call.keys()) {
+            keys.add(k.cached() ? null : branch(ctx, k.part(), k.modality()).ownKeys(l, null, null)
+                .withRelation(k.relation()));
+          }
+          for (int s = 0; s < rows.count(); s++) {
+            setup.self().forward(block(queries, rows, s), block(setup, call, keys, l, rows, s));
           }
         }
         List<BranchPass> continuing = continuing(all, l);
         for (BranchPass b : continuing) {
           b.middle(l);
         }
-        crossAttention(setup, continuing, l, false);
+        crossAttention(setup, continuing, l, false, rows);
         for (BranchPass b : continuing) {
           b.post(l);
         }
@@ -129,6 +150,24 @@ final class Network {
     } catch (RuntimeException e) {
       ctx.close();
       throw e;
+    }
+  }
+
+  /**
+   * Part 0's keys (not yet rotated) and values of layer l into every set's caches, each set its
+   * rows. The chunk index is read by the kernel from the part's own chunk ids (their first
+   * token's), so that a captured graph appends whichever chunk the part was moved to.
+   */
+  private static void writeCaches(Ctx ctx, int l, RowBlocks rows) {
+    Part part = ctx.parts[0];
+    for (Modality m : Modality.values()) {
+      BranchPass b = ctx.branches[0][m.ordinal()];
+      try (Tensor chunkIndex = part.chunkIds(m).narrow(0, 0, 1)) {
+        for (int s = 0; s < rows.count(); s++) {
+          ctx.setup.sets().get(s).caches()[l][m.ordinal()].append(rows.of(b.rawKeys(l), s), rows.of(b.values(l), s),
+              part.positions(m), chunkIndex);
+        }
+      }
     }
   }
 
@@ -164,11 +203,13 @@ final class Network {
       for (BranchPass b : continuing) {
         b.postBackward(l);
       }
-      crossAttention(setup, continuing, l, true);
-      for (BranchPass b : continuing) {
-        b.middleBackward(l);
+      try (RowBlocks rows = new RowBlocks(setup.sets().size())) {
+        crossAttention(setup, continuing, l, true, rows);
+        for (BranchPass b : continuing) {
+          b.middleBackward(l);
+        }
+        selfAttentionBackward(ctx, l, rows);
       }
-      selfAttentionBackward(ctx, l);
       for (BranchPass b : all) {
         b.preBackward(l);
       }
@@ -179,14 +220,16 @@ final class Network {
         b.endBackward(layers, target);
       }
     }
-    setup.conditions().backward();
+    for (StreamSet set : setup.sets()) {
+      set.conditions().backward();
+    }
   }
 
   /**
    * The plan's calls backwards, last first. A (part, branch) whose keys several calls read gets
    * the first gradient written in place and the others added to it.
    */
-  private static void selfAttentionBackward(Ctx ctx, int l) {
+  private static void selfAttentionBackward(Ctx ctx, int l, RowBlocks rows) {
     Setup setup = ctx.setup;
     boolean[][] written = new boolean[ctx.parts.length][2];
     List<AttentionPlan.JointCall> calls = setup.plan().calls();
@@ -201,7 +244,7 @@ final class Network {
       try {
         for (AttentionPlan.Key k : call.keys()) {
           if (k.cached()) {
-            keys.add(cache(setup, l, k.modality()).keysFor(setup.self().config()));
+            keys.add(null);
             continue;
           }
           BranchPass b = branch(ctx, k.part(), k.modality());
@@ -217,7 +260,9 @@ final class Network {
             keys.add(b.ownKeys(l, tk, tv).withRelation(k.relation()));
           }
         }
-        setup.self().backward(queries, keys);
+        for (int s = 0; s < rows.count(); s++) {
+          setup.self().backward(block(queries, rows, s), block(setup, call, keys, l, rows, s));
+        }
         for (Tensor[] s : sums) {
           // target += temporary: the backward of an identity, accumulated
           LayerKernels.biasActBackward(Activation.NONE, null, s[0], s[1], true, null);
@@ -228,6 +273,26 @@ final class Network {
         }
       }
     }
+  }
+
+  /** Set s's rows of the queries. */
+  private static List<QueryRun> block(List<QueryRun> queries, RowBlocks rows, int s) {
+    return queries.stream().map(q -> rows.of(q, s)).toList();
+  }
+
+  /**
+   * Set s's key sources of a call: its rows of the pass's own keys ({@code own}, null where the
+   * call reads a cache) and, where the call reads one, set s's cache of the layer.
+   */
+  private static List<KeyRun> block(Setup setup, AttentionPlan.JointCall call, List<KeyRun> own, int l,
+                                    RowBlocks rows, int s) {
+    List<KeyRun> keys = new ArrayList<>();
+    for (int i = 0; i < own.size(); i++) {
+      AttentionPlan.Key k = call.keys().get(i);
+      keys.add(k.cached() ? setup.sets().get(s).caches()[l][k.modality().ordinal()].keysFor(setup.self().config())
+          : rows.of(own.get(i), s));
+    }
+    return keys;
   }
 
   /** The call's query runs of the (part, branch)s whose layer l continues (with gradients for a backward). */
@@ -242,8 +307,12 @@ final class Network {
     return queries;
   }
 
-  /** Per branch, one cross-attention call: the queries of every continuing part over its condition keys. */
-  private static void crossAttention(Setup setup, List<BranchPass> continuing, int l, boolean backward) {
+  /**
+   * Per branch, one cross-attention call per stream set: the queries of every continuing part
+   * (the set's rows) over that branch's condition keys of the set.
+   */
+  private static void crossAttention(Setup setup, List<BranchPass> continuing, int l, boolean backward,
+                                     RowBlocks rows) {
     for (Modality m : Modality.values()) {
       List<QueryRun> queries = new ArrayList<>();
       for (BranchPass b : continuing) {
@@ -254,16 +323,15 @@ final class Network {
       if (queries.isEmpty()) {
         continue;
       }
-      if (backward) {
-        setup.cross().backward(queries, List.of(setup.conditions().gradients(l, m)));
-      } else {
-        setup.cross().forward(queries, List.of(setup.conditions().keys(l, m)));
+      for (int s = 0; s < rows.count(); s++) {
+        ConditionKeys conditions = setup.sets().get(s).conditions();
+        if (backward) {
+          setup.cross().backward(block(queries, rows, s), List.of(conditions.gradients(l, m)));
+        } else {
+          setup.cross().forward(block(queries, rows, s), List.of(conditions.keys(l, m)));
+        }
       }
     }
-  }
-
-  private static KvCache cache(Setup setup, int layer, Modality m) {
-    return setup.caches()[layer][m.ordinal()];
   }
 
   private static BranchPass branch(Ctx ctx, int part, Modality m) {

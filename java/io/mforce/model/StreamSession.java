@@ -48,7 +48,10 @@ import java.util.List;
  * <p>Classifier-free guidance: the null-condition pass sees a different history (every chunk
  * computed with the null attributes and null transcript), so a session made with
  * {@link Options#guidance} keeps a second set of caches and condition keys for it, and
- * {@link #append} writes the clean chunk into both (twice the append cost and cache memory).
+ * {@link #append} writes the clean chunk into both (twice the cache memory). Both the append and
+ * {@link #velocities} run the two sets as one pass over 2B rows (the streams of set 0, then
+ * those of set 1): the GEMMs see twice the rows for the weights they read once, and the attention
+ * calls run per set over the set's own caches and condition keys.
  *
  * <p>Training (Mutual Forcing's Multi loss on a real chunk after a generated history):
  * {@link #velocityForward} / {@link #velocityBackward} give gradients of every parameter the
@@ -124,17 +127,25 @@ public final class StreamSession implements VelocityField, AutoCloseable {
   private final KvCache[][][] caches;          // [set][layer][modality]
   private final ConditionKeys[] conditions = new ConditionKeys[2]; // per set, made by the first begin()
   private final Tensor[] attributeIdsOnDevice;  // per set: I32 [B, Nc], rewritten by every begin
-  private final ConditionEmbedding.Ctx[] transcript = new ConditionEmbedding.Ctx[2];
-  private final Tensor[] transcriptIdsOnDevice; // per set: I32 [B, K], rewritten by every beginChunk
-  private final Tensor[] transcriptTokens;      // per set: [B, K, D], the lookup's output, ditto
-  private final Part query;                    // the chunk being generated (output)
-  private final Part clean;                    // the chunk being appended (keys only)
+  private final ConditionEmbedding.Ctx[] transcript = new ConditionEmbedding.Ctx[2]; // per set, on the views
+  private ConditionEmbedding.Ctx stackedTranscript; // both sets' rows (guidance only)
+  private final Tensor transcriptIdsOnDevice;   // I32 [sets·B, K], rewritten by every beginChunk
+  private final Tensor transcriptTokens;        // [sets·B, K, D], the lookup's output, ditto
+  private final Tensor[] transcriptIdsOfSet;    // per set: views [B, K] and [B, K, D] of those
+  private final Tensor[] transcriptTokensOfSet;
+  private final Part query;                    // the chunk being generated (output), one set
+  private final Part pairQuery;                // the same for both sets at once (guidance only)
+  private final Part clean;                    // the chunk being appended (keys only), every set
   private final JointAttention self;
   private final JointAttention cross;
   private final Tensor videoIn;                // [B, Nv, Fv]: unpacked state
   private final Tensor audioIn;                // [B, Na, Fa]
+  private final Tensor stackedVideo;           // [sets·B, Nv, Fv]: inputs of a pass of every set (guidance only)
+  private final Tensor stackedAudio;           // [sets·B, Na, Fa]
+  private final Tensor stackedT;               // F32 [sets·B]
+  private final Tensor stackedD;               // F32 [sets·B]
   private final Tensor ones;                   // F32 [B]: t of a clean chunk
-  private final Tensor zeros;                  // F32 [B]: d of a clean chunk
+  private final Tensor zeros;                  // F32 [sets·B]: d of a clean chunk
   private final Owned owned = new Owned();
   private Conditions current;                  // the streams' conditions (begin)
   private int[] transcriptIds;                 // the current chunk's transcript ids
@@ -157,8 +168,9 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     TokenLayout layout = model.layout();
     this.caches = new KvCache[sets][layers][2];
     this.attributeIdsOnDevice = new Tensor[sets];
-    this.transcriptIdsOnDevice = new Tensor[sets];
-    this.transcriptTokens = new Tensor[sets];
+    this.transcriptIdsOfSet = new Tensor[sets];
+    this.transcriptTokensOfSet = new Tensor[sets];
+    int rows = sets * b;
     try {
       boolean windowed = options.window() > 0;
       int ringWindow = windowed ? options.window() : options.maxChunks();
@@ -174,15 +186,25 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       self = track(new JointAttention(windowed ? causal.withWindow(options.window(), options.sinks()) : causal));
       cross = track(new JointAttention(JointAttention.Config.cross(config.heads(), config.heads(), config.headDim())));
       query = track(new Part(layout, device, b, new int[] {0}, true));
-      clean = track(new Part(layout, device, b, new int[] {0}, false));
+      pairQuery = sets > 1 ? track(new Part(layout, device, rows, new int[] {0}, true)) : null;
+      clean = track(new Part(layout, device, rows, new int[] {0}, false));
       videoIn = track(Tensor.empty(dtype, device, b, layout.videoTokens(), config.videoTokenFeatures()));
       audioIn = track(Tensor.empty(dtype, device, b, layout.audioTokens(), config.audioTokenFeatures()));
+      boolean stacked = sets > 1;
+      stackedVideo = stacked ? track(Tensor.empty(dtype, device, rows, layout.videoTokens(),
+          config.videoTokenFeatures())) : null;
+      stackedAudio = stacked ? track(Tensor.empty(dtype, device, rows, layout.audioTokens(),
+          config.audioTokenFeatures())) : null;
+      stackedT = stacked ? track(Tensor.empty(DType.F32, device, rows)) : null;
+      stackedD = stacked ? track(Tensor.empty(DType.F32, device, rows)) : null;
       ones = track(Tensor.full(DType.F32, device, 1.0, b));
-      zeros = track(Tensor.zeros(DType.F32, device, b));
+      zeros = track(Tensor.zeros(DType.F32, device, rows));
+      transcriptIdsOnDevice = track(Tensor.zeros(DType.I32, device, rows, layout.transcriptTokens()));
+      transcriptTokens = track(Tensor.empty(dtype, device, rows, layout.transcriptTokens(), config.width()));
       for (int s = 0; s < sets; s++) {
         attributeIdsOnDevice[s] = track(Tensor.zeros(DType.I32, device, b, config.conditionTokens()));
-        transcriptIdsOnDevice[s] = track(Tensor.zeros(DType.I32, device, b, layout.transcriptTokens()));
-        transcriptTokens[s] = track(Tensor.empty(dtype, device, b, layout.transcriptTokens(), config.width()));
+        transcriptIdsOfSet[s] = track(transcriptIdsOnDevice.narrow(0, (long) s * b, b));
+        transcriptTokensOfSet[s] = track(transcriptTokens.narrow(0, (long) s * b, b));
       }
     } catch (RuntimeException e) {
       close();
@@ -255,8 +277,11 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     }
     this.transcriptIds = transcriptIds.clone();
     computeTranscript();
-    query.moveTo(new int[] {chunk});
-    clean.moveTo(new int[] {chunk});
+    for (Part part : new Part[] {query, pairQuery, clean}) {
+      if (part != null) {
+        part.moveTo(new int[] {chunk});
+      }
+    }
     phase = Phase.IN_CHUNK;
   }
 
@@ -278,6 +303,45 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     ChunkState.unpack(config, x, videoIn, audioIn);
     try (Network.Ctx ctx = run(op, videoIn, audioIn, t, d, conditional, false)) {
       ChunkState.pack(config, ctx.velocity(0, Modality.VIDEO), ctx.velocity(0, Modality.AUDIO), v);
+    }
+  }
+
+  /**
+   * The conditional velocity into {@code conditional} and the null-condition one into
+   * {@code unconditional}, of the current chunk at state {@code x} (all [B, Nv·Fv + Na·Fa]), as one
+   * pass over both sets' 2B rows (sessions with guidance only): the same values as two
+   * {@link #velocity} calls at about the cost of one where the GEMMs are short of rows.
+   */
+  @Override
+  public void velocities(Tensor x, Tensor t, Tensor d, Tensor conditional, Tensor unconditional) {
+    String op = "stream.velocities";
+    requireChunk(op);
+    requireGuidance(op);
+    long features = ChunkState.features(config);
+    Tensor[] states = {x, conditional, unconditional};
+    String[] names = {"x", "conditional", "unconditional"};
+    for (int i = 0; i < states.length; i++) {
+      Check.shape(op, names[i], states[i], options.batch(), features);
+      checkData(op, names[i], states[i]);
+    }
+    checkTimes(op, t, d);
+    for (int s = 0; s < sets; s++) {
+      try (Tensor video = setRows(stackedVideo, s); Tensor audio = setRows(stackedAudio, s)) {
+        ChunkState.unpack(config, x, video, audio);
+      }
+    }
+    stack(t, stackedT);
+    stack(d, stackedD);
+    Part.Inputs in = new Part.Inputs(stackedT, stackedD, stackedVideo, stackedAudio, stackedTranscript);
+    Network.Setup setup = new Network.Setup(AttentionPlan.streaming(), streamSets(), false, self, cross);
+    try (Network.Ctx ctx = network.forward(new Part[] {pairQuery}, new Part.Inputs[] {in}, setup, false)) {
+      Tensor[] outs = {conditional, unconditional};
+      for (int s = 0; s < sets; s++) {
+        try (Tensor video = setRows(ctx.velocity(0, Modality.VIDEO), s);
+             Tensor audio = setRows(ctx.velocity(0, Modality.AUDIO), s)) {
+          ChunkState.pack(config, video, audio, outs[s]);
+        }
+      }
     }
   }
 
@@ -449,13 +513,41 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     }
   }
 
-  /** The finished chunk's pass at (t, d = 0), writing its keys and values into every layer's caches. */
+  /**
+   * The finished chunk's pass at (t, d = 0), writing its keys and values into every layer's
+   * caches: one pass of every set's rows (each set its own transcript and condition keys).
+   */
   private void writeCaches(Tensor video, Tensor audio, Tensor t) {
+    Part.Inputs in = sets == 1 ? new Part.Inputs(t, zeros, video, audio, transcript[0])
+        : new Part.Inputs(stack(t, stackedT), zeros, stack(video, stackedVideo), stack(audio, stackedAudio),
+            stackedTranscript);
+    Network.Setup setup = new Network.Setup(AttentionPlan.appending(), streamSets(), true, self, cross);
+    network.forward(new Part[] {clean}, new Part.Inputs[] {in}, setup, false).close();
+  }
+
+  /** Every set's caches and condition keys, in the order of their rows in a pass of all of them. */
+  private List<Network.StreamSet> streamSets() {
+    Network.StreamSet[] all = new Network.StreamSet[sets];
     for (int s = 0; s < sets; s++) {
-      Part.Inputs in = new Part.Inputs(t, zeros, video, audio, transcript[s]);
-      Network.Setup setup = new Network.Setup(AttentionPlan.appending(), caches[s], true, conditions[s], self, cross);
-      network.forward(new Part[] {clean}, new Part.Inputs[] {in}, setup, false).close();
+      all[s] = new Network.StreamSet(caches[s], conditions[s]);
     }
+    return List.of(all);
+  }
+
+  /** Set s's rows [B, ...] of a tensor of every set's rows [sets·B, ...] (a view to close). */
+  private Tensor setRows(Tensor stacked, int s) {
+    long b = options.batch();
+    return stacked.narrow(0, s * b, b);
+  }
+
+  /** {@code stacked} [sets·B, ...] ← {@code x} [B, ...] in every set's rows. */
+  private Tensor stack(Tensor x, Tensor stacked) {
+    for (int s = 0; s < sets; s++) {
+      try (Tensor rows = setRows(stacked, s)) {
+        rows.copyFrom(x);
+      }
+    }
+    return stacked;
   }
 
   /**
@@ -484,19 +576,30 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     requireCurrentWeights(op);
     checkTokens(op, "video", video, Modality.VIDEO);
     checkTokens(op, "audio", audio, Modality.AUDIO);
+    checkTimes(op, t, d);
+    if (!conditional) {
+      requireGuidance(op);
+    }
+    int s = conditional ? 0 : 1;
+    Part.Inputs in = new Part.Inputs(t, d, video, audio, transcript[s]);
+    Network.Setup setup = new Network.Setup(AttentionPlan.streaming(), caches[s], false, conditions[s], self, cross);
+    return network.forward(new Part[] {query}, new Part.Inputs[] {in}, setup, keep);
+  }
+
+  /** t and d F32 [B] of a velocity evaluation: each in [0, 1], t + d ≤ 1. */
+  private void checkTimes(String op, Tensor t, Tensor d) {
     perStream(op, "t", t);
     perStream(op, "d", d);
     Check.rangeOnHost(op, "t", t, 0.0, 1.0);
     Check.rangeOnHost(op, "d", d, 0.0, 1.0);
     TimeEmbedding.checkInterval(op, t, d);
-    int s = conditional ? 0 : 1;
-    if (s >= sets) {
+  }
+
+  private void requireGuidance(String op) {
+    if (sets < 2) {
       throw new IllegalStateException(op + ": the null-condition pass needs a session made with "
           + "Options.withGuidance(true) (it keeps the null pass's own caches)");
     }
-    Part.Inputs in = new Part.Inputs(t, d, video, audio, transcript[s]);
-    Network.Setup setup = new Network.Setup(AttentionPlan.streaming(), caches[s], false, conditions[s], self, cross);
-    return network.forward(new Part[] {query}, new Part.Inputs[] {in}, setup, keep);
   }
 
   /** One chunk's tokens of {@code m} for every stream: [B, T_m, P_m] of the model's dtype and device. */
@@ -580,16 +683,21 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     }
   }
 
+  /** The chunk's transcript tokens of every set (set 1: the null id) from its ids and the current weights. */
   private void computeTranscript() {
     closeTranscript();
-    int[] nullIds = new int[transcriptIds.length];
-    Arrays.fill(nullIds, config.transcriptVocab());
-    int[][] ids = {transcriptIds, nullIds};
+    int n = transcriptIds.length;
+    int[] ids = Arrays.copyOf(transcriptIds, sets * n);
+    Arrays.fill(ids, n, ids.length, config.transcriptVocab());
+    try (Tensor host = Tensor.of(ids, sets * options.batch(), config.transcriptTokensPerChunk())) {
+      transcriptIdsOnDevice.copyFrom(host);
+    }
+    ConditionEmbedding embedding = model.layers().condition();
     for (int s = 0; s < sets; s++) {
-      try (Tensor host = Tensor.of(ids[s], options.batch(), config.transcriptTokensPerChunk())) {
-        transcriptIdsOnDevice[s].copyFrom(host);
-      }
-      transcript[s] = model.layers().condition().transcript(transcriptIdsOnDevice[s], transcriptTokens[s]);
+      transcript[s] = embedding.transcript(transcriptIdsOfSet[s], transcriptTokensOfSet[s]);
+    }
+    if (sets > 1) { // the same rows again, as one ctx for the passes of both sets (theirs serve the backwards)
+      stackedTranscript = embedding.transcript(transcriptIdsOnDevice, transcriptTokens);
     }
   }
 
@@ -639,6 +747,10 @@ public final class StreamSession implements VelocityField, AutoCloseable {
         transcript[s].close();
         transcript[s] = null;
       }
+    }
+    if (stackedTranscript != null) {
+      stackedTranscript.close();
+      stackedTranscript = null;
     }
   }
 

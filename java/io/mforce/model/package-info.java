@@ -54,7 +54,10 @@
  *       caches. The streaming backward holds the caches fixed (key sources without gradients).</li>
  *   <li><b>CFG.</b> The null pass replaces the attribute and transcript ids by the null ids (the
  *       first frame stays: it is chunk 0's data). Its history differs, so a session made with
- *       guidance keeps a second set of caches and condition keys and appends into both.</li>
+ *       guidance keeps a second set of caches and condition keys and appends into both. The
+ *       append and {@code velocities} (both passes at one state) run the two sets as one pass
+ *       of 2B rows; only the attention calls, which read a set's caches and condition keys, run
+ *       per set ({@code Network.StreamSet}, {@code RowBlocks}).</li>
  *   <li><b>Precision</b> (docs/precision.md): fp32 on the CPU; bf16 activations and working
  *       weights on CUDA, fp32 masters, gradients and conditioning path.</li>
  * </ul>

@@ -60,7 +60,10 @@ public final class StreamGenerator {
       return new Settings(Sampler.Mode.FEW, steps, 3f, 1f, 8, 1, 0f, seed);
     }
 
-    /** The Multi mode: {@code steps} Euler steps with guidance {@code w} (2·steps model calls per chunk). */
+    /**
+     * The Multi mode: {@code steps} Euler steps with guidance {@code w} (2·steps model calls per
+     * chunk, in steps passes of twice the streams).
+     */
     public static Settings multi(int steps, float w, long seed) {
       return new Settings(Sampler.Mode.MULTI, steps, 3f, w, 8, 1, 0f, seed);
     }
@@ -101,8 +104,19 @@ public final class StreamGenerator {
 
   /** Model calls per generated chunk (the sampler's NFE plus the append). */
   public int callsPerChunk() {
-    int sampling = settings.steps() * (settings.mode() == Sampler.Mode.MULTI && settings.guidance() != 1f ? 2 : 1);
-    return sampling + 1;
+    return settings.steps() * (guided() ? 2 : 1) + 1;
+  }
+
+  /**
+   * Passes through the model per generated chunk: one per sampler step (with guidance its two
+   * calls run as one pass of twice the rows, {@link StreamSession#velocities}) plus the append.
+   */
+  public int passesPerChunk() {
+    return settings.steps() + 1;
+  }
+
+  private boolean guided() {
+    return settings.mode() == Sampler.Mode.MULTI && settings.guidance() != 1f;
   }
 
   /**
@@ -132,10 +146,9 @@ public final class StreamGenerator {
     DType dtype = model.dtype();
     Check.shape(op, "firstVideo", firstVideo, batch, layout.videoTokens(), config.videoTokenFeatures());
     Check.shape(op, "firstAudio", firstAudio, batch, layout.audioTokens(), config.audioTokenFeatures());
-    boolean guided = settings.mode() == Sampler.Mode.MULTI && settings.guidance() != 1f;
     StreamSession.Options options = (settings.window() > 0
         ? StreamSession.Options.rolling(batch, settings.window(), settings.sinks())
-        : StreamSession.Options.full(batch, chunks)).withGuidance(guided);
+        : StreamSession.Options.full(batch, chunks)).withGuidance(guided());
     Rng.Generator noise = new Rng.Generator(settings.seed());
     boolean noisyContext = settings.contextNoise() > 0;
     try (StreamSession stream = model.stream(options);

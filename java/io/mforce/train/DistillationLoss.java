@@ -480,8 +480,7 @@ public final class DistillationLoss {
       return;
     }
     Tensor conditional = s.state();
-    session.velocity(x, t, zero, true, conditional);
-    session.velocity(x, t, zero, false, out);
+    session.velocities(x, t, zero, conditional, out);
     FlowKernels.cfg(settings.guidance(), out, conditional, out);
   }
 

@@ -85,7 +85,7 @@ class TrainGenerateCommandTest {
         metrics.toString());
     ok(r);
     String printed = (String) r[1];
-    assertTrue(printed.contains("multi mode, 5 model calls per chunk; 2 streams"), printed);
+    assertTrue(printed.contains("multi mode, 5 model calls per chunk in 3 passes; 2 streams"), printed);
     assertTrue(printed.contains("| generated | overall |")
         && Files.readString(metrics).contains("\"generatedClips\": 2"),
         printed + Files.readString(metrics));
@@ -122,7 +122,7 @@ class TrainGenerateCommandTest {
     assertEquals(0.1f, new RunDirectory(noised).readSettings().contextNoise());
     r = run("generate", "--run", noised.toString(), "--out", gen.toString(), "--seconds", "0.2", "--steps", "1");
     ok(r);
-    assertTrue(((String) r[1]).contains("3 model calls per chunk, context noise 0.10;"), (String) r[1]);
+    assertTrue(((String) r[1]).contains("3 model calls per chunk in 2 passes, context noise 0.10;"), (String) r[1]);
     r = run("generate", "--run", noised.toString(), "--out", gen.toString(), "--seconds", "0.2", "--steps", "1",
         "--context-noise", "0");
     ok(r);

@@ -101,6 +101,8 @@ class ModelBadInputTest {
       expect(IllegalArgumentException.class, "sample 1 has t + d = 0.5 + 0.6", () -> s.velocity(x, t, past, true, v));
       expect(IllegalArgumentException.class, "must end at the data", () -> s.velocityForward(v0, a0, t, past, true));
       expect(IllegalStateException.class, "withGuidance", () -> s.velocity(x, t, d, false, v));
+      expect(IllegalStateException.class, "stream.velocities: the null-condition pass needs",
+          () -> s.velocities(x, t, d, v, v));
       expect(IllegalArgumentException.class, "argument 'audio'", () -> s.append(v0, v0));
       expect(IllegalArgumentException.class, "argument 'video'", () -> s.append(a0, a0));
       expect(IllegalArgumentException.class, "stream.append: argument 't'", () -> s.append(v0, a0, t3));
@@ -153,8 +155,8 @@ class ModelBadInputTest {
    * An append that fails part way leaves the chunk in some caches and not in others; the session
    * then refuses every call but begin() and close(), naming the failed append, instead of
    * evaluating or appending over caches out of step. Here the null pass's condition keys are gone:
-   * with guidance the append runs the conditional pass (both layers' caches written), then the null
-   * pass, which writes layer 0's caches and fails at layer 0's cross-attention.
+   * with guidance the append is one pass of both sets, which writes layer 0's caches of both and
+   * fails at layer 0's cross-attention of the null set, before layer 1's.
    */
   @Test
   void anAppendThatFailedPartWayStopsTheStreamsUntilBegin() {
@@ -181,6 +183,18 @@ class ModelBadInputTest {
       expect(IllegalStateException.class, "stream.append: " + failed, () -> s.append(v0, a0));
       expect(IllegalStateException.class, "stream.beginChunk: " + failed, () -> s.beginChunk(cond.transcript(1, 1)));
       expect(IllegalStateException.class, "stream.refreshConditions: " + failed, s::refreshConditions);
+    }
+  }
+
+  /** A pass of several stream sets (CFG's two in one) is for inference: keeping it for a backward is refused. */
+  @Test
+  void aPassOfSeveralStreamSetsIsNotKeptForABackward() {
+    try (AudioVideoModel model = model()) {
+      Network.StreamSet set = new Network.StreamSet(null, null);
+      Network.Setup setup = new Network.Setup(AttentionPlan.streaming(), java.util.List.of(set, set), false, null,
+          null);
+      expect(IllegalArgumentException.class, "a pass of 2 stream sets is for inference only",
+          () -> model.network().forward(new Part[0], new Part.Inputs[0], setup, true));
     }
   }
 

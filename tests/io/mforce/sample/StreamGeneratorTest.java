@@ -156,6 +156,7 @@ class StreamGeneratorTest {
       StreamGenerator.Settings guided = StreamGenerator.Settings.multi(3, 3f, 7);
       assertEquals(4, new StreamGenerator(model, plain).callsPerChunk());
       assertEquals(7, new StreamGenerator(model, guided).callsPerChunk());
+      assertEquals(4, new StreamGenerator(model, guided).passesPerChunk(), "CFG's two calls in one pass");
       assertEquals(5, new StreamGenerator(model, StreamGenerator.Settings.few(4, 0)).callsPerChunk());
       assertFalse(java.util.Arrays.equals(generate(model, plain, b, 2).get(1)[0],
           generate(model, guided, b, 2).get(1)[0]), "w = 3 differs from the conditional pass alone");

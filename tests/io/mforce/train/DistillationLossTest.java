@@ -117,8 +117,10 @@ class DistillationLossTest {
   }
 
   /**
-   * With the fake model equal to the student and guidance 1, x0_fake = x0_real bit for bit (the
-   * same weights over the same history), so the DMD target is the Few sample itself: loss 0.
+   * With the fake model equal to the student and guidance 1, x0_fake = x0_real (the same weights
+   * over the same history), so the DMD target is the Few sample itself: loss 0, but for rounding
+   * (the student's guided session writes its history in passes of both CFG sets at once, the
+   * fake's in passes of one: the GEMMs' last bits may differ, ~1e-7, squared ~1e-14).
    * Guidance 5 makes the "real" side differ, and the loss appears.
    */
   @Test
@@ -126,7 +128,7 @@ class DistillationLossTest {
     try (AudioVideoModel student = random(1); AudioVideoModel fake = copyOf(student, 2)) {
       DistillationLoss.Settings unguided = mf(1f, 0.1f, 1);
       DistillationLoss.Value v = (DistillationLoss.Value) step(student, fake, unguided, 1, 3)[2];
-      assertEquals(0.0, v.dmd(), "DMD with fake = student, no guidance: " + v);
+      assertTrue(v.dmd() < 1e-10, "DMD with fake = student, no guidance: " + v);
       assertTrue(v.shortcut() > 0 && v.multi() > 0, v.toString());
       DistillationLoss.Value guided = (DistillationLoss.Value) step(student, fake,
           MF, 1, 3)[2];
