@@ -464,19 +464,33 @@ public final class StreamSession implements VelocityField, AutoCloseable {
    * and, after each later {@link #beginChunk}, each later chunk, with one launch: of these
    * streams, and of the streams of later {@link #begin} calls (from their first generated chunk
    * on; the clean first frame is appended with {@link #append}). The graph is captured on the
-   * current stream, which must stay the current one. Its append is the clean one (t = 1): context
-   * noise takes the eager {@link #append(Tensor, Tensor, Tensor)}.
+   * current stream, which must stay the current one. Its append is the clean one (t = 1).
    */
   public ChunkGraph captureChunk(Runnable sampling, Tensor video, Tensor audio) {
-    String op = "stream.captureChunk";
+    return capture("stream.captureChunk", sampling, video, audio, ones);
+  }
+
+  /**
+   * {@link #captureChunk(Runnable, Tensor, Tensor)} with the append at noise level {@code t} (F32
+   * [B], read by every replay): context noise, where {@code sampling} also noises the chunk it
+   * made into {@code video} and {@code audio}, as {@link #append(Tensor, Tensor, Tensor)} takes
+   * it. Draw the random numbers for that before each {@link ChunkGraph#run}, outside the graph.
+   */
+  public ChunkGraph captureChunk(Runnable sampling, Tensor video, Tensor audio, Tensor t) {
+    return capture("stream.captureChunk", sampling, video, audio, t);
+  }
+
+  private ChunkGraph capture(String op, Runnable sampling, Tensor video, Tensor audio, Tensor t) {
     requireChunk(op);
     requireCurrentWeights(op);
     Check.notNull(sampling, "sampling");
     checkTokens(op, "video", video, Modality.VIDEO);
     checkTokens(op, "audio", audio, Modality.AUDIO);
+    perStream(op, "t", t);
+    Check.rangeOnHost(op, "t", t, 0.0, 1.0);
     Graph graph = Graph.capture(Stream.current(model.device()), () -> {
       sampling.run();
-      writeCaches(video, audio, ones);
+      writeCaches(video, audio, t);
     });
     return new ChunkGraph(graph, video, audio);
   }

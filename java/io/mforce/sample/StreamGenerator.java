@@ -20,7 +20,9 @@ import io.mforce.runtime.Tensor;
  * The streaming generator of DESIGN §4 "Sampling": B streams begin with their clean first chunk
  * (the first frame and its sound), then, chunk by chunk, each chunk starts from noise, is
  * integrated to t = 1 by the {@link Sampler} (the Few mode, or the Multi mode with
- * classifier-free guidance), handed to the caller, and appended to the KV caches for the next.
+ * classifier-free guidance), appended to the KV caches for the next, and handed to the caller.
+ * A generated chunk's work is captured once ({@link StreamSession#captureChunk}) and replayed for
+ * every generated chunk: on CUDA one graph launch per chunk, on the CPU the same calls as ever.
  * With a rolling window (sinks + the last W chunks) a stream runs past the length the model was
  * trained on. The chunk's noise (and its context noise) comes from one Philox generator per call
  * ({@link Settings#seed}), so the same inputs give the same stream.
@@ -165,20 +167,34 @@ public final class StreamGenerator {
       stream.beginChunk(conditions.transcript(0, 1));
       stream.append(firstVideo, firstAudio);
       out.chunk(0, firstVideo, firstAudio);
-      for (int c = 1; c < chunks; c++) {
-        stream.beginChunk(conditions.transcript(c, 1));
-        noise.normal(x);                          // t = 0
-        sampler.run(stream, x);                   // to t = 1
+      // a generated chunk's work: sampling, unpacking and, with context noise, noising the history's copy
+      Runnable sampling = () -> {
+        sampler.run(stream, x);                   // t = 0 to t = 1
         ChunkState.unpack(config, x, video, audio);
-        if (noisyContext) {
-          noise.normal(context);                  // z, then x_t of the history at t = 1 − σ
+        if (noisyContext) {                       // x_t of the history at t = 1 − σ, from z in context
           FlowKernels.noise(contextT, x, context, context, null);
           ChunkState.unpack(config, context, contextVideo, contextAudio);
-          stream.append(contextVideo, contextAudio, contextT);
-        } else {
-          stream.append(video, audio);
         }
-        out.chunk(c, video, audio);
+      };
+      StreamSession.ChunkGraph graph = null;
+      try {
+        for (int c = 1; c < chunks; c++) {
+          stream.beginChunk(conditions.transcript(c, 1));
+          noise.normal(x);                        // t = 0
+          if (noisyContext) {
+            noise.normal(context);                // z: the sampling draws nothing, so the order is kept
+          }
+          if (graph == null) {
+            graph = noisyContext ? stream.captureChunk(sampling, contextVideo, contextAudio, contextT)
+                : stream.captureChunk(sampling, video, audio);
+          }
+          graph.run();                            // the sampling and the append
+          out.chunk(c, video, audio);
+        }
+      } finally {
+        if (graph != null) {
+          graph.close();
+        }
       }
     }
   }

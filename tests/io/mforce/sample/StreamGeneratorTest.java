@@ -12,22 +12,30 @@ import io.mforce.data.Clip;
 import io.mforce.data.ClipSource;
 import io.mforce.data.SyntheticClips;
 import io.mforce.data.TalkingFaceGenerator;
+import io.mforce.flow.FlowKernels;
 import io.mforce.flow.Sampler;
+import io.mforce.flow.TimeSchedule;
 import io.mforce.model.AudioVideoModel;
+import io.mforce.model.ChunkState;
 import io.mforce.model.Conditions;
 import io.mforce.model.ModelConfig;
+import io.mforce.model.StreamSession;
 import io.mforce.nn.ParameterStore;
 import io.mforce.runtime.DType;
 import io.mforce.runtime.Device;
+import io.mforce.runtime.Rng;
 import io.mforce.runtime.Tensor;
+import io.mforce.testing.Gpu;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link StreamGenerator} and {@link ClipAssembler} on the tiny model with random weights (CPU).
- * That the generator's loop is the README's hand-written one, chunk for chunk, is checked in
- * {@code StreamingExampleTest}.
+ * {@link StreamGenerator} and {@link ClipAssembler} on the tiny model with random weights (CPU;
+ * one test on CUDA too). That the generator's loop is the README's hand-written one, chunk for
+ * chunk, is checked in {@code StreamingExampleTest}; that its replayed chunks are those of the
+ * same loop run eagerly, here.
  */
 class StreamGeneratorTest {
   private static final ModelConfig TINY = ModelConfig.load("tiny");
@@ -146,6 +154,84 @@ class StreamGeneratorTest {
     String e = assertThrows(IllegalArgumentException.class, () -> new StreamGenerator.Settings(Sampler.Mode.FEW, 4,
         3f, 1f, 8, 1, -0.1f, 0)).getMessage();
     assertTrue(e.contains("stream generator: context noise -0.1; expected in [0, 1)"), e);
+  }
+
+  /**
+   * The generator captures a generated chunk's work once and replays it (one CUDA graph launch
+   * per chunk on CUDA): its chunks are, bit for bit, those of the eager loop below, in the Few
+   * mode and in the Multi mode with CFG and context noise (the noising inside the captured work,
+   * its random numbers drawn outside).
+   */
+  @Test
+  void replayedChunksAreTheEagerLoopsOnTheCpu() {
+    replayedChunksAreTheEagerLoops(Device.CPU);
+  }
+
+  @Test
+  @Tag("gpu")
+  void replayedChunksAreTheEagerLoopsOnCuda() {
+    replayedChunksAreTheEagerLoops(Gpu.require());
+  }
+
+  private static void replayedChunksAreTheEagerLoops(Device device) {
+    Batch b = twoClips();
+    StreamGenerator.Settings few = StreamGenerator.Settings.few(4, 7);
+    StreamGenerator.Settings multi = new StreamGenerator.Settings(Sampler.Mode.MULTI, 3, 3f, 2f, 2, 1, 0.1f, 7);
+    try (AudioVideoModel model = AudioVideoModel.withRandomWeights(TINY, device, ParameterStore.Mode.FP32_TRAINING,
+        3)) {
+      for (StreamGenerator.Settings s : List.of(few, multi)) {
+        List<float[][]> replayed = generate(model, s, b, CHUNKS);
+        List<float[][]> eager = eager(model, s, b, CHUNKS);
+        for (int c = 1; c < CHUNKS; c++) {
+          assertArrayEquals(eager.get(c)[0], replayed.get(c)[0], device + ", " + s.mode() + ": chunk " + c + " video");
+          assertArrayEquals(eager.get(c)[1], replayed.get(c)[1], device + ", " + s.mode() + ": chunk " + c + " audio");
+        }
+      }
+    }
+  }
+
+  /** Chunks 0 .. chunks−1 of the generator's loop written out eagerly: sampling, context noise, append. */
+  private static List<float[][]> eager(AudioVideoModel model, StreamGenerator.Settings s, Batch b, int chunks) {
+    List<float[][]> got = new ArrayList<>();
+    Conditions conditions = Conditions.fromBatch(TINY, b);
+    Device device = model.device();
+    DType dtype = model.dtype();
+    boolean guided = s.mode() == Sampler.Mode.MULTI && s.guidance() != 1f;
+    Rng.Generator noise = new Rng.Generator(s.seed());
+    try (Tensor videoTokens = b.videoTensor(); Tensor audioTokens = b.audioTensor();
+         Tensor v0 = StreamGenerator.firstChunk(videoTokens, model);
+         Tensor a0 = StreamGenerator.firstChunk(audioTokens, model);
+         StreamSession stream = model.stream(StreamSession.Options.rolling(2, s.window(), s.sinks())
+             .withGuidance(guided));
+         Tensor x = ChunkState.empty(TINY, 2, dtype, device);
+         Tensor z = ChunkState.empty(TINY, 2, dtype, device);
+         Tensor level = Tensor.full(DType.F32, device, 1 - s.contextNoise(), 2);
+         Sampler sampler = new Sampler(s.mode(), TimeSchedule.uniform(s.steps(), s.shift()), s.guidance(), x);
+         Tensor video = Tensor.empty(dtype, device, v0.shape());
+         Tensor audio = Tensor.empty(dtype, device, a0.shape());
+         Tensor noisedVideo = Tensor.empty(dtype, device, v0.shape());
+         Tensor noisedAudio = Tensor.empty(dtype, device, a0.shape())) {
+      stream.begin(conditions);
+      stream.beginChunk(conditions.transcript(0, 1));
+      stream.append(v0, a0);
+      got.add(new float[][] {v0.toFloatArray(), a0.toFloatArray()});
+      for (int c = 1; c < chunks; c++) {
+        stream.beginChunk(conditions.transcript(c, 1));
+        noise.normal(x);
+        sampler.run(stream, x);
+        ChunkState.unpack(TINY, x, video, audio);
+        if (s.contextNoise() > 0) {
+          noise.normal(z);
+          FlowKernels.noise(level, x, z, z, null);
+          ChunkState.unpack(TINY, z, noisedVideo, noisedAudio);
+          stream.append(noisedVideo, noisedAudio, level);
+        } else {
+          stream.append(video, audio);
+        }
+        got.add(new float[][] {video.toFloatArray(), audio.toFloatArray()});
+      }
+    }
+    return got;
   }
 
   @Test
