@@ -19,7 +19,7 @@ set -uo pipefail
 start=$(date +%s)
 out=${OUT:-gpu-out}
 work=${GPU_WORK:-/tmp/mforce-gpu}
-stages=${STAGES:-tests attention peers model gemm checkpoint flow layers launch}
+stages=${STAGES:-tests attention peers model gemm checkpoint flow layers launch guidance}
 deadline=${DEADLINE:-540}
 reserve=20  # seconds kept for the archive and the summary
 test_seconds=${STAGE_SECONDS:-180}
@@ -71,6 +71,9 @@ stage_flow() {
 # the shapes of benchmarks/gemm_shapes.py, which peers/gemm_peer.py times too
 stage_gemm() { jmh GemmBench "$bench_seconds" -p device=cuda -p shape="$(python3 benchmarks/gemm_shapes.py)"; }
 stage_launch() { jmh LaunchBench "$bench_seconds" -p device=cuda; }
+# CFG's two passes as one against the two in turn, same run (small: the paper model's guided caches
+# and condition keys are twice its Few-mode session's)
+stage_guidance() { jmh GuidanceBench "$bench_seconds" -p device=cuda -p config=small -p streams=1,8; }
 stage_layers() { jmh LayerBench "$bench_seconds" -p device=cuda -p dtype=F32,BF16; }
 stage_attention() { jmh AttentionCudaBench "$bench_seconds"; }
 # 7 trials (a training step; a streaming chunk at 3 sizes, eager and graph), each building the model
@@ -122,7 +125,7 @@ summary() {
 
 for s in $stages; do
   if ! declare -F "stage_$s" > /dev/null; then
-    echo "unknown stage '$s' in STAGES; expected some of: tests attention peers model gemm checkpoint flow layers launch" >&2
+    echo "unknown stage '$s' in STAGES; expected some of: tests attention peers model gemm checkpoint flow layers launch guidance" >&2
     exit 2
   fi
 done

@@ -43,7 +43,9 @@ class CudaBenchmarksRunTest {
         Arguments.of("GemmBench", Map.of("shape", "64x256x128"), 1),
         // a training step; a streaming chunk, eager and graph
         Arguments.of("ModelBench", Map.of("trainConfig", "tiny", "batch", "1", "chunks", "2",
-            "streamConfig", "tiny", "videoTokens", "66"), 3));
+            "streamConfig", "tiny", "videoTokens", "66"), 3),
+        // CFG's two velocities: one pass of 2B rows, and two passes
+        Arguments.of("GuidanceBench", Map.of("config", "tiny", "window", "2"), 2));
   }
 
   @ParameterizedTest(name = "{0}")
