@@ -325,21 +325,19 @@ public final class StreamSession implements VelocityField, AutoCloseable {
       checkData(op, names[i], states[i]);
     }
     checkTimes(op, t, d);
-    for (int s = 0; s < sets; s++) {
-      try (Tensor video = setRows(stackedVideo, s); Tensor audio = setRows(stackedAudio, s)) {
-        ChunkState.unpack(config, x, video, audio);
-      }
-    }
-    stack(t, stackedT);
-    stack(d, stackedD);
-    Part.Inputs in = new Part.Inputs(stackedT, stackedD, stackedVideo, stackedAudio, stackedTranscript);
-    Network.Setup setup = new Network.Setup(AttentionPlan.streaming(), streamSets(), false, self, cross);
-    try (Network.Ctx ctx = network.forward(new Part[] {pairQuery}, new Part.Inputs[] {in}, setup, false)) {
-      Tensor[] outs = {conditional, unconditional};
+    try (RowBlocks rows = new RowBlocks(sets)) {
       for (int s = 0; s < sets; s++) {
-        try (Tensor video = setRows(ctx.velocity(0, Modality.VIDEO), s);
-             Tensor audio = setRows(ctx.velocity(0, Modality.AUDIO), s)) {
-          ChunkState.pack(config, video, audio, outs[s]);
+        ChunkState.unpack(config, x, rows.of(stackedVideo, s), rows.of(stackedAudio, s));
+      }
+      stack(t, stackedT);
+      stack(d, stackedD);
+      Part.Inputs in = new Part.Inputs(stackedT, stackedD, stackedVideo, stackedAudio, stackedTranscript);
+      Network.Setup setup = new Network.Setup(AttentionPlan.streaming(), streamSets(), false, self, cross);
+      try (Network.Ctx ctx = network.forward(new Part[] {pairQuery}, new Part.Inputs[] {in}, setup, false)) {
+        Tensor[] outs = {conditional, unconditional};
+        for (int s = 0; s < sets; s++) {
+          ChunkState.pack(config, rows.of(ctx.velocity(0, Modality.VIDEO), s),
+              rows.of(ctx.velocity(0, Modality.AUDIO), s), outs[s]);
         }
       }
     }
@@ -548,17 +546,11 @@ public final class StreamSession implements VelocityField, AutoCloseable {
     return List.of(all);
   }
 
-  /** Set s's rows [B, ...] of a tensor of every set's rows [sets·B, ...] (a view to close). */
-  private Tensor setRows(Tensor stacked, int s) {
-    long b = options.batch();
-    return stacked.narrow(0, s * b, b);
-  }
-
   /** {@code stacked} [sets·B, ...] ← {@code x} [B, ...] in every set's rows. */
   private Tensor stack(Tensor x, Tensor stacked) {
-    for (int s = 0; s < sets; s++) {
-      try (Tensor rows = setRows(stacked, s)) {
-        rows.copyFrom(x);
+    try (RowBlocks rows = new RowBlocks(sets)) {
+      for (int s = 0; s < sets; s++) {
+        rows.of(stacked, s).copyFrom(x);
       }
     }
     return stacked;
