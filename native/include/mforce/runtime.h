@@ -13,6 +13,20 @@ extern "C" {
 MF_API mf_status mf_cpu_set_threads(int32_t threads);
 MF_API int32_t mf_cpu_threads(void);
 
+/* The CPU GEMM's BLAS: the address of a CBLAS cblas_sgemm (OpenBLAS's, which the Java layer
+ * loads; libmforce_cpu links no BLAS). mf_cpu_sgemm calls it from the CPU threads, each call on
+ * its own piece of C, so it should run single-threaded. */
+MF_API mf_status mf_cpu_set_sgemm(void* cblas_sgemm);
+/* c_i = alpha * op(a_i) op(b_i) + beta * c_i for i < batch, row-major float32: op(a_i) [m, k]
+ * (a_i = a + i * stride_a, [k, m] when trans_a), op(b_i) [k, n] ([n, k] when trans_b), c_i [m, n],
+ * rows lda, ldb, ldc apart. C is cut into pieces along its longer side by its shape alone, and the
+ * pieces (of the whole batch) run on the CPU threads; a small GEMM runs on the calling thread.
+ * So C is bitwise the same with any thread count. MF_ERR_UNSUPPORTED before mf_cpu_set_sgemm. */
+MF_API mf_status mf_cpu_sgemm(int32_t trans_a, int32_t trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
+                              float alpha, const float* a, int64_t lda, int64_t stride_a, const float* b,
+                              int64_t ldb, int64_t stride_b, float beta, float* c, int64_t ldc,
+                              int64_t stride_c);
+
 /* Sets the process environment variable `name` to `value` unless it is set already (the
  * caller's setting wins): for a library that reads its settings once, when it is loaded, such as
  * OpenBLAS. Java's System.getenv does not see the change; mf_getenv does. */

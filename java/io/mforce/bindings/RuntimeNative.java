@@ -40,6 +40,12 @@ public final class RuntimeNative {
 
   public static native int mf_cpu_threads();
 
+  public static native int mf_cpu_set_sgemm(@Cast("void*") long cblasSgemm);
+
+  public static native int mf_cpu_sgemm(int transA, int transB, long batch, long m, long n, long k, float alpha,
+      @Cast("const float*") long a, long lda, long strideA, @Cast("const float*") long b, long ldb, long strideB,
+      float beta, @Cast("float*") long c, long ldc, long strideC);
+
   public static native int mf_setenv_default(@Cast("const char*") String name, @Cast("const char*") String value);
 
   public static native @Cast("const char*") String mf_getenv(@Cast("const char*") String name);

@@ -20,7 +20,7 @@ public final class Main {
 
   /** Every command takes it, before or after the command's name. */
   @Option(names = "--threads", paramLabel = "N", scope = ScopeType.INHERIT,
-      description = "CPU threads of the kernels and of OpenBLAS's GEMM, 1..4096 (default: every hardware thread).")
+      description = "CPU threads of the kernels, the GEMM's included, 1..4096 (default: every hardware thread).")
   void setThreads(int threads) {
     try {
       Mforce.setCpuThreads(threads);

@@ -51,12 +51,11 @@ public final class Mforce {
   }
 
   /**
-   * Sets the threads of the CPU kernels and of the CPU GEMM (OpenBLAS, which may give it fewer:
-   * at most the cores it was built for), in 1 .. 4096.
+   * Sets the threads of the CPU kernels, the GEMM's included (its pieces run single-threaded
+   * OpenBLAS on them), in 1 .. 4096.
    */
   public static void setCpuThreads(int threads) {
     NativeCalls.check(RuntimeNative.mf_cpu_set_threads(threads), "setCpuThreads");
-    CpuGemm.setThreads(threads);
   }
 
   /**

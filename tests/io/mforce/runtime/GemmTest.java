@@ -47,6 +47,47 @@ class GemmTest {
     }
   }
 
+  /**
+   * GEMMs big enough to be cut into pieces for the CPU threads (mf_cpu_sgemm: along C's columns
+   * or rows, the pieces of a batch's GEMMs together) match the oracle and give bitwise the same C
+   * with 1 to 4 threads: the cut depends on the shape alone (OpenBLAS rounds an element
+   * differently in a block of another size). The sizes are not multiples of the pieces' 16-wide
+   * alignment, so the last piece is ragged.
+   */
+  @ParameterizedTest(name = "{0}x{1}x{2} transA={3} transB={4} batch={5} sharedB={6}")
+  @CsvSource({"64, 700, 400, false, true, 1, false", "700, 64, 400, false, true, 1, false",
+      "65, 701, 350, true, false, 1, false", "701, 65, 350, true, true, 1, false", "64, 700, 400, false, true, 2, true",
+      "200, 60, 250, true, false, 3, false"})
+  void splitOverTheThreadsMatchesOracleAndOneThread(int m, int n, int k, boolean ta, boolean tb, int batch,
+      boolean sharedB) {
+    Random2 r = new Random2(m + n);
+    float[] a = r.uniform(batch * m * k, -1, 1);
+    float[] b = r.uniform((sharedB ? 1 : batch) * k * n, -1, 1);
+    float[] c0 = r.uniform(batch * m * n, -1, 1);
+    long[] aShape = {batch, ta ? k : m, ta ? m : k};
+    long[] bShape = sharedB ? new long[] {tb ? n : k, tb ? k : n} : new long[] {batch, tb ? n : k, tb ? k : n};
+    int before = Mforce.cpuThreads();
+    float[] oneThread = null;
+    try (Tensor at = Tensor.of(a, aShape); Tensor bt = Tensor.of(b, bShape)) {
+      for (int threads = 1; threads <= 4; threads++) {
+        Mforce.setCpuThreads(threads);
+        try (Tensor c = Tensor.of(c0, batch, m, n)) {
+          Gemm.matmul(at, ta, bt, tb, c, 0.75f, 0.5f);
+          float[] got = c.toFloatArray();
+          if (oneThread == null) {
+            oneThread = got;
+            Errors.assertWithinNaiveRule("gemm", GemmOracle.oracle(a, ta, b, tb, c0, batch, m, n, k, sharedB, 0.75, 0.5),
+                GemmOracle.naive(a, ta, b, tb, c0, batch, m, n, k, sharedB, 0.75f, 0.5f), got, 0x1p-24);
+          } else {
+            Errors.assertClose(threads + " threads against 1", oneThread, got, 0);
+          }
+        }
+      }
+    } finally {
+      Mforce.setCpuThreads(before);
+    }
+  }
+
   @Test
   void bf16OutputIsTheRoundedProduct() {
     Random2 r = new Random2(3);

@@ -94,29 +94,23 @@ class MforceTest {
     assertEquals(before, Mforce.cpuThreads());
   }
 
-  /** One setting governs every CPU thread: the kernels' pool and OpenBLAS's. */
+  /**
+   * One pool runs every CPU thread: OpenBLAS stays single-threaded whatever the kernels' thread
+   * count, as mf_cpu_sgemm splits the GEMM over that pool itself.
+   */
   @Test
-  void cpuThreadsSetTheGemmThreadsToo() {
+  void openBlasRunsSingleThreadedUnderTheKernelsPool() {
     int before = Mforce.cpuThreads();
     try {
-      Mforce.setCpuThreads(1);
-      assertEquals(1, openblas_nolapack.blas_get_num_threads());
       Mforce.setCpuThreads(2);
-      assertEquals(2, openblas_nolapack.blas_get_num_threads());
+      try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 64, 512); Tensor c = Tensor.zeros(DType.F32, Device.CPU, 64, 64)) {
+        Gemm.matmul(a, false, a, true, c, 1, 0);
+      }
+      assertEquals(1, openblas_nolapack.blas_get_num_threads());
+      assertTrue(Mforce.cpuBlas().contains("2 threads"), Mforce.cpuBlas());
     } finally {
       Mforce.setCpuThreads(before);
     }
-  }
-
-  /**
-   * OpenBLAS is loaded with its idle threads spinning 2^4 cycles, not 2^28 (they took the cores of
-   * the other kernels between GEMMs), unless the environment the process started with says otherwise.
-   */
-  @Test
-  void openBlasIsLoadedWithShortSpinning() {
-    String started = System.getenv(CpuGemm.SPIN_VARIABLE);
-    String described = Mforce.cpuBlas();
-    assertTrue(described.endsWith(CpuGemm.SPIN_VARIABLE + "=" + (started != null ? started : "4")), described);
   }
 
   /** mf_setenv_default sets a variable that is not set, keeps one that is, and names a bad name. */
