@@ -19,7 +19,7 @@ set -uo pipefail
 start=$(date +%s)
 out=${OUT:-gpu-out}
 work=${GPU_WORK:-/tmp/mforce-gpu}
-stages=${STAGES:-tests attention peers model gemm checkpoint flow layers launch guidance}
+stages=${STAGES:-tests attention peers model gemm checkpoint flow layers launch guidance gemm_backward}
 deadline=${DEADLINE:-540}
 reserve=20  # seconds kept for the archive and the summary
 test_seconds=${STAGE_SECONDS:-180}
@@ -39,15 +39,18 @@ limit() {
   ((seconds < 5)) && return 124
   timeout -k 10 "$seconds" "$@"
 }
-jmh() {
-  local name=$1 seconds=$2
-  shift 2
-  rm -f "$work/$name.json"  # a result left by an earlier call must not stand in for this one
+# jmh BENCHMARK SECONDS ARGS...: its JSON and log as BENCHMARK.json and .txt
+jmh() { jmh_as "$1" "$@"; }
+# jmh_as FILE BENCHMARK SECONDS ARGS...: the same, as FILE.json and FILE.txt
+jmh_as() {
+  local file=$1 name=$2 seconds=$3
+  shift 3
+  rm -f "$work/$file.json"  # a result left by an earlier call must not stand in for this one
   # shellcheck disable=SC2086  # jmh_opts is a list of options
   limit "$seconds" bash "$run" java org.openjdk.jmh.Main "$name" -foe false $jmh_opts -rf json \
-    -rff "$work/$name.json" "$@" > "$work/$name.txt" 2>&1
+    -rff "$work/$file.json" "$@" > "$work/$file.txt" 2>&1
   local rc=$?
-  if ((rc == 0)) && { grep -q '<failure>' "$work/$name.txt" || [ ! -s "$work/$name.json" ]; }; then
+  if ((rc == 0)) && { grep -q '<failure>' "$work/$file.txt" || [ ! -s "$work/$file.json" ]; }; then
     rc=1
   fi
   return $rc
@@ -68,8 +71,15 @@ stage_flow() {
   [ -s "$work/FlowBench.json" ] && python3 benchmarks/flow_report.py "$work/FlowBench.json" > "$work/flow.md" 2>&1
   return $rc
 }
-# the shapes of benchmarks/gemm_shapes.py, which peers/gemm_peer.py times too
-stage_gemm() { jmh GemmBench "$bench_seconds" -p device=cuda -p shape="$(python3 benchmarks/gemm_shapes.py)"; }
+# the shapes of benchmarks/gemm_shapes.py, which peers/gemm_peer.py times too: the layers'
+# forward (issue #4's minimum), and in a stage of its own, last, their backward's two GEMMs
+stage_gemm() {
+  jmh GemmBench "$bench_seconds" -p device=cuda -p op=forward -p shape="$(python3 benchmarks/gemm_shapes.py)"
+}
+stage_gemm_backward() {
+  jmh_as GemmBackwardBench GemmBench "$bench_seconds" -p device=cuda -p op=dx,dw \
+    -p shape="$(python3 benchmarks/gemm_shapes.py)"
+}
 stage_launch() { jmh LaunchBench "$bench_seconds" -p device=cuda; }
 # CFG's two passes as one against the two in turn, same run (small: the paper model's guided caches
 # and condition keys are twice its Few-mode session's)
@@ -125,7 +135,7 @@ summary() {
 
 for s in $stages; do
   if ! declare -F "stage_$s" > /dev/null; then
-    echo "unknown stage '$s' in STAGES; expected some of: tests attention peers model gemm checkpoint flow layers launch guidance" >&2
+    echo "unknown stage '$s' in STAGES; expected some of: tests attention peers model gemm checkpoint flow layers launch guidance gemm_backward" >&2
     exit 2
   fi
 done
@@ -154,8 +164,9 @@ if [ -f "$work/AttentionCudaBench.json" ] || [ -f "$work/attention_peer.md" ]; t
     > "$work/attention.md" 2>&1
 fi
 # the same for the GEMM table (issue #4: within 10% of PyTorch)
-if [ -f "$work/GemmBench.json" ] || [ -f "$work/gemm_peer.md" ]; then
-  python3 benchmarks/gemm_report.py "$work/GemmBench.json" "$work/gemm_peer.md" > "$work/gemm.md" 2>&1
+if [ -f "$work/GemmBench.json" ] || [ -f "$work/GemmBackwardBench.json" ] || [ -f "$work/gemm_peer.md" ]; then
+  python3 benchmarks/gemm_report.py "$work/GemmBench.json,$work/GemmBackwardBench.json" "$work/gemm_peer.md" \
+    > "$work/gemm.md" 2>&1
 fi
 summary > "$work/summary.txt" 2>&1
 cp "$work/summary.txt" "$out/summary.txt"

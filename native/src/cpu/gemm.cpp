@@ -28,8 +28,9 @@ std::atomic<CblasSgemm> blas_sgemm{nullptr};
 // C is cut into pieces of about this many multiply-adds (at least a kAlign-wide block), so that
 // a thread's piece outweighs waking it and OpenBLAS's packing of the operand that every piece
 // reads again (the one not cut) stays small beside the product; a GEMM under it runs on the
-// calling thread alone. Demo training, 2 cores: 2^22 and 2^23 as fast as OpenBLAS's own threads
-// (2^24 slower), 8 streams the same; one stream 1.1-1.2x with either (benchmarks/NOTES.md).
+// calling thread alone. Demo training on 2 cores ran as fast as with OpenBLAS's own threads with
+// pieces of 2^22 to 2^24, and 8 streams with 2^22 and 2^23 (benchmarks/NOTES.md): with 2^23, their
+// FFN GEMMs (128 x 1024 x 256) are 4 pieces and their 128 x 256 x 256 ones run whole.
 constexpr int64_t kPieceMacs = int64_t{1} << 23;
 // Pieces split C at multiples of this (the micro-kernels' register blocks are 4 to 16 wide).
 constexpr int64_t kAlign = 16;

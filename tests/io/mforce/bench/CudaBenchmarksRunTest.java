@@ -40,7 +40,8 @@ class CudaBenchmarksRunTest {
         // 11 kernels and the copy, in F32 and BF16
         Arguments.of("FlowBench", Map.of("elements", "65536"), 24),
         Arguments.of("LayerBench", Map.of("elements", "65536", "dtype", "F32,BF16"), 6),
-        Arguments.of("GemmBench", Map.of("shape", "64x256x128"), 1),
+        // a layer's forward and its backward's two GEMMs
+        Arguments.of("GemmBench", Map.of("shape", "64x256x128", "op", "forward,dx,dw"), 3),
         // a training step; a streaming chunk, eager and graph
         Arguments.of("ModelBench", Map.of("trainConfig", "tiny", "batch", "1", "chunks", "2",
             "streamConfig", "tiny", "videoTokens", "66"), 3),

@@ -21,13 +21,15 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * GEMM c[m,n] = a[m,k]·b[n,k]ᵀ (the linear-layer layout) on the shapes of
- * benchmarks/gemm_shapes.py, the one list that this benchmark, its PyTorch peer
- * (benchmarks/peers/gemm_peer.py, run in the same job) and benchmarks/gemm_report.py read: the
- * paper config's per-chunk GEMMs and 8192³. So {@code shape} has no default here; pass the list
- * ("mxnxk", not commas, which JMH's -p takes as a list of values), as benchmarks/run-gpu.sh does:
+ * A linear layer's GEMMs on the shapes of benchmarks/gemm_shapes.py, the one list that this
+ * benchmark, its PyTorch peer (benchmarks/peers/gemm_peer.py, run in the same job) and
+ * benchmarks/gemm_report.py read: the paper config's per-chunk layers and 8192³. A shape "mxnxk"
+ * is a layer with x [m, k] and W [n, k]; {@code op} picks its forward c[m,n] = x·Wᵀ, or one of its
+ * backward's two, dx = dy·W and dW += dyᵀ·x (into an F32 c), as Linear runs them (gemm_shapes.py's
+ * operands() lists the same operands). {@code shape} has no default here; pass the list ("mxnxk",
+ * not commas, which JMH's -p takes as a list of values), as benchmarks/run-gpu.sh does:
  *
- * <pre>java org.openjdk.jmh.Main GemmBench -p device=cuda -p shape=$(python3 benchmarks/gemm_shapes.py)</pre>
+ * <pre>java org.openjdk.jmh.Main GemmBench -p device=cuda -p op=forward -p shape=$(python3 benchmarks/gemm_shapes.py)</pre>
  *
  * <p>The calls rotate through several problems (a, b, c) whose inputs add up to
  * {@link AttentionCudaBench#ROTATION_BYTES}, several times L2, as the peer's do, so that no call
@@ -45,6 +47,10 @@ public class GemmBench {
   @Param({"BF16"})
   public String dtype;
 
+  /** forward, dx or dw: gemm_shapes.py's OPS. */
+  @Param({"forward"})
+  public String op;
+
   /** "mxnxk": the values of benchmarks/gemm_shapes.py, given with -p. */
   @Param({})
   public String shape;
@@ -52,6 +58,9 @@ public class GemmBench {
   private Device dev;
   private final List<Tensor[]> problems = new ArrayList<>();  // {a, b, c} each
   private int next;
+  private boolean transA;
+  private boolean transB;
+  private float beta;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -64,14 +73,44 @@ public class GemmBench {
     long n = Long.parseLong(mnk[1]);
     long k = Long.parseLong(mnk[2]);
     DType dt = DType.valueOf(dtype);
+    long[] aShape;
+    long[] bShape;
+    long[] cShape;
+    DType cType = dt;
+    transA = false;
+    transB = false;
+    beta = 0;
+    switch (op) {
+      case "forward" -> {  // y = x·Wᵀ
+        aShape = new long[] {m, k};
+        bShape = new long[] {n, k};
+        cShape = new long[] {m, n};
+        transB = true;
+      }
+      case "dx" -> {  // dx = dy·W
+        aShape = new long[] {m, n};
+        bShape = new long[] {n, k};
+        cShape = new long[] {m, k};
+      }
+      case "dw" -> {  // dW += dyᵀ·x, into the F32 gradient
+        aShape = new long[] {m, n};
+        bShape = new long[] {m, k};
+        cShape = new long[] {n, k};
+        transA = true;
+        cType = DType.F32;
+        beta = 1;
+      }
+      default -> throw new IllegalArgumentException("op '" + op + "': expected forward, dx or dw");
+    }
     long rotated = 0;
     while (problems.size() < 2 || rotated < AttentionCudaBench.ROTATION_BYTES) {
-      Tensor a = Tensor.empty(dt, dev, m, k);
-      Tensor b = Tensor.empty(dt, dev, n, k);
-      problems.add(new Tensor[] {a, b, Tensor.empty(dt, dev, m, n)});
+      Tensor a = Tensor.empty(dt, dev, aShape);
+      Tensor b = Tensor.empty(dt, dev, bShape);
+      Tensor c = Tensor.zeros(cType, dev, cShape);
+      problems.add(new Tensor[] {a, b, c});
       Rng.normal(a, 2L * problems.size(), 0);
       Rng.normal(b, 2L * problems.size() + 1, 0);
-      rotated += a.bytes() + b.bytes();
+      rotated += a.bytes() + b.bytes() + (beta != 0 ? c.bytes() : 0);  // a c added to is read too
     }
     BenchDevice.sync(dev);
   }
@@ -88,11 +127,11 @@ public class GemmBench {
 
   @Benchmark
   @OperationsPerInvocation(REPEAT)
-  public void matmulTransB() {
+  public void gemm() {
     for (int i = 0; i < REPEAT; i++) {
       Tensor[] p = problems.get(next);
       next = (next + 1) % problems.size();
-      Gemm.matmul(p[0], false, p[1], true, p[2], 1f, 0f);
+      Gemm.matmul(p[0], transA, p[1], transB, p[2], 1f, beta);
     }
     BenchDevice.sync(dev);
   }
