@@ -1,6 +1,7 @@
 // The CPU GEMM (mforce/runtime.h): a row-major float32 GEMM split over the CPU kernels' thread
 // pool, each piece one call of a single-threaded CBLAS sgemm that the Java layer hands over
-// (OpenBLAS's; libmforce_cpu links no BLAS itself).
+// (OpenBLAS's; libmforce_cpu links no BLAS itself), or, for a few rows through a weight, of
+// gemm_rows.h's kernel.
 //
 // Why not OpenBLAS's own threads: they were a second pool beside the kernels' one, woken for
 // every GEMM. For a streamed chunk's small GEMMs (16 to 40 rows) that cost more than it gave;
@@ -11,6 +12,7 @@
 #include <climits>
 
 #include "mforce/detail/check.h"
+#include "gemm_rows.h"
 #include "mforce/runtime.h"
 #include "parallel.h"
 
@@ -90,20 +92,23 @@ mf_status mf_cpu_sgemm(int32_t trans_a, int32_t trans_b, int64_t batch, int64_t 
                                                kAlign));
   const int64_t parts = (side + step - 1) / step;
   const int64_t grain = std::max<int64_t>(1, kPieceMacs / std::max<int64_t>(1, other * k * step));
+  // few rows of x through a weight w [n, k] (Linear's forward): gemm_rows.h, which reads w in place
+  const bool rows_kernel = !trans_a && trans_b && m <= cpu::kGemmRowsMax && cpu::gemm_rows_available();
   cpu::parallel_for(batch * parts, grain, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t i = task / parts, first = task % parts * step;
       const int64_t len = std::min(step, side - first);
-      const float* ai = a + i * stride_a;
-      const float* bi = b + i * stride_b;
-      float* ci = c + i * stride_c;
-      if (split_n) {  // columns [first, first + len) of C: those of op(b)
-        sgemm(kRowMajor, trans_a ? kTrans : kNoTrans, trans_b ? kTrans : kNoTrans, (int)m, (int)len, (int)k,
-              alpha, ai, (int)lda, bi + (trans_b ? first * ldb : first), (int)ldb, beta, ci + first, (int)ldc);
-      } else {  // rows [first, first + len) of C: those of op(a)
-        sgemm(kRowMajor, trans_a ? kTrans : kNoTrans, trans_b ? kTrans : kNoTrans, (int)len, (int)n, (int)k,
-              alpha, ai + (trans_a ? first : first * lda), (int)lda, bi, (int)ldb, beta, ci + first * ldc,
-              (int)ldc);
+      // this piece: rows [r0, r0 + rows) and columns [c0, c0 + cols) of C
+      const int64_t r0 = split_n ? 0 : first, rows = split_n ? m : len;
+      const int64_t c0 = split_n ? first : 0, cols = split_n ? len : n;
+      const float* ai = a + i * stride_a + (trans_a ? r0 : r0 * lda);  // op(a)'s rows r0..
+      const float* bi = b + i * stride_b + (trans_b ? c0 * ldb : c0);  // op(b)'s columns c0..
+      float* ci = c + i * stride_c + r0 * ldc + c0;
+      if (rows_kernel) {
+        cpu::gemm_rows_nt(rows, cols, k, alpha, ai, lda, bi, ldb, beta, ci, ldc);
+      } else {
+        sgemm(kRowMajor, trans_a ? kTrans : kNoTrans, trans_b ? kTrans : kNoTrans, (int)rows, (int)cols, (int)k,
+              alpha, ai, (int)lda, bi, (int)ldb, beta, ci, (int)ldc);
       }
     }
   });

@@ -5,11 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.mforce.testing.Bf16;
 import io.mforce.testing.Errors;
 import io.mforce.testing.Random2;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** GEMM on the CPU against a float64 oracle in every transpose combination, batched and not. */
+/**
+ * GEMM on the CPU against a float64 oracle in every transpose combination, batched and not. With
+ * 37 rows the cases with b transposed (Linear's forward) run on the CPU's few-rows kernel
+ * (native/src/cpu/gemm_rows.h), the others on OpenBLAS.
+ */
 class GemmTest {
   @ParameterizedTest(name = "transA={0} transB={1} batch={2} sharedB={3} dtype={4}")
   @CsvSource({
@@ -106,6 +112,28 @@ class GemmTest {
         expected[i] = Bf16.round(f32[i]);
       }
       Errors.assertClose("bf16 output", expected, c16.toFloatArray(), 0);
+    }
+  }
+
+  /**
+   * With beta 0, C is written, never read (BLAS's rule): a C holding NaN (memory reused from the
+   * pool) gives the product. Few rows through a weight (the CPU's own kernel for them) and many.
+   */
+  @ParameterizedTest(name = "m={0}")
+  @ValueSource(ints = {8, 100})
+  void betaZeroDoesNotReadC(int m) {
+    int n = 20;
+    int k = 19;
+    Random2 r = new Random2(m);
+    float[] a = r.uniform(m * k, -1, 1);
+    float[] b = r.uniform(n * k, -1, 1);
+    float[] nan = new float[m * n];
+    Arrays.fill(nan, Float.NaN);
+    try (Tensor at = Tensor.of(a, m, k); Tensor bt = Tensor.of(b, n, k); Tensor c = Tensor.of(nan, m, n)) {
+      Gemm.matmul(at, false, bt, true, c, 1, 0);
+      Errors.assertWithinNaiveRule("gemm, beta 0", GemmOracle.oracle(a, false, b, true, new float[m * n], 1, m, n, k,
+          false, 1, 0), GemmOracle.naive(a, false, b, true, new float[m * n], 1, m, n, k, false, 1, 0),
+          c.toFloatArray(), 0x1p-24);
     }
   }
 
