@@ -11,8 +11,8 @@
 #include <atomic>
 #include <climits>
 
-#include "mforce/detail/check.h"
 #include "gemm_rows.h"
+#include "mforce/detail/check.h"
 #include "mforce/runtime.h"
 #include "parallel.h"
 
