@@ -19,7 +19,8 @@ set -uo pipefail
 start=$(date +%s)
 out=${OUT:-gpu-out}
 work=${GPU_WORK:-/tmp/mforce-gpu}
-stages=${STAGES:-tests attention peers model gemm checkpoint flow layers launch guidance gemm_backward}
+all_stages="tests attention peers model gemm checkpoint flow layers launch guidance gemm_backward"
+stages=${STAGES:-$all_stages}
 deadline=${DEADLINE:-540}
 reserve=20  # seconds kept for the archive and the summary
 test_seconds=${STAGE_SECONDS:-180}
@@ -135,7 +136,7 @@ summary() {
 
 for s in $stages; do
   if ! declare -F "stage_$s" > /dev/null; then
-    echo "unknown stage '$s' in STAGES; expected some of: tests attention peers model gemm checkpoint flow layers launch guidance gemm_backward" >&2
+    echo "unknown stage '$s' in STAGES; expected some of: $all_stages" >&2
     exit 2
   fi
 done
