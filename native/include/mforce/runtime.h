@@ -21,11 +21,15 @@ MF_API mf_status mf_cpu_set_sgemm(void* cblas_sgemm);
  * (a_i = a + i * stride_a, [k, m] when trans_a), op(b_i) [k, n] ([n, k] when trans_b), c_i [m, n],
  * rows lda, ldb, ldc apart. C is cut into pieces along its longer side by its shape alone, and the
  * pieces (of the whole batch) run on the CPU threads; a small GEMM runs on the calling thread.
- * So C is bitwise the same with any thread count. MF_ERR_UNSUPPORTED before mf_cpu_set_sgemm. */
+ * So C is bitwise the same with any thread count. MF_ERR_UNSUPPORTED before mf_cpu_set_sgemm.
+ * Few rows through a weight (trans_b, not trans_a, m <= mf_cpu_gemm_rows_max()) run on mforce's
+ * own kernel instead, which reads b in place, where this CPU has AVX2 and FMA. */
 MF_API mf_status mf_cpu_sgemm(int32_t trans_a, int32_t trans_b, int64_t batch, int64_t m, int64_t n, int64_t k,
                               float alpha, const float* a, int64_t lda, int64_t stride_a, const float* b,
                               int64_t ldb, int64_t stride_b, float beta, float* c, int64_t ldc,
                               int64_t stride_c);
+/* The most rows mf_cpu_sgemm gives its own kernel on this CPU: 0 where it lacks AVX2 or FMA. */
+MF_API int32_t mf_cpu_gemm_rows_max(void);
 
 /* Sets the process environment variable `name` to `value` unless it is set already (the
  * caller's setting wins): for a library that reads its settings once, when it is loaded, such as

@@ -115,4 +115,6 @@ mf_status mf_cpu_sgemm(int32_t trans_a, int32_t trans_b, int64_t batch, int64_t 
   return MF_OK;
 }
 
+int32_t mf_cpu_gemm_rows_max(void) { return cpu::gemm_rows_available() ? (int32_t)cpu::kGemmRowsMax : 0; }
+
 }  // extern "C"

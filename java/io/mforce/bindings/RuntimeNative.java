@@ -46,6 +46,8 @@ public final class RuntimeNative {
       @Cast("const float*") long a, long lda, long strideA, @Cast("const float*") long b, long ldb, long strideB,
       float beta, @Cast("float*") long c, long ldc, long strideC);
 
+  public static native int mf_cpu_gemm_rows_max();
+
   public static native int mf_setenv_default(@Cast("const char*") String name, @Cast("const char*") String value);
 
   public static native @Cast("const char*") String mf_getenv(@Cast("const char*") String name);

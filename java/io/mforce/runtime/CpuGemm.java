@@ -27,11 +27,17 @@ final class CpuGemm {
 
   private CpuGemm() {}
 
-  /** The BLAS behind the CPU GEMM: OpenBLAS and the version of its JavaCPP preset (blas-version). */
+  /**
+   * The CPU GEMM: OpenBLAS and the version of its JavaCPP preset (blas-version), and whether this
+   * CPU runs mforce's few-rows kernel.
+   */
   static String describe() {
     String v = openblas_nolapack.class.getPackage().getImplementationVersion();
+    int rows = RuntimeNative.mf_cpu_gemm_rows_max();
     return "OpenBLAS " + (v != null ? v : "(version unknown)") + ", sgemm single-threaded on pieces split over the "
-        + "kernels' " + RuntimeNative.mf_cpu_threads() + " threads";
+        + "kernels' " + RuntimeNative.mf_cpu_threads() + " threads; "
+        + (rows > 0 ? "x·Wᵀ with up to " + rows + " rows on mforce's AVX2 kernel"
+            : "no AVX2+FMA: OpenBLAS for every shape");
   }
 
   static void run(Gemm.Problem p) {

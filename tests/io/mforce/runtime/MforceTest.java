@@ -103,11 +103,16 @@ class MforceTest {
     int before = Mforce.cpuThreads();
     try {
       Mforce.setCpuThreads(2);
-      try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 64, 512); Tensor c = Tensor.zeros(DType.F32, Device.CPU, 64, 64)) {
+      // 100 rows: over the few-rows kernel's 64, so OpenBLAS runs it
+      try (Tensor a = Tensor.zeros(DType.F32, Device.CPU, 100, 512);
+           Tensor c = Tensor.zeros(DType.F32, Device.CPU, 100, 100)) {
         Gemm.matmul(a, false, a, true, c, 1, 0);
       }
       assertEquals(1, openblas_nolapack.blas_get_num_threads());
       assertTrue(Mforce.cpuBlas().contains("2 threads"), Mforce.cpuBlas());
+      int rows = RuntimeNative.mf_cpu_gemm_rows_max();
+      assertTrue(rows == 0 || rows == 64, "rows " + rows);
+      assertTrue(Mforce.cpuBlas().contains(rows > 0 ? "up to 64 rows" : "no AVX2+FMA"), Mforce.cpuBlas());
     } finally {
       Mforce.setCpuThreads(before);
     }
